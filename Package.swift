@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies point one way: CLI → Report → Analysis / Plot → Checkpoint, Tokenizer, LinearAlgebra.
+let package = Package(
+    name: "HeadMaps",
+    products: [
+        .executable(name: "headmaps", targets: ["HeadMapsCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "pangocairo",
+                       providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]),
+        .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
+        .target(name: "Checkpoint", dependencies: ["LinearAlgebra"]),
+        .target(name: "Tokenizer"),
+        .target(name: "Analysis", dependencies: ["Checkpoint", "Tokenizer", "LinearAlgebra"],
+                resources: [.copy("Relations")]),
+        .target(name: "PlantedModels", dependencies: ["Checkpoint", "Tokenizer", "Analysis"]),
+        .executableTarget(name: "HeadMapsCLI", dependencies: [
+            "Analysis", "Checkpoint", "Tokenizer", "PlantedModels",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "HeadMapsTests", dependencies: [
+            "Analysis", "Checkpoint", "Tokenizer", "LinearAlgebra", "PlantedModels",
+        ]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,80 @@
+import Checkpoint
+import LinearAlgebra
+
+/// The method computed the plain way, as the paper's code does: per head and
+/// relation, `W_VO = W_V·W_O`, the full `[n, vocab]` logit matrix
+/// `x·W_VO·W_U`, then the target's rank in each row.
+///
+/// Slow on purpose: it is the independent check of `RelationScorer` and the
+/// baseline the benchmark measures against.
+public struct ReferenceScorer {
+    public enum Ranking {
+        /// Count the other logits at least as large (small) as the target's.
+        case count
+        /// Sort the whole row and look up the target's position: obviously
+        /// right, and slow. Ties put the target last, as `count` does.
+        case fullSort
+    }
+
+    public let model: TransformerWeights
+    public var ranking: Ranking = .count
+
+    public init(model: TransformerWeights, ranking: Ranking = .count) {
+        self.model = model
+        self.ranking = ranking
+    }
+
+    public func score(_ relations: [TokenizedRelation]) throws -> [RelationScores] {
+        let shape = model.shape
+        let representations = relations.map { rel in
+            rel.skipped ? nil : SourceRepresentations(model: model, tokens: rel.sourceIds)
+        }
+        var hits = relations.map { _ in [[Int]](repeating: [Int](repeating: 0, count: shape.heads), count: shape.layers) }
+        var suppressionHits = hits
+        for layer in 0..<shape.layers {
+            for (h, head) in try model.heads(ofLayer: layer).enumerated() {
+                let wVO = Products.multiply(head.valueWeights, head.outputWeights)
+                for (r, rel) in relations.enumerated() {
+                    guard let x = representations[r]?.forLayer(layer) else { continue }
+                    let xVO = Products.multiply(x, wVO)
+                    var logits = [Float](repeating: 0, count: x.rows * shape.vocab)
+                    model.unembedding.withMatrix { u in
+                        xVO.view { xv in
+                            logits.withUnsafeMutableBufferPointer { Products.multiplyTransposed(xv, u, into: $0.baseAddress!) }
+                        }
+                    }
+                    for i in 0..<x.rows {
+                        let row = logits[(i * shape.vocab)..<((i + 1) * shape.vocab)]
+                        let target = rel.targetIds[i]
+                        let (larger, smaller) = rank(of: target, in: Array(row))
+                        if larger < rel.k { hits[r][layer][h] += 1 }
+                        if smaller < rel.k { suppressionHits[r][layer][h] += 1 }
+                    }
+                }
+            }
+        }
+        return relations.enumerated().map { r, rel in
+            RelationScores(name: rel.relation.name, title: rel.relation.title, k: rel.k,
+                           pairsTotal: rel.pairsTotal, pairsKept: rel.pairsKept, skipReason: rel.skipReason,
+                           hits: rel.skipped ? [] : hits[r], suppressionHits: rel.skipped ? [] : suppressionHits[r])
+        }
+    }
+
+    /// How many logits rank above the target from the top and from the bottom.
+    private func rank(of target: Int, in row: [Float]) -> (fromTop: Int, fromBottom: Int) {
+        switch ranking {
+        case .count:
+            let t = row[target]
+            var above = 0, below = 0
+            for (j, v) in row.enumerated() where j != target {
+                if v >= t { above += 1 }
+                if v <= t { below += 1 }
+            }
+            return (above, below)
+        case .fullSort:
+            let order = row.indices.sorted { a, b in row[a] != row[b] ? row[a] > row[b] : (b == target) && a != target }
+            let reverse = row.indices.sorted { a, b in row[a] != row[b] ? row[a] < row[b] : (b == target) && a != target }
+            return (order.firstIndex(of: target)!, reverse.firstIndex(of: target)!)
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import Tokenizer
+
+public struct RelationError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// A named list of (source, target) string pairs, such as ("France", "Paris").
+public struct Relation: Sendable, Equatable {
+    public struct Pair: Sendable, Equatable {
+        public let source: String
+        public let target: String
+        public init(_ source: String, _ target: String) {
+            self.source = source
+            self.target = target
+        }
+    }
+
+    public let name: String
+    /// How figures and reports spell it ("Country to capital").
+    public let title: String
+    public let category: String
+    public let pairs: [Pair]
+    /// Where the pairs came from: a built-in dataset or a file path.
+    public let origin: String
+
+    public init(name: String, title: String, category: String, pairs: [Pair], origin: String) {
+        self.name = name
+        self.title = title
+        self.category = category
+        self.pairs = pairs
+        self.origin = origin
+    }
+
+    /// A copying relation maps every word to itself; the method scores those
+    /// with k = 1 and every other relation with k = 10.
+    public var isCopying: Bool { !pairs.isEmpty && pairs.allSatisfy { $0.source == $0.target } }
+
+    public var defaultK: Int { isCopying ? 1 : 10 }
+
+    /// A relation file in the MAPS interchange format: a JSON array of
+    /// two-element string arrays. The relation is named after the file's stem.
+    public static func load(file path: String, name: String? = nil, title: String? = nil, category: String = "custom") throws -> Relation {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RelationError("\(path): relation file is missing or unreadable")
+        }
+        let json: Any
+        do { json = try JSONSerialization.jsonObject(with: data) } catch {
+            throw RelationError("\(path): not valid JSON; a relation file is a JSON array of [source, target] pairs")
+        }
+        guard let items = json as? [Any] else {
+            throw RelationError("\(path): expected a JSON array of [source, target] pairs, found \(json is [String: Any] ? "an object" : "a single value")")
+        }
+        var pairs: [Pair] = []
+        for (i, item) in items.enumerated() {
+            guard let pair = item as? [Any], pair.count == 2, let s = pair[0] as? String, let t = pair[1] as? String else {
+                throw RelationError("\(path): item \(i) is not a pair of two strings: \(describe(item))")
+            }
+            guard !s.trimmingCharacters(in: .whitespaces).isEmpty, !t.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw RelationError("\(path): item \(i) has an empty string: [\"\(s)\", \"\(t)\"]")
+            }
+            pairs.append(Pair(s, t))
+        }
+        guard !pairs.isEmpty else { throw RelationError("\(path): the relation has no pairs") }
+        let stem = name ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return Relation(name: stem, title: title ?? Relation.defaultTitle(stem), category: category, pairs: pairs, origin: path)
+    }
+
+    static func defaultTitle(_ name: String) -> String {
+        let words = name.replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "-", with: " ")
+        return words.prefix(1).uppercased() + words.dropFirst()
+    }
+
+    private static func describe(_ item: Any) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: [item], options: [.fragmentsAllowed]),
+              var text = String(data: data, encoding: .utf8) else { return "\(item)" }
+        text = String(text.dropFirst().dropLast())
+        return text.count > 80 ? String(text.prefix(77)) + "..." : text
+    }
+}
+
+/// The paper's 20 relations, with datasets written for this project.
+public enum BuiltinRelations {
+    public struct Entry: Sendable {
+        public let name: String
+        public let title: String
+        public let category: String
+    }
+
+    public static let catalog: [Entry] = [
+        Entry(name: "copying", title: "Copying", category: "algorithmic"),
+        Entry(name: "name_copying", title: "Name Copying", category: "algorithmic"),
+        Entry(name: "word_to_first_letter", title: "Word to first letter", category: "algorithmic"),
+        Entry(name: "word_to_last_letter", title: "Word to last letter", category: "algorithmic"),
+        Entry(name: "year_to_following", title: "Year to following", category: "algorithmic"),
+        Entry(name: "country_to_capital", title: "Country to capital", category: "knowledge"),
+        Entry(name: "country_to_language", title: "Country to language", category: "knowledge"),
+        Entry(name: "object_to_superclass", title: "Object to superclass", category: "knowledge"),
+        Entry(name: "product_by_company", title: "Product by company", category: "knowledge"),
+        Entry(name: "work_to_location", title: "Work to location", category: "knowledge"),
+        Entry(name: "adjective_to_comparative", title: "Adjective to comparative", category: "linguistic"),
+        Entry(name: "adjective_to_superlative", title: "Adjective to superlative", category: "linguistic"),
+        Entry(name: "noun_to_pronoun", title: "Noun to pronoun", category: "linguistic"),
+        Entry(name: "verb_to_past_tense", title: "Verb to past tense", category: "linguistic"),
+        Entry(name: "word_to_antonym", title: "Word to antonym", category: "linguistic"),
+        Entry(name: "word_to_compound", title: "Word to compound", category: "linguistic"),
+        Entry(name: "word_to_homophone", title: "Word to homophone", category: "linguistic"),
+        Entry(name: "word_to_synonym", title: "Word to synonym", category: "linguistic"),
+        Entry(name: "english_to_french", title: "English to French", category: "translation"),
+        Entry(name: "english_to_spanish", title: "English to Spanish", category: "translation"),
+    ]
+
+    public static var names: [String] { catalog.map(\.name) }
+
+    public static func load(_ name: String) throws -> Relation {
+        guard let entry = catalog.first(where: { $0.name == name }) else {
+            throw RelationError("unknown relation '\(name)'; built-in relations are: \(names.joined(separator: ", "))")
+        }
+        guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Relations") else {
+            throw RelationError("the built-in dataset for '\(name)' is missing from the installed resources")
+        }
+        return try Relation.load(file: url.path, name: entry.name, title: entry.title, category: entry.category)
+    }
+
+    public static func loadAll() throws -> [Relation] { try names.map(load) }
+}

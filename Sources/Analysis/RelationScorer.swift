@@ -1,0 +1,112 @@
+import Checkpoint
+import Dispatch
+import Foundation
+import LinearAlgebra
+
+/// How the scoring went, for the benchmark and for curiosity.
+public struct ScoringStatistics: Sendable {
+    public var headCount = 0
+    public var rowsPerHead = 0
+    public var blockCount = 0
+    /// `decidedAfterBlocks[b]`: (head, row) pairs decided after `b + 1` blocks.
+    public var decidedAfterBlocks: [Int] = []
+    /// (head, row) pairs that needed the whole vocabulary.
+    public var undecided = 0
+    public var flops = 0.0
+    public var sourceSeconds = 0.0
+    public var scoringSeconds = 0.0
+}
+
+/// Scores every head of a model for a set of relations, the method's way.
+///
+/// All relations' pairs are stacked into one batch, so each head costs one
+/// `x·W_V` and one pass over the vocabulary, whatever the number of relations.
+/// Heads run in parallel, each on one BLAS thread, so the result does not
+/// depend on the thread count.
+public struct RelationScorer {
+    public let model: TransformerWeights
+    public var blockSize = 2048
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    public init(model: TransformerWeights) { self.model = model }
+
+    public func score(_ relations: [TokenizedRelation],
+                      progress: ((_ layersDone: Int, _ layers: Int) -> Void)? = nil) throws -> ([RelationScores], ScoringStatistics) {
+        let shape = model.shape
+        var stats = ScoringStatistics()
+        let scored = relations.indices.filter { !relations[$0].skipped }
+        var sources: [Int] = [], targets: [Int] = [], ks: [Int] = [], owner: [Int] = []
+        for r in scored {
+            let rel = relations[r]
+            for (s, t) in zip(rel.sourceIds, rel.targetIds) {
+                guard s < shape.vocab, t < shape.vocab else {
+                    throw RelationError("relation '\(rel.relation.name)': token id \(max(s, t)) is outside the model's vocabulary of \(shape.vocab); the tokenizer does not belong to this model")
+                }
+                sources.append(s)
+                targets.append(t)
+                ks.append(rel.k)
+                owner.append(r)
+            }
+        }
+        var hits = relations.map { _ in [[Int]](repeating: [Int](repeating: 0, count: shape.heads), count: shape.layers) }
+        var suppressionHits = hits
+
+        if !sources.isEmpty {
+            BLAS.useSingleThread()
+            let clock = ContinuousClock()
+            var start = clock.now
+            let representations = SourceRepresentations(model: model, tokens: sources)
+            stats.sourceSeconds = (clock.now - start).seconds
+            start = clock.now
+            let blocks = VocabularyBlocks(vocabularySize: shape.vocab, blockSize: blockSize)
+            stats.blockCount = blocks.blocks.count
+            stats.decidedAfterBlocks = [Int](repeating: 0, count: blocks.blocks.count)
+            stats.rowsPerHead = sources.count
+            let workers = max(1, min(threads, shape.heads))
+            for layer in 0..<shape.layers {
+                let heads = try model.heads(ofLayer: layer)
+                let x = representations.forLayer(layer)
+                var outcomes = [HeadRanking.Outcome?](repeating: nil, count: heads.count)
+                let lock = NSLock()
+                model.unembedding.withMatrix { unembedding in
+                    let ranking = HeadRanking(unembedding: unembedding, blocks: blocks)
+                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                        for h in stride(from: worker, to: heads.count, by: workers) {
+                            let outcome = ranking.rank(head: heads[h], sources: x, targets: targets, k: ks)
+                            lock.lock()
+                            outcomes[h] = outcome
+                            lock.unlock()
+                        }
+                    }
+                }
+                for (h, outcome) in outcomes.enumerated() {
+                    let outcome = outcome!
+                    for i in sources.indices {
+                        if outcome.relationHit[i] { hits[owner[i]][layer][h] += 1 }
+                        if outcome.suppressionHit[i] { suppressionHits[owner[i]][layer][h] += 1 }
+                        let b = outcome.blocksUntilDecided[i]
+                        if b < blocks.blocks.count { stats.decidedAfterBlocks[b - 1] += 1 } else { stats.undecided += 1 }
+                    }
+                    stats.flops += outcome.flops
+                }
+                stats.headCount += heads.count
+                progress?(layer + 1, shape.layers)
+            }
+            stats.scoringSeconds = (clock.now - start).seconds
+        }
+
+        let results = relations.enumerated().map { r, rel in
+            RelationScores(name: rel.relation.name, title: rel.relation.title, k: rel.k,
+                           pairsTotal: rel.pairsTotal, pairsKept: rel.pairsKept, skipReason: rel.skipReason,
+                           hits: rel.skipped ? [] : hits[r], suppressionHits: rel.skipped ? [] : suppressionHits[r])
+        }
+        return (results, stats)
+    }
+}
+
+extension Duration {
+    public var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) * 1e-18
+    }
+}

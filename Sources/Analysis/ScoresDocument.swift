@@ -1,0 +1,93 @@
+import Checkpoint
+import Foundation
+
+/// The `headmaps.scores.v1` file: what `headmaps scores` writes and what the
+/// plotting, report and comparison steps read.
+///
+/// Written by hand rather than by `JSONEncoder` so that the key order is the
+/// documented one and each layer is one line: two runs diff line by line.
+public struct ScoresDocument: Equatable {
+    public static let schema = "headmaps.scores.v1"
+
+    public var source: String
+    public var shape: ModelShape
+    public var relations: [RelationScores]
+
+    public init(source: String, shape: ModelShape, relations: [RelationScores]) {
+        self.source = source
+        self.shape = shape
+        self.relations = relations
+    }
+
+    public func relation(named name: String) -> RelationScores? { relations.first { $0.name == name } }
+
+    public func encoded() -> String {
+        var out = "{\n"
+        out += "  \"schema\": \(json(ScoresDocument.schema)),\n"
+        out += "  \"model\": {\"source\": \(json(source)), \"layers\": \(shape.layers), \"heads\": \(shape.heads), \"d_model\": \(shape.dModel), \"vocab\": \(shape.vocab)},\n"
+        out += "  \"relations\": ["
+        for (i, r) in relations.enumerated() {
+            out += i == 0 ? "\n" : ",\n"
+            out += "    {\n"
+            out += "      \"name\": \(json(r.name)),\n"
+            out += "      \"title\": \(json(r.title)),\n"
+            out += "      \"k\": \(r.k),\n"
+            out += "      \"pairs_total\": \(r.pairsTotal),\n"
+            out += "      \"pairs_kept\": \(r.pairsKept),\n"
+            out += "      \"skipped\": \(r.skipped)"
+            if let reason = r.skipReason {
+                out += ",\n      \"skip_reason\": \(json(reason))\n"
+            } else {
+                out += ",\n      \"scores\": \(matrix(r.scores)),\n"
+                out += "      \"suppression\": \(matrix(r.suppression))\n"
+            }
+            out += "    }"
+        }
+        out += relations.isEmpty ? "]\n}\n" : "\n  ]\n}\n"
+        return out
+    }
+
+    private func matrix(_ rows: [[Double]]) -> String {
+        "[\n" + rows.map { "        [" + $0.map { $0.description }.joined(separator: ", ") + "]" }.joined(separator: ",\n") + "\n      ]"
+    }
+
+    private func json(_ s: String) -> String { SafetensorsWriter.jsonString(s) }
+
+    public static func read(path: String) throws -> ScoresDocument {
+        func fail(_ what: String) -> RelationError { RelationError("\(path): \(what)") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw fail("scores file is missing or unreadable") }
+        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw fail("not a JSON object")
+        }
+        guard root["schema"] as? String == schema else {
+            throw fail("schema is \(root["schema"].map { "\($0)" } ?? "missing"), expected \(schema)")
+        }
+        guard let model = root["model"] as? [String: Any],
+              let layers = (model["layers"] as? NSNumber)?.intValue, let heads = (model["heads"] as? NSNumber)?.intValue,
+              let d = (model["d_model"] as? NSNumber)?.intValue, let vocab = (model["vocab"] as? NSNumber)?.intValue else {
+            throw fail("'model' must hold integer layers, heads, d_model and vocab")
+        }
+        guard let items = root["relations"] as? [[String: Any]] else { throw fail("'relations' must be an array of objects") }
+        let relations: [RelationScores] = try items.enumerated().map { i, item in
+            guard let name = item["name"] as? String, let k = (item["k"] as? NSNumber)?.intValue,
+                  let total = (item["pairs_total"] as? NSNumber)?.intValue, let kept = (item["pairs_kept"] as? NSNumber)?.intValue else {
+                throw fail("relation \(i) lacks name, k, pairs_total or pairs_kept")
+            }
+            let title = item["title"] as? String ?? Relation.defaultTitle(name)
+            if (item["skipped"] as? Bool) == true {
+                return RelationScores(name: name, title: title, k: k, pairsTotal: total, pairsKept: kept,
+                                      skipReason: item["skip_reason"] as? String ?? "skipped", hits: [], suppressionHits: [])
+            }
+            func counts(_ key: String) throws -> [[Int]] {
+                guard let rows = item[key] as? [[NSNumber]], rows.count == layers, rows.allSatisfy({ $0.count == heads }) else {
+                    throw fail("relation '\(name)': '\(key)' must be a \(layers) × \(heads) array of numbers")
+                }
+                return rows.map { $0.map { Int(($0.doubleValue * Double(kept)).rounded()) } }
+            }
+            return RelationScores(name: name, title: title, k: k, pairsTotal: total, pairsKept: kept, skipReason: nil,
+                                  hits: try counts("scores"), suppressionHits: try counts("suppression"))
+        }
+        return ScoresDocument(source: root["model"].flatMap { ($0 as? [String: Any])?["source"] as? String } ?? "",
+                              shape: ModelShape(layers: layers, heads: heads, dModel: d, vocab: vocab), relations: relations)
+    }
+}

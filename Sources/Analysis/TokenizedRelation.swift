@@ -1,0 +1,36 @@
+import Tokenizer
+
+/// A relation's pairs as the model sees them: only the pairs whose source and
+/// target are each one token (with a leading space) can be scored.
+public struct TokenizedRelation: Sendable {
+    public let relation: Relation
+    public let k: Int
+    public let pairsTotal: Int
+    public let sourceIds: [Int]
+    public let targetIds: [Int]
+    /// Set when too few pairs survive tokenization for a score to mean much.
+    public let skipReason: String?
+
+    public var pairsKept: Int { sourceIds.count }
+    public var skipped: Bool { skipReason != nil }
+
+    public static let defaultMinimumPairs = 30
+
+    public init(_ relation: Relation, tokenizer: ByteLevelBPE, k: Int? = nil, minimumPairs: Int = defaultMinimumPairs) {
+        self.relation = relation
+        self.k = k ?? relation.defaultK
+        pairsTotal = relation.pairs.count
+        var sources: [Int] = [], targets: [Int] = []
+        for pair in relation.pairs {
+            if let s = tokenizer.singleToken(" " + pair.source), let t = tokenizer.singleToken(" " + pair.target) {
+                sources.append(s)
+                targets.append(t)
+            }
+        }
+        sourceIds = sources
+        targetIds = targets
+        skipReason = sources.count < minimumPairs
+            ? "only \(sources.count) of \(relation.pairs.count) pairs are single tokens for this vocabulary (at least \(minimumPairs) needed)"
+            : nil
+    }
+}

@@ -1,0 +1,87 @@
+import LinearAlgebra
+
+/// GPT-2 (and its family: distilgpt2, gpt2-medium/large/xl).
+///
+/// GPT-2's `Conv1D` stores weights `[in, out]`, which is already the
+/// canonical "row vector times matrix" orientation: `c_attn` is `[d, 3d]`
+/// with the value projection in columns `2d..<3d`, `c_proj` is `[d, d]` with
+/// head `h` reading rows `h·dh..<(h+1)·dh`.
+public enum GPT2Adapter {
+    public static let adapter = ArchitectureAdapter(name: "GPT-2", modelTypes: ["gpt2"], load: load)
+
+    public static func shape(_ config: ConfigFile) throws -> ModelShape {
+        let layers = try config.int("n_layer")
+        let heads = try config.int("n_head")
+        let d = try config.int("n_embd")
+        let vocab = try config.int("vocab_size")
+        guard d % heads == 0 else {
+            throw CheckpointError(config.path, "n_embd \(d) is not divisible by n_head \(heads)")
+        }
+        return ModelShape(layers: layers, heads: heads, dModel: d, vocab: vocab)
+    }
+
+    @Sendable public static func load(_ checkpoint: CheckpointDirectory) throws -> TransformerWeights {
+        let config = checkpoint.config
+        let shape = try shape(config)
+        let d = shape.dModel
+        let activationName = try config.string("activation_function", default: "gelu_new")
+        guard let activation = Activation(configName: activationName) else {
+            throw CheckpointError(config.path, "activation_function '\(activationName)' is not supported (known: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let epsilon = Float(try config.double("layer_norm_epsilon", default: 1e-5))
+        let dMLP = config.has("n_inner") ? try config.int("n_inner") : 4 * d
+
+        let embedding = try checkpoint.tensor("wte.weight", shape: [shape.vocab, d])
+        let unembedding = checkpoint.info("lm_head.weight") == nil
+            ? embedding : try checkpoint.tensor("lm_head.weight", shape: [shape.vocab, d])
+
+        let mlp = FirstMLP(
+            normWeight: try checkpoint.vector("h.0.ln_2.weight", count: d),
+            normBias: try checkpoint.vector("h.0.ln_2.bias", count: d),
+            normEpsilon: epsilon,
+            inWeight: try checkpoint.tensor("h.0.mlp.c_fc.weight", shape: [d, dMLP]).matrixCopy(),
+            inBias: try checkpoint.vector("h.0.mlp.c_fc.bias", count: dMLP),
+            outWeight: try checkpoint.tensor("h.0.mlp.c_proj.weight", shape: [dMLP, d]).matrixCopy(),
+            outBias: try checkpoint.vector("h.0.mlp.c_proj.bias", count: d),
+            activation: activation)
+
+        // Check every layer's attention shapes now, so a bad file fails before
+        // minutes of scoring rather than halfway through.
+        for layer in 0..<shape.layers {
+            for (name, expected) in [("attn.c_attn.weight", [d, 3 * d]), ("attn.c_proj.weight", [d, d])] {
+                let full = "h.\(layer).\(name)"
+                guard let info = checkpoint.info(full) else {
+                    throw CheckpointError(checkpoint.path, "tensor '\(full)' is missing (expected shape \(expected))")
+                }
+                guard info.shape == expected else {
+                    throw CheckpointError(checkpoint.path, "tensor '\(info.name)' has shape \(info.shape), config.json implies \(expected)")
+                }
+                guard info.dtype.isWeightType else {
+                    throw CheckpointError(checkpoint.path, "tensor '\(info.name)' has dtype \(info.dtype.rawValue); weights must be F32, F16 or BF16")
+                }
+            }
+        }
+
+        return TransformerWeights(
+            architecture: "GPT-2", shape: shape, embedding: embedding, unembedding: unembedding, firstMLP: mlp,
+            attentionOV: { layer in try headsOV(checkpoint, layer: layer, shape: shape) })
+    }
+
+    static func headsOV(_ checkpoint: CheckpointDirectory, layer: Int, shape: ModelShape) throws -> [HeadOV] {
+        let d = shape.dModel, dh = shape.dHead
+        let qkv = try checkpoint.tensor("h.\(layer).attn.c_attn.weight", shape: [d, 3 * d])
+        let proj = try checkpoint.tensor("h.\(layer).attn.c_proj.weight", shape: [d, d])
+        return qkv.withMatrix { qkv in
+            proj.withMatrix { proj in
+                (0..<shape.heads).map { h in
+                    var wV = Matrix(rows: d, cols: dh)
+                    for i in 0..<d {
+                        for j in 0..<dh { wV[i, j] = qkv[i, 2 * d + h * dh + j] }
+                    }
+                    let wO = proj.rows(h * dh..<(h + 1) * dh).copy()
+                    return HeadOV(valueWeights: wV, outputWeights: wO)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+
+/// A Hugging Face model directory: `config.json` plus `model.safetensors`
+/// or shards listed in `model.safetensors.index.json`.
+///
+/// Tensor names are looked up without the `transformer.` prefix that some
+/// exports add, so adapters can use one spelling.
+public final class CheckpointDirectory: @unchecked Sendable {
+    public let path: String
+    public let config: ConfigFile
+    /// The safetensors files, in a stable order (for provenance and hashing).
+    public let files: [SafetensorsFile]
+    private let locations: [String: (file: Int, info: TensorInfo)]
+
+    public static let prefixes = ["transformer.", "model."]
+
+    public init(path: String) throws {
+        self.path = path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw CheckpointError(path, "model directory does not exist")
+        }
+        guard isDirectory.boolValue else {
+            throw CheckpointError(path, "is a file; expected a model directory holding config.json and model.safetensors")
+        }
+        config = try ConfigFile(path: (path as NSString).appendingPathComponent("config.json"))
+        let single = (path as NSString).appendingPathComponent("model.safetensors")
+        let index = (path as NSString).appendingPathComponent("model.safetensors.index.json")
+        if FileManager.default.fileExists(atPath: single) {
+            files = [try SafetensorsFile(path: single)]
+        } else if FileManager.default.fileExists(atPath: index) {
+            files = try CheckpointDirectory.openShards(index: index, directory: path)
+        } else {
+            let hint = FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("pytorch_model.bin"))
+                ? " (pytorch_model.bin is present but pickled checkpoints are not read; convert it to safetensors)" : ""
+            throw CheckpointError(path, "no model.safetensors or model.safetensors.index.json\(hint)")
+        }
+        var locations: [String: (Int, TensorInfo)] = [:]
+        for (i, file) in files.enumerated() {
+            for (name, info) in file.tensors {
+                let key = CheckpointDirectory.canonicalName(name)
+                if let existing = locations[key] {
+                    throw CheckpointError(file.path, "tensor '\(name)' appears twice (also in \(files[existing.0].path))")
+                }
+                locations[key] = (i, info)
+            }
+        }
+        self.locations = locations
+    }
+
+    static func openShards(index: String, directory: String) throws -> [SafetensorsFile] {
+        guard let data = FileManager.default.contents(atPath: index) else {
+            throw CheckpointError(index, "cannot be read")
+        }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw CheckpointError(index, "is not a JSON object")
+        }
+        guard let weightMap = object["weight_map"] as? [String: String] else {
+            throw CheckpointError(index, "has no 'weight_map' object of tensor name → shard file")
+        }
+        let shardNames = Set(weightMap.values).sorted()
+        var shards: [String: SafetensorsFile] = [:]
+        for name in shardNames {
+            let shardPath = (directory as NSString).appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: shardPath) else {
+                throw CheckpointError(index, "names shard '\(name)', which is not in \(directory)")
+            }
+            shards[name] = try SafetensorsFile(path: shardPath)
+        }
+        for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key }) where shards[shard]?.tensors[tensor] == nil {
+            throw CheckpointError(index, "maps tensor '\(tensor)' to '\(shard)', which does not contain it")
+        }
+        return shardNames.map { shards[$0]! }
+    }
+
+    public static func canonicalName(_ name: String) -> String {
+        for prefix in prefixes where name.hasPrefix(prefix) { return String(name.dropFirst(prefix.count)) }
+        return name
+    }
+
+    public var tensorNames: [String] { locations.keys.sorted() }
+
+    public func info(_ name: String) -> TensorInfo? { locations[name]?.info }
+
+    /// Reads a tensor after checking its shape; `nil` when absent and optional.
+    public func tensor(_ name: String, shape expected: [Int]) throws -> FloatTensor {
+        guard let (fileIndex, info) = locations[name] else {
+            throw CheckpointError(path, "tensor '\(name)' is missing (expected shape \(expected))")
+        }
+        guard info.shape == expected else {
+            throw CheckpointError(files[fileIndex].path, "tensor '\(info.name)' has shape \(info.shape), config.json implies \(expected)")
+        }
+        return try files[fileIndex].floats(info)
+    }
+
+    public func vector(_ name: String, count: Int) throws -> [Float] {
+        try tensor(name, shape: [count]).array
+    }
+}
+
+/// `config.json`, with typed accessors whose errors name the key.
+public struct ConfigFile: Sendable {
+    public let path: String
+    private let object: [String: any Sendable]
+
+    public init(path: String) throws {
+        self.path = path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CheckpointError(path, "config.json is missing")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CheckpointError(path, "cannot be read")
+        }
+        let json: Any
+        do { json = try JSONSerialization.jsonObject(with: data) } catch {
+            throw CheckpointError(path, "is not valid JSON")
+        }
+        guard let object = json as? [String: Any] else {
+            throw CheckpointError(path, "is JSON but not an object")
+        }
+        self.object = object.compactMapValues { ConfigFile.sendable($0) }
+    }
+
+    private static func sendable(_ value: Any) -> (any Sendable)? {
+        switch value {
+        case let s as String: return s
+        case let n as NSNumber: return n.doubleValue
+        case let a as [Any]: return a.compactMap { ($0 as? String) }
+        default: return nil
+        }
+    }
+
+    public func has(_ key: String) -> Bool { object[key] != nil }
+
+    public func int(_ key: String) throws -> Int {
+        guard let value = object[key] else { throw CheckpointError(path, "missing key '\(key)' (an integer)") }
+        guard let d = value as? Double, let i = Int(exactly: d), i > 0 else {
+            throw CheckpointError(path, "key '\(key)' must be a positive integer, found \(String(reflecting: value))")
+        }
+        return i
+    }
+
+    public func double(_ key: String, default fallback: Double? = nil) throws -> Double {
+        guard let value = object[key] else {
+            if let fallback { return fallback }
+            throw CheckpointError(path, "missing key '\(key)' (a number)")
+        }
+        guard let d = value as? Double else { throw CheckpointError(path, "key '\(key)' must be a number, found \(String(reflecting: value))") }
+        return d
+    }
+
+    public func string(_ key: String, default fallback: String? = nil) throws -> String {
+        guard let value = object[key] else {
+            if let fallback { return fallback }
+            throw CheckpointError(path, "missing key '\(key)' (a string)")
+        }
+        guard let s = value as? String else { throw CheckpointError(path, "key '\(key)' must be a string, found \(String(reflecting: value))") }
+        return s
+    }
+
+    public func strings(_ key: String) -> [String] { (object[key] as? [String]) ?? [] }
+}

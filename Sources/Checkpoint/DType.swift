@@ -1,0 +1,33 @@
+/// Safetensors element types. Every type the format defines is recognised so
+/// that a header can be validated; only the float types can be read as weights.
+public enum DType: String, Sendable, CaseIterable {
+    case f32 = "F32", f16 = "F16", bf16 = "BF16"
+    case f64 = "F64", i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8"
+    case u64 = "U64", u32 = "U32", u16 = "U16", u8 = "U8", bool = "BOOL"
+    case f8e4m3 = "F8_E4M3", f8e5m2 = "F8_E5M2"
+
+    public var byteSize: Int {
+        switch self {
+        case .f64, .i64, .u64: return 8
+        case .f32, .i32, .u32: return 4
+        case .f16, .bf16, .i16, .u16: return 2
+        case .i8, .u8, .bool, .f8e4m3, .f8e5m2: return 1
+        }
+    }
+
+    public static let weightTypes: [DType] = [.f32, .f16, .bf16]
+    public var isWeightType: Bool { DType.weightTypes.contains(self) }
+}
+
+/// Conversions between `Float` and the 16-bit weight formats.
+public enum HalfPrecision {
+    @inlinable public static func float(fromF16 bits: UInt16) -> Float { Float(Float16(bitPattern: bits)) }
+    @inlinable public static func float(fromBF16 bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
+    @inlinable public static func f16Bits(_ x: Float) -> UInt16 { Float16(x).bitPattern }
+    /// Round to nearest, ties to even, as PyTorch does.
+    @inlinable public static func bf16Bits(_ x: Float) -> UInt16 {
+        let bits = x.bitPattern
+        let rounding: UInt32 = 0x7FFF + ((bits >> 16) & 1)
+        return UInt16(truncatingIfNeeded: (bits &+ rounding) >> 16)
+    }
+}

@@ -1,0 +1,202 @@
+import Foundation
+import LinearAlgebra
+
+/// Where one tensor lives inside a safetensors file.
+public struct TensorInfo: Sendable, Equatable {
+    public let name: String
+    public let dtype: DType
+    public let shape: [Int]
+    /// Byte offsets relative to the start of the data section.
+    public let dataOffsets: Range<Int>
+
+    public var elementCount: Int { shape.reduce(1, *) }
+}
+
+/// A safetensors file, memory-mapped and validated.
+///
+/// Layout: an 8-byte little-endian header length `n`, `n` bytes of JSON
+/// mapping tensor names to `{dtype, shape, data_offsets}`, then the data.
+/// Everything the header claims is checked on open, so later reads can trust
+/// the offsets; nothing is copied until a tensor is asked for.
+public struct SafetensorsFile: @unchecked Sendable {
+    public let path: String
+    public let tensors: [String: TensorInfo]
+    public let metadata: [String: String]
+    let file: MappedFile
+    let dataStart: Int
+
+    public init(path: String) throws {
+        let file = try MappedFile(path: path)
+        self.file = file
+        self.path = path
+        guard file.size >= 8 else {
+            throw CheckpointError(path, "is \(file.size) bytes long; a safetensors file starts with an 8-byte header length")
+        }
+        let headerLength = Int(clamping: file.bytes.loadUnaligned(as: UInt64.self).littleEndian)
+        guard headerLength <= file.size - 8 else {
+            throw CheckpointError(path, "header length \(headerLength) runs past the end of the file (\(file.size) bytes; a truncated download?)")
+        }
+        dataStart = 8 + headerLength
+        let headerData = Data(bytes: file.bytes + 8, count: headerLength)
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: headerData)
+        } catch {
+            throw CheckpointError(path, "header is not valid JSON (\(headerLength) bytes after the length prefix)")
+        }
+        guard let object = json as? [String: Any] else {
+            throw CheckpointError(path, "header is JSON but not an object of tensor entries")
+        }
+        (tensors, metadata) = try SafetensorsFile.parseEntries(object, dataSize: file.size - dataStart, path: path)
+    }
+
+    static func parseEntries(_ object: [String: Any], dataSize: Int, path: String) throws -> ([String: TensorInfo], [String: String]) {
+        var tensors: [String: TensorInfo] = [:]
+        var metadata: [String: String] = [:]
+        for (name, value) in object {
+            if name == "__metadata__" {
+                guard let m = value as? [String: Any] else {
+                    throw CheckpointError(path, "__metadata__ is not an object")
+                }
+                for (k, v) in m { metadata[k] = (v as? String) ?? "\(v)" }
+                continue
+            }
+            guard let entry = value as? [String: Any] else {
+                throw CheckpointError(path, "tensor '\(name)': entry is not an object")
+            }
+            guard let dtypeName = entry["dtype"] as? String else {
+                throw CheckpointError(path, "tensor '\(name)': missing string 'dtype'")
+            }
+            guard let dtype = DType(rawValue: dtypeName) else {
+                throw CheckpointError(path, "tensor '\(name)': unsupported dtype '\(dtypeName)' (known: \(DType.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            guard let shape = JSONInts.array(entry["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
+                throw CheckpointError(path, "tensor '\(name)': 'shape' must be an array of non-negative integers")
+            }
+            guard let offsets = JSONInts.array(entry["data_offsets"]), offsets.count == 2 else {
+                throw CheckpointError(path, "tensor '\(name)': 'data_offsets' must be [begin, end]")
+            }
+            let (begin, end) = (offsets[0], offsets[1])
+            guard begin >= 0, begin <= end, end <= dataSize else {
+                throw CheckpointError(path, "tensor '\(name)': data_offsets [\(begin), \(end)] lie outside the data section of \(dataSize) bytes")
+            }
+            let (elements, overflow) = shape.reduce((1, false)) { acc, dim in
+                let (p, o) = acc.0.multipliedReportingOverflow(by: dim)
+                return (p, acc.1 || o)
+            }
+            guard !overflow, elements.multipliedReportingOverflow(by: dtype.byteSize).overflow == false,
+                  elements * dtype.byteSize == end - begin else {
+                throw CheckpointError(path, "tensor '\(name)': shape \(shape) of \(dtype.rawValue) needs \(overflow ? "too many" : String(elements * dtype.byteSize)) bytes, data_offsets give \(end - begin)")
+            }
+            tensors[name] = TensorInfo(name: name, dtype: dtype, shape: shape, dataOffsets: begin..<end)
+        }
+        try checkCoverage(tensors.values, dataSize: dataSize, path: path)
+        return (tensors, metadata)
+    }
+
+    /// The tensors must tile the data section exactly: no overlap, no gap.
+    static func checkCoverage<S: Sequence>(_ infos: S, dataSize: Int, path: String) throws where S.Element == TensorInfo {
+        let sorted = infos.sorted { ($0.dataOffsets.lowerBound, $0.dataOffsets.upperBound) < ($1.dataOffsets.lowerBound, $1.dataOffsets.upperBound) }
+        var position = 0
+        var previous: String?
+        for info in sorted {
+            if info.dataOffsets.lowerBound < position {
+                throw CheckpointError(path, "tensor '\(info.name)' overlaps '\(previous ?? "?")' (starts at byte \(info.dataOffsets.lowerBound), previous ends at \(position))")
+            }
+            if info.dataOffsets.lowerBound > position {
+                throw CheckpointError(path, "bytes \(position)..<\(info.dataOffsets.lowerBound) of the data section belong to no tensor")
+            }
+            position = info.dataOffsets.upperBound
+            previous = info.name
+        }
+        if position != dataSize {
+            throw CheckpointError(path, "the data section has \(dataSize) bytes but the tensors cover \(position)")
+        }
+    }
+
+    /// A tensor's values as `Float`: a view of the mapping when stored as
+    /// aligned F32, a converted copy otherwise.
+    public func floats(_ info: TensorInfo) throws -> FloatTensor {
+        guard info.dtype.isWeightType else {
+            throw CheckpointError(path, "tensor '\(info.name)' has dtype \(info.dtype.rawValue); weights must be F32, F16 or BF16")
+        }
+        try file.checkUnchanged()
+        let raw = file.bytes + dataStart + info.dataOffsets.lowerBound
+        let count = info.elementCount
+        switch info.dtype {
+        case .f32 where Int(bitPattern: raw) % MemoryLayout<Float>.alignment == 0:
+            return FloatTensor(shape: info.shape, mapped: raw.assumingMemoryBound(to: Float.self), count: count, owner: file)
+        case .f32:
+            return FloatTensor(shape: info.shape, converting: count) { i in
+                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+            }
+        case .f16:
+            return FloatTensor(shape: info.shape, converting: count) { i in
+                HalfPrecision.float(fromF16: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+            }
+        case .bf16:
+            return FloatTensor(shape: info.shape, converting: count) { i in
+                HalfPrecision.float(fromBF16: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+            }
+        default:
+            fatalError("unreachable: checked isWeightType")
+        }
+    }
+}
+
+/// A tensor's values as `Float`, either borrowed from a mapping (kept alive
+/// here) or owned after conversion from a 16-bit type.
+public final class FloatTensor: @unchecked Sendable {
+    public let shape: [Int]
+    public let values: UnsafeBufferPointer<Float>
+    private let owner: AnyObject?
+    private let owned: UnsafeMutableBufferPointer<Float>?
+
+    init(shape: [Int], mapped: UnsafePointer<Float>, count: Int, owner: AnyObject) {
+        self.shape = shape
+        self.values = UnsafeBufferPointer(start: mapped, count: count)
+        self.owner = owner
+        self.owned = nil
+    }
+
+    init(shape: [Int], converting count: Int, _ element: (Int) -> Float) {
+        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(count, 1))
+        for i in 0..<count { buffer[i] = element(i) }
+        self.shape = shape
+        self.values = UnsafeBufferPointer(start: buffer.baseAddress, count: count)
+        self.owner = nil
+        self.owned = buffer
+    }
+
+    deinit { owned?.deallocate() }
+
+    /// The tensor as a `[rows, cols]` matrix view; valid while `self` lives.
+    public var matrix: MatrixView {
+        precondition(shape.count == 2, "not a matrix: shape \(shape)")
+        return MatrixView(base: values.baseAddress!, rows: shape[0], cols: shape[1])
+    }
+
+    public var array: [Float] { Array(values) }
+
+    /// Runs `body` on the matrix view while keeping the storage alive.
+    public func withMatrix<R>(_ body: (MatrixView) throws -> R) rethrows -> R {
+        try withExtendedLifetime(self) { try body(matrix) }
+    }
+
+    public func matrixCopy() -> Matrix { withMatrix { $0.copy() } }
+
+    public var isBorrowedFromMapping: Bool { owner != nil }
+}
+
+enum JSONInts {
+    /// Whole numbers only: fractional numbers and non-numbers are rejected.
+    static func array(_ value: Any?) -> [Int]? {
+        guard let items = value as? [Any] else { return nil }
+        var out: [Int] = []
+        for item in items {
+            guard let n = item as? NSNumber, let i = Int(exactly: n.doubleValue) else { return nil }
+            out.append(i)
+        }
+        return out
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+
+@main
+struct HeadMaps: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "headmaps",
+        abstract: "What every attention head of a GPT-2 family model does, read from its weights.",
+        discussion: """
+        Scores every head for relations such as name copying or country → capital with the
+        MAPS method (Elhelo & Geva, ACL 2025): the fraction of a relation's pairs whose target
+        is among the head's top-k logits when its OV circuit is applied to the source token.
+        """,
+        version: HeadMapsVersion.string,
+        subcommands: [ScoresCommand.self, RelationsCommand.self, MakeFixtureCommand.self])
+}
+
+enum HeadMapsVersion {
+    static let string = "0.1.0"
+}

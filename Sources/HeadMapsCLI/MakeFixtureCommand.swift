@@ -1,0 +1,40 @@
+import ArgumentParser
+import Checkpoint
+import Foundation
+import PlantedModels
+
+struct MakeFixtureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "make-fixture",
+        abstract: "Write a GPT-2-format checkpoint with planted heads whose scores are known.",
+        discussion: """
+        Shapes: \(PlantedCheckpoint.Shape.presets.map { "\($0.name) (\($0.layers)×\($0.heads), d_model \($0.dModel), vocab \($0.vocabSize.map(String.init) ?? "compact"))" }.joined(separator: ", ")).
+        The directory gets config.json, model.safetensors, vocab.json, merges.txt and planted.json
+        (the planted heads and the scores they must get). Same seed, same bytes.
+        """)
+
+    @Option(name: .long, help: "tiny, demo, gpt2 or gpt2-medium.")
+    var shape: String = "tiny"
+
+    @Option(name: .long, help: "Seed for the random weights.")
+    var seed: UInt64 = 0
+
+    @Option(name: .long, help: "Storage dtype: F32, F16 or BF16 (the values are identical in all three).")
+    var dtype: String = "F32"
+
+    @Option(name: .long, help: "Output directory.")
+    var out: String
+
+    func run() throws {
+        try reportingErrors {
+            guard let preset = PlantedCheckpoint.Shape.preset(shape) else {
+                throw CLIError("unknown shape '\(shape)'; known: \(PlantedCheckpoint.Shape.presets.map(\.name).joined(separator: ", "))")
+            }
+            guard let type = DType(rawValue: dtype.uppercased()), type.isWeightType else {
+                throw CLIError("--dtype must be F32, F16 or BF16, not '\(dtype)'")
+            }
+            let planted = try PlantedCheckpoint(shape: preset, seed: seed, dtype: type).write(to: out)
+            print("wrote \(out): \(preset.layers)×\(preset.heads) heads, \(planted.count) planted")
+        }
+    }
+}

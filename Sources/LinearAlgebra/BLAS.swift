@@ -1,0 +1,64 @@
+import CBLAS
+
+/// The only door to OpenBLAS. Everything else in the project is plain Swift.
+public enum BLAS {
+    /// Analysis code parallelises over heads itself, so BLAS runs one thread per
+    /// call: results then never depend on how many threads OpenBLAS would pick.
+    public static func useSingleThread() { openblas_set_num_threads(1) }
+
+    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+
+    /// The OpenBLAS build string (version, target core), for provenance.
+    public static var configuration: String { String(cString: openblas_get_config()) }
+
+    /// `C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C`, all row-major.
+    /// `lda`, `ldb`, `ldc` are the row strides of the matrices as stored.
+    @inlinable
+    public static func gemm(transposeA: Bool = false, transposeB: Bool = false,
+                            m: Int, n: Int, k: Int,
+                            alpha: Float = 1,
+                            a: UnsafePointer<Float>, lda: Int,
+                            b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float = 0,
+                            c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor,
+                    transposeA ? CblasTrans : CblasNoTrans,
+                    transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha,
+                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
+
+/// Matrix products on views, the shapes the analysis uses.
+public enum Products {
+    /// `A · B`.
+    public static func multiply(_ a: MatrixView, _ b: MatrixView) -> Matrix {
+        precondition(a.cols == b.rows, "inner dimensions differ: \(a.rows)x\(a.cols) · \(b.rows)x\(b.cols)")
+        var c = Matrix(rows: a.rows, cols: b.cols)
+        c.storage.withUnsafeMutableBufferPointer { cp in
+            BLAS.gemm(m: a.rows, n: b.cols, k: a.cols, a: a.base, lda: a.cols, b: b.base, ldb: b.cols,
+                      c: cp.baseAddress!, ldc: b.cols)
+        }
+        return c
+    }
+
+    /// `A · Bᵀ`, where `B` is stored row-major: the shape of "rows times the
+    /// unembedding", since `W_U = W_Eᵀ` and `W_E` is stored as `[vocab, d]`.
+    public static func multiplyTransposed(_ a: MatrixView, _ b: MatrixView, into c: UnsafeMutablePointer<Float>) {
+        precondition(a.cols == b.cols, "inner dimensions differ: \(a.rows)x\(a.cols) · (\(b.rows)x\(b.cols))ᵀ")
+        BLAS.gemm(transposeB: true, m: a.rows, n: b.rows, k: a.cols,
+                  a: a.base, lda: a.cols, b: b.base, ldb: b.cols, c: c, ldc: b.rows)
+    }
+
+    public static func multiply(_ a: Matrix, _ b: Matrix) -> Matrix {
+        a.view { av in b.view { bv in multiply(av, bv) } }
+    }
+}
+
+extension BLAS {
+    @inlinable
+    public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
+        cblas_sdot(Int32(count), x, 1, y, 1)
+    }
+}

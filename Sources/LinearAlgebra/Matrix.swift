@@ -1,0 +1,85 @@
+/// A dense row-major matrix of `Float` that owns its storage.
+///
+/// Values, not references: small matrices (a head's `W_V`, a batch of source
+/// rows) are copied freely; the large checkpoint tensors stay memory-mapped and
+/// are seen through `MatrixView` instead.
+public struct Matrix: Sendable, Equatable {
+    public let rows: Int
+    public let cols: Int
+    public var storage: [Float]
+
+    public init(rows: Int, cols: Int, repeating value: Float = 0) {
+        precondition(rows >= 0 && cols >= 0)
+        self.rows = rows
+        self.cols = cols
+        self.storage = [Float](repeating: value, count: rows * cols)
+    }
+
+    public init(rows: Int, cols: Int, storage: [Float]) {
+        precondition(storage.count == rows * cols, "storage holds \(storage.count) values, \(rows)x\(cols) needs \(rows * cols)")
+        self.rows = rows
+        self.cols = cols
+        self.storage = storage
+    }
+
+    public subscript(row: Int, col: Int) -> Float {
+        get { storage[row * cols + col] }
+        set { storage[row * cols + col] = newValue }
+    }
+
+    public func row(_ r: Int) -> ArraySlice<Float> {
+        storage[(r * cols)..<((r + 1) * cols)]
+    }
+
+    /// The rows at `indices`, in that order.
+    public func gatherRows(_ indices: [Int]) -> Matrix {
+        var out = [Float](repeating: 0, count: indices.count * cols)
+        storage.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for (i, r) in indices.enumerated() {
+                    (dst.baseAddress! + i * cols).update(from: src.baseAddress! + r * cols, count: cols)
+                }
+            }
+        }
+        return Matrix(rows: indices.count, cols: cols, storage: out)
+    }
+
+    public func view<R>(_ body: (MatrixView) throws -> R) rethrows -> R {
+        try storage.withUnsafeBufferPointer { try body(MatrixView(base: $0.baseAddress!, rows: rows, cols: cols)) }
+    }
+}
+
+/// A borrowed row-major matrix: a pointer into memory someone else keeps alive
+/// (a mapped checkpoint file or a `Matrix`'s storage).
+public struct MatrixView: @unchecked Sendable {
+    public let base: UnsafePointer<Float>
+    public let rows: Int
+    public let cols: Int
+
+    public init(base: UnsafePointer<Float>, rows: Int, cols: Int) {
+        self.base = base
+        self.rows = rows
+        self.cols = cols
+    }
+
+    /// Rows `range` as a view of the same memory.
+    public func rows(_ range: Range<Int>) -> MatrixView {
+        MatrixView(base: base + range.lowerBound * cols, rows: range.count, cols: cols)
+    }
+
+    public subscript(row: Int, col: Int) -> Float { base[row * cols + col] }
+
+    public func copy() -> Matrix {
+        Matrix(rows: rows, cols: cols, storage: Array(UnsafeBufferPointer(start: base, count: rows * cols)))
+    }
+
+    public func gatherRows(_ indices: [Int]) -> Matrix {
+        var out = [Float](repeating: 0, count: indices.count * cols)
+        out.withUnsafeMutableBufferPointer { dst in
+            for (i, r) in indices.enumerated() {
+                (dst.baseAddress! + i * cols).update(from: base + r * cols, count: cols)
+            }
+        }
+        return Matrix(rows: indices.count, cols: cols, storage: out)
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+
+public struct TokenizerError: Error, CustomStringConvertible {
+    public let file: String
+    public let message: String
+    public var description: String { "\(file): \(message)" }
+}
+
+/// GPT-2's byte-level BPE: text → UTF-8 bytes → printable stand-in characters
+/// → pre-tokens (GPT-2's regex) → merges applied by rank → ids.
+public final class ByteLevelBPE: @unchecked Sendable {
+    public let vocabulary: [String: Int]
+    private let tokens: [Int: String]
+    private let ranks: [Pair: Int]
+    private var cache: [String: [Int]] = [:]
+    private let lock = NSLock()
+
+    struct Pair: Hashable {
+        let left: String
+        let right: String
+    }
+
+    /// - Parameters:
+    ///   - vocabulary: token string (in byte-stand-in characters) → id.
+    ///   - merges: merge rules, highest priority first.
+    public init(vocabulary: [String: Int], merges: [(String, String)], source: String = "<memory>") throws {
+        self.vocabulary = vocabulary
+        var tokens: [Int: String] = [:]
+        for (token, id) in vocabulary { tokens[id] = token }
+        self.tokens = tokens
+        var ranks: [Pair: Int] = [:]
+        for (rank, (left, right)) in merges.enumerated() {
+            guard vocabulary[left + right] != nil else {
+                throw TokenizerError(file: source, message: "merge \(rank + 1) '\(left) \(right)' produces '\(left + right)', which is not in the vocabulary")
+            }
+            if ranks[Pair(left: left, right: right)] == nil { ranks[Pair(left: left, right: right)] = rank }
+        }
+        self.ranks = ranks
+        for byte in 0..<256 where vocabulary[String(ByteLevelBPE.byteToChar[byte])] == nil {
+            throw TokenizerError(file: source, message: "vocabulary lacks the byte token '\(ByteLevelBPE.byteToChar[byte])' (byte \(byte)); every byte needs a token in a byte-level BPE")
+        }
+    }
+
+    /// Loads `vocab.json` + `merges.txt`, or the original `encoder.json` + `vocab.bpe`.
+    public convenience init(directory: String) throws {
+        let names = [("vocab.json", "merges.txt"), ("encoder.json", "vocab.bpe")]
+        for (v, m) in names {
+            let vp = (directory as NSString).appendingPathComponent(v)
+            let mp = (directory as NSString).appendingPathComponent(m)
+            if FileManager.default.fileExists(atPath: vp) {
+                try self.init(vocabularyFile: vp, mergesFile: mp)
+                return
+            }
+        }
+        throw TokenizerError(file: directory, message: "no vocab.json + merges.txt (or encoder.json + vocab.bpe) in this directory")
+    }
+
+    public convenience init(vocabularyFile: String, mergesFile: String) throws {
+        guard let data = FileManager.default.contents(atPath: vocabularyFile) else {
+            throw TokenizerError(file: vocabularyFile, message: "vocabulary file is missing or unreadable")
+        }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw TokenizerError(file: vocabularyFile, message: "is not a JSON object of token → id")
+        }
+        var vocabulary: [String: Int] = [:]
+        var seen: [Int: String] = [:]
+        for (token, value) in object {
+            guard let n = value as? NSNumber, let id = Int(exactly: n.doubleValue), id >= 0 else {
+                throw TokenizerError(file: vocabularyFile, message: "token '\(token)' has id \(value); ids must be non-negative integers")
+            }
+            if let other = seen[id] {
+                throw TokenizerError(file: vocabularyFile, message: "id \(id) is given to both '\(other)' and '\(token)'")
+            }
+            seen[id] = token
+            vocabulary[token] = id
+        }
+        guard let text = try? String(contentsOfFile: mergesFile, encoding: .utf8) else {
+            throw TokenizerError(file: mergesFile, message: "merges file is missing or not UTF-8 text")
+        }
+        var merges: [(String, String)] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = line.hasSuffix("\r") ? line.dropLast() : line
+            if line.isEmpty || (number == 0 && line.hasPrefix("#version")) { continue }
+            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw TokenizerError(file: mergesFile, message: "line \(number + 1) is not two tokens separated by one space: '\(line)'")
+            }
+            merges.append((String(parts[0]), String(parts[1])))
+        }
+        try self.init(vocabulary: vocabulary, merges: merges, source: mergesFile)
+    }
+
+    public var count: Int { vocabulary.count }
+
+    public func encode(_ text: String) -> [Int] {
+        ByteLevelBPE.preTokenize(text).flatMap { encodeWord($0) }
+    }
+
+    /// The id of `text` when it encodes to exactly one token.
+    public func singleToken(_ text: String) -> Int? {
+        let ids = encode(text)
+        return ids.count == 1 ? ids[0] : nil
+    }
+
+    public func decode(_ ids: [Int]) -> String {
+        var bytes: [UInt8] = []
+        for id in ids {
+            guard let token = tokens[id] else { continue }
+            for ch in token { if let b = ByteLevelBPE.charToByte[ch] { bytes.append(b) } }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The token's text, readable (byte stand-ins turned back into text).
+    public func tokenText(_ id: Int) -> String? { tokens[id] == nil ? nil : decode([id]) }
+
+    private func encodeWord(_ word: String) -> [Int] {
+        lock.lock()
+        if let hit = cache[word] { lock.unlock(); return hit }
+        lock.unlock()
+        var symbols = word.utf8.map { String(ByteLevelBPE.byteToChar[Int($0)]) }
+        while symbols.count > 1 {
+            var best: (rank: Int, index: Int)?
+            for i in 0..<(symbols.count - 1) {
+                if let r = ranks[Pair(left: symbols[i], right: symbols[i + 1])], best == nil || r < best!.rank {
+                    best = (r, i)
+                }
+            }
+            guard let (_, at) = best else { break }
+            let (left, right) = (symbols[at], symbols[at + 1])
+            var merged: [String] = []
+            merged.reserveCapacity(symbols.count)
+            var i = 0
+            while i < symbols.count {
+                if i + 1 < symbols.count && symbols[i] == left && symbols[i + 1] == right {
+                    merged.append(left + right)
+                    i += 2
+                } else {
+                    merged.append(symbols[i])
+                    i += 1
+                }
+            }
+            symbols = merged
+        }
+        // Every symbol is a vocabulary token: bytes are, and merges were checked.
+        let ids = symbols.map { vocabulary[$0]! }
+        lock.lock()
+        cache[word] = ids
+        lock.unlock()
+        return ids
+    }
+
+    // MARK: - Byte stand-ins
+
+    /// GPT-2 maps each byte to a printable character so that BPE can work on
+    /// strings: printable Latin-1 bytes stand for themselves, the rest are
+    /// shifted to U+0100 onwards in byte order.
+    public static let byteToChar: [Character] = {
+        var printable = Array(33...126) + Array(161...172) + Array(174...255)
+        var table = [Character](repeating: " ", count: 256)
+        for b in printable { table[b] = Character(Unicode.Scalar(UInt32(b))!) }
+        var next = 256
+        for b in 0..<256 where !printable.contains(b) {
+            table[b] = Character(Unicode.Scalar(UInt32(next))!)
+            next += 1
+            printable.append(b)
+        }
+        return table
+    }()
+
+    public static let charToByte: [Character: UInt8] = {
+        var map: [Character: UInt8] = [:]
+        for (b, c) in byteToChar.enumerated() { map[c] = UInt8(b) }
+        return map
+    }()
+
+    /// The byte tokens in GPT-2's id order (ids 0…255 of its vocabulary).
+    public static let byteTokensInIdOrder: [String] = {
+        let printable = Array(33...126) + Array(161...172) + Array(174...255)
+        let rest = (0..<256).filter { !printable.contains($0) }
+        return (printable + rest).map { String(byteToChar[$0]) }
+    }()
+}

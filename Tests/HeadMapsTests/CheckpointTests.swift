@@ -1,0 +1,114 @@
+import Analysis
+import Checkpoint
+import Foundation
+import Tokenizer
+import XCTest
+
+/// Loading: the same planted checkpoint in other dtypes, sharded, or with
+/// other tensor names must give the same model and the same scores.
+final class CheckpointTests: XCTestCase {
+    static let relations = ["name_copying", "country_to_capital", "copying"]
+    static let reference: [RelationScores] = try! TestSupport.score(TestSupport.tinyModel, relations: relations)
+
+    /// Copies `source` with its tensors rewritten: another dtype, split into
+    /// shards, renamed, or with extra tensors.
+    static func rewrite(_ source: String, dtype: DType = .f32, shards: Int = 1, prefix: String = "",
+                        extra: [String: (DType, [Int])] = [:]) throws -> String {
+        let dir = TestSupport.temporaryDirectory("rewrite")
+        for name in ["config.json", "vocab.json", "merges.txt"] {
+            try FileManager.default.copyItem(atPath: "\(source)/\(name)", toPath: "\(dir)/\(name)")
+        }
+        let original = try SafetensorsFile(path: "\(source)/model.safetensors")
+        let names = original.tensors.keys.sorted()
+        var weightMap: [String: String] = [:]
+        for shard in 0..<shards {
+            let mine = names.enumerated().filter { $0.offset % shards == shard }.map(\.element)
+            var entries = mine.map { SafetensorsWriter.Entry(name: prefix + $0, dtype: dtype, shape: original.tensors[$0]!.shape) }
+            if shard == 0 {
+                entries += extra.map { SafetensorsWriter.Entry(name: $0.key, dtype: $0.value.0, shape: $0.value.1) }
+            }
+            let file = shards == 1 ? "model.safetensors" : String(format: "model-%05d-of-%05d.safetensors", shard + 1, shards)
+            for e in entries { weightMap[e.name] = file }
+            try SafetensorsWriter.write(to: "\(dir)/\(file)", entries: entries) { entry in
+                if let info = original.tensors[String(entry.name.dropFirst(prefix.count))], entry.name.hasPrefix(prefix) {
+                    return try original.floats(info).array
+                }
+                return [Float](repeating: 0.5, count: entry.shape.reduce(1, *))
+            }
+        }
+        if shards > 1 {
+            let map = weightMap.keys.sorted().map { "\"\($0)\": \"\(weightMap[$0]!)\"" }.joined(separator: ", ")
+            try Data("{\"metadata\": {}, \"weight_map\": {\(map)}}".utf8).write(to: URL(fileURLWithPath: "\(dir)/model.safetensors.index.json"))
+        }
+        return dir
+    }
+
+    func testF16AndBF16CopiesScoreExactlyLikeF32() throws {
+        for dtype in [DType.f16, .bf16] {
+            let dir = try Self.rewrite(TestSupport.tinyModel, dtype: dtype)
+            let info = try SafetensorsFile(path: dir + "/model.safetensors").tensors["wte.weight"]!
+            XCTAssertEqual(info.dtype, dtype)
+            XCTAssertEqual(try TestSupport.score(dir, relations: Self.relations), Self.reference, dtype.rawValue)
+        }
+    }
+
+    func testShardedCheckpointScoresLikeSingleFile() throws {
+        let dir = try Self.rewrite(TestSupport.tinyModel, shards: 3)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/model.safetensors"))
+        XCTAssertEqual(try CheckpointDirectory(path: dir).files.count, 3)
+        XCTAssertEqual(try TestSupport.score(dir, relations: Self.relations), Self.reference)
+    }
+
+    func testPrefixedNamesMaskBuffersAndUntiedHeadLoad() throws {
+        let shape = try Architectures.load(modelDirectory: TestSupport.tinyModel).1.shape
+        let dir = try Self.rewrite(TestSupport.tinyModel, prefix: "transformer.", extra: [
+            "transformer.h.0.attn.bias": (.f32, [1, 1, 8, 8]),
+            "transformer.h.0.attn.masked_bias": (.f32, []),
+        ])
+        XCTAssertEqual(try TestSupport.score(dir, relations: Self.relations), Self.reference)
+        // An lm_head equal to wte (as GPT-2's tied head is) changes nothing.
+        let wte = try SafetensorsFile(path: TestSupport.tinyModel + "/model.safetensors")
+        let untied = try Self.rewrite(TestSupport.tinyModel, extra: ["lm_head.weight": (.f32, [shape.vocab, shape.dModel])])
+        let original = try SafetensorsFile(path: untied + "/model.safetensors")
+        XCTAssertNotNil(original.tensors["lm_head.weight"])
+        let (_, model) = try Architectures.load(modelDirectory: untied)
+        XCTAssertEqual(model.unembedding.values.first, 0.5, "lm_head.weight is read when present")
+        XCTAssertNotEqual(try wte.floats(wte.tensors["wte.weight"]!).values.first, 0.5)
+    }
+
+    func testAlignedF32IsReadFromTheMappingWithoutCopying() throws {
+        let (_, f32) = try Architectures.load(modelDirectory: TestSupport.tinyModel)
+        XCTAssertTrue(f32.embedding.isBorrowedFromMapping)
+        XCTAssertTrue(f32.embedding === f32.unembedding, "tied: one tensor serves as W_E and W_U")
+        let (_, f16) = try Architectures.load(modelDirectory: TestSupport.demoModel)
+        XCTAssertFalse(f16.embedding.isBorrowedFromMapping, "F16 is converted")
+    }
+
+    func testReadsTheGPT2ConfigIntoTheCanonicalShape() throws {
+        let (_, model) = try Architectures.load(modelDirectory: TestSupport.demoModel)
+        XCTAssertEqual(model.architecture, "GPT-2")
+        let vocabulary = try ByteLevelBPE(directory: TestSupport.demoModel).count
+        XCTAssertEqual(model.shape, ModelShape(layers: 24, heads: 16, dModel: 64, vocab: vocabulary))
+        XCTAssertEqual(model.shape.dHead, 4)
+        let heads = try model.heads(ofLayer: 3)
+        XCTAssertEqual(heads.count, 16)
+        XCTAssertEqual(heads[0].valueWeights.rows, 64)
+        XCTAssertEqual(heads[0].valueWeights.cols, 4)
+        XCTAssertEqual(heads[0].outputWeights.rows, 4)
+        XCTAssertEqual(heads[0].outputWeights.cols, 64)
+        XCTAssertEqual(model.firstMLP.activation, .geluNew)
+        XCTAssertEqual(model.firstMLP.inWeight.cols, 256)
+    }
+
+    func testSlicesValueColumnsAndOutputRowsOfEachHead() throws {
+        // W_V[h] is c_attn's columns 2d + h·dh ..< 2d + (h+1)·dh; W_O[h] is c_proj's rows h·dh ..< (h+1)·dh.
+        let file = try SafetensorsFile(path: TestSupport.tinyModel + "/model.safetensors")
+        let qkv = try file.floats(file.tensors["h.2.attn.c_attn.weight"]!).matrixCopy()
+        let proj = try file.floats(file.tensors["h.2.attn.c_proj.weight"]!).matrixCopy()
+        let (_, model) = try Architectures.load(modelDirectory: TestSupport.tinyModel)
+        let head = try model.heads(ofLayer: 2)[3]
+        let d = 64, dh = 16
+        XCTAssertEqual(head.valueWeights[5, 7], qkv[5, 2 * d + 3 * dh + 7])
+        XCTAssertEqual(head.outputWeights[7, 5], proj[3 * dh + 7, 5])
+    }
+}

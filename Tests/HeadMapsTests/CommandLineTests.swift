@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import Plot
 import XCTest
 
 final class CommandLineTests: XCTestCase {
@@ -73,5 +74,57 @@ final class CommandLineTests: XCTestCase {
         let result = try HeadMapsExecutable.run(["--help"])
         XCTAssertEqual(result.status, 0)
         for word in ["scores", "make-fixture", "relations"] { XCTAssertTrue(result.stdout.contains(word), word) }
+    }
+}
+
+final class RenderCommandTests: XCTestCase {
+    static func scores(minPairs: Int = 30) -> String {
+        let path = TestSupport.temporaryDirectory("render") + "/scores.json"
+        let result = try! HeadMapsExecutable.run(["scores", "--model", TestSupport.tinyModel, "--quiet", "--relation", "name_copying",
+                                                  "--relation", "country_to_capital", "--min-pairs", String(minPairs), "--out", path])
+        precondition(result.status == 0, result.stderr)
+        return path
+    }
+
+    static let markersFile: String = {
+        let path = TestSupport.temporaryDirectory("markers") + "/markers.yaml"
+        try! "title: Planted\ncitation: this test\nclasses:\n  - label: Copying heads\n    marker: x\n    heads: [0.1, 2.2]\n  - label: Other\n    marker: o\n    heads: [3.3]\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }()
+
+    func testRendersTwoPanelPNGAndPDFWithMarkers() throws {
+        let dir = TestSupport.temporaryDirectory("render-out")
+        let scores = Self.scores()
+        for ext in ["png", "pdf"] {
+            let result = try HeadMapsExecutable.run(["render", "--scores", scores, "--relation", "name_copying", "--relation", "country_to_capital",
+                                                     "--markers", Self.markersFile, "--model-name", "Tiny", "--out", "\(dir)/fig.\(ext)"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        let image = try XCTUnwrap(RasterImage(pngData: Data(contentsOf: URL(fileURLWithPath: dir + "/fig.png"))))
+        XCTAssertGreaterThan(Double(image.width), Double(image.height) * 1.5, "two panels side by side")
+        let text = try Tools.run("pdftotext", [dir + "/fig.pdf", "-"])
+        XCTAssertTrue(text.contains("Tiny: Name Copying heads"))
+        XCTAssertTrue(text.contains("Tiny: Country to capital heads"))
+        XCTAssertTrue(text.contains("Copying heads") && text.contains("Planted"))
+    }
+
+    func testSkippedRelationUnknownRelationAndOutOfRangeMarkersFail() throws {
+        let dir = TestSupport.temporaryDirectory("render-bad")
+        let skipped = try HeadMapsExecutable.run(["render", "--scores", Self.scores(minPairs: 1000), "--relation", "name_copying", "--out", dir + "/a.png"])
+        XCTAssertEqual(skipped.status, 1)
+        XCTAssertTrue(skipped.stderr.contains("was skipped"), skipped.stderr)
+        let unknown = try HeadMapsExecutable.run(["render", "--scores", Self.scores(), "--relation", "verb_to_past_tense", "--out", dir + "/b.png"])
+        XCTAssertEqual(unknown.status, 1)
+        XCTAssertTrue(unknown.stderr.contains("no relation 'verb_to_past_tense'") && unknown.stderr.contains("name_copying"), unknown.stderr)
+        let outside = dir + "/outside.yaml"
+        try "classes:\n  - label: Far\n    heads: [9.6]\n".write(toFile: outside, atomically: true, encoding: .utf8)
+        let bad = try HeadMapsExecutable.run(["render", "--scores", Self.scores(), "--relation", "name_copying", "--markers", outside, "--out", dir + "/c.png"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("head 9.6") && bad.stderr.contains("outside the model's 4 layers × 4 heads"), bad.stderr)
+        let wrongExtension = try HeadMapsExecutable.run(["render", "--scores", Self.scores(), "--relation", "name_copying", "--out", dir + "/d.svg"])
+        XCTAssertEqual(wrongExtension.status, 1)
+        XCTAssertTrue(wrongExtension.stderr.contains(".png or .pdf"), wrongExtension.stderr)
+        for name in ["a.png", "b.png", "c.png", "d.svg"] { XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/" + name)) }
     }
 }

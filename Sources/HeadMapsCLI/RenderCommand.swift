@@ -1,0 +1,67 @@
+import Analysis
+import ArgumentParser
+import Foundation
+import Plot
+import Report
+
+struct RenderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Draw heatmaps of a scores file: one panel per --relation, side by side, to PNG or PDF.")
+
+    @Option(name: .long, help: "A headmaps.scores.v1 file (from `headmaps scores`).")
+    var scores: String
+
+    @Option(name: .long, help: "Relation to draw (repeatable: one panel each).")
+    var relation: [String]
+
+    @Flag(name: .long, help: "Draw suppression scores (target in the bottom-k) instead.")
+    var suppression = false
+
+    @Option(name: .long, help: "A marker set (YAML) of heads to mark with x / o: one for all panels, or one per --relation.")
+    var markers: [String] = []
+
+    @Option(name: .long, help: "Panel title (repeatable, one per --relation). Default: \"MODEL: Relation heads\".")
+    var title: [String] = []
+
+    @Option(name: .long, help: "Model name used in default titles.")
+    var modelName: String = ""
+
+    @Option(name: .long, help: "Legend placement: best (inside, where it hides least) or below.")
+    var legend: String = "best"
+
+    @Option(name: .long, help: "Colormap: viridis, or diverging (for signed values).")
+    var colormap: String = "viridis"
+
+    @Option(name: .long, help: "PNG resolution.")
+    var dpi: Double = 150
+
+    @Option(name: .long, help: "Output file: .png or .pdf.")
+    var out: String
+
+    func run() throws {
+        try reportingErrors {
+            guard title.isEmpty || title.count == relation.count else {
+                throw CLIError("give one --title per --relation (\(relation.count)), or none")
+            }
+            guard markers.count <= 1 || markers.count == relation.count else {
+                throw CLIError("give one --markers for all panels or one per --relation (\(relation.count))")
+            }
+            guard let placement = LegendPlacement(rawValue: legend) else { throw CLIError("--legend must be best or below") }
+            guard let map = Colormap.named(colormap) else { throw CLIError("--colormap must be viridis or diverging") }
+            let document = try ScoresDocument.read(path: scores)
+            let markerSets = try markers.map { try MarkerSet.load(file: $0) }
+            let panels = try relation.enumerated().map { i, name -> HeatmapPanel in
+                var spec = PanelSpec(relation: name)
+                spec.suppression = suppression
+                spec.title = title.isEmpty ? nil : title[i]
+                spec.markers = markerSets.count == 1 ? markerSets[0] : markerSets.isEmpty ? nil : markerSets[i]
+                spec.legend = placement
+                spec.colormap = map
+                return try spec.panel(from: document, modelName: modelName)
+            }
+            try FigureFiles.write(HeatmapFigure(panels: panels), to: out, dpi: dpi)
+            print("wrote \(out)")
+        }
+    }
+}

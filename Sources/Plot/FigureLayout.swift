@@ -1,0 +1,277 @@
+import Foundation
+
+/// A piece of text and the box it occupies (for rotated text, the box of the
+/// turned text: as wide as a line is high).
+public struct TextItem: Equatable, Sendable {
+    public enum Role: String, Sendable { case title, axisLabel, tickLabel, colorbarTickLabel, colorbarLabel, legendTitle, legendEntry }
+    public let role: Role
+    public let text: String
+    public let font: FontSpec
+    public let box: Rect
+    public let rotated: Bool
+    /// Set when the text wraps to this width (centred lines).
+    public let wrapWidth: Double?
+}
+
+/// Where everything of one panel goes, in points.
+public struct PanelLayout: Sendable {
+    public let frame: Rect
+    public let axes: Rect
+    public let cellSize: Size
+    public let xTicks: [Int]
+    public let yTicks: [Int]
+    public let colorbar: Rect
+    public let colorbarTicks: [Double]
+    public let legend: Rect?
+    public let legendEntries: [(marker: Point, style: MarkerStyle)]
+    public let texts: [TextItem]
+
+    /// The rectangle of one head's cell (head 0 at the top).
+    public func cell(_ index: HeadIndex) -> Rect {
+        Rect(x: axes.x + Double(index.layer) * cellSize.width, y: axes.y + Double(index.head) * cellSize.height,
+             width: cellSize.width, height: cellSize.height)
+    }
+}
+
+public struct FigureLayout: Sendable {
+    public let size: Size
+    public let panels: [PanelLayout]
+}
+
+/// The layout engine: sizes cells from the grid, then margins, colorbars and
+/// legends from the measured text, so that nothing overlaps or leaves the
+/// canvas whatever the grid (12 × 12 … 48 × 25) or the title length.
+public enum Layout {
+    public static let titleFont = FontSpec(size: 12)
+    public static let labelFont = FontSpec(size: 10)
+    public static let tickFont = FontSpec(size: 8)
+    public static let legendFont = FontSpec(size: 8)
+
+    static let margin = 8.0
+    static let tickLength = 3.5
+    static let tickPad = 2.5
+    static let labelPad = 4.0
+    static let titlePad = 6.0
+    static let colorbarGap = 10.0
+    static let legendInset = 4.0
+    static let legendPad = 4.0
+    static let legendMarker = 8.0
+    static let panelGap = 12.0
+
+    public static func figure(_ figure: HeatmapFigure) -> FigureLayout {
+        // Each panel laid out at the origin, then placed on a grid whose
+        // column widths and row heights are the largest of their panels.
+        let local = figure.panels.map(panel)
+        let columns = min(figure.columns, local.count)
+        let rows = (local.count + columns - 1) / columns
+        // Panels of one row share the top edge of their axes.
+        var rowAxesTop = [Double](repeating: 0, count: rows)
+        for (i, p) in local.enumerated() { rowAxesTop[i / columns] = max(rowAxesTop[i / columns], p.axes.y) }
+        let drop = local.enumerated().map { i, p in rowAxesTop[i / columns] - p.axes.y }
+        var widths = [Double](repeating: 0, count: columns), heights = [Double](repeating: 0, count: rows)
+        for (i, p) in local.enumerated() {
+            widths[i % columns] = max(widths[i % columns], p.frame.width)
+            heights[i / columns] = max(heights[i / columns], p.frame.height + drop[i])
+        }
+        var placed: [PanelLayout] = []
+        for (i, p) in local.enumerated() {
+            let x = widths[..<(i % columns)].reduce(0, +) + Double(i % columns) * panelGap
+            let y = heights[..<(i / columns)].reduce(0, +) + Double(i / columns) * panelGap + drop[i]
+            placed.append(p.offset(by: Point(x, y)))
+        }
+        let size = Size(widths.reduce(0, +) + Double(columns - 1) * panelGap, heights.reduce(0, +) + Double(rows - 1) * panelGap)
+        return FigureLayout(size: Size(size.width.rounded(.up), size.height.rounded(.up)), panels: placed)
+    }
+
+    /// Cells are square; the axes aim at about 320 × 240 points.
+    static func cellSide(layers: Int, heads: Int) -> Double {
+        min(max(min(320 / Double(layers), 240 / Double(heads)), 5), 24)
+    }
+
+    /// The smallest 1-2-5 step at which labels of `extent` fit in `cell`-sized slots.
+    static func tickStep(count: Int, cell: Double, extent: Double) -> Int {
+        for step in [1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000] where Double(step) * cell >= extent {
+            return step
+        }
+        return max(1, count)
+    }
+
+    static func panel(_ panel: HeatmapPanel) -> PanelLayout {
+        let side = cellSide(layers: panel.layers, heads: panel.heads)
+        let axesSize = Size(side * Double(panel.layers), side * Double(panel.heads))
+        func measure(_ s: String, _ f: FontSpec, wrap: Double? = nil) -> Size { TextMeasure.size(s, font: f, wrapWidth: wrap) }
+
+        let widestX = measure(String(panel.layers - 1), tickFont)
+        let xStep = tickStep(count: panel.layers, cell: side, extent: widestX.width + 4)
+        let xTicks = Array(stride(from: 0, to: panel.layers, by: xStep))
+        let lineHeight = measure("0", tickFont).height
+        let yStep = tickStep(count: panel.heads, cell: side, extent: lineHeight * 0.95)
+        let yTicks = Array(stride(from: 0, to: panel.heads, by: yStep))
+        let yTickWidth = yTicks.map { measure(String($0), tickFont).width }.max() ?? 0
+
+        let cbTicks = colorbarTicks(panel.range)
+        let cbLabels = cbTicks.map { formatTick($0, range: panel.range) }
+        let cbLabelWidth = cbLabels.map { measure($0, tickFont).width }.max() ?? 0
+        let cbWidth = min(max(axesSize.height / 20, 8), 14)
+
+        let yLabel = measure(panel.yLabel, labelFont)
+        let xLabel = measure(panel.xLabel, labelFont)
+        let cbAxisLabel = measure(panel.colorbarLabel, labelFont)
+
+        let axesX = margin + yLabel.height + labelPad + yTickWidth + tickPad + tickLength
+        let colorbarX = axesX + axesSize.width + colorbarGap
+        let cbLabelX = colorbarX + cbWidth + tickLength + tickPad + cbLabelWidth + labelPad
+        var contentWidth = cbLabelX + cbAxisLabel.height + margin
+
+        // The title stays on one line up to 360 pt, widening a narrow panel;
+        // longer titles wrap (a single long word widens the panel further).
+        let oneLine = measure(panel.title, titleFont).width
+        let titleWrap = max(contentWidth - 2 * margin, min(oneLine, 360), measure(longestWord(panel.title), titleFont).width)
+        contentWidth = max(contentWidth, titleWrap + 2 * margin)
+        let title = measure(panel.title, titleFont, wrap: titleWrap)
+        // A side label longer than the axes are high is centred on them; the
+        // axes move down until it clears the title.
+        let overhang = max(0, max(cbAxisLabel.width, yLabel.width) - axesSize.height) / 2
+        let axesY = margin + title.height + titlePad + overhang
+        let axes = Rect(x: axesX, y: axesY, width: axesSize.width, height: axesSize.height)
+        // The colorbar's label may be longer than the axes are high: centre what fits.
+        let colorbar = Rect(x: colorbarX, y: axesY, width: cbWidth, height: axesSize.height)
+
+        var texts: [TextItem] = []
+        let titleBox = Rect(x: max(margin, axes.center.x - titleWrap / 2), y: margin, width: titleWrap, height: title.height)
+        contentWidth = max(contentWidth, titleBox.maxX + margin)
+        texts.append(TextItem(role: .title, text: panel.title, font: titleFont, box: titleBox, rotated: false, wrapWidth: titleWrap))
+        let xTickTop = axes.maxY + tickLength + tickPad
+        var xTickBottom = xTickTop
+        for t in xTicks {
+            let s = measure(String(t), tickFont)
+            let cx = axes.x + (Double(t) + 0.5) * side
+            texts.append(TextItem(role: .tickLabel, text: String(t), font: tickFont,
+                                  box: Rect(x: cx - s.width / 2, y: xTickTop, width: s.width, height: s.height), rotated: false, wrapWidth: nil))
+            xTickBottom = max(xTickBottom, xTickTop + s.height)
+        }
+        for t in yTicks {
+            let s = measure(String(t), tickFont)
+            let cy = axes.y + (Double(t) + 0.5) * side
+            texts.append(TextItem(role: .tickLabel, text: String(t), font: tickFont,
+                                  box: Rect(x: axes.x - tickLength - tickPad - s.width, y: cy - s.height / 2, width: s.width, height: s.height),
+                                  rotated: false, wrapWidth: nil))
+        }
+        let xLabelBox = Rect(x: axes.center.x - xLabel.width / 2, y: xTickBottom + labelPad, width: xLabel.width, height: xLabel.height)
+        texts.append(TextItem(role: .axisLabel, text: panel.xLabel, font: labelFont, box: xLabelBox, rotated: false, wrapWidth: nil))
+        texts.append(TextItem(role: .axisLabel, text: panel.yLabel, font: labelFont,
+                              box: Rect(x: margin, y: axes.center.y - yLabel.width / 2, width: yLabel.height, height: yLabel.width),
+                              rotated: true, wrapWidth: nil))
+        for (value, label) in zip(cbTicks, cbLabels) {
+            let s = measure(label, tickFont)
+            let y = colorbar.maxY - (value - panel.range.lowerBound) / (panel.range.upperBound - panel.range.lowerBound) * colorbar.height
+            texts.append(TextItem(role: .colorbarTickLabel, text: label, font: tickFont,
+                                  box: Rect(x: colorbar.maxX + tickLength + tickPad, y: y - s.height / 2, width: s.width, height: s.height),
+                                  rotated: false, wrapWidth: nil))
+        }
+        let cbLabelBox = Rect(x: cbLabelX, y: colorbar.center.y - cbAxisLabel.width / 2, width: cbAxisLabel.height, height: cbAxisLabel.width)
+        texts.append(TextItem(role: .colorbarLabel, text: panel.colorbarLabel, font: labelFont, box: cbLabelBox, rotated: true, wrapWidth: nil))
+
+        // Legend.
+        var legend: Rect?
+        var entries: [(Point, MarkerStyle)] = []
+        var bottom = xLabelBox.maxY
+        if !panel.markers.isEmpty {
+            let titleText = panel.legendTitle ?? ""
+            let titleSize = titleText.isEmpty ? Size(0, 0) : measure(titleText, legendFont)
+            let rows = panel.markers.map { measure($0.label, legendFont) }
+            let rowHeight = max(legendMarker, rows.map(\.height).max() ?? 0)
+            let width = max(titleSize.width, legendMarker + 4 + (rows.map(\.width).max() ?? 0)) + 2 * legendPad
+            let height = titleSize.height + (titleText.isEmpty ? 0 : 2) + Double(rows.count) * rowHeight + 2 * legendPad
+            let box = placeLegend(Size(width, height), panel: panel, axes: axes, side: side, below: xLabelBox.maxY + labelPad, centerX: axes.center.x)
+            legend = box
+            bottom = max(bottom, box.maxY)
+            var y = box.y + legendPad
+            if !titleText.isEmpty {
+                texts.append(TextItem(role: .legendTitle, text: titleText, font: legendFont,
+                                      box: Rect(x: box.center.x - titleSize.width / 2, y: y, width: titleSize.width, height: titleSize.height),
+                                      rotated: false, wrapWidth: nil))
+                y += titleSize.height + 2
+            }
+            for (marker, size) in zip(panel.markers, rows) {
+                let x = box.x + legendPad
+                entries.append((Point(x + legendMarker / 2, y + rowHeight / 2), marker.style))
+                texts.append(TextItem(role: .legendEntry, text: marker.label, font: legendFont,
+                                      box: Rect(x: x + legendMarker + 4, y: y + (rowHeight - size.height) / 2, width: size.width, height: size.height),
+                                      rotated: false, wrapWidth: nil))
+                y += rowHeight
+            }
+        }
+        let height = max(bottom, colorbar.maxY, cbLabelBox.maxY, axes.center.y + yLabel.width / 2) + margin
+        let frame = Rect(x: 0, y: 0, width: contentWidth.rounded(.up), height: height.rounded(.up))
+        return PanelLayout(frame: frame, axes: axes, cellSize: Size(side, side), xTicks: xTicks, yTicks: yTicks,
+                           colorbar: colorbar, colorbarTicks: cbTicks, legend: legend, legendEntries: entries, texts: texts)
+    }
+
+    /// Inside the axes in the corner whose covered cells hide the least score,
+    /// like matplotlib's `loc="best"`; below the axes when asked, when it does
+    /// not fit, or when every corner would hide a marked head or the best head.
+    static func placeLegend(_ size: Size, panel: HeatmapPanel, axes: Rect, side: Double, below: Double, centerX: Double) -> Rect {
+        let underneath = Rect(x: centerX - size.width / 2, y: below, width: size.width, height: size.height)
+        guard panel.legendPlacement == .best,
+              size.width <= axes.width - 2 * legendInset, size.height <= axes.height - 2 * legendInset else { return underneath }
+        let marked = Set(panel.markers.flatMap(\.heads))
+        var best = HeadIndex(layer: 0, head: 0)
+        for l in 0..<panel.layers { for h in 0..<panel.heads where panel.values[l][h] > panel.values[best.layer][best.head] { best = HeadIndex(layer: l, head: h) } }
+        let corners = [  // matplotlib's order: upper right, upper left, lower left, lower right
+            Point(axes.maxX - legendInset - size.width, axes.y + legendInset),
+            Point(axes.x + legendInset, axes.y + legendInset),
+            Point(axes.x + legendInset, axes.maxY - legendInset - size.height),
+            Point(axes.maxX - legendInset - size.width, axes.maxY - legendInset - size.height),
+        ]
+        var choice: (cost: (Int, Double), rect: Rect)?
+        for corner in corners {
+            let rect = Rect(x: corner.x, y: corner.y, width: size.width, height: size.height)
+            var covered = 0.0, important = 0
+            for l in 0..<panel.layers {
+                for h in 0..<panel.heads {
+                    let cell = Rect(x: axes.x + Double(l) * side, y: axes.y + Double(h) * side, width: side, height: side)
+                    guard cell.intersects(rect) else { continue }
+                    let index = HeadIndex(layer: l, head: h)
+                    covered += panel.values[l][h].isFinite ? panel.values[l][h] : 0
+                    if marked.contains(index) || index == best { important += 1 }
+                }
+            }
+            let cost = (important, covered)
+            if choice == nil || cost < choice!.cost { choice = (cost, rect) }
+        }
+        return choice!.cost.0 == 0 ? choice!.rect : underneath
+    }
+
+    static func colorbarTicks(_ range: ClosedRange<Double>) -> [Double] {
+        let span = range.upperBound - range.lowerBound
+        let raw = span / 5
+        let magnitude = pow10(floor(log10(raw)))
+        let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw * 0.999 } ?? raw
+        // Multiples of the step, rounded so that 3 × 0.2 prints and compares as 0.6.
+        let first = Int((range.lowerBound / step).rounded(.up)), last = Int((range.upperBound / step + 1e-9).rounded(.down))
+        return (first...max(first, last)).map { (Double($0) * step * 1e9).rounded() / 1e9 }
+    }
+
+    static func formatTick(_ v: Double, range: ClosedRange<Double>) -> String {
+        let span = range.upperBound - range.lowerBound
+        let decimals = span >= 5 ? 0 : span >= 0.5 ? 1 : 2
+        return String(format: "%.\(decimals)f", v).replacingOccurrences(of: "-", with: "−")
+    }
+
+    static func longestWord(_ s: String) -> String {
+        s.split(separator: Character(" ")).map(String.init).max { $0.count < $1.count } ?? s
+    }
+}
+
+private func pow10(_ x: Double) -> Double { Foundation.pow(10, x) }
+
+extension PanelLayout {
+    func offset(by d: Point) -> PanelLayout {
+        func move(_ r: Rect) -> Rect { Rect(x: r.x + d.x, y: r.y + d.y, width: r.width, height: r.height) }
+        return PanelLayout(frame: move(frame), axes: move(axes), cellSize: cellSize, xTicks: xTicks, yTicks: yTicks,
+                           colorbar: move(colorbar), colorbarTicks: colorbarTicks, legend: legend.map(move),
+                           legendEntries: legendEntries.map { (Point($0.marker.x + d.x, $0.marker.y + d.y), $0.style) },
+                           texts: texts.map { TextItem(role: $0.role, text: $0.text, font: $0.font, box: move($0.box), rotated: $0.rotated, wrapWidth: $0.wrapWidth) })
+    }
+}

@@ -1,0 +1,69 @@
+/// A head of the grid: `layer` is the x position, `head` the y position.
+public struct HeadIndex: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let layer: Int
+    public let head: Int
+    public init(layer: Int, head: Int) { self.layer = layer; self.head = head }
+    public var description: String { "\(layer).\(head)" }
+    public static func < (a: HeadIndex, b: HeadIndex) -> Bool { (a.layer, a.head) < (b.layer, b.head) }
+}
+
+public enum MarkerStyle: String, Sendable, CaseIterable {
+    case cross = "x"
+    case circle = "o"
+}
+
+/// Heads that an earlier paper put in one class, drawn with one marker.
+public struct MarkerClass: Equatable, Sendable {
+    public var label: String
+    public var style: MarkerStyle
+    public var heads: [HeadIndex]
+    public init(label: String, style: MarkerStyle, heads: [HeadIndex]) {
+        self.label = label
+        self.style = style
+        self.heads = heads
+    }
+}
+
+public enum LegendPlacement: String, Sendable {
+    /// Inside the axes, in the corner that hides the least.
+    case best
+    /// Under the axes.
+    case below
+}
+
+/// One heatmap with its colorbar: a value per head, `values[layer][head]`.
+public struct HeatmapPanel: Sendable {
+    public var title: String
+    public var values: [[Double]]
+    public var xLabel = "Layer"
+    public var yLabel = "Head"
+    public var colorbarLabel: String
+    public var range: ClosedRange<Double> = 0...1
+    public var colormap = Colormap.viridis
+    public var markers: [MarkerClass] = []
+    public var legendTitle: String?
+    public var legendPlacement = LegendPlacement.best
+
+    public init(title: String, values: [[Double]], colorbarLabel: String) {
+        precondition(!values.isEmpty && !values[0].isEmpty && values.allSatisfy { $0.count == values[0].count }, "values must be a non-empty layers × heads grid")
+        self.title = title
+        self.values = values
+        self.colorbarLabel = colorbarLabel
+    }
+
+    public var layers: Int { values.count }
+    public var heads: Int { values[0].count }
+}
+
+/// Panels side by side (wrapping into rows after `columns`), each with its
+/// own colorbar.
+public struct HeatmapFigure: Sendable {
+    public var panels: [HeatmapPanel]
+    public var columns: Int
+
+    public init(panels: [HeatmapPanel], columns: Int? = nil) {
+        precondition(!panels.isEmpty)
+        self.panels = panels
+        self.columns = max(1, columns ?? panels.count)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+extension HeatmapFigure {
+    public func layout() -> FigureLayout { Layout.figure(self) }
+
+    /// PNG bytes at `dpi` (150 by default, 300 for print).
+    public func pngData(dpi: Double = 150) -> Data {
+        let layout = layout()
+        let canvas = CairoCanvas(rasterSize: layout.size, dpi: dpi)
+        draw(layout, on: canvas)
+        return canvas.pngData()
+    }
+
+    /// PDF bytes: vectors, text as text in DejaVu Sans, fixed metadata.
+    public func pdfData() -> Data {
+        let layout = layout()
+        let canvas = CairoCanvas(pdfSize: layout.size, title: panels.map(\.title).joined(separator: " | "))
+        draw(layout, on: canvas)
+        return canvas.pdfData()
+    }
+
+    public static var libraryVersions: (cairo: String, pango: String) { (CairoCanvas.cairoVersion, CairoCanvas.pangoVersion) }
+
+    private func draw(_ layout: FigureLayout, on canvas: CairoCanvas) {
+        for (panel, geometry) in zip(panels, layout.panels) {
+            drawPanel(panel, geometry, on: canvas)
+        }
+    }
+
+    private func drawPanel(_ panel: HeatmapPanel, _ g: PanelLayout, on canvas: CairoCanvas) {
+        // Cells: an image with 8 × 8 pixels per head (row = head), drawn with
+        // sharp edges. Viewers that smooth images (poppler, pdf.js) then blur
+        // at most the outer eighth of a cell instead of the whole map.
+        let k = 8
+        var pixels: [RGB] = []
+        pixels.reserveCapacity(panel.layers * panel.heads * k * k)
+        for h in 0..<panel.heads {
+            let row = (0..<panel.layers).flatMap { l in
+                repeatElement(panel.colormap.color(panel.values[l][h], range: panel.range), count: k)
+            }
+            for _ in 0..<k { pixels.append(contentsOf: row) }
+        }
+        canvas.image(pixels, columns: panel.layers * k, rows: panel.heads * k, in: g.axes)
+        canvas.strokeRect(g.axes, .black, lineWidth: 0.8)
+
+        // Outward ticks at cell centres.
+        let t = Layout.tickLength
+        canvas.lines(g.xTicks.map { l in
+            let x = g.axes.x + (Double(l) + 0.5) * g.cellSize.width
+            return (Point(x, g.axes.maxY), Point(x, g.axes.maxY + t))
+        } + g.yTicks.map { h in
+            let y = g.axes.y + (Double(h) + 0.5) * g.cellSize.height
+            return (Point(g.axes.x, y), Point(g.axes.x - t, y))
+        }, .black, lineWidth: 0.8)
+
+        // Markers, legible on dark and bright cells: black with a white halo.
+        let side = min(g.cellSize.width, g.cellSize.height)
+        for marker in panel.markers {
+            for index in marker.heads where index.layer < panel.layers && index.head < panel.heads {
+                drawMarker(marker.style, at: g.cell(index).center, size: side * 0.64, on: canvas)
+            }
+        }
+
+        // Colorbar: 256 steps, bottom = the range's low end.
+        let entries = panel.colormap.entries
+        canvas.image(Array(entries.reversed()), columns: 1, rows: entries.count, in: g.colorbar)
+        // Outline outside the gradient: each of the 256 levels is under 2 pixels
+        // high at 150 dpi, and a stroke on the edge would hide the end ones.
+        canvas.strokeRect(g.colorbar.insetBy(-0.4), .black, lineWidth: 0.8)
+        let span = panel.range.upperBound - panel.range.lowerBound
+        canvas.lines(g.colorbarTicks.map { v in
+            let y = g.colorbar.maxY - (v - panel.range.lowerBound) / span * g.colorbar.height
+            return (Point(g.colorbar.maxX, y), Point(g.colorbar.maxX + t, y))
+        }, .black, lineWidth: 0.8)
+
+        if let legend = g.legend {
+            canvas.roundedRect(legend, radius: 2, fill: .white, fillAlpha: 0.8, stroke: RGB(0.8, 0.8, 0.8), lineWidth: 0.8)
+            for entry in g.legendEntries { drawMarker(entry.style, at: entry.marker, size: Layout.legendMarker, on: canvas) }
+        }
+
+        for text in g.texts {
+            let origin = text.rotated ? Point(text.box.x, text.box.maxY) : Point(text.box.x, text.box.y)
+            canvas.text(text.text, font: text.font, at: origin, rotated: text.rotated, wrapWidth: text.wrapWidth)
+        }
+    }
+
+    private func drawMarker(_ style: MarkerStyle, at c: Point, size: Double, on canvas: CairoCanvas) {
+        let r = size / 2
+        let width = min(max(size * 0.16, 0.9), 1.8)
+        switch style {
+        case .cross:
+            let arms = [(Point(c.x - r, c.y - r), Point(c.x + r, c.y + r)), (Point(c.x - r, c.y + r), Point(c.x + r, c.y - r))]
+            canvas.lines(arms, .white, lineWidth: width + 1.2, roundCaps: true)
+            canvas.lines(arms, .black, lineWidth: width, roundCaps: true)
+        case .circle:
+            canvas.circle(center: c, radius: r * 0.9, .white, lineWidth: width + 1.2)
+            canvas.circle(center: c, radius: r * 0.9, .black, lineWidth: width)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Plot
+
+/// Heads that an earlier circuit paper classified, as a data file:
+///
+/// ```yaml
+/// title: "'Circuits Components Reused' classifications"
+/// citation: "Merullo, Eickhoff & Pavlick, ICLR 2024"
+/// approximate: true        # positions read off a figure, not a table
+/// classes:
+///   - label: Mover Heads
+///     marker: x
+///     heads: [14.1, 16.4, 18.6, 20.10, 22.14]   # layer.head
+/// ```
+public struct MarkerSet: Equatable, Sendable {
+    public var title: String?
+    public var citation: String
+    public var approximate: Bool
+    public var classes: [MarkerClass]
+    public var source: String
+
+    public var allHeads: Set<HeadIndex> { Set(classes.flatMap(\.heads)) }
+
+    public static func load(file: String) throws -> MarkerSet {
+        let yaml = try YAMLMapping.load(file: file)
+        try yaml.allowKeys(["title", "citation", "approximate", "classes"])
+        guard let classes = try yaml.mappings("classes"), !classes.isEmpty else {
+            throw yaml.error("classes", "is required: a list of {label, marker, heads}")
+        }
+        let parsed: [MarkerClass] = try classes.map { c in
+            try c.allowKeys(["label", "marker", "heads"])
+            let label = try c.requiredString("label")
+            let markerName = try c.string("marker") ?? "x"
+            guard let style = MarkerStyle(rawValue: markerName) else {
+                throw c.error("marker", "must be one of \(MarkerStyle.allCases.map(\.rawValue).joined(separator: ", ")), not '\(markerName)'")
+            }
+            guard let entries = try c.scalars("heads") else { throw c.error("heads", "is required: a list of layer.head") }
+            let heads = try entries.map { entry -> HeadIndex in
+                let parts = entry.text.split(separator: ".", omittingEmptySubsequences: false)
+                guard parts.count == 2, let l = Int(parts[0]), let h = Int(parts[1]), l >= 0, h >= 0 else {
+                    throw SpecError(file: file, line: entry.line, key: "heads", message: "'\(entry.text)' is not layer.head (e.g. 9.6)")
+                }
+                return HeadIndex(layer: l, head: h)
+            }
+            return MarkerClass(label: label, style: style, heads: heads)
+        }
+        return MarkerSet(title: try yaml.string("title"), citation: try yaml.string("citation") ?? "",
+                         approximate: try yaml.bool("approximate") ?? false, classes: parsed, source: file)
+    }
+
+    /// Every head must exist in a `layers × heads` model.
+    public func validate(layers: Int, heads: Int) throws {
+        for c in classes {
+            for h in c.heads where h.layer >= layers || h.head >= heads {
+                throw SpecError(file: source, line: nil, key: "heads",
+                                message: "head \(h) of '\(c.label)' is outside the model's \(layers) layers × \(heads) heads (layers 0…\(layers - 1), heads 0…\(heads - 1))")
+            }
+        }
+    }
+}

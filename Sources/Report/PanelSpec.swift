@@ -1,0 +1,72 @@
+import Analysis
+import Foundation
+import Plot
+
+/// What one panel of a figure shows: a relation's scores (or suppression
+/// scores), how it is labelled, and which heads are marked.
+public struct PanelSpec: Sendable {
+    public var relation: String
+    public var suppression = false
+    public var title: String?
+    public var colorbarLabel: String?
+    public var markers: MarkerSet?
+    public var range: ClosedRange<Double> = 0...1
+    public var colormap = Colormap.viridis
+    public var legend = LegendPlacement.best
+
+    public init(relation: String) { self.relation = relation }
+
+    /// "GPT-2 medium: Name Copying heads", as the paper titles its panels.
+    public func resolvedTitle(modelName: String, relationTitle: String) -> String {
+        title ?? "\(modelName.isEmpty ? "" : modelName + ": ")\(suppression ? "(Suppression) " : "")\(relationTitle) heads"
+    }
+
+    public func panel(from scores: ScoresDocument, modelName: String) throws -> HeatmapPanel {
+        guard let relation = scores.relation(named: relation) else {
+            throw RelationError("the scores have no relation '\(self.relation)'; they have: \(scores.relations.map(\.name).joined(separator: ", "))")
+        }
+        if let reason = relation.skipReason {
+            throw RelationError("relation '\(relation.name)' was skipped for this model (\(reason)), so it has no map to draw")
+        }
+        try markers?.validate(layers: scores.shape.layers, heads: scores.shape.heads)
+        var panel = HeatmapPanel(title: resolvedTitle(modelName: modelName, relationTitle: relation.title),
+                                 values: suppression ? relation.suppression : relation.scores,
+                                 colorbarLabel: colorbarLabel ?? "\(suppression ? "Suppression " : "")\(relation.title) score")
+        panel.range = range
+        panel.colormap = colormap
+        panel.markers = markers?.classes ?? []
+        panel.legendTitle = markers?.title
+        panel.legendPlacement = legend
+        return panel
+    }
+}
+
+public enum FigureFiles {
+    /// Writes a figure as PNG or PDF, chosen by the path's extension.
+    public static func write(_ figure: HeatmapFigure, to path: String, dpi: Double = 150) throws {
+        let data: Data
+        switch (path as NSString).pathExtension.lowercased() {
+        case "png": data = figure.pngData(dpi: dpi)
+        case "pdf": data = figure.pdfData()
+        default: throw RelationError("\(path): the figure's file name must end in .png or .pdf")
+        }
+        try OutputFiles.write(data, to: path)
+    }
+}
+
+/// Writes beside the destination and renames, creating folders as needed:
+/// a reader never sees a half-written file.
+public enum OutputFiles {
+    public static func write(_ data: Data, to path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        let temporary = (dir.isEmpty ? "." : dir) + "/." + (path as NSString).lastPathComponent + ".partial-\(getpid())"
+        do {
+            try data.write(to: URL(fileURLWithPath: temporary))
+            guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw RelationError("\(path): cannot be written (\(String(cString: strerror(errno))))")
+        }
+    }
+}

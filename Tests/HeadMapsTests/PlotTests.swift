@@ -1,0 +1,218 @@
+import Analysis
+import Foundation
+import Plot
+import Report
+import XCTest
+
+final class PlotTests: XCTestCase {
+    /// A panel whose values are known per cell: value = (layer + head) / (layers + heads − 2).
+    static func gradientPanel(layers: Int, heads: Int, title: String = "Test: Name Copying heads", markers: [MarkerClass] = []) -> HeatmapPanel {
+        let values = (0..<layers).map { l in (0..<heads).map { h in Double(l + h) / Double(layers + heads - 2) } }
+        var panel = HeatmapPanel(title: title, values: values, colorbarLabel: "Name Copying score")
+        panel.markers = markers
+        panel.legendTitle = markers.isEmpty ? nil : "'Circuits Components Reused' classifications"
+        return panel
+    }
+
+    static func pixel(_ image: RasterImage, at p: Point, dpi: Double = 150) -> (UInt8, UInt8, UInt8) {
+        image.pixel(x: Int(p.x * dpi / 72), y: Int(p.y * dpi / 72))
+    }
+
+    func testCellCentreHasTheColormapColourOfItsValue() throws {
+        let figure = HeatmapFigure(panels: [Self.gradientPanel(layers: 24, heads: 16)])
+        let image = try XCTUnwrap(RasterImage(pngData: figure.pngData()))
+        let layout = figure.layout().panels[0]
+        for (l, h) in [(0, 0), (23, 15), (5, 9), (12, 3)] {
+            let value = Double(l + h) / 38
+            let expected = Colormap.viridis.color(value, range: 0...1).bytes
+            let got = Self.pixel(image, at: layout.cell(HeadIndex(layer: l, head: h)).center)
+            XCTAssertTrue(got == expected, "cell \(l).\(h): \(got) != \(expected)")
+        }
+        XCTAssertTrue(Colormap.viridis.color(0, range: 0...1).bytes == (68, 1, 84), "viridis(0) is #440154")
+        XCTAssertTrue(Colormap.viridis.color(1, range: 0...1).bytes == (253, 231, 37), "viridis(1) is #fde725")
+    }
+
+    func testValuesOutsideTheRangeAreClipped() {
+        XCTAssertEqual(Colormap.viridis.color(-3, range: 0...1), Colormap.viridis.entries[0])
+        XCTAssertEqual(Colormap.viridis.color(7, range: 0...1), Colormap.viridis.entries[255])
+        XCTAssertEqual(Colormap.viridis.color(0.5, range: 0...1), Colormap.viridis.entries[128])
+        XCTAssertEqual(Colormap.diverging.color(0, range: -1...1).bytes.0, 247, "the diverging map is white-ish at 0")
+    }
+
+    func testMarkedCellShowsTheMarkerAtItsCentre() throws {
+        let marked = HeadIndex(layer: 14, head: 1)
+        let panel = Self.gradientPanel(layers: 24, heads: 16, markers: [MarkerClass(label: "Mover Heads", style: .cross, heads: [marked])])
+        let figure = HeatmapFigure(panels: [panel])
+        let image = try XCTUnwrap(RasterImage(pngData: figure.pngData()))
+        let cell = figure.layout().panels[0].cell(marked)
+        XCTAssertTrue(Self.pixel(image, at: cell.center) == (0, 0, 0), "black x at the centre")
+        // The halo: next to the black stroke, pixels much brighter than the
+        // dark cell under them.
+        let dark = HeadIndex(layer: 0, head: 1)
+        let onDark = Self.gradientPanel(layers: 24, heads: 16, markers: [MarkerClass(label: "Mover Heads", style: .cross, heads: [dark])])
+        let darkFigure = HeatmapFigure(panels: [onDark])
+        let darkImage = try XCTUnwrap(RasterImage(pngData: darkFigure.pngData()))
+        let c = darkFigure.layout().panels[0].cell(dark).center
+        let s = 150.0 / 72
+        var brightest = 0
+        for dy in -4...4 {
+            let p = darkImage.pixel(x: Int(c.x * s) + 6, y: Int(c.y * s) - 6 + dy)
+            brightest = max(brightest, Int(min(p.0, p.1, p.2)))
+        }
+        XCTAssertGreaterThan(brightest, 200, "a white halo keeps the x legible on dark cells")
+    }
+
+    func testColorbarRunsFromViridisZeroAtTheBottomToViridisOneAtTheTop() throws {
+        let figure = HeatmapFigure(panels: [Self.gradientPanel(layers: 24, heads: 16)])
+        let image = try XCTUnwrap(RasterImage(pngData: figure.pngData()))
+        let bar = figure.layout().panels[0].colorbar
+        let x = Int(bar.center.x * 150 / 72)
+        // The first pixel rows inside the 0.8 pt frame.
+        let bottom = (1...3).map { image.pixel(x: x, y: Int(bar.maxY * 150 / 72) - $0) }
+        let top = (1...3).map { image.pixel(x: x, y: Int(bar.minY * 150 / 72) + $0) }
+        XCTAssertTrue(bottom.contains { $0 == Colormap.viridis.entries[0].bytes }, "bottom: \(bottom)")
+        XCTAssertTrue(top.contains { $0 == Colormap.viridis.entries[255].bytes }, "top: \(top)")
+    }
+
+    /// Titles, axis labels, tick labels and colorbar labels overlap neither each
+    /// other nor the cells, and everything stays on the canvas.
+    func testTextNeverOverlapsAndStaysOnTheCanvas() {
+        let long = "GPT-2 xl: a deliberately long panel title that must wrap rather than run into its neighbour"
+        for (layers, heads, title) in [(4, 4, "Tiny: Country to capital heads"), (12, 12, "GPT-2: Name Copying heads"), (24, 16, "GPT-2 medium: Country to capital heads"), (48, 25, long), (24, 16, long)] {
+            let panels = [Self.gradientPanel(layers: layers, heads: heads, title: title),
+                          Self.gradientPanel(layers: layers, heads: heads, title: title, markers: [MarkerClass(label: "Mover Heads", style: .cross, heads: [HeadIndex(layer: 3, head: 2)])])]
+            let layout = HeatmapFigure(panels: panels).layout()
+            let canvas = Rect(x: 0, y: 0, width: layout.size.width, height: layout.size.height)
+            var boxes: [(String, Rect)] = []
+            XCTAssertEqual(layout.panels[0].axes.y, layout.panels[1].axes.y, "panels of a row align their axes")
+            for (i, panel) in layout.panels.enumerated() {
+                XCTAssertTrue(canvas.contains(panel.frame), "\(layers)×\(heads): panel \(i) inside the canvas")
+                XCTAssertTrue(canvas.contains(panel.colorbar))
+                for text in panel.texts where text.role != .legendTitle && text.role != .legendEntry {
+                    XCTAssertTrue(canvas.contains(text.box), "\(layers)×\(heads): '\(text.text)' leaves the canvas")
+                    XCTAssertFalse(text.box.intersects(panel.axes), "\(layers)×\(heads): '\(text.text)' covers cells")
+                    XCTAssertFalse(text.box.intersects(panel.colorbar), "\(layers)×\(heads): '\(text.text)' covers the colorbar")
+                    boxes.append(("\(i):\(text.text)", text.box))
+                }
+                if let legend = panel.legend { XCTAssertTrue(canvas.contains(legend)) }
+            }
+            for a in 0..<boxes.count {
+                for b in (a + 1)..<boxes.count {
+                    XCTAssertFalse(boxes[a].1.intersects(boxes[b].1), "\(layers)×\(heads): '\(boxes[a].0)' overlaps '\(boxes[b].0)'")
+                }
+            }
+        }
+    }
+
+    func testTickStepsFitTheGrid() {
+        let medium = HeatmapFigure(panels: [Self.gradientPanel(layers: 24, heads: 16)]).layout().panels[0]
+        XCTAssertEqual(medium.xTicks, Array(stride(from: 0, to: 24, by: 2)), "every 2 layers for 24 layers")
+        XCTAssertEqual(medium.yTicks, Array(0..<16), "one tick per head")
+        let xl = HeatmapFigure(panels: [Self.gradientPanel(layers: 48, heads: 25)]).layout().panels[0]
+        XCTAssertGreaterThan(xl.xTicks[1], 2)
+        XCTAssertEqual(medium.colorbarTicks, [0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    }
+
+    func testLegendAvoidsMarkedAndBestCellsWhenACornerIsFree() {
+        // Marks and the best cell sit in the upper right: the legend must go elsewhere.
+        var panel = Self.gradientPanel(layers: 24, heads: 16, markers: [MarkerClass(label: "Mover Heads", style: .cross, heads: [HeadIndex(layer: 20, head: 1)])])
+        panel.values = panel.values.map { $0.map { _ in 0.1 } }
+        panel.values[22][0] = 1
+        let layout = HeatmapFigure(panels: [panel]).layout().panels[0]
+        let legend = try! XCTUnwrap(layout.legend)
+        XCTAssertFalse(legend.intersects(layout.cell(HeadIndex(layer: 20, head: 1))))
+        XCTAssertFalse(legend.intersects(layout.cell(HeadIndex(layer: 22, head: 0))))
+        XCTAssertTrue(layout.axes.contains(legend), "inside the panel, as in the paper")
+        panel.legendPlacement = .below
+        let below = HeatmapFigure(panels: [panel]).layout().panels[0]
+        XCTAssertGreaterThan(below.legend!.minY, below.axes.maxY)
+    }
+
+    func testRerenderingGivesIdenticalBytes() {
+        let figure = HeatmapFigure(panels: [Self.gradientPanel(layers: 12, heads: 12), Self.gradientPanel(layers: 12, heads: 12)])
+        XCTAssertEqual(figure.pngData(), figure.pngData())
+        XCTAssertEqual(figure.pdfData(), figure.pdfData())
+        XCTAssertEqual(figure.pngData(dpi: 300).count > figure.pngData(dpi: 150).count, true)
+    }
+
+    func testPDFHasTextAsTextInEmbeddedDejaVuSansAndMatchesThePNG() throws {
+        let panel = Self.gradientPanel(layers: 24, heads: 16, title: "GPT-2 medium: Name Copying heads",
+                                       markers: [MarkerClass(label: "Mover Heads", style: .cross, heads: [HeadIndex(layer: 14, head: 1)])])
+        let figure = HeatmapFigure(panels: [panel])
+        let dir = TestSupport.temporaryDirectory("pdf")
+        try figure.pdfData().write(to: URL(fileURLWithPath: dir + "/f.pdf"))
+        let text = try Tools.run("pdftotext", [dir + "/f.pdf", "-"])
+        for needle in ["GPT-2 medium: Name Copying heads", "Layer", "Head", "Name Copying score", "22", "15", "0.8", "Mover Heads"] {
+            XCTAssertTrue(text.contains(needle), "pdftotext finds '\(needle)'")
+        }
+        let fonts = try Tools.run("pdffonts", [dir + "/f.pdf"])
+        XCTAssertTrue(fonts.contains("DejaVuSans"), fonts)
+        XCTAssertTrue(fonts.split(separator: "\n").filter { $0.contains("DejaVuSans") }.allSatisfy { $0.contains(" yes yes ") }, "embedded subsets: \(fonts)")
+        let png = try XCTUnwrap(RasterImage(pngData: figure.pngData(dpi: 150)))
+        // Two rasterisers of the PDF against our PNG. Glyph edges differ (poppler's
+        // own text rasteriser draws them heavier), so the comparison is over
+        // 4 × 4 pixel blocks (about 2 pt): that noise fades, a misplaced element stays.
+        for (tool, tolerance) in [("pdftoppm", 8.0), ("pdftocairo", 4.0)] {
+            _ = try Tools.run(tool, ["-r", "150", "-png", "-singlefile", dir + "/f.pdf", dir + "/" + tool])
+            let raster = try XCTUnwrap(RasterImage(pngData: Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(tool).png"))))
+            XCTAssertEqual(raster.width, png.width, tool)
+            XCTAssertEqual(raster.height, png.height, tool)
+            let perPixel = ImageComparison(actual: raster, expected: png)
+            let blocks = ImageComparison(actual: raster.downsampled(by: 4), expected: png.downsampled(by: 4))
+            print("PDF rasterised by \(tool) vs PNG: RMS \(perPixel.rms) per pixel, \(blocks.rms) over 4 × 4 blocks")
+            if blocks.rms >= tolerance { Artifacts.save(perPixel, as: "pdf-vs-png-\(tool)") }
+            XCTAssertLessThan(blocks.rms, tolerance, "\(tool): the PDF rasterises to the PNG's picture")
+        }
+    }
+
+    func testDiffImagesShowWhereImagesDiffer() throws {
+        let figure = HeatmapFigure(panels: [Self.gradientPanel(layers: 12, heads: 12)])
+        let a = try XCTUnwrap(RasterImage(pngData: figure.pngData()))
+        var pixels = a.rgba
+        let cell = figure.layout().panels[0].cell(HeadIndex(layer: 5, head: 5))
+        for y in Int(cell.minY * 150 / 72) + 2..<Int(cell.maxY * 150 / 72) - 2 {
+            for x in Int(cell.minX * 150 / 72) + 2..<Int(cell.maxX * 150 / 72) - 2 { pixels[(y * a.width + x) * 4] = 255 }
+        }
+        let b = RasterImage(width: a.width, height: a.height, rgba: pixels)
+        let same = ImageComparison(actual: a, expected: a)
+        XCTAssertEqual(same.rms, 0)
+        let changed = ImageComparison(actual: b, expected: a)
+        XCTAssertGreaterThan(changed.rms, 0.5)
+        XCTAssertFalse(changed.passes(tolerance: 0.5))
+        XCTAssertGreaterThan(changed.differingPixels, 100)
+        let diff = changed.diffImage()
+        XCTAssertEqual(diff.pixel(x: Int(cell.center.x * 150 / 72), y: Int(cell.center.y * 150 / 72)).0, 255)
+        XCTAssertEqual(diff.pixel(x: 2, y: 2).0, 0)
+        XCTAssertEqual(changed.sideBySide().width, a.width * 3 + 16)
+        XCTAssertTrue(ImageComparison(actual: a, expected: RasterImage(width: 3, height: 3, rgba: [UInt8](repeating: 0, count: 36))).sizeMismatch)
+    }
+}
+
+/// Failed image comparisons leave actual, expected, diff and side-by-side
+/// images under .build/test-artifacts/NAME for a person to look at.
+enum Artifacts {
+    static func save(_ comparison: ImageComparison, as name: String) {
+        let dir = TestSupport.repositoryRoot + "/.build/test-artifacts/" + name
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try? comparison.actual.pngData().write(to: URL(fileURLWithPath: dir + "/actual.png"))
+        try? comparison.expected.pngData().write(to: URL(fileURLWithPath: dir + "/expected.png"))
+        try? comparison.diffImage().pngData().write(to: URL(fileURLWithPath: dir + "/diff.png"))
+        try? comparison.sideBySide().pngData().write(to: URL(fileURLWithPath: dir + "/side-by-side.png"))
+        print("image comparison '\(name)': RMS \(comparison.rms); images in \(dir)")
+    }
+}
+
+enum Tools {
+    static func run(_ tool: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [tool] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CLIFailure("\(tool) failed (poppler-utils comes from scripts/install-deps)") }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
@@ -23,7 +24,10 @@ let package = Package(
                 resources: [.copy("Relations")]),
         .target(name: "PlantedModels", dependencies: ["Checkpoint", "Tokenizer", "Analysis"]),
         .target(name: "Plot", dependencies: ["CCairo"]),
-        .target(name: "Report", dependencies: ["Analysis", "Plot", "Checkpoint", "Yams"]),
+        .target(name: "Report", dependencies: [
+            "Analysis", "Plot", "Checkpoint", "LinearAlgebra", "Yams",
+            .product(name: "Mustache", package: "swift-mustache"),
+        ]),
         .executableTarget(name: "HeadMapsCLI", dependencies: [
             "Analysis", "Checkpoint", "Tokenizer", "PlantedModels", "Plot", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -56,33 +56,18 @@ struct ScoresCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let progress = Progress(quiet: analysis.quiet)
-            let document = try Analysis.run(analysis, progress: progress)
-            try AtomicWrite.text(document.encoded(), to: out)
+            let analysis = try ModelAnalysis(try analysis.request(), log: progress.log) { done, total in
+                progress.update("scoring", done: done, of: total)
+            }
+            try AtomicWrite.text(analysis.document.encoded(), to: out)
             progress.log("wrote \(out)")
         }
     }
 }
 
-/// Loads, tokenizes and scores: the pipeline every command shares.
-enum Analysis {
-    static func run(_ options: AnalysisOptions, progress: Progress) throws -> ScoresDocument {
-        let path = try options.modelPath()
-        progress.log("loading \(path)")
-        let (_, model) = try Architectures.load(modelDirectory: path)
-        let tokenizer = try ByteLevelBPE(directory: path)
-        let shape = model.shape
-        progress.log("\(model.architecture): \(shape.layers) layers × \(shape.heads) heads, d_model \(shape.dModel), vocabulary \(shape.vocab)")
-        let tokenized = try options.relations().map {
-            TokenizedRelation($0, tokenizer: tokenizer, k: options.k, minimumPairs: options.minPairs)
-        }
-        for t in tokenized {
-            if let reason = t.skipReason { progress.log("skipping \(t.relation.name): \(reason)") }
-        }
-        let (scores, stats) = try RelationScorer(model: model).score(tokenized) { done, total in
-            progress.update("scoring", done: done, of: total)
-        }
-        progress.log(String(format: "scored %d heads × %d pairs in %.2f s", stats.headCount, stats.rowsPerHead, stats.scoringSeconds))
-        return ScoresDocument(source: path, shape: shape, relations: scores)
+extension AnalysisOptions {
+    func request() throws -> ModelAnalysis.Request {
+        ModelAnalysis.Request(modelPath: try modelPath(), relations: try relations(), k: k, minimumPairs: minPairs)
     }
 }
 

@@ -61,7 +61,7 @@ public enum Layout {
     public static func figure(_ figure: HeatmapFigure) -> FigureLayout {
         // Each panel laid out at the origin, then placed on a grid whose
         // column widths and row heights are the largest of their panels.
-        let local = figure.panels.map(panel)
+        let local = figure.panels.map { panel($0, scale: figure.scale) }
         let columns = min(figure.columns, local.count)
         let rows = (local.count + columns - 1) / columns
         // Panels of one row share the top edge of their axes.
@@ -83,9 +83,9 @@ public enum Layout {
         return FigureLayout(size: Size(size.width.rounded(.up), size.height.rounded(.up)), panels: placed)
     }
 
-    /// Cells are square; the axes aim at about 320 × 240 points.
-    static func cellSide(layers: Int, heads: Int) -> Double {
-        min(max(min(320 / Double(layers), 240 / Double(heads)), 5), 24)
+    /// Cells are square; the axes aim at about 320 × 240 points times `scale`.
+    static func cellSide(layers: Int, heads: Int, scale: Double = 1) -> Double {
+        min(max(min(320 * scale / Double(layers), 240 * scale / Double(heads)), 3), 24)
     }
 
     /// The smallest 1-2-5 step at which labels of `extent` fit in `cell`-sized slots.
@@ -96,8 +96,8 @@ public enum Layout {
         return max(1, count)
     }
 
-    static func panel(_ panel: HeatmapPanel) -> PanelLayout {
-        let side = cellSide(layers: panel.layers, heads: panel.heads)
+    static func panel(_ panel: HeatmapPanel, scale: Double = 1) -> PanelLayout {
+        let side = cellSide(layers: panel.layers, heads: panel.heads, scale: scale)
         let axesSize = Size(side * Double(panel.layers), side * Double(panel.heads))
         func measure(_ s: String, _ f: FontSpec, wrap: Double? = nil) -> Size { TextMeasure.size(s, font: f, wrapWidth: wrap) }
 

@@ -15,7 +15,7 @@ final class GoldenFigureTests: XCTestCase {
         let document = ScoresDocument(source: "demo", shape: try Architectures.shape(TestSupport.demoModel), relations: scores)
         let panels = try [("name_copying", "mover"), ("country_to_capital", "capital")].map { name, markers -> HeatmapPanel in
             var spec = PanelSpec(relation: name)
-            spec.markers = try MarkerSet.load(file: TestSupport.repositoryRoot + "/fixtures/markers/gpt2-medium-\(markers)-heads.yaml")
+            spec.markers = try MarkerSet.load(file: TestSupport.repositoryRoot + "/reports/markers/gpt2-medium-\(markers)-heads.yaml")
             return try spec.panel(from: document, modelName: "GPT-2 medium")
         }
         return HeatmapFigure(panels: panels)

@@ -1,0 +1,272 @@
+import Analysis
+import Checkpoint
+import Foundation
+import LinearAlgebra
+import Mustache
+import Plot
+
+/// Runs a report specification end to end: analysis, figures, statistics,
+/// observations, Markdown and HTML. Everything is written to a temporary
+/// folder beside the destination and moved into place only when complete.
+public struct ReportBuilder {
+    public var spec: ReportSpec
+    public var outputDirectory: String
+    public var templatesDirectory: String
+    /// Paths under this folder are shown relative to it, so reports do not
+    /// depend on where the project was cloned.
+    public var projectRoot: String?
+    /// A model to use instead of the spec's (a directory or a hub id).
+    public var modelOverride: String?
+    public var reproduceCommand: String
+    public var toolVersion: String
+    public var log: (String) -> Void = { _ in }
+    public var progress: ((Int, Int) -> Void)?
+
+    public init(spec: ReportSpec, outputDirectory: String, templatesDirectory: String, reproduceCommand: String, toolVersion: String) {
+        self.spec = spec
+        self.outputDirectory = outputDirectory
+        self.templatesDirectory = templatesDirectory
+        self.reproduceCommand = reproduceCommand
+        self.toolVersion = toolVersion
+    }
+
+    public struct Output {
+        public let directory: String
+        /// Paths relative to `directory`, in a stable order.
+        public let files: [String]
+        public let analysis: ModelAnalysis
+    }
+
+    public func build() throws -> Output {
+        let modelReference = modelOverride ?? spec.model
+        let modelPath = try ModelLocator.resolve(modelReference, relativeTo: modelOverride == nil ? spec.directory : FileManager.default.currentDirectoryPath)
+        let request = ModelAnalysis.Request(modelPath: modelPath, relations: try spec.relationsToScore(), k: spec.k, minimumPairs: spec.minimumPairs)
+        let analysis = try ModelAnalysis(request, log: log, progress: progress)
+        var document = analysis.document
+        document.source = display(modelPath)
+        let shape = document.shape
+
+        var files: [String: Data] = ["scores.json": Data(document.encoded().utf8)]
+        var figureEntries: [[String: Any]] = []
+        var explicitPanels: [PanelSpec] = []
+        for figureSpec in spec.figures {
+            let figure: HeatmapFigure
+            if let panelSpecs = figureSpec.panels {
+                let panels = try panelSpecs.map { try $0.panel(from: document, modelName: spec.modelName) }
+                figure = HeatmapFigure(panels: panels, columns: figureSpec.columns)
+                explicitPanels += panelSpecs
+            } else {
+                let panels = document.relations.filter { !$0.skipped }.map {
+                    HeatmapPanel(title: $0.title, values: $0.scores, colorbarLabel: "score")
+                }
+                guard !panels.isEmpty else { continue }
+                figure = HeatmapFigure(panels: panels, columns: figureSpec.columns ?? min(5, panels.count), scale: 0.5)
+            }
+            log("rendering figures/\(figureSpec.name).png and .pdf")
+            let png = figure.pngData(dpi: figureSpec.dpi)
+            files["figures/\(figureSpec.name).png"] = png
+            files["figures/\(figureSpec.name).pdf"] = figure.pdfData()
+            figureEntries.append([
+                "name": figureSpec.name,
+                "png": "figures/\(figureSpec.name).png",
+                "pdf": "figures/\(figureSpec.name).pdf",
+                "dataURI": "data:image/png;base64," + png.base64EncodedString(),
+                "caption": figureSpec.panels == nil ? "Overview: \(figure.panels.count) relations, one map each"
+                    : figure.panels.map(\.title).joined(separator: " · "),
+            ])
+        }
+
+        let context = try makeContext(analysis: analysis, document: document, explicitPanels: explicitPanels,
+                                      figures: figureEntries, modelReference: modelReference, modelPath: modelPath)
+        files["report.md"] = Data(try render("report.md", context).utf8)
+        files["report.html"] = Data(try render("report.html", context).utf8)
+        try ReportDirectory.write(files, to: outputDirectory)
+        log("wrote \(outputDirectory)/report.md, report.html, figures/, scores.json (\(shape.layers)×\(shape.heads) heads)")
+        return Output(directory: outputDirectory, files: files.keys.sorted(), analysis: analysis)
+    }
+
+    func render(_ name: String, _ context: [String: Any]) throws -> String {
+        let path = "\(templatesDirectory)/\(name).mustache"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw RelationError("\(path): report template is missing")
+        }
+        do {
+            return try MustacheTemplate(string: text).render(context)
+        } catch {
+            throw RelationError("\(path): template does not parse: \(error)")
+        }
+    }
+
+    func display(_ path: String) -> String {
+        guard let root = projectRoot.map({ ($0 as NSString).standardizingPath + "/" }) else { return path }
+        let standard = (path as NSString).standardizingPath
+        return standard.hasPrefix(root) ? String(standard.dropFirst(root.count)) : standard
+    }
+
+    // MARK: - Context
+
+    func makeContext(analysis: ModelAnalysis, document: ScoresDocument, explicitPanels: [PanelSpec],
+                     figures: [[String: Any]], modelReference: String, modelPath: String) throws -> [String: Any] {
+        let shape = document.shape
+        let modelName = spec.modelName.isEmpty ? (modelPath as NSString).lastPathComponent : spec.modelName
+        let scored = document.relations.filter { !$0.skipped }
+        let skipped = document.relations.filter(\.skipped)
+
+        var observations: [String] = []
+        var overlap: [[String: Any]] = []
+        var seen = Set<String>()
+        var markedByRelation: [String: Set<HeadIndex>] = [:]
+        for panel in explicitPanels {
+            guard let relation = document.relation(named: panel.relation) else { continue }
+            let values = panel.suppression ? relation.suppression : relation.scores
+            let label = panel.suppression ? "Suppression \(relation.title)" : relation.title
+            if let markers = panel.markers, !panel.suppression { markedByRelation[relation.name, default: []].formUnion(markers.allHeads) }
+            guard seen.insert("\(label)|\(panel.markers?.source ?? "")").inserted else { continue }
+            observations += Observations.panel(title: label, values: values, markers: panel.markers)
+            if let markers = panel.markers, !markers.allHeads.isEmpty {
+                overlap.append(overlapEntry(label: label, values: values, markers: markers))
+            }
+        }
+        var comparisons: [[String: Any]] = []
+        let mainPanels = spec.figures.first(where: { ($0.panels?.count ?? 0) >= 2 })?.panels ?? []
+        for (a, b) in zip(mainPanels, mainPanels.dropFirst()) {
+            guard let ra = document.relation(named: a.relation), let rb = document.relation(named: b.relation),
+                  !(a.relation == b.relation && a.suppression == b.suppression) else { continue }
+            let n = max(a.markers?.allHeads.count ?? 0, b.markers?.allHeads.count ?? 0, 5)
+            let ta = a.suppression ? "Suppression \(ra.title)" : ra.title, tb = b.suppression ? "Suppression \(rb.title)" : rb.title
+            let c = Observations.comparison((ta, a.suppression ? ra.suppression : ra.scores), (tb, b.suppression ? rb.suppression : rb.scores), n: n)
+            observations.append(c.sentence)
+            comparisons.append(["a": ta, "b": tb, "n": n, "shared": c.shared,
+                                "jaccard": String(format: "%.2f", c.jaccard),
+                                "spearman": c.spearman.map { String(format: "%.2f", $0) } ?? "n/a"])
+        }
+
+        let relations: [[String: Any]] = scored.map { r in
+            let marked = markedByRelation[r.name] ?? []
+            // Heads that match at least one pair, best first; a map of zeros lists none.
+            let top = ScoreOrder.ordered(r.scores).prefix(10).filter { $0.score > 0 }.map { e -> [String: Any] in
+                ["head": e.head.description, "score": String(format: "%.2f", e.score),
+                 "suppression": String(format: "%.2f", r.suppression[e.head.layer][e.head.head]),
+                 "marked": marked.contains(e.head) ? "yes" : ""]
+            }
+            return ["name": r.name, "title": r.title, "k": r.k, "kept": r.pairsKept, "total": r.pairsTotal,
+                    "above05": r.scores.joined().filter { $0 >= 0.5 }.count, "top": top, "hasTop": !top.isEmpty]
+        }
+
+        let summary = """
+        HeadMaps scored each of the \(shape.layers * shape.heads) attention heads of \(modelName) \
+        (\(shape.layers) layers × \(shape.heads) heads) for \(scored.count) relation\(scored.count == 1 ? "" : "s") \
+        from its parameters alone, with the MAPS method (Elhelo & Geva, ACL 2025): a head's score is the fraction \
+        of a relation's pairs whose target token is among the top-k logits when the head's OV circuit is applied to \
+        the source token (k = 1 for copying relations, 10 otherwise); the suppression score uses the bottom-k.\
+        \(skipped.isEmpty ? "" : " \(skipped.count) relation\(skipped.count == 1 ? " was" : "s were") skipped for too few single-token pairs.")
+        """
+        var provenance: [[String: String]] = [
+            ["key": "Model", "value": modelReference == display(modelPath) ? modelReference : "\(modelReference) → \(display(modelPath))"],
+            ["key": "Architecture", "value": "\(analysis.model.architecture), \(shape.layers) layers × \(shape.heads) heads, d_model \(shape.dModel), vocabulary \(shape.vocab)"],
+        ]
+        for file in analysis.checkpoint.files {
+            provenance.append(["key": "Weights", "value": "\((file.path as NSString).lastPathComponent) (\(byteCount(file.path)))"])
+        }
+        provenance += [
+            ["key": "Relations", "value": "\(document.relations.count) (\(scored.count) scored, \(skipped.count) skipped)"],
+            ["key": "Settings", "value": "k = \(spec.k.map(String.init) ?? "1 for copying, 10 otherwise"); at least \(spec.minimumPairs) single-token pairs"],
+            ["key": "Specification", "value": display(spec.file)],
+            ["key": "Tool", "value": "headmaps \(toolVersion)"],
+        ]
+        return [
+            "title": spec.title,
+            "summary": summary,
+            "specSummary": spec.summary ?? "",
+            "hasSpecSummary": spec.summary != nil,
+            "figures": figures,
+            "observations": observations,
+            "hasObservations": !observations.isEmpty,
+            "overlap": overlap,
+            "hasOverlap": !overlap.isEmpty,
+            "comparisons": comparisons,
+            "hasComparisons": !comparisons.isEmpty,
+            "relations": relations,
+            "skipped": skipped.map { ["name": $0.name, "title": $0.title, "reason": $0.skipReason ?? ""] },
+            "hasSkipped": !skipped.isEmpty,
+            "reproduce": reproduceCommand,
+            "provenance": provenance,
+        ]
+    }
+
+    func overlapEntry(label: String, values: [[Double]], markers: MarkerSet) -> [String: Any] {
+        let s = OverlapStatistics(values: values, marked: markers.allHeads)
+        func f(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "n/a" }
+        let classOf = Dictionary(markers.classes.flatMap { c in c.heads.map { ($0, c.label) } }, uniquingKeysWith: { a, _ in a })
+        return [
+            "relation": label,
+            "markers": markers.classes.map(\.label).joined(separator: ", "),
+            "citation": markers.citation,
+            "approximate": markers.approximate,
+            "marked": s.marked.map { ["head": $0.head.description, "class": classOf[$0.head] ?? "", "score": f($0.score), "rank": "\($0.rank) of \(s.totalHeads)"] },
+            "metrics": [
+                ["name": "Precision of the top \(s.topN.count) (N = marked heads)", "value": f(s.precisionAtN)],
+                ["name": "Recall of the top \(s.topN.count)", "value": f(s.recallAtN)],
+                ["name": "Precision at score ≥ \(f(s.threshold)) (\(s.aboveThreshold) heads)", "value": f(s.precisionAboveThreshold)],
+                ["name": "Recall at score ≥ \(f(s.threshold))", "value": f(s.recallAboveThreshold)],
+                ["name": "AUROC of the score as a detector of marked heads", "value": f(s.auroc)],
+                ["name": "Hypergeometric p of the top-\(s.topN.count) overlap (\(s.overlapAtN) shared)", "value": String(format: "%.2g", s.hypergeometricP)],
+            ],
+        ]
+    }
+
+    func byteCount(_ path: String) -> String {
+        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+        return ByteCountFormatting.string(size)
+    }
+}
+
+enum ByteCountFormatting {
+    static func string(_ bytes: Int) -> String {
+        let units = ["B", "KB", "MB", "GB"]
+        var value = Double(bytes), unit = 0
+        while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit]) + " (\(bytes) bytes)"
+    }
+}
+
+/// Writes a set of files as one folder that appears complete or not at all,
+/// and replaces an earlier report only once the new one is whole.
+public enum ReportDirectory {
+    public static func write(_ files: [String: Data], to destination: String) throws {
+        let destination = (destination as NSString).standardizingPath
+        let parent = (destination as NSString).deletingLastPathComponent
+        let name = (destination as NSString).lastPathComponent
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(atPath: parent.isEmpty ? "." : parent, withIntermediateDirectories: true)
+        } catch {
+            throw RelationError("\(parent): cannot create the output folder (\(error.localizedDescription))")
+        }
+        let staging = "\(parent)/.\(name).partial-\(getpid())"
+        let previous = "\(parent)/.\(name).previous-\(getpid())"
+        try? fm.removeItem(atPath: staging)
+        do {
+            for (relative, data) in files.sorted(by: { $0.key < $1.key }) {
+                let path = "\(staging)/\(relative)"
+                try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try data.write(to: URL(fileURLWithPath: path))
+            }
+        } catch {
+            try? fm.removeItem(atPath: staging)
+            throw RelationError("\(destination): the report could not be written (\(error.localizedDescription)); nothing was changed there")
+        }
+        let existed = fm.fileExists(atPath: destination)
+        if existed { guard rename(destination, previous) == 0 else {
+            try? fm.removeItem(atPath: staging)
+            throw RelationError("\(destination): cannot replace the existing report (\(String(cString: strerror(errno))))")
+        } }
+        guard rename(staging, destination) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if existed { _ = rename(previous, destination) }
+            try? fm.removeItem(atPath: staging)
+            throw RelationError("\(destination): cannot move the finished report into place (\(reason))")
+        }
+        if existed { try? fm.removeItem(atPath: previous) }
+    }
+}

@@ -1,0 +1,144 @@
+import Analysis
+import Foundation
+import Plot
+
+/// A report specification: which model, which relations, which figures.
+///
+/// ```yaml
+/// title: "GPT-2 medium: name copying and country-to-capital heads"
+/// model: gpt2-medium              # a directory (relative to this file) or a Hugging Face id
+/// model_name: GPT-2 medium        # used in panel titles
+/// relations: [name_copying, country_to_capital]   # or: all (the default)
+/// relation_files: []              # MAPS-format JSON files, relative to this file
+/// k: 10                           # optional: override every relation's k
+/// min_pairs: 30
+/// figures:
+///   - name: figure                # figures/figure.png and .pdf
+///     columns: 2
+///     panels:
+///       - relation: name_copying
+///         suppression: false
+///         title: "GPT-2 medium: Name Copying heads"
+///         colorbar_label: Name Copying score
+///         markers: markers/gpt2-medium-mover-heads.yaml
+///         range: [0, 1]
+///         colormap: viridis       # or: diverging
+///         legend: best            # or: below
+///   - name: overview
+///     columns: 5
+///     panels: all                 # one small panel per scored relation
+/// ```
+public struct ReportSpec {
+    public struct Figure {
+        public var name: String
+        public var columns: Int?
+        /// `nil`: one compact panel per scored relation.
+        public var panels: [PanelSpec]?
+        public var dpi: Double = 150
+    }
+
+    public var file: String
+    public var name: String
+    public var title: String
+    public var summary: String?
+    public var model: String
+    public var modelName: String
+    public var relations: [String]?
+    public var relationFiles: [String]
+    public var k: Int?
+    public var minimumPairs: Int
+    public var figures: [Figure]
+
+    /// Paths inside the spec are relative to its folder.
+    public var directory: String { (file as NSString).deletingLastPathComponent }
+
+    public static func load(file: String) throws -> ReportSpec {
+        let yaml = try YAMLMapping.load(file: file)
+        try yaml.allowKeys(["title", "summary", "model", "model_name", "relations", "relation_files", "k", "min_pairs", "figures"])
+        let directory = (file as NSString).deletingLastPathComponent
+        func path(_ p: String) -> String { p.hasPrefix("/") ? p : (directory as NSString).appendingPathComponent(p) }
+
+        var relations: [String]?
+        if let all = try? yaml.string("relations"), all == "all" {
+            relations = nil
+        } else if let list = try yaml.scalars("relations") {
+            relations = list.map(\.text)
+            for (name, line) in list where !BuiltinRelations.names.contains(name) {
+                throw SpecError(file: file, line: line, key: "relations",
+                                message: "unknown relation '\(name)'; built-in relations are: \(BuiltinRelations.names.joined(separator: ", "))")
+            }
+        }
+        let relationFiles = try yaml.scalars("relation_files")?.map { path($0.text) } ?? []
+        let k = try yaml.int("k")
+        if let k, k < 1 { throw yaml.error("k", "must be at least 1") }
+        let minimumPairs = try yaml.int("min_pairs") ?? TokenizedRelation.defaultMinimumPairs
+
+        var figures: [Figure] = []
+        for f in try yaml.mappings("figures") ?? [] {
+            try f.allowKeys(["name", "columns", "panels", "dpi"])
+            let name = try f.requiredString("name")
+            guard name.range(of: "^[A-Za-z0-9_-]+$", options: .regularExpression) != nil else {
+                throw f.error("name", "'\(name)' must be letters, digits, '-' or '_' (it names the figure's files)")
+            }
+            var figure = Figure(name: name, columns: try f.int("columns"), panels: nil, dpi: try f.double("dpi") ?? 150)
+            if let all = try? f.string("panels"), all == "all" {
+                figure.panels = nil
+            } else {
+                guard let panels = try f.mappings("panels"), !panels.isEmpty else {
+                    throw f.error("panels", "is required: a list of panels, or 'all'")
+                }
+                figure.panels = try panels.map { try panel($0, path: path) }
+            }
+            figures.append(figure)
+        }
+        if figures.isEmpty { figures = [Figure(name: "overview", columns: 5, panels: nil)] }
+
+        return ReportSpec(file: file, name: ((file as NSString).lastPathComponent as NSString).deletingPathExtension,
+                          title: try yaml.string("title") ?? "HeadMaps report",
+                          summary: try yaml.string("summary"),
+                          model: try yaml.requiredString("model"),
+                          modelName: try yaml.string("model_name") ?? "",
+                          relations: relations, relationFiles: relationFiles, k: k, minimumPairs: minimumPairs, figures: figures)
+    }
+
+    static func panel(_ p: YAMLMapping, path: (String) -> String) throws -> PanelSpec {
+        try p.allowKeys(["relation", "suppression", "title", "colorbar_label", "markers", "range", "colormap", "legend"])
+        var spec = PanelSpec(relation: try p.requiredString("relation"))
+        spec.suppression = try p.bool("suppression") ?? false
+        spec.title = try p.string("title")
+        spec.colorbarLabel = try p.string("colorbar_label")
+        if let markers = try p.string("markers") {
+            let file = path(markers)
+            guard FileManager.default.fileExists(atPath: file) else { throw p.error("markers", "file \(file) does not exist") }
+            spec.markers = try MarkerSet.load(file: file)
+        }
+        if let range = try p.scalars("range") {
+            guard range.count == 2, let lo = Double(range[0].text), let hi = Double(range[1].text), lo < hi else {
+                throw p.error("range", "must be [low, high] with low < high")
+            }
+            spec.range = lo...hi
+        }
+        if let name = try p.string("colormap") {
+            guard let map = Colormap.named(name) else { throw p.error("colormap", "must be viridis or diverging, not '\(name)'") }
+            spec.colormap = map
+        }
+        if let legend = try p.string("legend") {
+            guard let placement = LegendPlacement(rawValue: legend) else { throw p.error("legend", "must be best or below, not '\(legend)'") }
+            spec.legend = placement
+        }
+        return spec
+    }
+
+    /// The relations to score: those named, those the panels need, the files.
+    public func relationsToScore() throws -> [Relation] {
+        var names = relations ?? BuiltinRelations.names
+        for figure in figures {
+            for panel in figure.panels ?? [] where !names.contains(panel.relation) && BuiltinRelations.names.contains(panel.relation) {
+                names.append(panel.relation)
+            }
+        }
+        var out = try names.map(BuiltinRelations.load)
+        out += try relationFiles.map { try Relation.load(file: $0) }
+        return out
+    }
+}

@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
@@ -27,6 +28,7 @@ let package = Package(
         .target(name: "Report", dependencies: [
             "Analysis", "Plot", "Checkpoint", "LinearAlgebra", "Yams",
             .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "HeadMapsCLI", dependencies: [
             "Analysis", "Checkpoint", "Tokenizer", "PlantedModels", "Plot", "Report",

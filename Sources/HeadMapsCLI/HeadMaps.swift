@@ -11,7 +11,7 @@ struct HeadMaps: ParsableCommand {
         is among the head's top-k logits when its OV circuit is applied to the source token.
         """,
         version: HeadMapsVersion.string,
-        subcommands: [ReportCommand.self, ScoresCommand.self, RenderCommand.self, RelationsCommand.self, MakeFixtureCommand.self])
+        subcommands: [ReportCommand.self, ScoresCommand.self, RenderCommand.self, CompareCommand.self, RelationsCommand.self, MakeFixtureCommand.self])
 }
 
 enum HeadMapsVersion {

@@ -28,6 +28,19 @@ struct ReportCommand: ParsableCommand {
     @Flag(name: .long, help: "No progress output.")
     var quiet = false
 
+    @Option(name: .long, help: "Compare the fresh figures and scores with the golden copies in this folder; exit 0 only when all match.")
+    var check: String?
+
+    @Flag(name: .long, help: "With --check: rewrite the golden copies from this run instead of comparing.")
+    var update = false
+
+    @Option(name: .long, help: "With --check: largest RMS difference of a figure that still matches.")
+    var tolerance: Double = 2.0
+
+    func validate() throws {
+        if update && check == nil { throw ValidationError("--update needs --check DIR (the golden folder to rewrite)") }
+    }
+
     func run() throws {
         try reportingErrors {
             let progress = Progress(quiet: quiet)
@@ -47,7 +60,17 @@ struct ReportCommand: ParsableCommand {
             builder.modelOverride = model
             builder.log = progress.log
             builder.progress = { done, total in progress.update("scoring", done: done, of: total) }
-            _ = try builder.build()
+            let written = try builder.build()
+            guard let golden = check else { return }
+            if update {
+                let files = try GoldenCheck.update(report: written.directory, golden: golden)
+                print("updated \(files.count) golden files in \(golden): \(files.joined(separator: ", "))")
+                return
+            }
+            let rows = try GoldenCheck.check(report: written.directory, golden: golden, tolerance: tolerance,
+                                             diffDirectory: written.directory + "-check")
+            print(GoldenCheck.table(rows))
+            if rows.contains(where: { !$0.matches }) { throw ExitCode(1) }
         }
     }
 }

@@ -31,10 +31,10 @@ public enum Observations {
         let veryHigh = ordered.filter { $0.score >= 0.8 }
         let total = ordered.count
         if high.isEmpty {
-            out.append("\(title): no head reaches 0.5; the best is \(ordered[0].head) with \(score(ordered[0].score)).")
+            out.append("\(title): no head reaches 0.5; the best is head \(ordered[0].head) (\(score(ordered[0].score))).")
         } else {
             let layers = Set(high.map(\.head.layer))
-            out.append("\(title): \(high.count) of \(total) heads score at least 0.5 and \(veryHigh.count) at least 0.8; they sit in layer\(layers.count == 1 ? "" : "s") \(layerRanges(layers)). The best is \(ordered[0].head) with \(score(ordered[0].score)).")
+            out.append("\(title): \(high.count) of \(total) heads score at least 0.5 and \(veryHigh.count) at least 0.8; they sit in layer\(layers.count == 1 ? "" : "s") \(layerRanges(layers)). The best is head \(ordered[0].head) (\(score(ordered[0].score))).")
         }
         guard let markers, !markers.allHeads.isEmpty else { return out }
         let marked = markers.allHeads.sorted()

@@ -76,10 +76,13 @@ public struct ReportBuilder {
             ])
         }
 
+        var manifest = try inputsManifest(analysis: analysis, modelPath: modelPath)
         let context = try makeContext(analysis: analysis, document: document, explicitPanels: explicitPanels,
-                                      figures: figureEntries, modelReference: modelReference, modelPath: modelPath)
+                                      figures: figureEntries, modelReference: modelReference, modelPath: modelPath, manifest: manifest)
         files["report.md"] = Data(try render("report.md", context).utf8)
         files["report.html"] = Data(try render("report.html", context).utf8)
+        manifest.outputs = files.keys.sorted().map { Manifest.Entry(role: "output", path: $0, bytes: files[$0]!.count, sha256: Manifest.sha256(files[$0]!)) }
+        files["manifest.json"] = Data(manifest.encoded().utf8)
         try ReportDirectory.write(files, to: outputDirectory)
         log("wrote \(outputDirectory)/report.md, report.html, figures/, scores.json (\(shape.layers)×\(shape.heads) heads)")
         return Output(directory: outputDirectory, files: files.keys.sorted(), analysis: analysis)
@@ -105,8 +108,67 @@ public struct ReportBuilder {
 
     // MARK: - Context
 
+    /// Every input by SHA-256, the settings, and the software versions.
+    func inputsManifest(analysis: ModelAnalysis, modelPath: String) throws -> Manifest {
+        var manifest = Manifest()
+        let fm = FileManager.default
+        for name in ["config.json", "model.safetensors.index.json", "vocab.json", "merges.txt", "encoder.json", "vocab.bpe"] {
+            let path = "\(modelPath)/\(name)"
+            if fm.fileExists(atPath: path) { try manifest.addInput(role: "model", file: path, shownAs: display(path)) }
+        }
+        for file in analysis.checkpoint.files { try manifest.addInput(role: "weights", file: file.path, shownAs: display(file.path)) }
+        for relation in analysis.request.relations {
+            let builtin = BuiltinRelations.names.contains(relation.name) && !relation.origin.hasPrefix(spec.directory)
+            try manifest.addInput(role: "relation", file: relation.origin,
+                                  shownAs: builtin ? "builtin:\(relation.name).json" : display(relation.origin))
+        }
+        var markerFiles: [String] = []
+        for figure in spec.figures { for panel in figure.panels ?? [] { if let m = panel.markers?.source, !markerFiles.contains(m) { markerFiles.append(m) } } }
+        for m in markerFiles { try manifest.addInput(role: "markers", file: m, shownAs: display(m)) }
+        try manifest.addInput(role: "specification", file: spec.file, shownAs: display(spec.file))
+        for t in ["report.md", "report.html"] {
+            let path = "\(templatesDirectory)/\(t).mustache"
+            try manifest.addInput(role: "template", file: path, shownAs: display(path))
+        }
+        manifest.settings = analysis.tokenized.map { ("k.\($0.relation.name)", String($0.k)) } + [
+            ("min_pairs", String(spec.minimumPairs)),
+            ("observation_thresholds", "0.5, 0.8"),
+            ("vocabulary_block", String(RelationScorer(model: analysis.model).blockSize)),
+            ("ties", "count against the target"),
+        ]
+        let versions = HeatmapFigure.libraryVersions
+        manifest.software = [
+            ("headmaps", toolVersion),
+            ("git_commit", gitCommit ?? "unknown"),
+            ("cairo", versions.cairo),
+            ("pango", versions.pango),
+            ("openblas", BLAS.configuration.trimmingCharacters(in: .whitespaces)),
+        ]
+        return manifest
+    }
+
+    /// The project's commit, "-dirty" when the tree has changes; nil outside git.
+    var gitCommit: String? {
+        guard let root = projectRoot else { return nil }
+        func git(_ args: [String]) -> String? {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["git", "-C", root] + args
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            p.standardError = FileHandle.nullDevice
+            guard (try? p.run()) != nil else { return nil }
+            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return p.terminationStatus == 0 ? out.trimmingCharacters(in: .whitespacesAndNewlines) : nil
+        }
+        guard let head = git(["rev-parse", "HEAD"]) else { return nil }
+        let dirty = !(git(["status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty
+        return head + (dirty ? "-dirty" : "")
+    }
+
     func makeContext(analysis: ModelAnalysis, document: ScoresDocument, explicitPanels: [PanelSpec],
-                     figures: [[String: Any]], modelReference: String, modelPath: String) throws -> [String: Any] {
+                     figures: [[String: Any]], modelReference: String, modelPath: String, manifest: Manifest) throws -> [String: Any] {
         let shape = document.shape
         let modelName = spec.modelName.isEmpty ? (modelPath as NSString).lastPathComponent : spec.modelName
         let scored = document.relations.filter { !$0.skipped }
@@ -165,14 +227,18 @@ public struct ReportBuilder {
             ["key": "Model", "value": modelReference == display(modelPath) ? modelReference : "\(modelReference) → \(display(modelPath))"],
             ["key": "Architecture", "value": "\(analysis.model.architecture), \(shape.layers) layers × \(shape.heads) heads, d_model \(shape.dModel), vocabulary \(shape.vocab)"],
         ]
-        for file in analysis.checkpoint.files {
-            provenance.append(["key": "Weights", "value": "\((file.path as NSString).lastPathComponent) (\(byteCount(file.path)))"])
+        for entry in manifest.inputs where entry.role == "weights" || entry.role == "specification" || entry.role == "markers" {
+            provenance.append(["key": entry.role.prefix(1).uppercased() + entry.role.dropFirst(),
+                               "value": "\(entry.path), \(ByteCountFormatting.string(entry.bytes)), SHA-256 \(entry.sha256.prefix(16))…"])
         }
         provenance += [
             ["key": "Relations", "value": "\(document.relations.count) (\(scored.count) scored, \(skipped.count) skipped)"],
             ["key": "Settings", "value": "k = \(spec.k.map(String.init) ?? "1 for copying, 10 otherwise"); at least \(spec.minimumPairs) single-token pairs"],
-            ["key": "Specification", "value": display(spec.file)],
-            ["key": "Tool", "value": "headmaps \(toolVersion)"],
+            // Versions only: the full OpenBLAS string names the CPU, which would
+            // make reports differ between machines; manifest.json has it all.
+            ["key": "Software", "value": manifest.software.filter { $0.0 != "git_commit" }
+                .map { "\($0.0) \($0.0 == "openblas" ? String($0.1.split(separator: " ").dropFirst().first ?? "") : $0.1)" }.joined(separator: "; ")],
+            ["key": "Manifest", "value": "manifest.json lists every input and output with its SHA-256"],
         ]
         return [
             "title": spec.title,
@@ -215,10 +281,6 @@ public struct ReportBuilder {
         ]
     }
 
-    func byteCount(_ path: String) -> String {
-        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
-        return ByteCountFormatting.string(size)
-    }
 }
 
 enum ByteCountFormatting {

@@ -6,6 +6,7 @@ let package = Package(
     name: "HeadMaps",
     products: [
         .executable(name: "headmaps", targets: ["HeadMapsCLI"]),
+        .executable(name: "headmaps-bench", targets: ["HeadMapsBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,6 +34,9 @@ let package = Package(
         .executableTarget(name: "HeadMapsCLI", dependencies: [
             "Analysis", "Checkpoint", "Tokenizer", "PlantedModels", "Plot", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "HeadMapsBench", dependencies: [
+            "Analysis", "Checkpoint", "LinearAlgebra", "PlantedModels", "Plot", "Report", "Tokenizer",
         ]),
         .testTarget(name: "HeadMapsTests", dependencies: [
             "Analysis", "Checkpoint", "Tokenizer", "LinearAlgebra", "PlantedModels", "Plot", "Report",

@@ -1,4 +1,5 @@
 import Checkpoint
+import Foundation
 import LinearAlgebra
 
 /// Where each row's target ranks among one head's logits, decided exactly
@@ -20,6 +21,8 @@ struct HeadRanking {
         /// (equal to the number of blocks when it never was).
         var blocksUntilDecided: [Int]
         var flops: Double
+        /// Time inside matrix products, for the dense part's GFLOP/s.
+        var denseSeconds: Double
     }
 
     let unembedding: MatrixView
@@ -32,9 +35,16 @@ struct HeadRanking {
     func rank(head: HeadOV, sources: Matrix, targets: [Int], k: [Int]) -> Outcome {
         let n = sources.rows, d = sources.cols, dh = head.valueWeights.cols
         var flops = 0.0
+        let clock = ContinuousClock()
+        var dense = Duration.zero
+        func timed<T>(_ body: () -> T) -> T {
+            let start = clock.now
+            defer { dense += clock.now - start }
+            return body()
+        }
         // Cheapest products first: x·W_V is [n, dh]; (x·W_V)·W_O is [n, d].
-        let a = Products.multiply(sources, head.valueWeights)
-        let aw = Products.multiply(a, head.outputWeights)
+        let a = timed { Products.multiply(sources, head.valueWeights) }
+        let aw = timed { Products.multiply(a, head.outputWeights) }
         flops += 2 * Double(n * d * dh) * 2
 
         var targetLogit = [Float](repeating: 0, count: n)
@@ -63,17 +73,19 @@ struct HeadRanking {
             logits.withUnsafeMutableBufferPointer { out in
                 if sharedRoute < rowRoute {
                     projected.withUnsafeMutableBufferPointer { p in
-                        head.outputWeights.view { wo in Products.multiplyTransposed(wo, vocabBlock, into: p.baseAddress!) }
                         let rows = m == n ? a : a.gatherRows(active)
-                        rows.view { r in
-                            BLAS.gemm(m: m, n: width, k: dh, a: r.base, lda: dh, b: p.baseAddress!, ldb: width,
-                                      c: out.baseAddress!, ldc: width)
+                        timed {
+                            head.outputWeights.view { wo in Products.multiplyTransposed(wo, vocabBlock, into: p.baseAddress!) }
+                            rows.view { r in
+                                BLAS.gemm(m: m, n: width, k: dh, a: r.base, lda: dh, b: p.baseAddress!, ldb: width,
+                                          c: out.baseAddress!, ldc: width)
+                            }
                         }
                     }
                     flops += 2 * Double(sharedRoute * width)
                 } else {
                     let rows = m == n ? aw : aw.gatherRows(active)
-                    rows.view { r in Products.multiplyTransposed(r, vocabBlock, into: out.baseAddress!) }
+                    timed { rows.view { r in Products.multiplyTransposed(r, vocabBlock, into: out.baseAddress!) } }
                     flops += 2 * Double(rowRoute * width)
                 }
                 for (r, i) in active.enumerated() {
@@ -104,6 +116,6 @@ struct HeadRanking {
         }
         return Outcome(relationHit: (0..<n).map { above[$0] < k[$0] },
                        suppressionHit: (0..<n).map { below[$0] < k[$0] },
-                       blocksUntilDecided: until, flops: flops)
+                       blocksUntilDecided: until, flops: flops, denseSeconds: dense.seconds)
     }
 }

@@ -13,6 +13,8 @@ public struct ScoringStatistics: Sendable {
     /// (head, row) pairs that needed the whole vocabulary.
     public var undecided = 0
     public var flops = 0.0
+    /// Summed over threads: time spent inside matrix products.
+    public var denseSeconds = 0.0
     public var sourceSeconds = 0.0
     public var scoringSeconds = 0.0
 }
@@ -88,6 +90,7 @@ public struct RelationScorer {
                         if b < blocks.blocks.count { stats.decidedAfterBlocks[b - 1] += 1 } else { stats.undecided += 1 }
                     }
                     stats.flops += outcome.flops
+                    stats.denseSeconds += outcome.denseSeconds
                 }
                 stats.headCount += heads.count
                 progress?(layer + 1, shape.layers)

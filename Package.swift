@@ -38,6 +38,9 @@ let package = Package(
         .executableTarget(name: "HeadMapsBench", dependencies: [
             "Analysis", "Checkpoint", "LinearAlgebra", "PlantedModels", "Plot", "Report", "Tokenizer",
         ]),
+        // libFuzzer targets (scripts/fuzz builds them with -sanitize=fuzzer -DFUZZING);
+        // a plain build replays inputs through the same targets.
+        .executableTarget(name: "HeadMapsFuzz", dependencies: ["Analysis", "Checkpoint", "Tokenizer"]),
         .testTarget(name: "HeadMapsTests", dependencies: [
             "Analysis", "Checkpoint", "Tokenizer", "LinearAlgebra", "PlantedModels", "Plot", "Report",
         ]),

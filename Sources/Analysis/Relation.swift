@@ -46,6 +46,13 @@ public struct Relation: Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RelationError("\(path): relation file is missing or unreadable")
         }
+        let pairs = try parsePairs(data, path: path)
+        let stem = name ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return Relation(name: stem, title: title ?? Relation.defaultTitle(stem), category: category, pairs: pairs, origin: path)
+    }
+
+    /// The pairs of a MAPS-format file's contents.
+    public static func parsePairs(_ data: Data, path: String) throws -> [Pair] {
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: data) } catch {
             throw RelationError("\(path): not valid JSON; a relation file is a JSON array of [source, target] pairs")
@@ -64,8 +71,7 @@ public struct Relation: Sendable, Equatable {
             pairs.append(Pair(s, t))
         }
         guard !pairs.isEmpty else { throw RelationError("\(path): the relation has no pairs") }
-        let stem = name ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return Relation(name: stem, title: title ?? Relation.defaultTitle(stem), category: category, pairs: pairs, origin: path)
+        return pairs
     }
 
     static func defaultTitle(_ name: String) -> String {

@@ -23,8 +23,8 @@ public struct ScoringStatistics: Sendable {
 ///
 /// All relations' pairs are stacked into one batch, so each head costs one
 /// `x·W_V` and one pass over the vocabulary, whatever the number of relations.
-/// Heads run in parallel, each on one BLAS thread, so the result does not
-/// depend on the thread count.
+/// Work is split over threads that each make one-thread BLAS calls, so the
+/// result does not depend on the thread count.
 public struct RelationScorer {
     public let model: TransformerWeights
     public var blockSize = 2048
@@ -64,34 +64,24 @@ public struct RelationScorer {
             stats.blockCount = blocks.blocks.count
             stats.decidedAfterBlocks = [Int](repeating: 0, count: blocks.blocks.count)
             stats.rowsPerHead = sources.count
-            let workers = max(1, min(threads, shape.heads))
+            let workers = max(1, threads)
             for layer in 0..<shape.layers {
                 let heads = try model.heads(ofLayer: layer)
                 let x = representations.forLayer(layer)
-                var outcomes = [HeadRanking.Outcome?](repeating: nil, count: heads.count)
-                let lock = NSLock()
-                model.unembedding.withMatrix { unembedding in
-                    let ranking = HeadRanking(unembedding: unembedding, blocks: blocks)
-                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                        for h in stride(from: worker, to: heads.count, by: workers) {
-                            let outcome = ranking.rank(head: heads[h], sources: x, targets: targets, k: ks)
-                            lock.lock()
-                            outcomes[h] = outcome
-                            lock.unlock()
-                        }
-                    }
+                let outcome = model.unembedding.withMatrix { unembedding in
+                    LayerRanking(unembedding: unembedding, blocks: blocks, workers: workers)
+                        .rank(heads: heads, sources: x, targets: targets, k: ks)
                 }
-                for (h, outcome) in outcomes.enumerated() {
-                    let outcome = outcome!
+                for (h, head) in outcome.heads.enumerated() {
                     for i in sources.indices {
-                        if outcome.relationHit[i] { hits[owner[i]][layer][h] += 1 }
-                        if outcome.suppressionHit[i] { suppressionHits[owner[i]][layer][h] += 1 }
-                        let b = outcome.blocksUntilDecided[i]
+                        if head.relationHit[i] { hits[owner[i]][layer][h] += 1 }
+                        if head.suppressionHit[i] { suppressionHits[owner[i]][layer][h] += 1 }
+                        let b = head.blocksUntilDecided[i]
                         if b < blocks.blocks.count { stats.decidedAfterBlocks[b - 1] += 1 } else { stats.undecided += 1 }
                     }
-                    stats.flops += outcome.flops
-                    stats.denseSeconds += outcome.denseSeconds
                 }
+                stats.flops += outcome.flops
+                stats.denseSeconds += outcome.denseSeconds
                 stats.headCount += heads.count
                 progress?(layer + 1, shape.layers)
             }

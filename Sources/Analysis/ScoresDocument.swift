@@ -56,6 +56,11 @@ public struct ScoresDocument: Equatable {
     public static func read(path: String) throws -> ScoresDocument {
         func fail(_ what: String) -> RelationError { RelationError("\(path): \(what)") }
         guard let data = FileManager.default.contents(atPath: path) else { throw fail("scores file is missing or unreadable") }
+        return try parse(data, path: path)
+    }
+
+    public static func parse(_ data: Data, path: String) throws -> ScoresDocument {
+        func fail(_ what: String) -> RelationError { RelationError("\(path): \(what)") }
         guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw fail("not a JSON object")
         }
@@ -73,6 +78,9 @@ public struct ScoresDocument: Equatable {
                   let total = (item["pairs_total"] as? NSNumber)?.intValue, let kept = (item["pairs_kept"] as? NSNumber)?.intValue else {
                 throw fail("relation \(i) lacks name, k, pairs_total or pairs_kept")
             }
+            guard k >= 1, kept >= 0, total >= kept else {
+                throw fail("relation '\(name)': k \(k), pairs_total \(total) and pairs_kept \(kept) are inconsistent")
+            }
             let title = item["title"] as? String ?? Relation.defaultTitle(name)
             if (item["skipped"] as? Bool) == true {
                 return RelationScores(name: name, title: title, k: k, pairsTotal: total, pairsKept: kept,
@@ -82,7 +90,15 @@ public struct ScoresDocument: Equatable {
                 guard let rows = item[key] as? [[NSNumber]], rows.count == layers, rows.allSatisfy({ $0.count == heads }) else {
                     throw fail("relation '\(name)': '\(key)' must be a \(layers) × \(heads) array of numbers")
                 }
-                return rows.map { $0.map { Int(($0.doubleValue * Double(kept)).rounded()) } }
+                return try rows.enumerated().map { l, row in
+                    try row.enumerated().map { h, number in
+                        let v = number.doubleValue
+                        guard v.isFinite, v >= 0, v <= 1 else {
+                            throw fail("relation '\(name)': \(key)[\(l)][\(h)] is \(v); scores are fractions between 0 and 1")
+                        }
+                        return Int((v * Double(kept)).rounded())
+                    }
+                }
             }
             return RelationScores(name: name, title: title, k: k, pairsTotal: total, pairsKept: kept, skipReason: nil,
                                   hits: try counts("scores"), suppressionHits: try counts("suppression"))

@@ -104,13 +104,17 @@ public struct ConfigFile: Sendable {
     private let object: [String: any Sendable]
 
     public init(path: String) throws {
-        self.path = path
         guard FileManager.default.fileExists(atPath: path) else {
             throw CheckpointError(path, "config.json is missing")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CheckpointError(path, "cannot be read")
         }
+        try self.init(data: data, path: path)
+    }
+
+    public init(data: Data, path: String) throws {
+        self.path = path
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: data) } catch {
             throw CheckpointError(path, "is not valid JSON")

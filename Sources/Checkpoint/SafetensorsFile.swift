@@ -37,17 +37,22 @@ public struct SafetensorsFile: @unchecked Sendable {
             throw CheckpointError(path, "header length \(headerLength) runs past the end of the file (\(file.size) bytes; a truncated download?)")
         }
         dataStart = 8 + headerLength
-        let headerData = Data(bytes: file.bytes + 8, count: headerLength)
+        (tensors, metadata) = try SafetensorsFile.parseHeader(Data(bytes: file.bytes + 8, count: headerLength),
+                                                              dataSize: file.size - dataStart, path: path)
+    }
+
+    /// The JSON header, checked against a data section of `dataSize` bytes.
+    public static func parseHeader(_ header: Data, dataSize: Int, path: String) throws -> ([String: TensorInfo], [String: String]) {
         let json: Any
         do {
-            json = try JSONSerialization.jsonObject(with: headerData)
+            json = try JSONSerialization.jsonObject(with: header)
         } catch {
-            throw CheckpointError(path, "header is not valid JSON (\(headerLength) bytes after the length prefix)")
+            throw CheckpointError(path, "header is not valid JSON (\(header.count) bytes after the length prefix)")
         }
         guard let object = json as? [String: Any] else {
             throw CheckpointError(path, "header is JSON but not an object of tensor entries")
         }
-        (tensors, metadata) = try SafetensorsFile.parseEntries(object, dataSize: file.size - dataStart, path: path)
+        return try parseEntries(object, dataSize: dataSize, path: path)
     }
 
     static func parseEntries(_ object: [String: Any], dataSize: Int, path: String) throws -> ([String: TensorInfo], [String: String]) {

@@ -83,6 +83,8 @@ public struct SafetensorsWriter {
 public enum AtomicFile {
     public static func write(to path: String, _ body: (FileHandle) throws -> Void) throws {
         let temporary = temporaryPath(for: path)
+        Interruption.register(temporary)
+        defer { Interruption.unregister(temporary) }
         guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
             throw CheckpointError(path, "cannot create \(temporary): \(String(cString: strerror(errno)))")
         }

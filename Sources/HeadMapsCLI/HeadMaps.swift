@@ -1,7 +1,18 @@
+import Checkpoint
 import ArgumentParser
 
 @main
 struct HeadMaps: ParsableCommand {
+    static func main() {
+        Interruption.installHandlers()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "headmaps",
         abstract: "What every attention head of a GPT-2 family model does, read from its weights.",

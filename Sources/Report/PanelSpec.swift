@@ -1,4 +1,5 @@
 import Analysis
+import Checkpoint
 import Foundation
 import Plot
 
@@ -61,6 +62,8 @@ public enum OutputFiles {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let temporary = (dir.isEmpty ? "." : dir) + "/." + (path as NSString).lastPathComponent + ".partial-\(getpid())"
+        Interruption.register(temporary)
+        defer { Interruption.unregister(temporary) }
         do {
             try data.write(to: URL(fileURLWithPath: temporary))
             guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown) }

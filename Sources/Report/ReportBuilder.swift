@@ -308,6 +308,8 @@ public enum ReportDirectory {
         let staging = "\(parent)/.\(name).partial-\(getpid())"
         let previous = "\(parent)/.\(name).previous-\(getpid())"
         try? fm.removeItem(atPath: staging)
+        Interruption.register(staging)
+        defer { Interruption.unregister(staging) }
         do {
             for (relative, data) in files.sorted(by: { $0.key < $1.key }) {
                 let path = "\(staging)/\(relative)"

@@ -25,6 +25,10 @@ public struct YAMLMapping {
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
             throw SpecError(file: file, line: nil, key: nil, message: "cannot be read")
         }
+        return try parse(text, file: file)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> YAMLMapping {
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch let error as YamlError {
             throw SpecError(file: file, line: YAMLMapping.line(of: error), key: nil, message: "is not valid YAML: \(YAMLMapping.summary(of: error))")

@@ -59,6 +59,13 @@ public final class ByteLevelBPE: @unchecked Sendable {
         guard let data = FileManager.default.contents(atPath: vocabularyFile) else {
             throw TokenizerError(file: vocabularyFile, message: "vocabulary file is missing or unreadable")
         }
+        guard let text = try? String(contentsOfFile: mergesFile, encoding: .utf8) else {
+            throw TokenizerError(file: mergesFile, message: "merges file is missing or not UTF-8 text")
+        }
+        try self.init(vocabularyData: data, mergesText: text, vocabularyFile: vocabularyFile, mergesFile: mergesFile)
+    }
+
+    public convenience init(vocabularyData data: Data, mergesText text: String, vocabularyFile: String = "vocab.json", mergesFile: String = "merges.txt") throws {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw TokenizerError(file: vocabularyFile, message: "is not a JSON object of token → id")
         }
@@ -73,9 +80,6 @@ public final class ByteLevelBPE: @unchecked Sendable {
             }
             seen[id] = token
             vocabulary[token] = id
-        }
-        guard let text = try? String(contentsOfFile: mergesFile, encoding: .utf8) else {
-            throw TokenizerError(file: mergesFile, message: "merges file is missing or not UTF-8 text")
         }
         var merges: [(String, String)] = []
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

@@ -1,0 +1,254 @@
+import Checkpoint
+import Dispatch
+import Foundation
+import LinearAlgebra
+
+/// Where each row's target ranks among the logits of every head of one layer,
+/// decided exactly without building any `[rows, vocab]` logit matrix.
+///
+/// A row is a hit when fewer than `k` other vocabulary tokens have a logit at
+/// least as large as its target's (suppression: at most as large). Ties count
+/// against the target: a head that gives a source the same logit everywhere
+/// tells nothing about it and must not score it. (For real-valued weights ties
+/// are a measure-zero event; they happen in exactly sparse weights.)
+///
+/// The vocabulary is visited block by block; a row whose counts reach `k` on
+/// both sides is decided and stops costing anything. For most heads almost
+/// every row is decided in the first block, so the work is organised per
+/// layer to keep every product large:
+/// - first block: `W_O · W_U[:, block]` for all heads at once (one GEMM with
+///   `heads · d_head` rows), then `(x·W_V)_h · P_h` per head;
+/// - later blocks: heads with many undecided rows share one stacked
+///   `W_O · W_U[:, block]`; the few rows left of all other heads are stacked
+///   into one `((x·W_V)·W_O) · W_U[:, block]`, so a block of the unembedding
+///   is read once per layer, not once per head.
+/// Large products are split by columns over the workers, each a one-thread
+/// BLAS call: every logit is the same dot product whatever the thread count.
+struct LayerRanking {
+    struct HeadOutcome {
+        var relationHit: [Bool]
+        var suppressionHit: [Bool]
+        /// Blocks computed before each row was decided (the block count when never).
+        var blocksUntilDecided: [Int]
+    }
+
+    struct Outcome {
+        var heads: [HeadOutcome]
+        var flops: Double
+        /// Time inside matrix products, summed over workers.
+        var denseSeconds: Double
+    }
+
+    let unembedding: MatrixView
+    let blocks: VocabularyBlocks
+    let workers: Int
+
+    /// Accumulates dense time and flops across workers.
+    final class Meter: @unchecked Sendable {
+        private let lock = NSLock()
+        private(set) var seconds = 0.0
+        private(set) var flops = 0.0
+        func gemm(transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                  b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+            guard m > 0, n > 0 else { return }
+            let clock = ContinuousClock(), start = clock.now
+            BLAS.gemm(transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
+            let elapsed = (clock.now - start).seconds
+            lock.lock(); seconds += elapsed; flops += 2 * Double(m) * Double(n) * Double(k); lock.unlock()
+        }
+    }
+
+    func parallel(_ count: Int, _ body: (Int) -> Void) {
+        parallelWithWorker(count) { _, i in body(i) }
+    }
+
+    /// Like `parallel`, telling the body which worker runs it (for scratch space).
+    func parallelWithWorker(_ count: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
+        let w = max(1, min(workers, count))
+        DispatchQueue.concurrentPerform(iterations: w) { worker in
+            for i in stride(from: worker, to: count, by: w) { body(worker, i) }
+        }
+    }
+
+    /// One reusable buffer per worker: large fresh allocations each cost a
+    /// page fault per 4 KB, which showed up as a tenth of the scoring time.
+    final class Scratch: @unchecked Sendable {
+        private var buffers: [UnsafeMutablePointer<Float>]
+        let capacity: Int
+        init(workers: Int, capacity: Int) {
+            self.capacity = capacity
+            buffers = (0..<workers).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(capacity, 1)) }
+        }
+        deinit { buffers.forEach { $0.deallocate() } }
+        subscript(worker: Int) -> UnsafeMutablePointer<Float> { buffers[worker] }
+    }
+
+    /// `C[m × width] = A[m × d] · blockᵀ`, columns split over the workers.
+    func timesBlock(_ a: UnsafePointer<Float>, rows m: Int, block: MatrixView, into c: UnsafeMutablePointer<Float>, meter: Meter) {
+        let width = block.rows, d = block.cols
+        let chunks = max(1, min(workers, width / 256))
+        let step = (width + chunks - 1) / chunks
+        parallel(chunks) { i in
+            let lo = i * step, hi = min(width, lo + step)
+            meter.gemm(transposeB: true, m: m, n: hi - lo, k: d, a: a, lda: d, b: block.base + lo * d, ldb: d, c: c + lo, ldc: width)
+        }
+    }
+
+    func rank(heads: [HeadOV], sources: Matrix, targets: [Int], k: [Int]) -> Outcome {
+        let h = heads.count, n = sources.rows, d = sources.cols, dh = heads[0].valueWeights.cols
+        let meter = Meter()
+        let blockCount = blocks.blocks.count
+
+        // Per head: x·W_V [n, dh], (x·W_V)·W_O [n, d], the target logits.
+        var a = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: h)
+        var aw = a
+        var targetLogit = [[Float]](repeating: [], count: h)
+        let lock = NSLock()
+        parallel(h) { head in
+            var ah = Matrix(rows: n, cols: dh), awh = Matrix(rows: n, cols: d)
+            sources.view { x in heads[head].valueWeights.view { wv in ah.storage.withUnsafeMutableBufferPointer { out in
+                meter.gemm(transposeB: false, m: n, n: dh, k: d, a: x.base, lda: d, b: wv.base, ldb: dh, c: out.baseAddress!, ldc: dh)
+            } } }
+            ah.view { av in heads[head].outputWeights.view { wo in awh.storage.withUnsafeMutableBufferPointer { out in
+                meter.gemm(transposeB: false, m: n, n: d, k: dh, a: av.base, lda: dh, b: wo.base, ldb: d, c: out.baseAddress!, ldc: d)
+            } } }
+            var t = [Float](repeating: 0, count: n)
+            awh.storage.withUnsafeBufferPointer { p in
+                for i in 0..<n { t[i] = BLAS.dot(p.baseAddress! + i * d, unembedding.base + targets[i] * d, count: d) }
+            }
+            lock.lock(); a[head] = ah; aw[head] = awh; targetLogit[head] = t; lock.unlock()
+        }
+        // All heads' W_O stacked: [heads · dh, d].
+        let outputStack = Matrix(rows: h * dh, cols: d, storage: heads.flatMap(\.outputWeights.storage))
+
+        var above = [[Int]](repeating: [Int](repeating: 0, count: n), count: h)
+        var below = above
+        var until = [[Int]](repeating: [Int](repeating: blockCount, count: n), count: h)
+        var active = [[Int]](repeating: Array(0..<n), count: h)
+        let maxWidth = blocks.blocks.map(\.count).max() ?? 0
+        var projected = LayerRanking.uninitialized(h * dh * maxWidth)
+        let scratch = Scratch(workers: max(1, workers), capacity: n * maxWidth)
+
+        /// Adds one computed row of logits to the counts of (head, row i).
+        func count(_ row: UnsafePointer<Float>, width: Int, block: Range<Int>, head: Int, i: Int) -> (Int, Int) {
+            let t = targetLogit[head][i]
+            var (larger, smaller) = LayerRanking.countAtLeastAndAtMost(row, width: width, threshold: t)
+            // The target's own column, recomputed here, may differ from the
+            // separately computed target logit in the last bit.
+            if block.contains(targets[i]) {
+                let v = row[targets[i] - block.lowerBound]
+                if v >= t { larger -= 1 }
+                if v <= t { smaller -= 1 }
+            }
+            return (larger, smaller)
+        }
+
+        for (blockNumber, block) in blocks.blocks.enumerated() {
+            let live = (0..<h).filter { !active[$0].isEmpty }
+            if live.isEmpty { break }
+            let width = block.count
+            let vocabBlock = unembedding.rows(block)
+            // The shared product pays dh·d per column once for the head; the
+            // row product pays d per column for every row.
+            let shared = live.filter { dh * d + active[$0].count * dh < active[$0].count * d }
+            let rowwise = live.filter { !shared.contains($0) }
+            var counts = [[(Int, Int)]](repeating: [], count: h)
+
+            if !shared.isEmpty {
+                let stack = shared.count == h ? outputStack
+                    : Matrix(rows: shared.count * dh, cols: d, storage: shared.flatMap { heads[$0].outputWeights.storage })
+                projected.withUnsafeMutableBufferPointer { p in
+                    stack.view { s in timesBlock(s.base, rows: shared.count * dh, block: vocabBlock, into: p.baseAddress!, meter: meter) }
+                }
+                projected.withUnsafeBufferPointer { p in
+                    parallelWithWorker(shared.count) { worker, slot in
+                        let head = shared[slot], rows = active[head]
+                        let input = rows.count == n ? a[head] : a[head].gatherRows(rows)
+                        let logits = scratch[worker]
+                        input.view { x in
+                            meter.gemm(transposeB: false, m: rows.count, n: width, k: dh, a: x.base, lda: dh,
+                                       b: p.baseAddress! + slot * dh * width, ldb: width, c: logits, ldc: width)
+                        }
+                        let result = rows.enumerated().map { r, i in count(logits + r * width, width: width, block: block, head: head, i: i) }
+                        lock.lock(); counts[head] = result; lock.unlock()
+                    }
+                }
+            }
+
+            if !rowwise.isEmpty {
+                // Every remaining row of these heads in one product.
+                let owners = rowwise.flatMap { head in active[head].map { (head, $0) } }
+                var stacked = [Float](repeating: 0, count: owners.count * d)
+                for (r, (head, i)) in owners.enumerated() {
+                    aw[head].storage.withUnsafeBufferPointer { src in
+                        stacked.withUnsafeMutableBufferPointer { dst in
+                            (dst.baseAddress! + r * d).update(from: src.baseAddress! + i * d, count: d)
+                        }
+                    }
+                }
+                var logits = LayerRanking.uninitialized(owners.count * width)
+                stacked.withUnsafeBufferPointer { s in logits.withUnsafeMutableBufferPointer { out in
+                    timesBlock(s.baseAddress!, rows: owners.count, block: vocabBlock, into: out.baseAddress!, meter: meter)
+                } }
+                var result = [(Int, Int)](repeating: (0, 0), count: owners.count)
+                logits.withUnsafeBufferPointer { l in
+                    result.withUnsafeMutableBufferPointer { res in
+                        parallel(owners.count) { r in
+                            res[r] = count(l.baseAddress! + r * width, width: width, block: block, head: owners[r].0, i: owners[r].1)
+                        }
+                    }
+                }
+                var next = 0
+                for head in rowwise {
+                    counts[head] = Array(result[next..<(next + active[head].count)])
+                    next += active[head].count
+                }
+            }
+
+            for head in live {
+                for (r, i) in active[head].enumerated() {
+                    above[head][i] += counts[head][r].0
+                    below[head][i] += counts[head][r].1
+                }
+                active[head].removeAll { i in
+                    let decided = above[head][i] >= k[i] && below[head][i] >= k[i]
+                    if decided { until[head][i] = blockNumber + 1 }
+                    return decided
+                }
+            }
+        }
+        let outcomes = (0..<h).map { head in
+            HeadOutcome(relationHit: (0..<n).map { above[head][$0] < k[$0] },
+                        suppressionHit: (0..<n).map { below[head][$0] < k[$0] },
+                        blocksUntilDecided: until[head])
+        }
+        return Outcome(heads: outcomes, flops: meter.flops, denseSeconds: meter.seconds)
+    }
+
+    /// How many of `width` values are ≥ and ≤ `threshold`, sixteen at a time.
+    @inline(__always)
+    static func countAtLeastAndAtMost(_ row: UnsafePointer<Float>, width: Int, threshold t: Float) -> (Int, Int) {
+        let raw = UnsafeRawPointer(row)
+        let tv = SIMD16<Float>(repeating: t), one = SIMD16<Int32>(repeating: 1), zero = SIMD16<Int32>()
+        var atLeast = SIMD16<Int32>(), atMost = SIMD16<Int32>()
+        var j = 0
+        while j + 16 <= width {
+            let v = raw.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
+            atLeast &+= zero.replacing(with: one, where: v .>= tv)
+            atMost &+= zero.replacing(with: one, where: v .<= tv)
+            j += 16
+        }
+        var larger = Int(atLeast.wrappedSum()), smaller = Int(atMost.wrappedSum())
+        while j < width {
+            larger += row[j] >= t ? 1 : 0
+            smaller += row[j] <= t ? 1 : 0
+            j += 1
+        }
+        return (larger, smaller)
+    }
+
+    /// A buffer a product is about to overwrite: no need to zero it first.
+    static func uninitialized(_ count: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+}

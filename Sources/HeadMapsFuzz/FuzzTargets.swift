@@ -1,0 +1,63 @@
+import Analysis
+import Checkpoint
+import Foundation
+import Tokenizer
+
+/// What each fuzz target feeds with arbitrary bytes. A thrown error is a
+/// correct answer; a crash, a hang or a broken invariant is a bug.
+enum FuzzTargets {
+    static let names = ["safetensors", "config", "relation", "scores", "vocabulary", "bpe"]
+
+    static func run(_ target: String, _ data: Data) {
+        switch target {
+        case "safetensors": safetensors(data)
+        case "config": _ = try? GPT2Adapter.shape(ConfigFile(data: data, path: "config.json"))
+        case "relation": _ = try? Relation.parsePairs(data, path: "relation.json")
+        case "scores": _ = try? ScoresDocument.parse(data, path: "scores.json")
+        case "vocabulary": vocabulary(data)
+        case "bpe": bpe(data)
+        default: fatalError("unknown fuzz target '\(target)'; known: \(names.joined(separator: ", "))")
+        }
+    }
+
+    /// The 8-byte length, then the header against the bytes that follow it.
+    static func safetensors(_ data: Data) {
+        guard data.count >= 8 else { return }
+        let length = Int(clamping: data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian)
+        guard length <= data.count - 8 else { return }
+        let header = data.subdata(in: 8..<(8 + length))
+        guard let (tensors, _) = try? SafetensorsFile.parseHeader(header, dataSize: data.count - 8 - length, path: "fuzz") else { return }
+        // Accepted headers must describe tensors that fit, exactly.
+        var covered = 0
+        for t in tensors.values {
+            precondition(t.dataOffsets.upperBound <= data.count - 8 - length)
+            precondition(t.elementCount * t.dtype.byteSize == t.dataOffsets.count)
+            covered += t.dataOffsets.count
+        }
+        precondition(covered == data.count - 8 - length)
+    }
+
+    /// A vocabulary JSON and a merges text, separated by the first zero byte.
+    static func vocabulary(_ data: Data) {
+        guard let split = data.firstIndex(of: 0) else { return }
+        let merges = String(decoding: data[data.index(after: split)...], as: UTF8.self)
+        guard let tokenizer = try? ByteLevelBPE(vocabularyData: data[..<split], mergesText: merges) else { return }
+        let text = "Hello world, 1990 naïve"
+        precondition(tokenizer.decode(tokenizer.encode(text)) == text)
+    }
+
+    /// Byte-level BPE is lossless: any text must come back from its ids.
+    static let demoTokenizer: ByteLevelBPE = {
+        let dir = ProcessInfo.processInfo.environment["HEADMAPS_FUZZ_VOCAB"] ?? "fixtures/models/demo-gpt2-medium-grid"
+        return try! ByteLevelBPE(directory: dir)
+    }()
+
+    static func bpe(_ data: Data) {
+        let text = String(decoding: data, as: UTF8.self)
+        let pieces = ByteLevelBPE.preTokenize(text)
+        precondition(pieces.joined() == text, "pre-tokens must tile the text")
+        let ids = demoTokenizer.encode(text)
+        precondition(ids.allSatisfy { $0 >= 0 && $0 < demoTokenizer.count })
+        precondition(demoTokenizer.decode(ids) == text, "decode(encode(text)) must be text")
+    }
+}

@@ -22,8 +22,9 @@ import LinearAlgebra
 ///   `W_O · W_U[:, block]`; the few rows left of all other heads are stacked
 ///   into one `((x·W_V)·W_O) · W_U[:, block]`, so a block of the unembedding
 ///   is read once per layer, not once per head.
-/// Large products are split by columns over the workers, each a one-thread
-/// BLAS call: every logit is the same dot product whatever the thread count.
+/// Large products are split into fixed column chunks shared out to the
+/// workers, each a one-thread BLAS call: every logit is computed the same way
+/// whatever the thread count.
 struct LayerRanking {
     struct HeadOutcome {
         var relationHit: [Bool]
@@ -83,11 +84,13 @@ struct LayerRanking {
         subscript(worker: Int) -> UnsafeMutablePointer<Float> { buffers[worker] }
     }
 
-    /// `C[m × width] = A[m × d] · blockᵀ`, columns split over the workers.
+    /// `C[m × width] = A[m × d] · blockᵀ` in fixed 1024-column chunks shared out
+    /// to the workers: the chunks, and so every rounding, are the same
+    /// whatever the number of threads.
     func timesBlock(_ a: UnsafePointer<Float>, rows m: Int, block: MatrixView, into c: UnsafeMutablePointer<Float>, meter: Meter) {
         let width = block.rows, d = block.cols
-        let chunks = max(1, min(workers, width / 256))
-        let step = (width + chunks - 1) / chunks
+        let step = 1024
+        let chunks = (width + step - 1) / step
         parallel(chunks) { i in
             let lo = i * step, hi = min(width, lo + step)
             meter.gemm(transposeB: true, m: m, n: hi - lo, k: d, a: a, lda: d, b: block.base + lo * d, ldb: d, c: c + lo, ldc: width)

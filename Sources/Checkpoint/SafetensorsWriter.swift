@@ -79,9 +79,17 @@ public struct SafetensorsWriter {
 }
 
 /// Write to a temporary sibling, then rename: readers see the old file or the
-/// complete new one, never a half-written one.
+/// complete new one, never a half-written one. Missing folders are created.
 public enum AtomicFile {
     public static func write(to path: String, _ body: (FileHandle) throws -> Void) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty && !FileManager.default.fileExists(atPath: folder) {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw CheckpointError(path, "cannot create the folder \(folder)")
+            }
+        }
         let temporary = temporaryPath(for: path)
         Interruption.register(temporary)
         defer { Interruption.unregister(temporary) }
@@ -93,9 +101,12 @@ public enum AtomicFile {
             defer { try? handle.close() }
             try body(handle)
             try handle.synchronize()
-        } catch {
+        } catch let error as CheckpointError {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw CheckpointError(path, "cannot be written (\(error.localizedDescription))")
         }
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))

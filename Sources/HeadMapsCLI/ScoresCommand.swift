@@ -59,7 +59,7 @@ struct ScoresCommand: ParsableCommand {
             let analysis = try ModelAnalysis(try analysis.request(), log: progress.log) { done, total in
                 progress.update("scoring", done: done, of: total)
             }
-            try AtomicWrite.text(analysis.document.encoded(), to: out)
+            try AtomicFile.write(Data(analysis.document.encoded().utf8), to: out)
             progress.log("wrote \(out)")
         }
     }
@@ -68,14 +68,6 @@ struct ScoresCommand: ParsableCommand {
 extension AnalysisOptions {
     func request() throws -> ModelAnalysis.Request {
         ModelAnalysis.Request(modelPath: try modelPath(), relations: try relations(), k: k, minimumPairs: minPairs)
-    }
-}
-
-enum AtomicWrite {
-    static func text(_ text: String, to path: String) throws {
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        try AtomicFile.write(Data(text.utf8), to: path)
     }
 }
 

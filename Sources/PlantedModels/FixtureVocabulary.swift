@@ -24,9 +24,16 @@ struct FixtureVocabulary {
     mutating func addWord(_ word: String) -> Bool {
         let text = " " + word
         guard ByteLevelBPE.preTokenize(text).count == 1 else { return false }
+        addChain(text, limit: .max)
+        return true
+    }
+
+    /// Adds the merges that build `text` left to right, one character at a
+    /// time, stopping when the vocabulary would pass `limit` entries.
+    private mutating func addChain(_ text: String, limit: Int) {
         let symbols = text.utf8.map { String(ByteLevelBPE.byteToChar[Int($0)]) }
         var prefix = symbols[0]
-        for symbol in symbols.dropFirst() {
+        for symbol in symbols.dropFirst() where count < limit {
             let merged = prefix + symbol
             if index[merged] == nil {
                 merges.append((prefix, symbol))
@@ -35,7 +42,6 @@ struct FixtureVocabulary {
             }
             prefix = merged
         }
-        return true
     }
 
     /// Made-up lowercase words, so the vocabulary reaches `size` entries.
@@ -45,19 +51,8 @@ struct FixtureVocabulary {
             let length = 3 + Int(rng.next() % 7)
             var word = ""
             for _ in 0..<length { word.append(letters[Int(rng.next() % 26)]) }
-            let text = " " + word
-            let symbols = text.utf8.map { String(ByteLevelBPE.byteToChar[Int($0)]) }
-            // Add prefixes only while there is room, so the size is exact.
-            var prefix = symbols[0]
-            for symbol in symbols.dropFirst() where count < size {
-                let merged = prefix + symbol
-                if index[merged] == nil {
-                    merges.append((prefix, symbol))
-                    index[merged] = tokens.count
-                    tokens.append(merged)
-                }
-                prefix = merged
-            }
+            // Prefixes only while there is room, so the size is exact.
+            addChain(" " + word, limit: size)
         }
     }
 

@@ -1,4 +1,5 @@
 import Analysis
+import Checkpoint
 import Foundation
 import Plot
 
@@ -44,7 +45,7 @@ public enum GoldenCheck {
         let files = checkedFiles(in: report)
         for file in files {
             let data = try Data(contentsOf: URL(fileURLWithPath: "\(report)/\(file)"))
-            try OutputFiles.write(data, to: "\(golden)/\(file)")
+            try AtomicFile.write(data, to: "\(golden)/\(file)")
         }
         return files
     }
@@ -64,10 +65,10 @@ public enum GoldenCheck {
         }
         let stem = ((actual as NSString).lastPathComponent as NSString).deletingPathExtension
         let base = "\(diffDirectory)/\(stem)"
-        try OutputFiles.write(a.pngData(), to: base + "-actual.png")
-        try OutputFiles.write(e.pngData(), to: base + "-expected.png")
-        try OutputFiles.write(comparison.diffImage().pngData(), to: base + "-diff.png")
-        try OutputFiles.write(comparison.sideBySide().pngData(), to: base + "-side-by-side.png")
+        try AtomicFile.write(a.pngData(), to: base + "-actual.png")
+        try AtomicFile.write(e.pngData(), to: base + "-expected.png")
+        try AtomicFile.write(comparison.diffImage().pngData(), to: base + "-diff.png")
+        try AtomicFile.write(comparison.sideBySide().pngData(), to: base + "-side-by-side.png")
         let what = comparison.sizeMismatch
             ? "size \(a.width)×\(a.height), expected \(e.width)×\(e.height)"
             : String(format: "RMS %.3f > %.1f, %d pixels differ", comparison.rms, tolerance, comparison.differingPixels)

@@ -51,25 +51,6 @@ public enum FigureFiles {
         case "pdf": data = figure.pdfData()
         default: throw RelationError("\(path): the figure's file name must end in .png or .pdf")
         }
-        try OutputFiles.write(data, to: path)
-    }
-}
-
-/// Writes beside the destination and renames, creating folders as needed:
-/// a reader never sees a half-written file.
-public enum OutputFiles {
-    public static func write(_ data: Data, to path: String) throws {
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        let temporary = (dir.isEmpty ? "." : dir) + "/." + (path as NSString).lastPathComponent + ".partial-\(getpid())"
-        Interruption.register(temporary)
-        defer { Interruption.unregister(temporary) }
-        do {
-            try data.write(to: URL(fileURLWithPath: temporary))
-            guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw RelationError("\(path): cannot be written (\(String(cString: strerror(errno))))")
-        }
+        try AtomicFile.write(data, to: path)
     }
 }

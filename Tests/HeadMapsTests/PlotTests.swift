@@ -1,4 +1,5 @@
 import Analysis
+import Checkpoint
 import Foundation
 import Plot
 import Report

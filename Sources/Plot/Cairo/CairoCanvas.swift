@@ -137,16 +137,7 @@ final class CairoCanvas {
 
     // MARK: Output
 
-    func pngData() -> Data {
-        cairo_surface_flush(surface)
-        final class Box { var data = Data() }
-        let box = Box()
-        cairo_surface_write_to_png_stream(surface, { closure, bytes, length in
-            Unmanaged<Box>.fromOpaque(closure!).takeUnretainedValue().data.append(bytes!, count: Int(length))
-            return CAIRO_STATUS_SUCCESS
-        }, Unmanaged.passUnretained(box).toOpaque())
-        return box.data
-    }
+    func pngData() -> Data { encodePNG(surface) }
 
     func pdfData() -> Data {
         cairo_surface_finish(surface)
@@ -284,12 +275,18 @@ public struct RasterImage: Equatable, Sendable {
             }
         }
         cairo_surface_mark_dirty(surface)
-        final class Box { var data = Data() }
-        let box = Box()
-        cairo_surface_write_to_png_stream(surface, { closure, bytes, length in
-            Unmanaged<Box>.fromOpaque(closure!).takeUnretainedValue().data.append(bytes!, count: Int(length))
-            return CAIRO_STATUS_SUCCESS
-        }, Unmanaged.passUnretained(box).toOpaque())
-        return box.data
+        return encodePNG(surface)
     }
+}
+
+/// A Cairo image surface as PNG bytes.
+private func encodePNG(_ surface: OpaquePointer) -> Data {
+    cairo_surface_flush(surface)
+    final class Box { var data = Data() }
+    let box = Box()
+    cairo_surface_write_to_png_stream(surface, { closure, bytes, length in
+        Unmanaged<Box>.fromOpaque(closure!).takeUnretainedValue().data.append(bytes!, count: Int(length))
+        return CAIRO_STATUS_SUCCESS
+    }, Unmanaged.passUnretained(box).toOpaque())
+    return box.data
 }

@@ -19,9 +19,10 @@ import LinearAlgebra
 /// - first block: `W_O · W_U[:, block]` for all heads at once (one GEMM with
 ///   `heads · d_head` rows), then `(x·W_V)_h · P_h` per head;
 /// - later blocks: heads with many undecided rows share one stacked
-///   `W_O · W_U[:, block]`; the few rows left of all other heads are stacked
-///   into one `((x·W_V)·W_O) · W_U[:, block]`, so a block of the unembedding
-///   is read once per layer, not once per head.
+///   `W_O · W_U[:, block]`; the few rows left of all other heads leave the
+///   layer for `PendingRows`, which finishes the rows of every layer together
+///   with one `((x·W_V)·W_O) · W_U[:, block]` per block, so each block of the
+///   unembedding is read once for the whole model, not once per head.
 /// Large products are split into fixed column chunks shared out to the
 /// workers, each a one-thread BLAS call: every logit is computed the same way
 /// whatever the thread count.
@@ -29,8 +30,10 @@ struct LayerRanking {
     struct HeadOutcome {
         var relationHit: [Bool]
         var suppressionHit: [Bool]
-        /// Blocks computed before each row was decided (the block count when never).
-        var blocksUntilDecided: [Int]
+        /// Blocks computed before each row was decided; `nil` when it never was.
+        var blocksUntilDecided: [Int?]
+        /// Rows handed to `PendingRows`: their outcome is decided there.
+        var deferred: [Bool]
     }
 
     struct Outcome {
@@ -97,10 +100,9 @@ struct LayerRanking {
         }
     }
 
-    func rank(heads: [HeadOV], sources: Matrix, targets: [Int], k: [Int]) -> Outcome {
+    func rank(heads: [HeadOV], sources: Matrix, targets: [Int], k: [Int], layer: Int, pending: PendingRows) -> Outcome {
         let h = heads.count, n = sources.rows, d = sources.cols, dh = heads[0].valueWeights.cols
         let meter = Meter()
-        let blockCount = blocks.blocks.count
 
         // Per head: x·W_V [n, dh], (x·W_V)·W_O [n, d], the target logits.
         var a = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: h)
@@ -126,24 +128,15 @@ struct LayerRanking {
 
         var above = [[Int]](repeating: [Int](repeating: 0, count: n), count: h)
         var below = above
-        var until = [[Int]](repeating: [Int](repeating: blockCount, count: n), count: h)
+        var until = [[Int?]](repeating: [Int?](repeating: nil, count: n), count: h)
         var active = [[Int]](repeating: Array(0..<n), count: h)
+        var deferred = [[Bool]](repeating: [Bool](repeating: false, count: n), count: h)
         let maxWidth = blocks.blocks.map(\.count).max() ?? 0
         var projected = LayerRanking.uninitialized(h * dh * maxWidth)
         let scratch = Scratch(workers: max(1, workers), capacity: n * maxWidth)
 
-        /// Adds one computed row of logits to the counts of (head, row i).
         func count(_ row: UnsafePointer<Float>, width: Int, block: Range<Int>, head: Int, i: Int) -> (Int, Int) {
-            let t = targetLogit[head][i]
-            var (larger, smaller) = LayerRanking.countAtLeastAndAtMost(row, width: width, threshold: t)
-            // The target's own column, recomputed here, may differ from the
-            // separately computed target logit in the last bit.
-            if block.contains(targets[i]) {
-                let v = row[targets[i] - block.lowerBound]
-                if v >= t { larger -= 1 }
-                if v <= t { smaller -= 1 }
-            }
-            return (larger, smaller)
+            LayerRanking.countRow(row, width: width, block: block, target: targets[i], targetLogit: targetLogit[head][i])
         }
 
         for (blockNumber, block) in blocks.blocks.enumerated() {
@@ -155,7 +148,7 @@ struct LayerRanking {
             // row product pays d per column for every row.
             let shared = live.filter { dh * d + active[$0].count * dh < active[$0].count * d }
             let rowwise = live.filter { !shared.contains($0) }
-            var counts = [[(Int, Int)]](repeating: [], count: h)
+            var counts = [[(Int, Int)]](repeating: [(Int, Int)](), count: h)
 
             if !shared.isEmpty {
                 let stack = shared.count == h ? outputStack
@@ -178,37 +171,20 @@ struct LayerRanking {
                 }
             }
 
-            if !rowwise.isEmpty {
-                // Every remaining row of these heads in one product.
-                let owners = rowwise.flatMap { head in active[head].map { (head, $0) } }
-                var stacked = [Float](repeating: 0, count: owners.count * d)
-                for (r, (head, i)) in owners.enumerated() {
-                    aw[head].storage.withUnsafeBufferPointer { src in
-                        stacked.withUnsafeMutableBufferPointer { dst in
-                            (dst.baseAddress! + r * d).update(from: src.baseAddress! + i * d, count: d)
-                        }
+            // Few rows left: they continue with the rows of every other layer.
+            for head in rowwise {
+                for i in active[head] {
+                    aw[head].storage.withUnsafeBufferPointer { v in
+                        pending.append(vector: v.baseAddress! + i * d, count: d, targetLogit: targetLogit[head][i], target: targets[i],
+                                       k: k[i], above: above[head][i], below: below[head][i], nextBlock: blockNumber,
+                                       owner: PendingRows.Owner(layer: layer, head: head, row: i))
                     }
+                    deferred[head][i] = true
                 }
-                var logits = LayerRanking.uninitialized(owners.count * width)
-                stacked.withUnsafeBufferPointer { s in logits.withUnsafeMutableBufferPointer { out in
-                    timesBlock(s.baseAddress!, rows: owners.count, block: vocabBlock, into: out.baseAddress!, meter: meter)
-                } }
-                var result = [(Int, Int)](repeating: (0, 0), count: owners.count)
-                logits.withUnsafeBufferPointer { l in
-                    result.withUnsafeMutableBufferPointer { res in
-                        parallel(owners.count) { r in
-                            res[r] = count(l.baseAddress! + r * width, width: width, block: block, head: owners[r].0, i: owners[r].1)
-                        }
-                    }
-                }
-                var next = 0
-                for head in rowwise {
-                    counts[head] = Array(result[next..<(next + active[head].count)])
-                    next += active[head].count
-                }
+                active[head] = []
             }
 
-            for head in live {
+            for head in shared {
                 for (r, i) in active[head].enumerated() {
                     above[head][i] += counts[head][r].0
                     below[head][i] += counts[head][r].1
@@ -223,9 +199,23 @@ struct LayerRanking {
         let outcomes = (0..<h).map { head in
             HeadOutcome(relationHit: (0..<n).map { above[head][$0] < k[$0] },
                         suppressionHit: (0..<n).map { below[head][$0] < k[$0] },
-                        blocksUntilDecided: until[head])
+                        blocksUntilDecided: until[head], deferred: deferred[head])
         }
         return Outcome(heads: outcomes, flops: meter.flops, denseSeconds: meter.seconds)
+    }
+
+    /// How many other tokens of `block` have a logit at least as large, and at
+    /// most as large, as the target's, from one computed row of logits.
+    static func countRow(_ row: UnsafePointer<Float>, width: Int, block: Range<Int>, target: Int, targetLogit t: Float) -> (Int, Int) {
+        var (larger, smaller) = countAtLeastAndAtMost(row, width: width, threshold: t)
+        // The target's own column, recomputed here, may differ from the
+        // separately computed target logit in the last bit.
+        if block.contains(target) {
+            let v = row[target - block.lowerBound]
+            if v >= t { larger -= 1 }
+            if v <= t { smaller -= 1 }
+        }
+        return (larger, smaller)
     }
 
     /// How many of `width` values are ≥ and ≤ `threshold`, sixteen at a time.

@@ -65,25 +65,37 @@ public struct RelationScorer {
             stats.decidedAfterBlocks = [Int](repeating: 0, count: blocks.blocks.count)
             stats.rowsPerHead = sources.count
             let workers = max(1, threads)
-            for layer in 0..<shape.layers {
-                let heads = try model.heads(ofLayer: layer)
-                let x = representations.forLayer(layer)
-                let outcome = model.unembedding.withMatrix { unembedding in
-                    LayerRanking(unembedding: unembedding, blocks: blocks, workers: workers)
-                        .rank(heads: heads, sources: x, targets: targets, k: ks)
-                }
-                for (h, head) in outcome.heads.enumerated() {
-                    for i in sources.indices {
-                        if head.relationHit[i] { hits[owner[i]][layer][h] += 1 }
-                        if head.suppressionHit[i] { suppressionHits[owner[i]][layer][h] += 1 }
-                        let b = head.blocksUntilDecided[i]
-                        if b < blocks.blocks.count { stats.decidedAfterBlocks[b - 1] += 1 } else { stats.undecided += 1 }
+            let pending = PendingRows(width: shape.dModel)
+            func record(layer: Int, head: Int, row i: Int, relationHit: Bool, suppressionHit: Bool, until: Int?) {
+                if relationHit { hits[owner[i]][layer][head] += 1 }
+                if suppressionHit { suppressionHits[owner[i]][layer][head] += 1 }
+                if let b = until { stats.decidedAfterBlocks[b - 1] += 1 } else { stats.undecided += 1 }
+            }
+            try model.unembedding.withMatrix { unembedding in
+                let ranking = LayerRanking(unembedding: unembedding, blocks: blocks, workers: workers)
+                for layer in 0..<shape.layers {
+                    let heads = try model.heads(ofLayer: layer)
+                    let outcome = ranking.rank(heads: heads, sources: representations.forLayer(layer), targets: targets, k: ks,
+                                               layer: layer, pending: pending)
+                    for (h, head) in outcome.heads.enumerated() {
+                        for i in sources.indices where !head.deferred[i] {
+                            record(layer: layer, head: h, row: i, relationHit: head.relationHit[i],
+                                   suppressionHit: head.suppressionHit[i], until: head.blocksUntilDecided[i])
+                        }
                     }
+                    stats.flops += outcome.flops
+                    stats.denseSeconds += outcome.denseSeconds
+                    stats.headCount += heads.count
+                    progress?(layer + 1, shape.layers)
                 }
-                stats.flops += outcome.flops
-                stats.denseSeconds += outcome.denseSeconds
-                stats.headCount += heads.count
-                progress?(layer + 1, shape.layers)
+                let meter = LayerRanking.Meter()
+                pending.finish(ranking, meter: meter)
+                for (r, o) in pending.owners.enumerated() {
+                    record(layer: o.layer, head: o.head, row: o.row, relationHit: pending.relationHit(r),
+                           suppressionHit: pending.suppressionHit(r), until: pending.until[r])
+                }
+                stats.flops += meter.flops
+                stats.denseSeconds += meter.seconds
             }
             stats.scoringSeconds = (clock.now - start).seconds
         }

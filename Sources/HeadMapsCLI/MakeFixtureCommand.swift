@@ -13,7 +13,7 @@ struct MakeFixtureCommand: ParsableCommand {
         (the planted heads and the scores they must get). Same seed, same bytes.
         """)
 
-    @Option(name: .long, help: "tiny, demo, gpt2 or gpt2-medium.")
+    @Option(name: .long, help: "tiny, demo (GPT-2 medium grid), gpt2-grid (GPT-2 small grid), gpt2 or gpt2-medium (full size).")
     var shape: String = "tiny"
 
     @Option(name: .long, help: "Seed for the random weights.")

@@ -47,6 +47,7 @@ public struct PlantedCheckpoint {
         public static let presets: [Shape] = [
             Shape(name: "tiny", layers: 4, heads: 4, dModel: 64, vocabSize: nil, positions: 32),
             Shape(name: "demo", layers: 24, heads: 16, dModel: 64, vocabSize: nil, positions: 64),
+            Shape(name: "gpt2-grid", layers: 12, heads: 12, dModel: 48, vocabSize: nil, positions: 64),
             Shape(name: "gpt2", layers: 12, heads: 12, dModel: 768, vocabSize: 50257, positions: 1024),
             Shape(name: "gpt2-medium", layers: 24, heads: 16, dModel: 1024, vocabSize: 50257, positions: 1024),
         ]

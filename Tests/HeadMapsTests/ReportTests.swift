@@ -109,6 +109,35 @@ final class ReportTests: XCTestCase {
         }
     }
 
+    /// GPT-2 small's grid (12 × 12) from a fake cache: the Wang et al. preset
+    /// (x and o markers, a suppression panel) and the 20-relation overview.
+    func testGPT2SmallPresetsRunOnAFakeHuggingFaceCache() throws {
+        let hub = TestSupport.temporaryDirectory("hub-small")
+        let snapshot = "\(hub)/models--openai-community--gpt2/snapshots/feedbeef"
+        let made = try HeadMapsExecutable.run(["make-fixture", "--shape", "gpt2-grid", "--out", snapshot])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let environment = ["HF_HUB_CACHE": hub, "HF_HOME": "/nonexistent"]
+        let out = TestSupport.temporaryDirectory("wang")
+        let wang = try HeadMapsExecutable.run(["report", TestSupport.repositoryRoot + "/reports/gpt2-small-wang.yaml", "--out", out + "/wang", "--quiet"],
+                                              environment: environment)
+        XCTAssertEqual(wang.status, 0, wang.stderr)
+        let text = try Tools.run("pdftotext", [out + "/wang/figures/figure.pdf", "-"])
+        for needle in ["GPT-2: Name-Copying heads", "GPT-2: (Suppression) Name-Copying heads", "Name Mover Heads",
+                       "Backup Name Mover Heads", "Negative Name Mover Heads"] {
+            XCTAssertTrue(text.contains(needle), "'\(needle)' in the figure")
+        }
+        let markdown = try String(contentsOfFile: out + "/wang/report.md", encoding: .utf8)
+        XCTAssertTrue(markdown.contains("### Suppression Name Copying: Negative Name Mover Heads"), markdown)
+        XCTAssertTrue(markdown.contains("### Name Copying: Name Mover Heads, Backup Name Mover Heads"))
+
+        let overview = try HeadMapsExecutable.run(["report", TestSupport.repositoryRoot + "/reports/overview.yaml", "--out", out + "/overview", "--quiet"],
+                                                  environment: environment)
+        XCTAssertEqual(overview.status, 0, overview.stderr)
+        let grid = try XCTUnwrap(RasterImage(pngData: Data(contentsOf: URL(fileURLWithPath: out + "/overview/figures/overview.png"))))
+        XCTAssertGreaterThan(grid.width, grid.height, "a 5-column grid of 20 maps")
+        XCTAssertEqual(try ScoresDocument.read(path: out + "/overview/scores.json").relations.count, 20)
+    }
+
     func testMissingHubModelSaysWhereItLookedAndHowToGetIt() throws {
         let hub = TestSupport.temporaryDirectory("emptyhub")
         let result = try HeadMapsExecutable.run(["report", TestSupport.repositoryRoot + "/reports/gpt2-small-wang.yaml", "--out", hub + "/out"],

@@ -8,10 +8,10 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Compare two PNG figures (RMS over 8-bit channels) or two scores files; exit 0 only when they match.",
         discussion: """
-        PNG: the root-mean-square difference of all RGB channel values, as matplotlib's
-        compare_images computes it; a size mismatch fails. On failure, the actual, expected,
-        an amplified diff and a side-by-side image are written to --diff-dir.
-        JSON (headmaps.scores.v1): per relation, the largest score difference and the heads
+        PNG: the root-mean-square difference of all RGB channel values, as matplotlib's \
+        compare_images computes it; a size mismatch fails. On failure, the actual, expected, \
+        an amplified diff and a side-by-side image are written to --diff-dir. \
+        JSON (headmaps.scores.v1): per relation, the largest score difference and the heads \
         that differ, by how many pairs; relations present in one file only.
         """)
 

@@ -17,9 +17,11 @@ struct HeadMaps: ParsableCommand {
         commandName: "headmaps",
         abstract: "What every attention head of a GPT-2 family model does, read from its weights.",
         discussion: """
-        Scores every head for relations such as name copying or country → capital with the
-        MAPS method (Elhelo & Geva, ACL 2025): the fraction of a relation's pairs whose target
+        Scores every head for relations such as name copying or country → capital with the \
+        MAPS method (Elhelo & Geva, ACL 2025): the fraction of a relation's pairs whose target \
         is among the head's top-k logits when its OV circuit is applied to the source token.
+
+        Start with `headmaps report` (no argument): the built-in demo, written to reports/default/.
         """,
         version: HeadMapsVersion.string,
         subcommands: [ReportCommand.self, ScoresCommand.self, RenderCommand.self, CompareCommand.self, RelationsCommand.self, MakeFixtureCommand.self])

@@ -8,8 +8,8 @@ struct MakeFixtureCommand: ParsableCommand {
         commandName: "make-fixture",
         abstract: "Write a GPT-2-format checkpoint with planted heads whose scores are known.",
         discussion: """
-        Shapes: \(PlantedCheckpoint.Shape.presets.map { "\($0.name) (\($0.layers)×\($0.heads), d_model \($0.dModel), vocab \($0.vocabSize.map(String.init) ?? "compact"))" }.joined(separator: ", ")).
-        The directory gets config.json, model.safetensors, vocab.json, merges.txt and planted.json
+        Shapes: \(PlantedCheckpoint.Shape.presets.map { "\($0.name) (\($0.layers)×\($0.heads), d_model \($0.dModel), vocab \($0.vocabSize.map(String.init) ?? "compact"))" }.joined(separator: ", ")). \
+        The directory gets config.json, model.safetensors, vocab.json, merges.txt and planted.json \
         (the planted heads and the scores they must get). Same seed, same bytes.
         """)
 

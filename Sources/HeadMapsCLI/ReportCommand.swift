@@ -8,11 +8,11 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Run a report specification: scores, figures, statistics and a Markdown + HTML report.",
         discussion: """
-        With no SPEC, runs reports/default.yaml: the committed demo fixture. The report goes to
-        reports/<spec name>/ (report.md, report.html, figures/*.png|pdf, scores.json), written to a
-        temporary folder and moved into place only when complete.
-        Presets: reports/gpt2-medium-paper.yaml, reports/gpt2-small-wang.yaml, reports/overview.yaml.
-        Models named by a Hugging Face id are read from the local cache (HF_HUB_CACHE, HF_HOME/hub,
+        With no SPEC, runs reports/default.yaml: the committed demo fixture. The report goes to \
+        reports/<spec name>/ (report.md, report.html, figures/*.png|pdf, scores.json), written to a \
+        temporary folder and moved into place only when complete. \
+        Presets: reports/gpt2-medium-paper.yaml, reports/gpt2-small-wang.yaml, reports/overview.yaml. \
+        Models named by a Hugging Face id are read from the local cache (HF_HUB_CACHE, HF_HOME/hub, \
         ~/.cache/huggingface/hub), never downloaded.
         """)
 

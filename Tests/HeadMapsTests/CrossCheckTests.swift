@@ -9,25 +9,16 @@ final class CrossCheckTests: XCTestCase {
     func testNumpyImplementationOfThePaperComputationAgrees() throws {
         let relations = ["name_copying", "country_to_capital", "word_to_antonym", "year_to_following"]
         let files = relations.map { "\(TestSupport.repositoryRoot)/Sources/Analysis/Relations/\($0).json" }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "\(TestSupport.repositoryRoot)/Tests/crosscheck/maps_numpy.py", TestSupport.tinyModel] + files
-        var environment = ProcessInfo.processInfo.environment
-        if let extra = environment["HEADMAPS_PYTHONPATH"] {
-            environment["PYTHONPATH"] = [extra, environment["PYTHONPATH"]].compactMap { $0 }.joined(separator: ":")
+        var environment: [String: String] = [:]
+        if let extra = ProcessInfo.processInfo.environment["HEADMAPS_PYTHONPATH"] {
+            environment["PYTHONPATH"] = [extra, ProcessInfo.processInfo.environment["PYTHONPATH"]].compactMap { $0 }.joined(separator: ":")
         }
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "maps_numpy.py failed (numpy and regex come from scripts/install-deps --tests): \(errors)")
-        guard process.terminationStatus == 0 else { return }
+        let result = try TestSupport.run("/usr/bin/env", ["python3", "\(TestSupport.repositoryRoot)/Tests/crosscheck/maps_numpy.py", TestSupport.tinyModel] + files,
+                                         environment: environment)
+        XCTAssertEqual(result.status, 0, "maps_numpy.py failed (numpy and regex come from scripts/install-deps --tests): \(result.stderr)")
+        guard result.status == 0 else { return }
 
-        let numpy = (try JSONSerialization.jsonObject(with: data) as! [String: Any])["relations"] as! [[String: Any]]
+        let numpy = (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any])["relations"] as! [[String: Any]]
         let ours = try TestSupport.score(TestSupport.tinyModel, relations: relations)
         XCTAssertEqual(numpy.count, relations.count)
         for (theirs, mine) in zip(numpy, ours) {

@@ -205,15 +205,8 @@ enum Artifacts {
 
 enum Tools {
     static func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CLIFailure("\(tool) failed (poppler-utils comes from scripts/install-deps)") }
-        return String(decoding: data, as: UTF8.self)
+        let result = try TestSupport.run("/usr/bin/env", [tool] + arguments)
+        guard result.status == 0 else { throw CLIFailure("\(tool) failed (poppler-utils comes from scripts/install-deps): \(result.stderr)") }
+        return result.stdout
     }
 }

@@ -283,16 +283,9 @@ final class FuzzRegressionTests: XCTestCase {
         for target in targets {
             let files = try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(target)").sorted().map { "\(root)/\(target)/\($0)" }
             XCTAssertFalse(files.isEmpty, target)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: replay)
-            process.arguments = [target] + files
-            process.currentDirectoryURL = URL(fileURLWithPath: TestSupport.repositoryRoot)
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationStatus, 0, "\(target): \(text)")
+            let result = try TestSupport.run(replay, [target] + files, directory: TestSupport.repositoryRoot)
+            let text = result.stdout + result.stderr
+            XCTAssertEqual(result.status, 0, "\(target): \(text)")
             XCTAssertTrue(text.contains("\(files.count) inputs ran through \(target) without a crash"), text)
         }
     }

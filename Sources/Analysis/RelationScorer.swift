@@ -15,7 +15,6 @@ public struct ScoringStatistics: Sendable {
     public var flops = 0.0
     /// Summed over threads: time spent inside matrix products.
     public var denseSeconds = 0.0
-    public var sourceSeconds = 0.0
     public var scoringSeconds = 0.0
 }
 
@@ -56,10 +55,8 @@ public struct RelationScorer {
         if !sources.isEmpty {
             BLAS.useSingleThread()
             let clock = ContinuousClock()
-            var start = clock.now
             let representations = SourceRepresentations(model: model, tokens: sources)
-            stats.sourceSeconds = (clock.now - start).seconds
-            start = clock.now
+            let start = clock.now
             let blocks = VocabularyBlocks(vocabularySize: shape.vocab, blockSize: blockSize)
             stats.blockCount = blocks.blocks.count
             stats.decidedAfterBlocks = [Int](repeating: 0, count: blocks.blocks.count)

@@ -27,10 +27,6 @@ public struct Matrix: Sendable, Equatable {
         set { storage[row * cols + col] = newValue }
     }
 
-    public func row(_ r: Int) -> ArraySlice<Float> {
-        storage[(r * cols)..<((r + 1) * cols)]
-    }
-
     /// The rows at `indices`, in that order.
     public func gatherRows(_ indices: [Int]) -> Matrix {
         var out = [Float](repeating: 0, count: indices.count * cols)

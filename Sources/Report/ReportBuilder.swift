@@ -34,7 +34,6 @@ public struct ReportBuilder {
         public let directory: String
         /// Paths relative to `directory`, in a stable order.
         public let files: [String]
-        public let analysis: ModelAnalysis
     }
 
     public func build() throws -> Output {
@@ -85,7 +84,7 @@ public struct ReportBuilder {
         files["manifest.json"] = Data(manifest.encoded().utf8)
         try ReportDirectory.write(files, to: outputDirectory)
         log("wrote \(outputDirectory)/report.md, report.html, figures/, scores.json (\(shape.layers)×\(shape.heads) heads)")
-        return Output(directory: outputDirectory, files: files.keys.sorted(), analysis: analysis)
+        return Output(directory: outputDirectory, files: files.keys.sorted())
     }
 
     func render(_ name: String, _ context: [String: Any]) throws -> String {

@@ -106,12 +106,6 @@ public struct YAMLMapping {
         }
     }
 
-    public func mapping(_ key: String) throws -> YAMLMapping? {
-        guard let v = value(key) else { return nil }
-        guard let m = v.mapping else { throw fail(key, "must be a mapping", at: v) }
-        return YAMLMapping(file: file, node: m, line: v.mark?.line, path: "\(path)\(key).")
-    }
-
     public func error(_ key: String?, _ message: String) -> SpecError { fail(key, message) }
 
     static func line(of error: YamlError) -> Int? {

@@ -115,9 +115,6 @@ public final class ByteLevelBPE: @unchecked Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// The token's text, readable (byte stand-ins turned back into text).
-    public func tokenText(_ id: Int) -> String? { tokens[id] == nil ? nil : decode([id]) }
-
     private func encodeWord(_ word: String) -> [Int] {
         lock.lock()
         if let hit = cache[word] { lock.unlock(); return hit }

@@ -19,20 +19,24 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "pangocairo",
                        providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]),
+        // Reading inputs and writing outputs safely, for every other module.
+        .target(name: "Core"),
         .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
-        .target(name: "Checkpoint", dependencies: ["LinearAlgebra"]),
-        .target(name: "Tokenizer"),
-        .target(name: "Analysis", dependencies: ["Checkpoint", "Tokenizer", "LinearAlgebra"],
+        .target(name: "Checkpoint", dependencies: ["Core", "LinearAlgebra", "CSignalGuard"]),
+        // Turns a SIGBUS from a checkpoint truncated under its mapping into an error.
+        .target(name: "CSignalGuard"),
+        .target(name: "Tokenizer", dependencies: ["Core"]),
+        .target(name: "Analysis", dependencies: ["Core", "Checkpoint", "Tokenizer", "LinearAlgebra"],
                 resources: [.copy("Relations")]),
-        .target(name: "PlantedModels", dependencies: ["Checkpoint", "Tokenizer", "Analysis"]),
-        .target(name: "Plot", dependencies: ["CCairo"]),
+        .target(name: "PlantedModels", dependencies: ["Core", "Checkpoint", "Tokenizer", "Analysis"]),
+        .target(name: "Plot", dependencies: ["Core", "CCairo"]),
         .target(name: "Report", dependencies: [
-            "Analysis", "Plot", "Checkpoint", "LinearAlgebra", "Yams",
+            "Core", "Analysis", "Plot", "Checkpoint", "LinearAlgebra", "Yams",
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "HeadMapsCLI", dependencies: [
-            "Analysis", "Checkpoint", "Tokenizer", "PlantedModels", "Plot", "Report",
+            "Core", "Analysis", "Checkpoint", "Tokenizer", "PlantedModels", "Plot", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "HeadMapsBench", dependencies: [
@@ -40,9 +44,9 @@ let package = Package(
         ]),
         // libFuzzer targets (scripts/fuzz builds them with -sanitize=fuzzer -DFUZZING);
         // a plain build replays inputs through the same targets.
-        .executableTarget(name: "HeadMapsFuzz", dependencies: ["Analysis", "Checkpoint", "Tokenizer"]),
+        .executableTarget(name: "HeadMapsFuzz", dependencies: ["Core", "Analysis", "Checkpoint", "Tokenizer", "Report", "Plot"]),
         .testTarget(name: "HeadMapsTests", dependencies: [
-            "Analysis", "Checkpoint", "Tokenizer", "LinearAlgebra", "PlantedModels", "Plot", "Report",
+            "Core", "Analysis", "Checkpoint", "Tokenizer", "LinearAlgebra", "PlantedModels", "Plot", "Report",
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -26,8 +26,8 @@ public struct ReferenceScorer {
 
     public func score(_ relations: [TokenizedRelation]) throws -> [RelationScores] {
         let shape = model.shape
-        let representations = relations.map { rel in
-            rel.skipped ? nil : SourceRepresentations(model: model, tokens: rel.sourceIds)
+        let representations = try relations.map { rel in
+            rel.skipped ? nil : try SourceRepresentations(model: model, tokens: rel.sourceIds)
         }
         var hits = relations.map { _ in [[Int]](repeating: [Int](repeating: 0, count: shape.heads), count: shape.layers) }
         var suppressionHits = hits

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Tokenizer
 
@@ -9,7 +10,7 @@ public struct RelationError: Error, CustomStringConvertible {
 
 /// A named list of (source, target) string pairs, such as ("France", "Paris").
 public struct Relation: Sendable, Equatable {
-    public struct Pair: Sendable, Equatable {
+    public struct Pair: Sendable, Hashable {
         public let source: String
         public let target: String
         public init(_ source: String, _ target: String) {
@@ -25,14 +26,21 @@ public struct Relation: Sendable, Equatable {
     public let pairs: [Pair]
     /// Where the pairs came from: a built-in dataset or a file path.
     public let origin: String
+    /// One of the datasets shipped with HeadMaps (not a user's file of the same name).
+    public let isBuiltin: Bool
 
-    public init(name: String, title: String, category: String, pairs: [Pair], origin: String) {
+    public init(name: String, title: String, category: String, pairs: [Pair], origin: String, isBuiltin: Bool = false) {
         self.name = name
         self.title = title
         self.category = category
         self.pairs = pairs
         self.origin = origin
+        self.isBuiltin = isBuiltin
     }
+
+    /// Limits far above real datasets (the paper's largest has a few hundred pairs).
+    public static let maximumPairs = 100_000
+    public static let maximumStringLength = 1_000
 
     /// A copying relation maps every word to itself; the method scores those
     /// with k = 1 and every other relation with k = 10.
@@ -42,13 +50,13 @@ public struct Relation: Sendable, Equatable {
 
     /// A relation file in the MAPS interchange format: a JSON array of
     /// two-element string arrays. The relation is named after the file's stem.
-    public static func load(file path: String, name: String? = nil, title: String? = nil, category: String = "custom") throws -> Relation {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RelationError("\(path): relation file is missing or unreadable")
-        }
+    public static func load(file path: String, name: String? = nil, title: String? = nil, category: String = "custom",
+                            isBuiltin: Bool = false) throws -> Relation {
+        let data = try InputFile.read(path, kind: "relation file", limit: InputFile.Limit.relation)
         let pairs = try parsePairs(data, path: path)
         let stem = name ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return Relation(name: stem, title: title ?? Relation.defaultTitle(stem), category: category, pairs: pairs, origin: path)
+        return Relation(name: stem, title: title ?? Relation.defaultTitle(stem), category: category, pairs: pairs, origin: path,
+                        isBuiltin: isBuiltin)
     }
 
     /// The pairs of a MAPS-format file's contents.
@@ -60,7 +68,11 @@ public struct Relation: Sendable, Equatable {
         guard let items = json as? [Any] else {
             throw RelationError("\(path): expected a JSON array of [source, target] pairs, found \(json is [String: Any] ? "an object" : "a single value")")
         }
+        guard items.count <= maximumPairs else {
+            throw RelationError("\(path): \(items.count) pairs, more than the limit of \(maximumPairs)")
+        }
         var pairs: [Pair] = []
+        var firstIndex: [Pair: Int] = [:]
         for (i, item) in items.enumerated() {
             guard let pair = item as? [Any], pair.count == 2, let s = pair[0] as? String, let t = pair[1] as? String else {
                 throw RelationError("\(path): item \(i) is not a pair of two strings: \(describe(item))")
@@ -68,10 +80,32 @@ public struct Relation: Sendable, Equatable {
             guard !s.trimmingCharacters(in: .whitespaces).isEmpty, !t.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw RelationError("\(path): item \(i) has an empty string: [\"\(s)\", \"\(t)\"]")
             }
-            pairs.append(Pair(s, t))
+            guard s.count <= maximumStringLength, t.count <= maximumStringLength else {
+                throw RelationError("\(path): item \(i) has a string longer than \(maximumStringLength) characters")
+            }
+            let parsed = Pair(s, t)
+            // A repeated pair would count twice in the score: the file is wrong, say where.
+            if let first = firstIndex[parsed] {
+                throw RelationError("\(path): item \(i) repeats item \(first) \(describe([s, t])); each pair must appear once")
+            }
+            firstIndex[parsed] = i
+            pairs.append(parsed)
         }
         guard !pairs.isEmpty else { throw RelationError("\(path): the relation has no pairs") }
         return pairs
+    }
+
+    /// Two relations of one name (a custom `copying.json` beside the built-in
+    /// `copying`) would overwrite each other's maps: an error, naming both.
+    public static func checkDistinctNames(_ relations: [Relation], file: String? = nil) throws {
+        var seen: [String: Relation] = [:]
+        for r in relations {
+            if let other = seen[r.name] {
+                let place = { (x: Relation) in x.isBuiltin ? "the built-in dataset" : x.origin }
+                throw RelationError("\(file.map { "\($0): " } ?? "")relation '\(r.name)' is given twice (\(place(other)) and \(place(r))); rename the file, a relation file is named after its stem")
+            }
+            seen[r.name] = r
+        }
     }
 
     static func defaultTitle(_ name: String) -> String {
@@ -127,7 +161,7 @@ public enum BuiltinRelations {
         guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Relations") else {
             throw RelationError("the built-in dataset for '\(name)' is missing from the installed resources")
         }
-        return try Relation.load(file: url.path, name: entry.name, title: entry.title, category: entry.category)
+        return try Relation.load(file: url.path, name: entry.name, title: entry.title, category: entry.category, isBuiltin: true)
     }
 
     public static func loadAll() throws -> [Relation] { try names.map(load) }

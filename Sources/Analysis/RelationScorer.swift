@@ -49,13 +49,16 @@ public struct RelationScorer {
                 owner.append(r)
             }
         }
+        for rel in relations where !rel.skipped && rel.k >= shape.vocab {
+            throw AnalysisError.kNotBelowVocabulary(relation: rel.relation.name, k: rel.k, vocab: shape.vocab)
+        }
         var hits = relations.map { _ in [[Int]](repeating: [Int](repeating: 0, count: shape.heads), count: shape.layers) }
         var suppressionHits = hits
 
         if !sources.isEmpty {
             BLAS.useSingleThread()
             let clock = ContinuousClock()
-            let representations = SourceRepresentations(model: model, tokens: sources)
+            let representations = try SourceRepresentations(model: model, tokens: sources)
             let start = clock.now
             let blocks = VocabularyBlocks(vocabularySize: shape.vocab, blockSize: blockSize)
             stats.blockCount = blocks.blocks.count
@@ -70,8 +73,12 @@ public struct RelationScorer {
             }
             try model.unembedding.withMatrix { unembedding in
                 let ranking = LayerRanking(unembedding: unembedding, blocks: blocks, workers: workers)
+                let bound = LogitBound(unembedding: unembedding)
                 for layer in 0..<shape.layers {
                     let heads = try model.heads(ofLayer: layer)
+                    for (h, head) in heads.enumerated() {
+                        try bound.check(head: head, sources: representations.forLayer(layer), layer: layer, index: h)
+                    }
                     let outcome = ranking.rank(heads: heads, sources: representations.forLayer(layer), targets: targets, k: ks,
                                                layer: layer, pending: pending)
                     for (h, head) in outcome.heads.enumerated() {
@@ -94,6 +101,9 @@ public struct RelationScorer {
                 stats.flops += meter.flops
                 stats.denseSeconds += meter.seconds
             }
+            // Mapped F32 tensors are read in place during scoring: a file that
+            // shrank meanwhile left zeros there, and these scores must not be kept.
+            try model.checkUnchanged()
             stats.scoringSeconds = (clock.now - start).seconds
         }
 

@@ -1,4 +1,5 @@
 import Checkpoint
+import Core
 import Foundation
 
 /// The `headmaps.scores.v1` file: what `headmaps scores` writes and what the
@@ -55,8 +56,7 @@ public struct ScoresDocument: Equatable {
 
     public static func read(path: String) throws -> ScoresDocument {
         func fail(_ what: String) -> RelationError { RelationError("\(path): \(what)") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw fail("scores file is missing or unreadable") }
-        return try parse(data, path: path)
+        return try parse(try InputFile.read(path, kind: "scores file", limit: InputFile.Limit.scores), path: path)
     }
 
     public static func parse(_ data: Data, path: String) throws -> ScoresDocument {
@@ -68,14 +68,19 @@ public struct ScoresDocument: Equatable {
             throw fail("schema is \(root["schema"].map { "\($0)" } ?? "missing"), expected \(schema)")
         }
         guard let model = root["model"] as? [String: Any],
-              let layers = (model["layers"] as? NSNumber)?.intValue, let heads = (model["heads"] as? NSNumber)?.intValue,
-              let d = (model["d_model"] as? NSNumber)?.intValue, let vocab = (model["vocab"] as? NSNumber)?.intValue else {
+              let layers = JSONBoolean.integer(model["layers"]), let heads = JSONBoolean.integer(model["heads"]),
+              let d = JSONBoolean.integer(model["d_model"]), let vocab = JSONBoolean.integer(model["vocab"]) else {
             throw fail("'model' must hold integer layers, heads, d_model and vocab")
+        }
+        let limits = ModelShape.Limits.self
+        guard (1...limits.layers).contains(layers), (1...limits.heads).contains(heads),
+              (1...limits.width).contains(d), (1...limits.vocab).contains(vocab) else {
+            throw fail("'model': layers \(layers), heads \(heads), d_model \(d), vocab \(vocab) must each be at least 1 and at most \(limits.layers), \(limits.heads), \(limits.width), \(limits.vocab)")
         }
         guard let items = root["relations"] as? [[String: Any]] else { throw fail("'relations' must be an array of objects") }
         let relations: [RelationScores] = try items.enumerated().map { i, item in
-            guard let name = item["name"] as? String, let k = (item["k"] as? NSNumber)?.intValue,
-                  let total = (item["pairs_total"] as? NSNumber)?.intValue, let kept = (item["pairs_kept"] as? NSNumber)?.intValue else {
+            guard let name = item["name"] as? String, let k = JSONBoolean.integer(item["k"]),
+                  let total = JSONBoolean.integer(item["pairs_total"]), let kept = JSONBoolean.integer(item["pairs_kept"]) else {
                 throw fail("relation \(i) lacks name, k, pairs_total or pairs_kept")
             }
             guard k >= 1, kept >= 0, total >= kept else {
@@ -92,6 +97,7 @@ public struct ScoresDocument: Equatable {
                 }
                 return try rows.enumerated().map { l, row in
                     try row.enumerated().map { h, number in
+                        guard !JSONBoolean.isBoolean(number) else { throw fail("relation '\(name)': \(key)[\(l)][\(h)] is true or false, not a score") }
                         let v = number.doubleValue
                         guard v.isFinite, v >= 0, v <= 1 else {
                             throw fail("relation '\(name)': \(key)[\(l)][\(h)] is \(v); scores are fractions between 0 and 1")

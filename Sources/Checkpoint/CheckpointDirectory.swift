@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// A Hugging Face model directory: `config.json` plus `model.safetensors`
@@ -49,15 +50,7 @@ public final class CheckpointDirectory: @unchecked Sendable {
     }
 
     static func openShards(index: String, directory: String) throws -> [SafetensorsFile] {
-        guard let data = FileManager.default.contents(atPath: index) else {
-            throw CheckpointError(index, "cannot be read")
-        }
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw CheckpointError(index, "is not a JSON object")
-        }
-        guard let weightMap = object["weight_map"] as? [String: String] else {
-            throw CheckpointError(index, "has no 'weight_map' object of tensor name → shard file")
-        }
+        let weightMap = try parseIndex(try InputFile.read(index, kind: "shard index", limit: InputFile.Limit.smallJSON), path: index)
         let shardNames = Set(weightMap.values).sorted()
         var shards: [String: SafetensorsFile] = [:]
         for name in shardNames {
@@ -68,9 +61,32 @@ public final class CheckpointDirectory: @unchecked Sendable {
             shards[name] = try SafetensorsFile(path: shardPath)
         }
         for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key }) where shards[shard]?.tensors[tensor] == nil {
-            throw CheckpointError(index, "maps tensor '\(tensor)' to '\(shard)', which does not contain it")
+            throw CheckpointError(index, "maps tensor '\(Excerpt.short(tensor))' to '\(shard)', which does not contain it")
         }
         return shardNames.map { shards[$0]! }
+    }
+
+    /// `model.safetensors.index.json`'s weight map, tensor name → shard file.
+    public static func parseIndex(_ data: Data, path index: String) throws -> [String: String] {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw CheckpointError(index, "is not a JSON object")
+        }
+        guard let weightMap = object["weight_map"] as? [String: String] else {
+            throw CheckpointError(index, "has no 'weight_map' object of tensor name → shard file")
+        }
+        guard weightMap.count <= SafetensorsFile.maximumTensors else {
+            throw CheckpointError(index, "maps \(weightMap.count) tensors, more than the limit of \(SafetensorsFile.maximumTensors)")
+        }
+        for name in Set(weightMap.values) {
+            // Shard names are file names inside the model folder; a path that
+            // leaves it could make the analysis read any file on the machine.
+            // (Symbolic links inside the folder, as in the Hugging Face cache, are followed.)
+            let components = name.split(separator: "/", omittingEmptySubsequences: false)
+            guard !name.isEmpty, !name.hasPrefix("/"), !components.contains(".."), !components.contains("") else {
+                throw CheckpointError(index, "names shard '\(Excerpt.short(name))', a path outside the model folder; shards must be files inside it")
+            }
+        }
+        return weightMap
     }
 
     public static func canonicalName(_ name: String) -> String {
@@ -79,6 +95,25 @@ public final class CheckpointDirectory: @unchecked Sendable {
     }
 
     public var tensorNames: [String] { locations.keys.sorted() }
+
+    /// A config that declares fewer layers than the file holds would silently
+    /// drop the rest: an error names the first tensor past the declared count.
+    public func checkNoLayers(from count: Int, prefix: String, declaredBy key: String) throws {
+        var highest = -1, example = ""
+        for name in locations.keys where name.hasPrefix(prefix) {
+            let rest = name.dropFirst(prefix.count)
+            if let layer = Int(rest.prefix { $0.isNumber }), layer >= count, layer > highest { (highest, example) = (layer, name) }
+        }
+        if highest >= 0 {
+            throw CheckpointError(config.path, "\(key) is \(count) but the checkpoint holds layers up to \(highest) ('\(example)'); fix \(key) or the weights")
+        }
+    }
+
+    /// Throws if any file changed under its mapping: views of mapped F32
+    /// tensors read zeros where a truncated file lost its pages.
+    public func checkUnchanged() throws {
+        for file in files { try file.checkUnchanged() }
+    }
 
     public func info(_ name: String) -> TensorInfo? { locations[name]?.info }
 
@@ -104,11 +139,11 @@ public struct ConfigFile: Sendable {
     private let object: [String: any Sendable]
 
     public init(path: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else {
+        let data: Data
+        do {
+            data = try InputFile.read(path, kind: "config.json", limit: InputFile.Limit.smallJSON)
+        } catch .missing {
             throw CheckpointError(path, "config.json is missing")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CheckpointError(path, "cannot be read")
         }
         try self.init(data: data, path: path)
     }
@@ -128,6 +163,7 @@ public struct ConfigFile: Sendable {
     private static func sendable(_ value: Any) -> (any Sendable)? {
         switch value {
         case let s as String: return s
+        case _ where JSONBoolean.isBoolean(value): return (value as? Bool) ?? false
         case let n as NSNumber: return n.doubleValue
         case let a as [Any]: return a.compactMap { ($0 as? String) }
         default: return nil
@@ -138,7 +174,7 @@ public struct ConfigFile: Sendable {
 
     public func int(_ key: String) throws -> Int {
         guard let value = object[key] else { throw CheckpointError(path, "missing key '\(key)' (an integer)") }
-        guard let d = value as? Double, let i = Int(exactly: d), i > 0 else {
+        guard !(value is Bool), let d = value as? Double, let i = Int(exactly: d), i > 0 else {
             throw CheckpointError(path, "key '\(key)' must be a positive integer, found \(String(reflecting: value))")
         }
         return i
@@ -149,7 +185,7 @@ public struct ConfigFile: Sendable {
             if let fallback { return fallback }
             throw CheckpointError(path, "missing key '\(key)' (a number)")
         }
-        guard let d = value as? Double else { throw CheckpointError(path, "key '\(key)' must be a number, found \(String(reflecting: value))") }
+        guard !(value is Bool), let d = value as? Double else { throw CheckpointError(path, "key '\(key)' must be a number, found \(String(reflecting: value))") }
         return d
     }
 

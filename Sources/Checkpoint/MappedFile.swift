@@ -1,3 +1,5 @@
+import CSignalGuard
+import Core
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -7,45 +9,54 @@ import Glibc
 ///
 /// Checkpoints are mapped rather than read so that a 1.4 GB model costs only
 /// the pages the analysis touches. If the file is truncated while mapped,
-/// touching a vanished page raises SIGBUS; `checkUnchanged()` lets long runs
-/// detect that between phases instead (the size is re-read with `stat`).
+/// touching a vanished page raises SIGBUS; the signal guard turns that into
+/// zero pages and a mark, and `checkUnchanged()` (called after every read of a
+/// tensor and after scoring) turns the mark, or a changed size, into an error,
+/// so no result computed from a changing file is ever written.
 public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let size: Int
     public let bytes: UnsafeRawPointer
     private let mappedLength: Int
+    private let guardSlot: Int32
 
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
+        // O_NONBLOCK: a FIFO in place of a weights file must not hang the open.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
-            throw CheckpointError(path, "cannot open: \(String(cString: strerror(errno)))")
+            throw CheckpointError(path, "cannot open: \(SystemError.describe(errno))")
         }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
-            throw CheckpointError(path, "cannot stat: \(String(cString: strerror(errno)))")
+            throw CheckpointError(path, "cannot stat: \(SystemError.describe(errno))")
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw CheckpointError(path, "is not a regular file")
+            throw CheckpointError(path, "is \(FileType.describe(mode: st.st_mode)), not a regular file")
         }
         size = Int(st.st_size)
         mappedLength = max(size, 1)
         guard let p = mmap(nil, mappedLength, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
-            throw CheckpointError(path, "cannot memory-map \(size) bytes: \(String(cString: strerror(errno)))")
+            throw CheckpointError(path, "cannot memory-map \(size) bytes: \(SystemError.describe(errno))")
         }
         bytes = UnsafeRawPointer(p)
+        guardSlot = headmaps_guard_register(p, mappedLength)
     }
 
-    deinit { munmap(UnsafeMutableRawPointer(mutating: bytes), mappedLength) }
+    deinit {
+        headmaps_guard_unregister(guardSlot)
+        munmap(UnsafeMutableRawPointer(mutating: bytes), mappedLength)
+    }
 
-    /// Throws when the file on disk no longer has the size it had when mapped.
+    /// Throws when the file on disk no longer has the size it had when mapped,
+    /// or when a read found pages that had vanished.
     public func checkUnchanged() throws {
         var st = stat()
         guard stat(path, &st) == 0 else {
             throw CheckpointError(path, "disappeared while it was being read")
         }
-        guard Int(st.st_size) == size else {
+        guard Int(st.st_size) == size, headmaps_guard_faulted(guardSlot) == 0 else {
             throw CheckpointError(path, "changed size while it was being read (\(size) bytes when opened, \(st.st_size) now)")
         }
     }

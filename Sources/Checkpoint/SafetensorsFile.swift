@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import LinearAlgebra
 
@@ -33,13 +34,23 @@ public struct SafetensorsFile: @unchecked Sendable {
             throw CheckpointError(path, "is \(file.size) bytes long; a safetensors file starts with an 8-byte header length")
         }
         let headerLength = Int(clamping: file.bytes.loadUnaligned(as: UInt64.self).littleEndian)
+        // The number is not quoted: for a file that is not safetensors at all,
+        // it would be its first eight bytes in disguise.
         guard headerLength <= file.size - 8 else {
-            throw CheckpointError(path, "header length \(headerLength) runs past the end of the file (\(file.size) bytes; a truncated download?)")
+            throw CheckpointError(path, "its first 8 bytes do not give a header length within the file (\(file.size) bytes): not a safetensors file, or a truncated download")
+        }
+        guard headerLength <= SafetensorsFile.maximumHeaderBytes else {
+            throw CheckpointError(path, "header of \(headerLength) bytes is larger than the limit of \(SafetensorsFile.maximumHeaderBytes) (real headers are kilobytes)")
         }
         dataStart = 8 + headerLength
         (tensors, metadata) = try SafetensorsFile.parseHeader(Data(bytes: file.bytes + 8, count: headerLength),
                                                               dataSize: file.size - dataStart, path: path)
     }
+
+    /// Limits far above real checkpoints (a Llama-3-70B shard's header is ~100 KB
+    /// with a few hundred tensors), so a hostile header cannot exhaust memory.
+    public static let maximumHeaderBytes = 64 << 20
+    public static let maximumTensors = 100_000
 
     /// The JSON header, checked against a data section of `dataSize` bytes.
     public static func parseHeader(_ header: Data, dataSize: Int, path: String) throws -> ([String: TensorInfo], [String: String]) {
@@ -56,6 +67,10 @@ public struct SafetensorsFile: @unchecked Sendable {
     }
 
     static func parseEntries(_ object: [String: Any], dataSize: Int, path: String) throws -> ([String: TensorInfo], [String: String]) {
+        let tensorCount = object.count - (object["__metadata__"] == nil ? 0 : 1)
+        guard tensorCount <= maximumTensors else {
+            throw CheckpointError(path, "header lists \(tensorCount) entries, more than the limit of \(maximumTensors) tensors")
+        }
         var tensors: [String: TensorInfo] = [:]
         var metadata: [String: String] = [:]
         for (name, value) in object {
@@ -126,6 +141,20 @@ public struct SafetensorsFile: @unchecked Sendable {
             throw CheckpointError(path, "tensor '\(info.name)' has dtype \(info.dtype.rawValue); weights must be F32, F16 or BF16")
         }
         try file.checkUnchanged()
+        let tensor = try convert(info)
+        // A conversion that ran into pages of a shrunken file read zeros: say so.
+        try file.checkUnchanged()
+        let bad = NonFiniteValues.count(tensor.values)
+        guard bad == 0 else {
+            throw CheckpointError(path, "tensor '\(info.name)' has \(bad) non-finite value\(bad == 1 ? "" : "s") (NaN or ±Inf) among its \(info.elementCount); scores computed from it would be meaningless")
+        }
+        return tensor
+    }
+
+    /// Throws if the file changed under its mapping since it was opened.
+    public func checkUnchanged() throws { try file.checkUnchanged() }
+
+    private func convert(_ info: TensorInfo) throws -> FloatTensor {
         let raw = file.bytes + dataStart + info.dataOffsets.lowerBound
         let count = info.elementCount
         switch info.dtype {
@@ -193,13 +222,28 @@ public final class FloatTensor: @unchecked Sendable {
     public var isBorrowedFromMapping: Bool { owner != nil }
 }
 
+/// Counts NaN and ±Inf by their exponent bits, which vectorises (a float
+/// comparison loop would not under strict IEEE semantics).
+public enum NonFiniteValues {
+    public static func count(_ values: UnsafeBufferPointer<Float>) -> Int {
+        guard let base = values.baseAddress else { return 0 }
+        return UnsafeRawPointer(base).withMemoryRebound(to: UInt32.self, capacity: values.count) { bits in
+            var bad = 0
+            for i in 0..<values.count { bad &+= (bits[i] & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0 }
+            return bad
+        }
+    }
+
+    public static func count(_ values: [Float]) -> Int { values.withUnsafeBufferPointer { count($0) } }
+}
+
 enum JSONInts {
     /// Whole numbers only: fractional numbers and non-numbers are rejected.
     static func array(_ value: Any?) -> [Int]? {
         guard let items = value as? [Any] else { return nil }
         var out: [Int] = []
         for item in items {
-            guard let n = item as? NSNumber, let i = Int(exactly: n.doubleValue) else { return nil }
+            guard let i = JSONBoolean.integer(item) else { return nil }
             out.append(i)
         }
         return out

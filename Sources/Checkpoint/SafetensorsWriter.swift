@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// Writes safetensors files the way Hugging Face does: tensors in name order,
@@ -75,52 +76,5 @@ public struct SafetensorsWriter {
             }
         }
         return out + "\""
-    }
-}
-
-/// Write to a temporary sibling, then rename: readers see the old file or the
-/// complete new one, never a half-written one. Missing folders are created.
-public enum AtomicFile {
-    public static func write(to path: String, _ body: (FileHandle) throws -> Void) throws {
-        let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty && !FileManager.default.fileExists(atPath: folder) {
-            do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            } catch {
-                throw CheckpointError(path, "cannot create the folder \(folder)")
-            }
-        }
-        let temporary = temporaryPath(for: path)
-        Interruption.register(temporary)
-        defer { Interruption.unregister(temporary) }
-        guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
-            throw CheckpointError(path, "cannot create \(temporary): \(String(cString: strerror(errno)))")
-        }
-        do {
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
-            defer { try? handle.close() }
-            try body(handle)
-            try handle.synchronize()
-        } catch let error as CheckpointError {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw CheckpointError(path, "cannot be written (\(error.localizedDescription))")
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw CheckpointError(path, "cannot move the finished file into place: \(reason)")
-        }
-    }
-
-    public static func write(_ data: Data, to path: String) throws {
-        try write(to: path) { try $0.write(contentsOf: data) }
-    }
-
-    public static func temporaryPath(for path: String) -> String {
-        let url = URL(fileURLWithPath: path)
-        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
     }
 }

@@ -15,6 +15,23 @@ public struct ModelShape: Sendable, Equatable, Codable {
     }
 
     public var dHead: Int { dModel / heads }
+
+    /// Far above any real model (Llama-3.1-405B: 126 layers, 128 heads, d 16384,
+    /// vocabulary 128,256), and low enough that no product of them overflows.
+    public enum Limits {
+        public static let layers = 4096
+        public static let heads = 4096
+        public static let width = 1 << 20
+        public static let vocab = 1 << 24
+    }
+
+    /// Config values past the limits are errors, named by their config key.
+    public func checkLimits(config path: String, keys: (layers: String, heads: String, dModel: String, vocab: String)) throws {
+        for (key, value, limit) in [(keys.layers, layers, Limits.layers), (keys.heads, heads, Limits.heads),
+                                    (keys.dModel, dModel, Limits.width), (keys.vocab, vocab, Limits.vocab)] where value > limit {
+            throw CheckpointError(path, "\(key) \(value) is larger than the limit of \(limit) (far above any real model)")
+        }
+    }
 }
 
 /// One head's OV circuit in canonical orientation: a source row `x` is
@@ -81,9 +98,14 @@ public struct TransformerWeights: @unchecked Sendable {
     public let unembedding: FloatTensor
     public let firstMLP: FirstMLP
     private let attentionOV: @Sendable (Int) throws -> [HeadOV]
+    private let sourceCheck: @Sendable () throws -> Void
 
+    /// - Parameter checkUnchanged: throws if the checkpoint's files changed
+    ///   while mapped (the scorer calls it once its results are complete).
     public init(architecture: String, shape: ModelShape, embedding: FloatTensor, unembedding: FloatTensor,
-                firstMLP: FirstMLP, attentionOV: @escaping @Sendable (Int) throws -> [HeadOV]) {
+                firstMLP: FirstMLP, attentionOV: @escaping @Sendable (Int) throws -> [HeadOV],
+                checkUnchanged: @escaping @Sendable () throws -> Void = {}) {
+        self.sourceCheck = checkUnchanged
         self.architecture = architecture
         self.shape = shape
         self.embedding = embedding
@@ -94,6 +116,8 @@ public struct TransformerWeights: @unchecked Sendable {
 
     /// Every head's OV circuit of one layer, read from the checkpoint on demand
     /// so that only one layer's worth is held at a time.
+    public func checkUnchanged() throws { try sourceCheck() }
+
     public func heads(ofLayer layer: Int) throws -> [HeadOV] {
         precondition(layer >= 0 && layer < shape.layers)
         return try attentionOV(layer)

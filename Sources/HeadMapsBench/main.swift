@@ -113,8 +113,8 @@ let (allScores, allStats) = try measure("score: all 20 relations", repeats: repe
     try RelationScorer(model: model).score(allRelations)
 }
 let sourceRows = allRelations.reduce(0) { $0 + $1.pairsKept }
-_ = measure("source representations (\(sourceRows) rows)") {
-    SourceRepresentations(model: model, tokens: allRelations.flatMap(\.sourceIds))
+_ = try measure("source representations (\(sourceRows) rows)") {
+    try SourceRepresentations(model: model, tokens: allRelations.flatMap(\.sourceIds))
 }
 
 let document = ScoresDocument(source: fixture, shape: model.shape, relations: figureScores)
@@ -123,7 +123,7 @@ let figure = try HeatmapFigure(panels: ["name_copying", "country_to_capital"].ma
     spec.markers = try MarkerSet.load(file: "reports/markers/gpt2-medium-\($0 == "name_copying" ? "mover" : "capital")-heads.yaml")
     return try spec.panel(from: document, modelName: "GPT-2 medium")
 })
-_ = measure("render: 2-panel figure, PNG + PDF") { (figure.pngData(), figure.pdfData()) }
+_ = try measure("render: 2-panel figure, PNG + PDF") { (try figure.pngData(), try figure.pdfData()) }
 
 let workspace = NSTemporaryDirectory() + "headmaps-bench-\(getpid())"
 try fileManager.createDirectory(atPath: workspace, withIntermediateDirectories: true)

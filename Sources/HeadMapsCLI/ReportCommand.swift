@@ -52,12 +52,14 @@ struct ReportCommand: ParsableCommand {
                 throw CLIError("the project's templates/ folder was not found; set HEADMAPS_HOME to the project folder")
             }
             let output = out ?? "\(loaded.directory)/\(loaded.name)"
-            var command = "headmaps report \(spec ?? "")".trimmingCharacters(in: .whitespaces)
-            if let model { command += " --model \(model)" }
+            var words = ["headmaps", "report"] + (spec.map { [$0] } ?? [])
+            if let model { words += ["--model", model] }
+            let command = ShellWords.join(words)
             var builder = ReportBuilder(spec: loaded, outputDirectory: output, templatesDirectory: templates,
                                         reproduceCommand: command, toolVersion: HeadMapsVersion.string)
             builder.projectRoot = root
             builder.modelOverride = model
+            if let check { builder.protected.append(ReportDirectory.Protected(check, role: "the golden folder of --check")) }
             builder.log = progress.log
             builder.progress = { done, total in progress.update("scoring", done: done, of: total) }
             let written = try builder.build()

@@ -1,3 +1,4 @@
+import Core
 import Analysis
 import ArgumentParser
 import Checkpoint
@@ -35,10 +36,7 @@ struct AnalysisOptions: ParsableArguments {
         var out = try relation.map(BuiltinRelations.load)
         out += try relationFile.map { try Relation.load(file: $0) }
         if out.isEmpty { out = try BuiltinRelations.loadAll() }
-        var seen = Set<String>()
-        for r in out where !seen.insert(r.name).inserted {
-            throw CLIError("relation '\(r.name)' is given twice")
-        }
+        try Relation.checkDistinctNames(out)
         return out
     }
 }

@@ -1,12 +1,15 @@
 import Analysis
 import Checkpoint
+import Core
 import Foundation
+import Plot
+import Report
 import Tokenizer
 
 /// What each fuzz target feeds with arbitrary bytes. A thrown error is a
 /// correct answer; a crash, a hang or a broken invariant is a bug.
 enum FuzzTargets {
-    static let names = ["safetensors", "config", "relation", "scores", "vocabulary", "bpe"]
+    static let names = ["safetensors", "config", "relation", "scores", "vocabulary", "bpe", "index", "spec", "png"]
 
     static func run(_ target: String, _ data: Data) {
         switch target {
@@ -16,6 +19,9 @@ enum FuzzTargets {
         case "scores": _ = try? ScoresDocument.parse(data, path: "scores.json")
         case "vocabulary": vocabulary(data)
         case "bpe": bpe(data)
+        case "index": _ = try? CheckpointDirectory.parseIndex(data, path: "model.safetensors.index.json")
+        case "spec": spec(data)
+        case "png": png(data)
         default: fatalError("unknown fuzz target '\(target)'; known: \(names.joined(separator: ", "))")
         }
     }
@@ -35,6 +41,22 @@ enum FuzzTargets {
             covered += t.dataOffsets.count
         }
         precondition(covered == data.count - 8 - length)
+    }
+
+    /// A report spec or a marker set (the same YAML reader); paths in it point
+    /// at a folder that does not exist, so nothing outside the input is read.
+    static func spec(_ data: Data) {
+        guard let text = String(data: data, encoding: .utf8), text.utf8.count <= InputFile.Limit.yaml,
+              let yaml = try? YAMLMapping.parse(text, file: "/nonexistent/spec.yaml") else { return }
+        _ = try? ReportSpec.parse(yaml, file: "/nonexistent/spec.yaml")
+        _ = try? MarkerSet.parse(yaml, file: "/nonexistent/markers.yaml")
+    }
+
+    /// Any bytes as a PNG: an error or an image within the limits, never a crash.
+    static func png(_ data: Data) {
+        guard let image = try? RasterImage.decode(data, path: "fuzz.png") else { return }
+        precondition(image.width * image.height <= FigureLimits.decodedPixels)
+        precondition(image.rgba.count == image.width * image.height * 4)
     }
 
     /// A vocabulary JSON and a merges text, separated by the first zero byte.

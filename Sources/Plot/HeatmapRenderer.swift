@@ -4,19 +4,53 @@ extension HeatmapFigure {
     public func layout() -> FigureLayout { Layout.figure(self) }
 
     /// PNG bytes at `dpi` (150 by default, 300 for print).
-    public func pngData(dpi: Double = 150) -> Data {
+    public func pngData(dpi: Double = 150) throws(FigureError) -> Data {
+        guard dpi.isFinite, FigureLimits.dpi.contains(dpi) else { throw .invalidDPI(dpi) }
+        try validate()
         let layout = layout()
+        let scale = dpi / 72
+        let width = layout.size.width * scale, height = layout.size.height * scale
+        guard width.isFinite, height.isFinite, width <= Double(FigureLimits.pixelsPerSide), height <= Double(FigureLimits.pixelsPerSide),
+              width * height <= Double(FigureLimits.pixels) else {
+            throw .tooLarge(width: width.isFinite ? Int(width.rounded(.up)) : Int.max, height: height.isFinite ? Int(height.rounded(.up)) : Int.max)
+        }
         let canvas = CairoCanvas(rasterSize: layout.size, dpi: dpi)
         draw(layout, on: canvas)
-        return canvas.pngData()
+        return try canvas.pngData()
     }
 
     /// PDF bytes: vectors, text as text in DejaVu Sans, fixed metadata.
-    public func pdfData() -> Data {
+    public func pdfData() throws(FigureError) -> Data {
+        try validate()
         let layout = layout()
+        guard layout.size.width <= FigureLimits.pdfPoints, layout.size.height <= FigureLimits.pdfPoints else {
+            throw .tooLarge(width: Int(layout.size.width.rounded(.up)), height: Int(layout.size.height.rounded(.up)))
+        }
         let canvas = CairoCanvas(pdfSize: layout.size, title: panels.map(\.title).joined(separator: " | "))
         draw(layout, on: canvas)
-        return canvas.pdfData()
+        return try canvas.pdfData()
+    }
+
+    /// What no layout can draw: empty or huge grids, bad ranges, non-finite
+    /// values, text the length of a book.
+    public func validate() throws(FigureError) {
+        for panel in panels {
+            for (what, text) in [("a panel title", panel.title), ("a colorbar label", panel.colorbarLabel),
+                                 ("a legend title", panel.legendTitle ?? "")] + panel.markers.map({ ("a legend entry", $0.label) })
+                where text.count > FigureLimits.textLength {
+                throw .textTooLong(what: what, length: text.count)
+            }
+            guard panel.layers > 0, panel.heads > 0 else { throw .emptyGrid(panel: panel.title) }
+            guard panel.layers <= FigureLimits.gridSide, panel.heads <= FigureLimits.gridSide else {
+                throw .gridTooLarge(panel: panel.title, layers: panel.layers, heads: panel.heads)
+            }
+            let low = panel.range.lowerBound, high = panel.range.upperBound
+            guard low.isFinite, high.isFinite, low < high else { throw .invalidRange(panel: panel.title, low: low, high: high) }
+            for (l, row) in panel.values.enumerated() {
+                guard row.count == panel.heads else { throw .emptyGrid(panel: panel.title) }
+                for (h, v) in row.enumerated() where !v.isFinite { throw .nonFiniteValue(panel: panel.title, layer: l, head: h) }
+            }
+        }
     }
 
     public static var libraryVersions: (cairo: String, pango: String) { (CairoCanvas.cairoVersion, CairoCanvas.pangoVersion) }

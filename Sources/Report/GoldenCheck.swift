@@ -1,3 +1,4 @@
+import Core
 import Analysis
 import Checkpoint
 import Foundation
@@ -44,7 +45,7 @@ public enum GoldenCheck {
     public static func update(report: String, golden: String) throws -> [String] {
         let files = checkedFiles(in: report)
         for file in files {
-            let data = try Data(contentsOf: URL(fileURLWithPath: "\(report)/\(file)"))
+            let data = try InputFile.read("\(report)/\(file)", kind: "report output", limit: InputFile.Limit.scores)
             try AtomicFile.write(data, to: "\(golden)/\(file)")
         }
         return files
@@ -53,12 +54,8 @@ public enum GoldenCheck {
     /// PNG against PNG by RMS; on failure writes `<name>-actual.png`,
     /// `-expected.png`, `-diff.png` (×10) and `-side-by-side.png`.
     public static func compareImages(actual: String, expected: String, tolerance: Double, diffDirectory: String) throws -> (matches: Bool, detail: String) {
-        guard let a = RasterImage(pngData: try Data(contentsOf: URL(fileURLWithPath: actual))) else {
-            throw RelationError("\(actual): not a PNG image")
-        }
-        guard let e = RasterImage(pngData: try Data(contentsOf: URL(fileURLWithPath: expected))) else {
-            throw RelationError("\(expected): not a PNG image")
-        }
+        let a = try RasterImage.decode(InputFile.read(actual, kind: "PNG figure", limit: InputFile.Limit.png), path: actual)
+        let e = try RasterImage.decode(InputFile.read(expected, kind: "PNG figure", limit: InputFile.Limit.png), path: expected)
         let comparison = ImageComparison(actual: a, expected: e)
         if comparison.passes(tolerance: tolerance) {
             return (true, String(format: "RMS %.3f ≤ %.1f", comparison.rms, tolerance))
@@ -68,7 +65,9 @@ public enum GoldenCheck {
         try AtomicFile.write(a.pngData(), to: base + "-actual.png")
         try AtomicFile.write(e.pngData(), to: base + "-expected.png")
         try AtomicFile.write(comparison.diffImage().pngData(), to: base + "-diff.png")
-        try AtomicFile.write(comparison.sideBySide().pngData(), to: base + "-side-by-side.png")
+        if a.width + e.width + max(a.width, e.width) + 16 <= FigureLimits.pixelsPerSide {
+            try AtomicFile.write(comparison.sideBySide().pngData(), to: base + "-side-by-side.png")
+        }
         let what = comparison.sizeMismatch
             ? "size \(a.width)×\(a.height), expected \(e.width)×\(e.height)"
             : String(format: "RMS %.3f > %.1f, %d pixels differ", comparison.rms, tolerance, comparison.differingPixels)

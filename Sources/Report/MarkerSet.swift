@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Plot
 
@@ -22,7 +23,10 @@ public struct MarkerSet: Equatable, Sendable {
     public var allHeads: Set<HeadIndex> { Set(classes.flatMap(\.heads)) }
 
     public static func load(file: String) throws -> MarkerSet {
-        let yaml = try YAMLMapping.load(file: file)
+        try parse(try YAMLMapping.load(file: file), file: file)
+    }
+
+    public static func parse(_ yaml: YAMLMapping, file: String) throws -> MarkerSet {
         try yaml.allowKeys(["title", "citation", "approximate", "classes"])
         guard let classes = try yaml.mappings("classes"), !classes.isEmpty else {
             throw yaml.error("classes", "is required: a list of {label, marker, heads}")
@@ -32,13 +36,13 @@ public struct MarkerSet: Equatable, Sendable {
             let label = try c.requiredString("label")
             let markerName = try c.string("marker") ?? "x"
             guard let style = MarkerStyle(rawValue: markerName) else {
-                throw c.error("marker", "must be one of \(MarkerStyle.allCases.map(\.rawValue).joined(separator: ", ")), not '\(markerName)'")
+                throw c.error("marker", "must be one of \(MarkerStyle.allCases.map(\.rawValue).joined(separator: ", ")), not '\(Excerpt.short(markerName))'")
             }
             guard let entries = try c.scalars("heads") else { throw c.error("heads", "is required: a list of layer.head") }
             let heads = try entries.map { entry -> HeadIndex in
                 let parts = entry.text.split(separator: ".", omittingEmptySubsequences: false)
                 guard parts.count == 2, let l = Int(parts[0]), let h = Int(parts[1]), l >= 0, h >= 0 else {
-                    throw SpecError(file: file, line: entry.line, key: "heads", message: "'\(entry.text)' is not layer.head (e.g. 9.6)")
+                    throw SpecError(file: file, line: entry.line, key: "heads", message: "'\(Excerpt.short(entry.text))' is not layer.head (e.g. 9.6)")
                 }
                 return HeadIndex(layer: l, head: h)
             }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// Finds a model given as a directory or as a Hugging Face id (`gpt2-medium`,
@@ -15,6 +16,16 @@ public enum ModelLocator {
               huggingface-cli download \(canonicalId(id)) config.json model.safetensors vocab.json merges.txt
             then copy the cache (or point HF_HUB_CACHE at it), or pass the model directory itself.
             """
+        }
+    }
+
+    public enum CacheError: Error, CustomStringConvertible, Equatable {
+        case badRef(file: String)
+        public var description: String {
+            switch self {
+            case .badRef(let file):
+                return "\(file): is not a commit hash (letters and digits); a ref that names a path would lead outside the cache, so it is refused"
+            }
         }
     }
 
@@ -54,17 +65,24 @@ public enum ModelLocator {
             for name in names {
                 let repo = "\(root)/models--\(name.replacingOccurrences(of: "/", with: "--"))"
                 searched.append(repo)
-                if let snapshot = snapshot(in: repo) { return snapshot }
+                if let snapshot = try snapshot(in: repo) { return snapshot }
             }
         }
         throw NotFound(id: reference, searched: searched)
     }
 
     /// The snapshot `refs/main` points at, or the only snapshot there is.
-    static func snapshot(in repo: String) -> String? {
+    /// A ref is a commit hash; one that names a path (`../../..`) would lead
+    /// the analysis out of the cache, and is refused.
+    static func snapshot(in repo: String) throws -> String? {
         let snapshots = repo + "/snapshots"
-        if let main = try? String(contentsOfFile: repo + "/refs/main", encoding: .utf8) {
-            let path = snapshots + "/" + main.trimmingCharacters(in: .whitespacesAndNewlines)
+        let refFile = repo + "/refs/main"
+        if FileManager.default.fileExists(atPath: refFile) {
+            let ref = try InputFile.text(refFile, kind: "Hugging Face cache ref", limit: 4096).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !ref.isEmpty, ref.count <= 128, ref.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+                throw CacheError.badRef(file: refFile)
+            }
+            let path = snapshots + "/" + ref
             if FileManager.default.fileExists(atPath: path + "/config.json") { return path }
         }
         let all = ((try? FileManager.default.contentsOfDirectory(atPath: snapshots)) ?? []).sorted()

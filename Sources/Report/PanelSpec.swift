@@ -1,3 +1,4 @@
+import Core
 import Analysis
 import Checkpoint
 import Foundation
@@ -47,8 +48,8 @@ public enum FigureFiles {
     public static func write(_ figure: HeatmapFigure, to path: String, dpi: Double = 150) throws {
         let data: Data
         switch (path as NSString).pathExtension.lowercased() {
-        case "png": data = figure.pngData(dpi: dpi)
-        case "pdf": data = figure.pdfData()
+        case "png": data = try figure.pngData(dpi: dpi)
+        case "pdf": data = try figure.pdfData()
         default: throw RelationError("\(path): the figure's file name must end in .png or .pdf")
         }
         try AtomicFile.write(data, to: path)

@@ -1,5 +1,6 @@
 import Analysis
 import Checkpoint
+import Core
 import Foundation
 import LinearAlgebra
 import Mustache
@@ -19,6 +20,8 @@ public struct ReportBuilder {
     public var modelOverride: String?
     public var reproduceCommand: String
     public var toolVersion: String
+    /// Folders and files the report must never replace (a golden folder, say).
+    public var protected: [ReportDirectory.Protected] = []
     public var log: (String) -> Void = { _ in }
     public var progress: ((Int, Int) -> Void)?
 
@@ -62,9 +65,9 @@ public struct ReportBuilder {
                 figure = HeatmapFigure(panels: panels, columns: figureSpec.columns ?? min(5, panels.count), scale: 0.5)
             }
             log("rendering figures/\(figureSpec.name).png and .pdf")
-            let png = figure.pngData(dpi: figureSpec.dpi)
+            let png = try figure.pngData(dpi: figureSpec.dpi)
             files["figures/\(figureSpec.name).png"] = png
-            files["figures/\(figureSpec.name).pdf"] = figure.pdfData()
+            files["figures/\(figureSpec.name).pdf"] = try figure.pdfData()
             figureEntries.append([
                 "name": figureSpec.name,
                 "png": "figures/\(figureSpec.name).png",
@@ -78,20 +81,26 @@ public struct ReportBuilder {
         var manifest = try inputsManifest(analysis: analysis, modelPath: modelPath)
         let context = try makeContext(analysis: analysis, document: document, explicitPanels: explicitPanels,
                                       figures: figureEntries, modelReference: modelReference, modelPath: modelPath, manifest: manifest)
-        files["report.md"] = Data(try render("report.md", context).utf8)
+        files["report.md"] = Data(try render("report.md", MarkdownText.escaping(context) as! [String: Any]).utf8)
         files["report.html"] = Data(try render("report.html", context).utf8)
         manifest.outputs = files.keys.sorted().map { Manifest.Entry(role: "output", path: $0, bytes: files[$0]!.count, sha256: Manifest.sha256(files[$0]!)) }
         files["manifest.json"] = Data(manifest.encoded().utf8)
-        try ReportDirectory.write(files, to: outputDirectory)
+        var guarded = protected + [ReportDirectory.Protected(modelPath, role: "the model folder"),
+                                   ReportDirectory.Protected(spec.file, role: "the report specification")]
+        guarded += analysis.request.relations.filter { !$0.isBuiltin }.map { ReportDirectory.Protected($0.origin, role: "a relation file") }
+        for figure in spec.figures {
+            for panel in figure.panels ?? [] {
+                if let m = panel.markers { guarded.append(ReportDirectory.Protected(m.source, role: "a marker set")) }
+            }
+        }
+        try ReportDirectory.write(files, to: outputDirectory, protecting: guarded, log: log)
         log("wrote \(outputDirectory)/report.md, report.html, figures/, scores.json (\(shape.layers)×\(shape.heads) heads)")
         return Output(directory: outputDirectory, files: files.keys.sorted())
     }
 
     func render(_ name: String, _ context: [String: Any]) throws -> String {
         let path = "\(templatesDirectory)/\(name).mustache"
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw RelationError("\(path): report template is missing")
-        }
+        let text = try InputFile.text(path, kind: "report template", limit: InputFile.Limit.yaml)
         do {
             return try MustacheTemplate(string: text).render(context)
         } catch {
@@ -117,9 +126,8 @@ public struct ReportBuilder {
         }
         for file in analysis.checkpoint.files { try manifest.addInput(role: "weights", file: file.path, shownAs: display(file.path)) }
         for relation in analysis.request.relations {
-            let builtin = BuiltinRelations.names.contains(relation.name) && !relation.origin.hasPrefix(spec.directory)
             try manifest.addInput(role: "relation", file: relation.origin,
-                                  shownAs: builtin ? "builtin:\(relation.name).json" : display(relation.origin))
+                                  shownAs: relation.isBuiltin ? "builtin:\(relation.name).json" : display(relation.origin))
         }
         var markerFiles: [String] = []
         for figure in spec.figures { for panel in figure.panels ?? [] { if let m = panel.markers?.source, !markerFiles.contains(m) { markerFiles.append(m) } } }
@@ -288,48 +296,5 @@ enum ByteCountFormatting {
         var value = Double(bytes), unit = 0
         while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
         return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit]) + " (\(bytes) bytes)"
-    }
-}
-
-/// Writes a set of files as one folder that appears complete or not at all,
-/// and replaces an earlier report only once the new one is whole.
-public enum ReportDirectory {
-    public static func write(_ files: [String: Data], to destination: String) throws {
-        let destination = (destination as NSString).standardizingPath
-        let parent = (destination as NSString).deletingLastPathComponent
-        let name = (destination as NSString).lastPathComponent
-        let fm = FileManager.default
-        do {
-            try fm.createDirectory(atPath: parent.isEmpty ? "." : parent, withIntermediateDirectories: true)
-        } catch {
-            throw RelationError("\(parent): cannot create the output folder (\(error.localizedDescription))")
-        }
-        let staging = "\(parent)/.\(name).partial-\(getpid())"
-        let previous = "\(parent)/.\(name).previous-\(getpid())"
-        try? fm.removeItem(atPath: staging)
-        Interruption.register(staging)
-        defer { Interruption.unregister(staging) }
-        do {
-            for (relative, data) in files.sorted(by: { $0.key < $1.key }) {
-                let path = "\(staging)/\(relative)"
-                try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try data.write(to: URL(fileURLWithPath: path))
-            }
-        } catch {
-            try? fm.removeItem(atPath: staging)
-            throw RelationError("\(destination): the report could not be written (\(error.localizedDescription)); nothing was changed there")
-        }
-        let existed = fm.fileExists(atPath: destination)
-        if existed { guard rename(destination, previous) == 0 else {
-            try? fm.removeItem(atPath: staging)
-            throw RelationError("\(destination): cannot replace the existing report (\(String(cString: strerror(errno))))")
-        } }
-        guard rename(staging, destination) == 0 else {
-            let reason = String(cString: strerror(errno))
-            if existed { _ = rename(previous, destination) }
-            try? fm.removeItem(atPath: staging)
-            throw RelationError("\(destination): cannot move the finished report into place (\(reason))")
-        }
-        if existed { try? fm.removeItem(atPath: previous) }
     }
 }

@@ -1,3 +1,4 @@
+import Core
 import Analysis
 import Foundation
 import Plot
@@ -50,12 +51,20 @@ public struct ReportSpec {
     public var figures: [Figure]
 
     /// Paths inside the spec are relative to its folder.
-    public var directory: String { (file as NSString).deletingLastPathComponent }
+    public var directory: String {
+        let folder = (file as NSString).deletingLastPathComponent
+        return folder.isEmpty ? "." : folder
+    }
 
     public static func load(file: String) throws -> ReportSpec {
-        let yaml = try YAMLMapping.load(file: file)
+        try parse(try YAMLMapping.load(file: file), file: file)
+    }
+
+    /// A spec from its YAML; paths in it are relative to `file`'s folder.
+    public static func parse(_ yaml: YAMLMapping, file: String) throws -> ReportSpec {
         try yaml.allowKeys(["title", "summary", "model", "model_name", "relations", "relation_files", "k", "min_pairs", "figures"])
-        let directory = (file as NSString).deletingLastPathComponent
+        let folder = (file as NSString).deletingLastPathComponent
+        let directory = folder.isEmpty ? "." : folder
         func path(_ p: String) -> String { p.hasPrefix("/") ? p : (directory as NSString).appendingPathComponent(p) }
 
         var relations: [String]?
@@ -65,7 +74,7 @@ public struct ReportSpec {
             relations = list.map(\.text)
             for (name, line) in list where !BuiltinRelations.names.contains(name) {
                 throw SpecError(file: file, line: line, key: "relations",
-                                message: "unknown relation '\(name)'; built-in relations are: \(BuiltinRelations.names.joined(separator: ", "))")
+                                message: "unknown relation '\(Excerpt.short(name))'; built-in relations are: \(BuiltinRelations.names.joined(separator: ", "))")
             }
         }
         let relationFiles = try yaml.scalars("relation_files")?.map { path($0.text) } ?? []
@@ -74,13 +83,25 @@ public struct ReportSpec {
         let minimumPairs = try yaml.int("min_pairs") ?? TokenizedRelation.defaultMinimumPairs
 
         var figures: [Figure] = []
+        var figureNames: [String: Int?] = [:]
         for f in try yaml.mappings("figures") ?? [] {
             try f.allowKeys(["name", "columns", "panels", "dpi"])
             let name = try f.requiredString("name")
             guard name.range(of: "^[A-Za-z0-9_-]+$", options: .regularExpression) != nil else {
-                throw f.error("name", "'\(name)' must be letters, digits, '-' or '_' (it names the figure's files)")
+                throw f.error("name", "'\(Excerpt.short(name))' must be letters, digits, '-' or '_' (it names the figure's files)")
             }
-            var figure = Figure(name: name, columns: try f.int("columns"), panels: nil, dpi: try f.double("dpi") ?? 150)
+            if let earlier = figureNames[name] {
+                throw f.error("name", "'\(name)' names two figures (also at line \(earlier.map(String.init) ?? "?")); each figure needs its own name, it names its files")
+            }
+            figureNames[name] = f.line
+            let dpi = try f.double("dpi") ?? 150
+            guard FigureLimits.dpi.contains(dpi) else {
+                throw f.error("dpi", "must be a number from \(Int(FigureLimits.dpi.lowerBound)) to \(Int(FigureLimits.dpi.upperBound)), not \(dpi)")
+            }
+            if let columns = try f.int("columns"), columns < 1 || columns > FigureLimits.columns {
+                throw f.error("columns", "must be from 1 to \(FigureLimits.columns), not \(columns)")
+            }
+            var figure = Figure(name: name, columns: try f.int("columns"), panels: nil, dpi: dpi)
             if let all = try? f.string("panels"), all == "all" {
                 figure.panels = nil
             } else {
@@ -113,17 +134,18 @@ public struct ReportSpec {
             spec.markers = try MarkerSet.load(file: file)
         }
         if let range = try p.scalars("range") {
-            guard range.count == 2, let lo = Double(range[0].text), let hi = Double(range[1].text), lo < hi else {
-                throw p.error("range", "must be [low, high] with low < high")
+            guard range.count == 2, let lo = Double(range[0].text), let hi = Double(range[1].text),
+                  lo.isFinite, hi.isFinite, lo < hi else {
+                throw p.error("range", "must be [low, high]: finite numbers with low < high")
             }
             spec.range = lo...hi
         }
         if let name = try p.string("colormap") {
-            guard let map = Colormap.named(name) else { throw p.error("colormap", "must be viridis or diverging, not '\(name)'") }
+            guard let map = Colormap.named(name) else { throw p.error("colormap", "must be viridis or diverging, not '\(Excerpt.short(name))'") }
             spec.colormap = map
         }
         if let legend = try p.string("legend") {
-            guard let placement = LegendPlacement(rawValue: legend) else { throw p.error("legend", "must be best or below, not '\(legend)'") }
+            guard let placement = LegendPlacement(rawValue: legend) else { throw p.error("legend", "must be best or below, not '\(Excerpt.short(legend))'") }
             spec.legend = placement
         }
         return spec
@@ -139,6 +161,7 @@ public struct ReportSpec {
         }
         var out = try names.map(BuiltinRelations.load)
         out += try relationFiles.map { try Relation.load(file: $0) }
+        try Relation.checkDistinctNames(out, file: file)
         return out
     }
 }

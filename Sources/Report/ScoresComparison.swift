@@ -65,7 +65,7 @@ public struct ScoresComparison: Sendable {
                 if h.suppressionPairs != 0 { parts.append(String(format: "%+d suppression pairs", h.suppressionPairs)) }
                 return "\(h.head) (\(parts.joined(separator: ", ")))"
             }
-            lines.append("\(d.name): \(d.heads.count) head\(d.heads.count == 1 ? "" : "s") differ, max |Δscore| \(String(format: "%.4f", d.maxAbsoluteDifference)): \(shown.joined(separator: ", "))\(d.heads.count > 8 ? ", …" : "")")
+            lines.append("\(d.name): \(d.heads.count) head\(d.heads.count == 1 ? "" : "s") differ, max |Δscore| \(String(format: "%.3g", d.maxAbsoluteDifference)): \(shown.joined(separator: ", "))\(d.heads.count > 8 ? ", …" : "")")
         }
         return lines.isEmpty ? "scores match" : lines.joined(separator: "\n")
     }

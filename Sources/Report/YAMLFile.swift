@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Yams
 
@@ -22,8 +23,11 @@ public struct YAMLMapping {
     let path: String
 
     public static func load(file: String) throws -> YAMLMapping {
-        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-            throw SpecError(file: file, line: nil, key: nil, message: "cannot be read")
+        let text: String
+        do {
+            text = try InputFile.text(file, kind: "YAML file", limit: InputFile.Limit.yaml)
+        } catch {
+            throw SpecError(file: file, line: nil, key: nil, message: String(error.description.dropFirst(file.count + 2)))
         }
         return try parse(text, file: file)
     }
@@ -48,8 +52,13 @@ public struct YAMLMapping {
     public func allowKeys(_ known: [String]) throws {
         for (key, _) in node {
             guard let k = key.string, known.contains(k) else {
-                throw SpecError(file: file, line: key.mark?.line, key: path + (key.string ?? "?"),
-                                message: "unknown key; expected one of: \(known.joined(separator: ", "))")
+                // A key that is not a plain name is not quoted: the file may not be a spec at all.
+                if let name = key.string.flatMap(Excerpt.plainName) {
+                    throw SpecError(file: file, line: key.mark?.line, key: path + name,
+                                    message: "unknown key; expected one of: \(known.joined(separator: ", "))")
+                }
+                throw SpecError(file: file, line: key.mark?.line, key: nil,
+                                message: "has a key that is not a plain name (not shown); expected keys: \(known.joined(separator: ", "))")
             }
         }
     }

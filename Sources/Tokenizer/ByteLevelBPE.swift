@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 public struct TokenizerError: Error, CustomStringConvertible {
@@ -56,11 +57,12 @@ public final class ByteLevelBPE: @unchecked Sendable {
     }
 
     public convenience init(vocabularyFile: String, mergesFile: String) throws {
-        guard let data = FileManager.default.contents(atPath: vocabularyFile) else {
-            throw TokenizerError(file: vocabularyFile, message: "vocabulary file is missing or unreadable")
-        }
-        guard let text = try? String(contentsOfFile: mergesFile, encoding: .utf8) else {
-            throw TokenizerError(file: mergesFile, message: "merges file is missing or not UTF-8 text")
+        let data: Data, text: String
+        do {
+            data = try InputFile.read(vocabularyFile, kind: "vocabulary file", limit: InputFile.Limit.vocabulary)
+            text = try InputFile.text(mergesFile, kind: "merges file", limit: InputFile.Limit.vocabulary)
+        } catch {
+            throw TokenizerError(file: error.path, message: String(error.description.dropFirst(error.path.count + 2)))
         }
         try self.init(vocabularyData: data, mergesText: text, vocabularyFile: vocabularyFile, mergesFile: mergesFile)
     }

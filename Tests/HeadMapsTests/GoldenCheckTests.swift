@@ -76,7 +76,7 @@ final class GoldenCheckTests: XCTestCase {
         let result = try HeadMapsExecutable.run(["compare", dir + "/changed.json", Self.golden + "/scores.json"])
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stdout.contains("only in the expected scores: word_to_synonym"), result.stdout)
-        XCTAssertTrue(result.stdout.contains("country_to_capital: 1 head differ, max |Δscore| 0.0300: 20.10 (-3 pairs)"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("country_to_capital: 1 head differ, max |Δscore| 0.03: 20.10 (-3 pairs)"), result.stdout)
         XCTAssertEqual(try HeadMapsExecutable.run(["compare", Self.golden + "/scores.json", Self.golden + "/scores.json"]).status, 0)
     }
 

@@ -131,9 +131,9 @@ final class PlotTests: XCTestCase {
 
     func testRerenderingGivesIdenticalBytes() {
         let figure = HeatmapFigure(panels: [Self.gradientPanel(layers: 12, heads: 12), Self.gradientPanel(layers: 12, heads: 12)])
-        XCTAssertEqual(figure.pngData(), figure.pngData())
-        XCTAssertEqual(figure.pdfData(), figure.pdfData())
-        XCTAssertEqual(figure.pngData(dpi: 300).count > figure.pngData(dpi: 150).count, true)
+        XCTAssertEqual(try figure.pngData(), try figure.pngData())
+        XCTAssertEqual(try figure.pdfData(), try figure.pdfData())
+        XCTAssertEqual(try figure.pngData(dpi: 300).count > figure.pngData(dpi: 150).count, true)
     }
 
     func testPDFHasTextAsTextInEmbeddedDejaVuSansAndMatchesThePNG() throws {

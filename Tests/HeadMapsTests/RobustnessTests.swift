@@ -89,7 +89,7 @@ final class RobustnessTests: XCTestCase {
         var data = safetensors("{}")
         data.replaceSubrange(0..<8, with: [0xFF, 0xFF, 0, 0, 0, 0, 0, 0])
         try writeWeights(dir, data)
-        try assertScoresFail(dir, ["model.safetensors", "header length 65535 runs past the end of the file", "truncated"])
+        try assertScoresFail(dir, ["model.safetensors", "do not give a header length within the file", "truncated"])
     }
 
     func testHeaderThatIsNotJSON() throws {
@@ -231,6 +231,7 @@ final class RobustnessTests: XCTestCase {
         let dir = TestSupport.temporaryDirectory("full")
         try FileManager.default.createDirectory(atPath: dir + "/report", withIntermediateDirectories: true)
         try "previous".write(toFile: dir + "/report/report.md", atomically: true, encoding: .utf8)
+        try #"{"schema": "headmaps.manifest.v1"}"#.write(toFile: dir + "/report/manifest.json", atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = ["-c", "ulimit -f 64; exec \"$0\" report --quiet --out \"$1\"", HeadMapsExecutable.path, dir + "/report"]
@@ -241,6 +242,7 @@ final class RobustnessTests: XCTestCase {
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 1, message)
         XCTAssertTrue(message.contains("could not be written") && message.contains("nothing was changed there"), message)
+        XCTAssertFalse(message.contains("Success"), "a failure never reads as success: \(message)")
         XCTAssertEqual(try String(contentsOfFile: dir + "/report/report.md", encoding: .utf8), "previous")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["report"], "no staging folder left")
     }
@@ -250,12 +252,15 @@ final class RobustnessTests: XCTestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: HeadMapsExecutable.path)
         process.arguments = ["report", "--quiet", "--out", dir + "/report"]
-        process.standardError = FileHandle.nullDevice
+        let err = Pipe()
+        process.standardError = err
         try process.run()
         // Handlers are installed first thing; the whole report takes about 1.7 s.
         Thread.sleep(forTimeInterval: 0.5)
         process.interrupt()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        XCTAssertTrue(message.contains("interrupted before any output was complete"), message)
         XCTAssertEqual(process.terminationReason, .exit, "exits by itself rather than dying of a signal")
         XCTAssertEqual(process.terminationStatus, 130, "128 + SIGINT")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [], "nothing at the destination, no staging")
@@ -281,7 +286,7 @@ final class FuzzRegressionTests: XCTestCase {
         let root = TestSupport.repositoryRoot + "/fixtures/fuzz"
         let replay = (HeadMapsExecutable.path as NSString).deletingLastPathComponent + "/HeadMapsFuzz"
         let targets = try FileManager.default.contentsOfDirectory(atPath: root).sorted()
-        XCTAssertEqual(targets, ["bpe", "config", "relation", "safetensors", "scores", "vocabulary"])
+        XCTAssertEqual(targets, ["bpe", "config", "index", "png", "relation", "safetensors", "scores", "spec", "vocabulary"])
         for target in targets {
             let files = try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(target)").sorted().map { "\(root)/\(target)/\($0)" }
             XCTAssertFalse(files.isEmpty, target)

@@ -17,7 +17,9 @@ public enum GPT2Adapter {
         guard d % heads == 0 else {
             throw CheckpointError(config.path, "n_embd \(d) is not divisible by n_head \(heads)")
         }
-        return ModelShape(layers: layers, heads: heads, dModel: d, vocab: vocab)
+        let shape = ModelShape(layers: layers, heads: heads, dModel: d, vocab: vocab)
+        try shape.checkLimits(config: config.path, keys: (layers: "n_layer", heads: "n_head", dModel: "n_embd", vocab: "vocab_size"))
+        return shape
     }
 
     @Sendable public static func load(_ checkpoint: CheckpointDirectory) throws -> TransformerWeights {
@@ -30,6 +32,10 @@ public enum GPT2Adapter {
         }
         let epsilon = Float(try config.double("layer_norm_epsilon", default: 1e-5))
         let dMLP = config.has("n_inner") ? try config.int("n_inner") : 4 * d
+        guard dMLP <= ModelShape.Limits.width else {
+            throw CheckpointError(config.path, "n_inner \(dMLP) is larger than the limit of \(ModelShape.Limits.width)")
+        }
+        try checkpoint.checkNoLayers(from: shape.layers, prefix: "h.", declaredBy: "n_layer")
 
         let embedding = try checkpoint.tensor("wte.weight", shape: [shape.vocab, d])
         let unembedding = checkpoint.info("lm_head.weight") == nil
@@ -64,7 +70,8 @@ public enum GPT2Adapter {
 
         return TransformerWeights(
             architecture: "GPT-2", shape: shape, embedding: embedding, unembedding: unembedding, firstMLP: mlp,
-            attentionOV: { layer in try headsOV(checkpoint, layer: layer, shape: shape) })
+            attentionOV: { layer in try headsOV(checkpoint, layer: layer, shape: shape) },
+            checkUnchanged: { try checkpoint.checkUnchanged() })
     }
 
     static func headsOV(_ checkpoint: CheckpointDirectory, layer: Int, shape: ModelShape) throws -> [HeadOV] {

@@ -137,11 +137,26 @@ final class CairoCanvas {
 
     // MARK: Output
 
-    func pngData() -> Data { encodePNG(surface) }
+    func pngData() throws(FigureError) -> Data {
+        try checkStatus()
+        let data = encodePNG(surface)
+        guard !data.isEmpty else { throw .cairo("the PNG encoder wrote nothing") }
+        return data
+    }
 
-    func pdfData() -> Data {
+    func pdfData() throws(FigureError) -> Data {
         cairo_surface_finish(surface)
-        return pdfSink?.data ?? Data()
+        try checkStatus()
+        guard let data = pdfSink?.data, !data.isEmpty else { throw .cairo("the PDF surface wrote nothing") }
+        return data
+    }
+
+    /// Cairo records the first error on the surface or context and then
+    /// silently draws nothing; it must not become an empty file with exit 0.
+    private func checkStatus() throws(FigureError) {
+        for status in [cairo_surface_status(surface), cairo_status(context)] where status != CAIRO_STATUS_SUCCESS {
+            throw .cairo(String(cString: cairo_status_to_string(status)))
+        }
     }
 
     static var cairoVersion: String { String(cString: cairo_version_string()) }
@@ -219,7 +234,30 @@ public struct RasterImage: Equatable, Sendable {
         self.rgba = rgba
     }
 
+    /// Width and height from the PNG header, without decoding anything.
+    public static func pngDimensions(_ data: Data) -> (width: Int, height: Int)? {
+        let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        guard data.count >= 24, Array(data.prefix(8)) == signature, Array(data[data.startIndex + 12..<data.startIndex + 16]) == Array("IHDR".utf8) else {
+            return nil
+        }
+        func u32(_ at: Int) -> Int { data[data.startIndex + at..<data.startIndex + at + 4].reduce(0) { $0 << 8 | Int($1) } }
+        return (u32(16), u32(20))
+    }
+
+    /// Decodes a PNG file's bytes, refusing sizes past `FigureLimits.decodedPixels`
+    /// before any memory is spent on them.
+    public static func decode(_ data: Data, path: String) throws(FigureError) -> RasterImage {
+        guard let (w, h) = pngDimensions(data) else { throw .notPNG(path: path) }
+        guard w <= FigureLimits.pixelsPerSide, h <= FigureLimits.pixelsPerSide, w * h <= FigureLimits.decodedPixels else {
+            throw .pngTooLarge(path: path, width: w, height: h)
+        }
+        guard let image = RasterImage(pngData: data) else { throw .notPNG(path: path) }
+        return image
+    }
+
     public init?(pngData data: Data) {
+        guard let size = RasterImage.pngDimensions(data), size.width <= FigureLimits.pixelsPerSide,
+              size.height <= FigureLimits.pixelsPerSide, size.width * size.height <= FigureLimits.decodedPixels else { return nil }
         final class Reader { var data: Data; var offset = 0; init(_ d: Data) { data = d } }
         let reader = Reader(data)
         let surface = cairo_image_surface_create_from_png_stream({ closure, buffer, length in
@@ -260,6 +298,8 @@ public struct RasterImage: Equatable, Sendable {
     }
 
     public func pngData() -> Data {
+        precondition(width > 0 && height > 0 && width <= FigureLimits.pixelsPerSide && height <= FigureLimits.pixelsPerSide,
+                     "images here come from decode(), which checked their size")
         let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width), Int32(height))!
         defer { cairo_surface_destroy(surface) }
         let stride = Int(cairo_image_surface_get_stride(surface))

@@ -5,10 +5,15 @@ import Foundation
 ///
 /// Writers register what they are building; on SIGINT or SIGTERM a handler
 /// (on a dispatch queue, not in signal context) removes them and exits with
-/// 128 + the signal number. Whatever sat at the destination before stays.
+/// 128 + the signal number. Swaps of finished outputs into place run inside
+/// `critical`, which the handler waits for, so an interrupt never lands
+/// between "old output moved away" and "new output moved in"; the message
+/// then says truthfully what is complete.
 public enum Interruption {
     private static let lock = NSLock()
+    private static let swapLock = NSLock()
     nonisolated(unsafe) private static var staging = Set<String>()
+    nonisolated(unsafe) private static var finished: [String] = []
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
 
     public static func installHandlers() {
@@ -16,8 +21,15 @@ public enum Interruption {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
+                swapLock.lock()  // wait for a swap in progress; never released: we exit
                 cleanUp()
-                FileHandle.standardError.write(Data("\ninterrupted; nothing was left half-written\n".utf8))
+                lock.lock()
+                let done = finished
+                lock.unlock()
+                let message = done.isEmpty
+                    ? "\ninterrupted before any output was complete; what was there before is untouched\n"
+                    : "\ninterrupted; complete before the interrupt: \(done.joined(separator: ", ")); nothing else was changed\n"
+                FileHandle.standardError.write(Data(message.utf8))
                 // _exit, not exit: other threads may be inside BLAS, and running
                 // atexit handlers and destructors under them can crash.
                 _exit(128 + sig)
@@ -35,6 +47,18 @@ public enum Interruption {
 
     public static func unregister(_ path: String) {
         lock.lock(); staging.remove(path); lock.unlock()
+    }
+
+    /// Runs `body` (a few renames) with interrupts held off until it returns.
+    public static func critical<R>(_ body: () throws -> R) rethrows -> R {
+        swapLock.lock()
+        defer { swapLock.unlock() }
+        return try body()
+    }
+
+    /// Records that `path` is now complete in its final place.
+    public static func completed(_ path: String) {
+        lock.lock(); finished.append(path); lock.unlock()
     }
 
     static func cleanUp() {

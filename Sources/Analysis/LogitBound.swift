@@ -1,0 +1,64 @@
+import Checkpoint
+import LinearAlgebra
+
+/// Proves, before any product runs, that a head's logits stay inside float32.
+///
+/// Finite weights can still overflow to ±Inf in `x·W_V·W_O·W_U`, and an
+/// infinite or NaN logit makes every count of "larger logits" wrong (a NaN
+/// target beats nothing and would score as a perfect hit). By Cauchy–Schwarz
+/// every entry of every intermediate product, and every partial sum inside
+/// BLAS, is at most `max‖x‖ · ‖W_V‖_F · ‖W_O‖_F · max‖u‖` (or `‖W_O‖_F · max‖u‖`
+/// for the `W_O·W_U` route); when both bounds are below a margin under
+/// `Float.greatestFiniteMagnitude` no overflow is possible. Real models sit
+/// some thirty orders of magnitude below it.
+public struct LogitBound: Sendable {
+    public static let margin = Double(Float.greatestFiniteMagnitude) / 16
+
+    let largestUnembeddingRow: Double
+
+    public init(unembedding: MatrixView) {
+        largestUnembeddingRow = LogitBound.largestRowNorm(unembedding)
+    }
+
+    public func check(head: HeadOV, sources: Matrix, layer: Int, index: Int) throws {
+        let x = sources.view { LogitBound.largestRowNorm($0) }
+        let v = LogitBound.frobenius(head.valueWeights), o = LogitBound.frobenius(head.outputWeights)
+        let bound = max(x * v * o * largestUnembeddingRow, o * largestUnembeddingRow)
+        guard bound.isFinite, bound < LogitBound.margin else {
+            throw AnalysisError.logitsMayOverflow(layer: layer, head: index, bound: bound)
+        }
+    }
+
+    static func largestRowNorm(_ m: MatrixView) -> Double {
+        var largest = 0.0
+        for r in 0..<m.rows {
+            var sum = 0.0
+            let row = m.base + r * m.cols
+            for c in 0..<m.cols { sum += Double(row[c]) * Double(row[c]) }
+            largest = max(largest, sum)
+        }
+        return largest.squareRoot()
+    }
+
+    static func frobenius(_ m: Matrix) -> Double {
+        m.storage.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+    }
+}
+
+/// Analysis failures that are about the numbers, not a file.
+public enum AnalysisError: Error, CustomStringConvertible, Equatable {
+    case logitsMayOverflow(layer: Int, head: Int, bound: Double)
+    case nonFiniteRepresentation(stage: String, token: Int)
+    case kNotBelowVocabulary(relation: String, k: Int, vocab: Int)
+
+    public var description: String {
+        switch self {
+        case .logitsMayOverflow(let l, let h, let bound):
+            return "head \(l).\(h): its logits could reach \(bound.isFinite ? String(format: "%.3g", bound) : "infinity"), beyond float32's range (\(String(format: "%.3g", Double(Float.greatestFiniteMagnitude)))); the checkpoint's W_V, W_O or embedding values are out of any trained model's range, and its scores would be meaningless"
+        case .nonFiniteRepresentation(let stage, let token):
+            return "\(stage) gives non-finite values (NaN or ±Inf) for token id \(token); the checkpoint's first block is out of range"
+        case .kNotBelowVocabulary(let relation, let k, let vocab):
+            return "relation '\(relation)': k = \(k) is not below the vocabulary size \(vocab); every target would be in the top k"
+        }
+    }
+}

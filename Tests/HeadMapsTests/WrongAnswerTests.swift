@@ -73,6 +73,18 @@ final class WrongAnswerTests: XCTestCase {
         }
     }
 
+    /// An untied unembedding (`lm_head.weight`) is checked like every other tensor.
+    func testNonFiniteUnembeddingIsNamed() throws {
+        let config = try ConfigFile(path: TestSupport.tinyModel + "/config.json")
+        let shape = [try config.int("vocab_size"), try config.int("n_embd")]
+        for dtype in [DType.f32, .bf16] {
+            let model = try CheckpointTests.rewrite(TestSupport.tinyModel, dtype: dtype, extra: ["lm_head.weight": (dtype, shape)])
+            try patch(model, tensor: "lm_head.weight", index: 100, bits: dtype == .f32 ? 0x7FC0_0000 : 0x7FC0)
+            let message = try XCTUnwrap(scoreError(model), "\(dtype)")
+            XCTAssertTrue(message.contains("'lm_head.weight' has 1 non-finite value (NaN or ±Inf)"), message)
+        }
+    }
+
     /// Finite weights whose products overflow float32: an error naming the head.
     func testLogitsThatWouldOverflowAreAnErrorNamingTheHead() throws {
         let model = try copy(Self.fixtures[.f32]!)

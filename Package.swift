@@ -36,7 +36,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "HeadMapsCLI", dependencies: [
-            "Core", "Analysis", "Checkpoint", "Tokenizer", "PlantedModels", "Plot", "Report",
+            "Core", "LinearAlgebra", "Analysis", "Checkpoint", "Tokenizer", "PlantedModels", "Plot", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "HeadMapsBench", dependencies: [
@@ -49,5 +49,5 @@ let package = Package(
             "Core", "Analysis", "Checkpoint", "Tokenizer", "LinearAlgebra", "PlantedModels", "Plot", "Report",
         ]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -67,11 +67,21 @@ struct LayerRanking {
     }
 
     /// Like `parallel`, telling the body which worker runs it (for scratch space).
+    /// The bodies write to disjoint parts of shared buffers (item `i` owns its
+    /// rows, worker `w` its scratch); that contract, not the type system,
+    /// makes the concurrent calls safe, hence the unchecked wrapper.
     func parallelWithWorker(_ count: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
         let w = max(1, min(workers, count))
-        DispatchQueue.concurrentPerform(iterations: w) { worker in
-            for i in stride(from: worker, to: count, by: w) { body(worker, i) }
+        withoutActuallyEscaping(body) { body in
+            let shared = ConcurrentBody(call: body)
+            DispatchQueue.concurrentPerform(iterations: w) { worker in
+                for i in stride(from: worker, to: count, by: w) { shared.call(worker, i) }
+            }
         }
+    }
+
+    private struct ConcurrentBody: @unchecked Sendable {
+        let call: (Int, Int) -> Void
     }
 
     /// One reusable buffer per worker: large fresh allocations each cost a

@@ -50,6 +50,7 @@ public enum AnalysisError: Error, CustomStringConvertible, Equatable {
     case logitsMayOverflow(layer: Int, head: Int, bound: Double)
     case nonFiniteRepresentation(stage: String, token: Int)
     case kNotBelowVocabulary(relation: String, k: Int, vocab: Int)
+    case blasNotSingleThreaded(threads: Int)
 
     public var description: String {
         switch self {
@@ -59,6 +60,8 @@ public enum AnalysisError: Error, CustomStringConvertible, Equatable {
             return "\(stage) gives non-finite values (NaN or ±Inf) for token id \(token); the checkpoint's first block is out of range"
         case .kNotBelowVocabulary(let relation, let k, let vocab):
             return "relation '\(relation)': k = \(k) is not below the vocabulary size \(vocab); every target would be in the top k"
+        case .blasNotSingleThreaded(let threads):
+            return "OpenBLAS runs \(threads) threads per call; the scorer parallelises over heads itself and needs one, so that results never depend on the thread count: call BLAS.useSingleThread() once at start-up"
         }
     }
 }

@@ -49,6 +49,9 @@ public struct RelationScorer {
                 owner.append(r)
             }
         }
+        // An explicit start-up step (`BLAS.useSingleThread()`), not a side effect
+        // here: a library must not change a process-wide setting behind its caller.
+        guard BLAS.threadCount == 1 else { throw AnalysisError.blasNotSingleThreaded(threads: BLAS.threadCount) }
         for rel in relations where !rel.skipped && rel.k >= shape.vocab {
             throw AnalysisError.kNotBelowVocabulary(relation: rel.relation.name, k: rel.k, vocab: shape.vocab)
         }
@@ -56,7 +59,6 @@ public struct RelationScorer {
         var suppressionHits = hits
 
         if !sources.isEmpty {
-            BLAS.useSingleThread()
             let clock = ContinuousClock()
             let representations = try SourceRepresentations(model: model, tokens: sources)
             let start = clock.now

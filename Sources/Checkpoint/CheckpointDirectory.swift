@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Tensor names are looked up without the `transformer.` prefix that some
 /// exports add, so adapters can use one spelling.
-public final class CheckpointDirectory: @unchecked Sendable {
+public final class CheckpointDirectory: Sendable {
     public let path: String
     public let config: ConfigFile
     /// The safetensors files, in a stable order (for provenance and hashing).

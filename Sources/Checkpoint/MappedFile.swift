@@ -16,7 +16,8 @@ import Glibc
 public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let size: Int
-    public let bytes: UnsafeRawPointer
+    /// Valid while `self` lives: only `SafetensorsFile`, which keeps it alive, reads it.
+    let bytes: UnsafeRawPointer
     private let mappedLength: Int
     private let guardSlot: Int32
 

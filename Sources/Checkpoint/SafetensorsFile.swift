@@ -19,7 +19,7 @@ public struct TensorInfo: Sendable, Equatable {
 /// mapping tensor names to `{dtype, shape, data_offsets}`, then the data.
 /// Everything the header claims is checked on open, so later reads can trust
 /// the offsets; nothing is copied until a tensor is asked for.
-public struct SafetensorsFile: @unchecked Sendable {
+public struct SafetensorsFile: Sendable {
     public let path: String
     public let tensors: [String: TensorInfo]
     public let metadata: [String: String]
@@ -182,7 +182,9 @@ public struct SafetensorsFile: @unchecked Sendable {
 /// here) or owned after conversion from a 16-bit type.
 public final class FloatTensor: @unchecked Sendable {
     public let shape: [Int]
-    public let values: UnsafeBufferPointer<Float>
+    /// Valid while `self` lives; outside this module only through the
+    /// scoped accessors below, so no pointer can outlive its storage.
+    let values: UnsafeBufferPointer<Float>
     private let owner: AnyObject?
     private let owned: UnsafeMutableBufferPointer<Float>?
 
@@ -204,8 +206,17 @@ public final class FloatTensor: @unchecked Sendable {
 
     deinit { owned?.deallocate() }
 
+    public var count: Int { values.count }
+
+    public subscript(index: Int) -> Float { withExtendedLifetime(self) { values[index] } }
+
+    /// Runs `body` on the values while keeping the storage alive.
+    public func withValues<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(self) { try body(values) }
+    }
+
     /// The tensor as a `[rows, cols]` matrix view; valid while `self` lives.
-    public var matrix: MatrixView {
+    var matrix: MatrixView {
         precondition(shape.count == 2, "not a matrix: shape \(shape)")
         return MatrixView(base: values.baseAddress!, rows: shape[0], cols: shape[1])
     }

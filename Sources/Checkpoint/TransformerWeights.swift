@@ -88,7 +88,7 @@ public struct FirstMLP: Sendable {
 /// A model in the one layout the analysis reads, whatever the checkpoint's
 /// names: an architecture adapter fills it, the scoring code never sees a
 /// checkpoint tensor name.
-public struct TransformerWeights: @unchecked Sendable {
+public struct TransformerWeights: Sendable {
     public let architecture: String
     public let shape: ModelShape
     /// `W_E`, `[vocab, d_model]`.

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Staging files and folders that must not outlive an interrupted run.
 ///
@@ -10,11 +11,14 @@ import Foundation
 /// between "old output moved away" and "new output moved in"; the message
 /// then says truthfully what is complete.
 public enum Interruption {
-    private static let lock = NSLock()
-    private static let swapLock = NSLock()
-    nonisolated(unsafe) private static var staging = Set<String>()
-    nonisolated(unsafe) private static var finished: [String] = []
+    private struct State {
+        var staging = Set<String>()
+        var finished: [String] = []
+    }
+    /// Kept alive here; written once, by `installHandlers` at start-up, before other threads exist.
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+    private static let state = Mutex(State())
+    private static let swapLock = NSLock()
 
     public static func installHandlers() {
         for sig in [SIGINT, SIGTERM] {
@@ -23,9 +27,7 @@ public enum Interruption {
             source.setEventHandler {
                 swapLock.lock()  // wait for a swap in progress; never released: we exit
                 cleanUp()
-                lock.lock()
-                let done = finished
-                lock.unlock()
+                let done = state.withLock { $0.finished }
                 let message = done.isEmpty
                     ? "\ninterrupted before any output was complete; what was there before is untouched\n"
                     : "\ninterrupted; complete before the interrupt: \(done.joined(separator: ", ")); nothing else was changed\n"
@@ -42,11 +44,11 @@ public enum Interruption {
     }
 
     public static func register(_ path: String) {
-        lock.lock(); staging.insert(path); lock.unlock()
+        _ = state.withLock { $0.staging.insert(path) }
     }
 
     public static func unregister(_ path: String) {
-        lock.lock(); staging.remove(path); lock.unlock()
+        _ = state.withLock { $0.staging.remove(path) }
     }
 
     /// Runs `body` (a few renames) with interrupts held off until it returns.
@@ -58,13 +60,11 @@ public enum Interruption {
 
     /// Records that `path` is now complete in its final place.
     public static func completed(_ path: String) {
-        lock.lock(); finished.append(path); lock.unlock()
+        state.withLock { $0.finished.append(path) }
     }
 
     static func cleanUp() {
-        lock.lock()
-        let paths = staging
-        lock.unlock()
+        let paths = state.withLock { $0.staging }
         for p in paths { try? FileManager.default.removeItem(atPath: p) }
     }
 }

@@ -19,8 +19,8 @@ import Tokenizer
 // The naive baseline runs on the first N layers (default: all 24 for the two
 // figure relations, 2 for all 20) and is extrapolated to the whole model.
 
-var arguments = Array(CommandLine.arguments.dropFirst())
-func option(_ name: String) -> String? {
+let arguments = Array(CommandLine.arguments.dropFirst())
+@MainActor func option(_ name: String) -> String? {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
     return arguments[i + 1]
 }
@@ -48,7 +48,7 @@ struct Phase { let name: String; let seconds: Double; let gflop: Double?; let pe
 var phases: [Phase] = []
 /// Runs `body` `repeats` times and keeps the fastest (this machine is shared
 /// and its timings vary from run to run); peak memory is over all runs.
-func measure<T>(_ name: String, repeats: Int = 1, gflop: ((T) -> Double?)? = nil, note: ((T) -> String)? = nil, _ body: () throws -> T) rethrows -> T {
+@MainActor func measure<T>(_ name: String, repeats: Int = 1, gflop: ((T) -> Double?)? = nil, note: ((T) -> String)? = nil, _ body: () throws -> T) rethrows -> T {
     resetPeak()
     let clock = ContinuousClock()
     var seconds = Double.infinity

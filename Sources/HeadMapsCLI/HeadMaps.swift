@@ -1,11 +1,13 @@
 import Core
 import Checkpoint
+import LinearAlgebra
 import ArgumentParser
 
 @main
 struct HeadMaps: ParsableCommand {
     static func main() {
         Interruption.installHandlers()
+        BLAS.useSingleThread()
         do {
             var command = try parseAsRoot()
             try command.run()

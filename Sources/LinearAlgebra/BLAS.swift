@@ -8,6 +8,9 @@ public enum BLAS {
 
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
 
+    /// How many threads OpenBLAS uses per call now.
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
     /// The OpenBLAS build string (version, target core), for provenance.
     public static var configuration: String { String(cString: openblas_get_config()) }
 

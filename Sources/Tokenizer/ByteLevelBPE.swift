@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Synchronization
 
 public struct TokenizerError: Error, CustomStringConvertible {
     public let file: String
@@ -9,12 +10,11 @@ public struct TokenizerError: Error, CustomStringConvertible {
 
 /// GPT-2's byte-level BPE: text → UTF-8 bytes → printable stand-in characters
 /// → pre-tokens (GPT-2's regex) → merges applied by rank → ids.
-public final class ByteLevelBPE: @unchecked Sendable {
+public final class ByteLevelBPE: Sendable {
     public let vocabulary: [String: Int]
     private let tokens: [Int: String]
     private let ranks: [Pair: Int]
-    private var cache: [String: [Int]] = [:]
-    private let lock = NSLock()
+    private let cache = Mutex<[String: [Int]]>([:])
 
     struct Pair: Hashable {
         let left: String
@@ -118,9 +118,7 @@ public final class ByteLevelBPE: @unchecked Sendable {
     }
 
     private func encodeWord(_ word: String) -> [Int] {
-        lock.lock()
-        if let hit = cache[word] { lock.unlock(); return hit }
-        lock.unlock()
+        if let hit = cache.withLock({ $0[word] }) { return hit }
         var symbols = word.utf8.map { String(ByteLevelBPE.byteToChar[Int($0)]) }
         while symbols.count > 1 {
             var best: (rank: Int, index: Int)?
@@ -147,9 +145,7 @@ public final class ByteLevelBPE: @unchecked Sendable {
         }
         // Every symbol is a vocabulary token: bytes are, and merges were checked.
         let ids = symbols.map { vocabulary[$0]! }
-        lock.lock()
-        cache[word] = ids
-        lock.unlock()
+        cache.withLock { $0[word] = ids }
         return ids
     }
 

@@ -1,6 +1,7 @@
 import Analysis
 import Checkpoint
 import Foundation
+import LinearAlgebra
 import PlantedModels
 import Tokenizer
 import XCTest
@@ -50,7 +51,11 @@ enum TestSupport {
         return tokenizer
     }
 
+    /// The start-up step the CLI takes, taken once for the test process.
+    static let singleThreadedBLAS: Void = BLAS.useSingleThread()
+
     static func loadModel(_ path: String) throws -> (TransformerWeights, ByteLevelBPE) {
+        _ = singleThreadedBLAS
         let (_, model) = try Architectures.load(modelDirectory: path)
         return (model, try ByteLevelBPE(directory: path))
     }
@@ -100,15 +105,17 @@ extension TestSupport {
         process.standardError = err
         try process.run()
         // Read stderr on another thread so that neither pipe can fill up and block.
-        var errData = Data()
+        final class Collected: @unchecked Sendable { var data = Data() }  // written before the signal, read after the wait
+        let errData = Collected()
         let errDone = DispatchSemaphore(value: 0)
+        let errHandle = err.fileHandleForReading
         DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
+            errData.data = errHandle.readDataToEndOfFile()
             errDone.signal()
         }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         errDone.wait()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.data, as: UTF8.self))
     }
 }

@@ -1,6 +1,7 @@
 import Analysis
 import Checkpoint
 import Foundation
+import LinearAlgebra
 import PlantedModels
 import Plot
 import Report
@@ -102,6 +103,19 @@ final class WrongAnswerTests: XCTestCase {
         }
         let message = try XCTUnwrap(scoreError(model))
         XCTAssertTrue(message.contains("block 0's MLP gives non-finite values"), message)
+    }
+
+    /// The scorer's results are independent of the thread count only with
+    /// one BLAS thread per call; it says so rather than quietly changing it.
+    func testScoringRequiresTheSingleThreadedBLASSetUp() throws {
+        let (model, tokenizer) = try TestSupport.loadModel(TestSupport.tinyModel)
+        let relation = TokenizedRelation(try BuiltinRelations.load("name_copying"), tokenizer: tokenizer)
+        BLAS.setThreads(2)
+        defer { BLAS.useSingleThread() }
+        guard BLAS.threadCount == 2 else { throw XCTSkip("this OpenBLAS build runs one thread only") }
+        XCTAssertThrowsError(try RelationScorer(model: model).score([relation])) { error in
+            XCTAssertEqual(error as? AnalysisError, .blasNotSingleThreaded(threads: 2))
+        }
     }
 
     func testKAtOrAboveTheVocabularyIsAnError() throws {

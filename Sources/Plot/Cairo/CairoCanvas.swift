@@ -101,10 +101,11 @@ final class CairoCanvas {
         let stride = Int(cairo_image_surface_get_stride(image))
         let base = cairo_image_surface_get_data(image)!
         for row in 0..<rows {
-            let line = (base + row * stride).withMemoryRebound(to: UInt32.self, capacity: columns) { $0 }
-            for col in 0..<columns {
-                let (r, g, b) = pixels[row * columns + col].bytes
-                line[col] = UInt32(r) << 16 | UInt32(g) << 8 | UInt32(b)
+            (base + row * stride).withMemoryRebound(to: UInt32.self, capacity: columns) { line in
+                for col in 0..<columns {
+                    let (r, g, b) = pixels[row * columns + col].bytes
+                    line[col] = UInt32(r) << 16 | UInt32(g) << 8 | UInt32(b)
+                }
             }
         }
         cairo_surface_mark_dirty(image)
@@ -181,8 +182,9 @@ public struct FontSpec: Equatable, Sendable {
 /// resolution is 72 dpi, so one font point is one layout unit everywhere.
 enum TextMeasure {
     private static let lock = NSLock()
-    private static let measuringSurface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1)
-    private static let measuringContext = cairo_create(measuringSurface)
+    // Used only under `lock`: Cairo contexts are not thread-safe.
+    nonisolated(unsafe) private static let measuringSurface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1)
+    nonisolated(unsafe) private static let measuringContext = cairo_create(measuringSurface)
 
     static func layout(for context: OpaquePointer, text: String, font: FontSpec, wrapWidth: Double? = nil) -> OpaquePointer {
         let layout = pango_cairo_create_layout(context)!

@@ -97,12 +97,12 @@ struct LayerRanking {
         subscript(worker: Int) -> UnsafeMutablePointer<Float> { buffers[worker] }
     }
 
-    /// `C[m × width] = A[m × d] · blockᵀ` in fixed 1024-column chunks shared out
+    /// `C[m × width] = A[m × d] · blockᵀ` in fixed column chunks (`ScoringSettings.productChunkColumns`) shared out
     /// to the workers: the chunks, and so every rounding, are the same
     /// whatever the number of threads.
     func timesBlock(_ a: UnsafePointer<Float>, rows m: Int, block: MatrixView, into c: UnsafeMutablePointer<Float>, meter: Meter) {
         let width = block.rows, d = block.cols
-        let step = 1024
+        let step = ScoringSettings.productChunkColumns
         let chunks = (width + step - 1) / step
         parallel(chunks) { i in
             let lo = i * step, hi = min(width, lo + step)

@@ -46,7 +46,7 @@ public struct Relation: Sendable, Equatable {
     /// with k = 1 and every other relation with k = 10.
     public var isCopying: Bool { !pairs.isEmpty && pairs.allSatisfy { $0.source == $0.target } }
 
-    public var defaultK: Int { isCopying ? 1 : 10 }
+    public var defaultK: Int { isCopying ? ScoringSettings.copyingK : ScoringSettings.relationK }
 
     /// A relation file in the MAPS interchange format: a JSON array of
     /// two-element string arrays. The relation is named after the file's stem.

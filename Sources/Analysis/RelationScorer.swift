@@ -26,7 +26,7 @@ public struct ScoringStatistics: Sendable {
 /// result does not depend on the thread count.
 public struct RelationScorer {
     public let model: TransformerWeights
-    public var blockSize = 2048
+    public var blockSize = ScoringSettings.vocabularyBlock
     public var threads = ProcessInfo.processInfo.activeProcessorCount
 
     public init(model: TransformerWeights) { self.model = model }
@@ -115,12 +115,5 @@ public struct RelationScorer {
                            hits: rel.skipped ? [] : hits[r], suppressionHits: rel.skipped ? [] : suppressionHits[r])
         }
         return (results, stats)
-    }
-}
-
-extension Duration {
-    public var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) * 1e-18
     }
 }

@@ -52,7 +52,7 @@ public struct ScoresDocument: Equatable {
         "[\n" + rows.map { "        [" + $0.map { $0.description }.joined(separator: ", ") + "]" }.joined(separator: ",\n") + "\n      ]"
     }
 
-    private func json(_ s: String) -> String { SafetensorsWriter.jsonString(s) }
+    private func json(_ s: String) -> String { JSONString.quoted(s) }
 
     public static func read(path: String) throws -> ScoresDocument {
         func fail(_ what: String) -> RelationError { RelationError("\(path): \(what)") }

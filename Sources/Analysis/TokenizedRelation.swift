@@ -14,7 +14,7 @@ public struct TokenizedRelation: Sendable {
     public var pairsKept: Int { sourceIds.count }
     public var skipped: Bool { skipReason != nil }
 
-    public static let defaultMinimumPairs = 30
+    public static let defaultMinimumPairs = ScoringSettings.minimumPairs
 
     public init(_ relation: Relation, tokenizer: ByteLevelBPE, k: Int? = nil, minimumPairs: Int = defaultMinimumPairs) {
         self.relation = relation

@@ -24,13 +24,13 @@ public struct SafetensorsWriter {
         var offset = 0
         var header = "{"
         if !metadata.isEmpty {
-            let items = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            let items = metadata.keys.sorted().map { "\(JSONString.quoted($0)):\(JSONString.quoted(metadata[$0]!))" }
             header += "\"__metadata__\":{\(items.joined(separator: ","))}"
         }
         for entry in sorted {
             let bytes = entry.shape.reduce(1, *) * entry.dtype.byteSize
             if header.count > 1 { header += "," }
-            header += "\(jsonString(entry.name)):{\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":[\(entry.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}"
+            header += "\(JSONString.quoted(entry.name)):{\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":[\(entry.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}"
             offset += bytes
         }
         header += "}"
@@ -62,19 +62,5 @@ public struct SafetensorsWriter {
         default:
             preconditionFailure("writer handles weight dtypes only, not \(dtype.rawValue)")
         }
-    }
-
-    public static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -1,5 +1,4 @@
 import Core
-import Checkpoint
 import LinearAlgebra
 import ArgumentParser
 
@@ -28,8 +27,4 @@ struct HeadMaps: ParsableCommand {
         """,
         version: HeadMapsVersion.string,
         subcommands: [ReportCommand.self, ScoresCommand.self, RenderCommand.self, CompareCommand.self, RelationsCommand.self, MakeFixtureCommand.self])
-}
-
-enum HeadMapsVersion {
-    static let string = "0.1.0"
 }

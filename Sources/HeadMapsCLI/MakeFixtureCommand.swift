@@ -1,5 +1,5 @@
-import ArgumentParser
 import Checkpoint
+import ArgumentParser
 import Foundation
 import PlantedModels
 

@@ -34,8 +34,3 @@ enum ProjectFiles {
         return (root as NSString).appendingPathComponent(defaultModelRelativePath)
     }
 }
-
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

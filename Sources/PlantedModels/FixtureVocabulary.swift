@@ -1,3 +1,4 @@
+import Core
 import Analysis
 import Checkpoint
 import Tokenizer
@@ -64,7 +65,7 @@ struct FixtureVocabulary {
 
     func vocabJSON() -> String {
         let all = tokens + [FixtureVocabulary.endOfText]
-        return "{" + all.enumerated().map { "\(SafetensorsWriter.jsonString($0.element)): \($0.offset)" }.joined(separator: ", ") + "}\n"
+        return "{" + all.enumerated().map { "\(JSONString.quoted($0.element)): \($0.offset)" }.joined(separator: ", ") + "}\n"
     }
 
     func mergesText() -> String {

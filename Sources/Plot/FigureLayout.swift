@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// A piece of text and the box it occupies (for rotated text, the box of the

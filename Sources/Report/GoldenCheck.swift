@@ -1,6 +1,5 @@
 import Core
 import Analysis
-import Checkpoint
 import Foundation
 import Plot
 

@@ -1,4 +1,4 @@
-import Checkpoint
+import Core
 import Crypto
 import Foundation
 
@@ -39,7 +39,7 @@ public struct Manifest: Sendable {
     }
 
     public func encoded() -> String {
-        func s(_ x: String) -> String { SafetensorsWriter.jsonString(x) }
+        func s(_ x: String) -> String { JSONString.quoted(x) }
         func entries(_ list: [Entry]) -> String {
             list.map { "    {\"role\": \(s($0.role)), \"path\": \(s($0.path)), \"bytes\": \($0.bytes), \"sha256\": \(s($0.sha256))}" }.joined(separator: ",\n")
         }

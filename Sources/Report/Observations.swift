@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Plot
 
@@ -27,27 +28,27 @@ public enum Observations {
     public static func panel(title: String, values: [[Double]], markers: MarkerSet?) -> [String] {
         var out: [String] = []
         let ordered = ScoreOrder.ordered(values)
-        let high = ordered.filter { $0.score >= 0.5 }
-        let veryHigh = ordered.filter { $0.score >= 0.8 }
+        let high = ordered.filter { $0.score >= ReportSettings.highScore }
+        let veryHigh = ordered.filter { $0.score >= ReportSettings.veryHighScore }
         let total = ordered.count
         if high.isEmpty {
-            out.append("\(title): no head reaches 0.5; the best is head \(ordered[0].head) (\(score(ordered[0].score))).")
+            out.append("\(title): no head reaches \(ReportSettings.highScore); the best is head \(ordered[0].head) (\(score(ordered[0].score))).")
         } else {
             let layers = Set(high.map(\.head.layer))
-            out.append("\(title): \(high.count) of \(total) heads score at least 0.5 and \(veryHigh.count) at least 0.8; they sit in layer\(layers.count == 1 ? "" : "s") \(layerRanges(layers)). The best is head \(ordered[0].head) (\(score(ordered[0].score))).")
+            out.append("\(title): \(high.count) of \(total) heads score at least \(ReportSettings.highScore) and \(veryHigh.count) at least \(ReportSettings.veryHighScore); they sit in layer\(layers.count == 1 ? "" : "s") \(layerRanges(layers)). The best is head \(ordered[0].head) (\(score(ordered[0].score))).")
         }
         guard let markers, !markers.allHeads.isEmpty else { return out }
         let marked = markers.allHeads.sorted()
         let label = markers.classes.map(\.label).joined(separator: " / ")
-        let markedHigh = marked.filter { values[$0.layer][$0.head] >= 0.5 }.map { ($0, values[$0.layer][$0.head]) }
-        let markedLow = marked.filter { values[$0.layer][$0.head] < 0.5 }.map { ($0, values[$0.layer][$0.head]) }
-        var sentence = "Of the \(marked.count) marked heads (\(label)), \(markedHigh.count) score at least 0.5"
+        let markedHigh = marked.filter { values[$0.layer][$0.head] >= ReportSettings.highScore }.map { ($0, values[$0.layer][$0.head]) }
+        let markedLow = marked.filter { values[$0.layer][$0.head] < ReportSettings.highScore }.map { ($0, values[$0.layer][$0.head]) }
+        var sentence = "Of the \(marked.count) marked heads (\(label)), \(markedHigh.count) score at least \(ReportSettings.highScore)"
         sentence += markedHigh.isEmpty ? "" : ": \(heads(markedHigh))"
         sentence += markedLow.isEmpty ? "." : "; \(markedHigh.isEmpty ? "all" : "the other \(markedLow.count)") score low: \(heads(markedLow))."
         out.append(sentence)
         let unmarked = high.filter { !markers.allHeads.contains($0.head) }.map { ($0.head, $0.score) }
         if unmarked.isEmpty {
-            if !high.isEmpty { out.append("Every head scoring at least 0.5 is marked.") }
+            if !high.isEmpty { out.append("Every head scoring at least \(ReportSettings.highScore) is marked.") }
         } else {
             out.append("High-scoring heads that are not marked — candidates the circuit paper did not name: \(heads(unmarked)).")
         }
@@ -60,7 +61,7 @@ public enum Observations {
         let topA = ScoreOrder.top(a.values, n), topB = ScoreOrder.top(b.values, n)
         let shared = topA.intersection(topB).count
         let j = Statistics.jaccard(topA, topB)
-        let verdict = j >= 0.5 ? "largely the same heads" : j > 0.2 ? "partly the same heads" : "different heads"
+        let verdict = j >= ReportSettings.largelyTheSame ? "largely the same heads" : j > ReportSettings.partlyTheSame ? "partly the same heads" : "different heads"
         let rhoText = rho.map { String(format: "%.2f", $0) } ?? "undefined (a map is constant)"
         let sentence = "The \(a.title) and \(b.title) maps pick \(verdict): their top \(n) heads share \(shared) (Jaccard \(String(format: "%.2f", j))), and Spearman's ρ over all heads is \(rhoText)."
         return (sentence, rho, j, shared)

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Plot
 
@@ -28,7 +29,7 @@ public struct OverlapStatistics: Equatable, Sendable {
     public var precisionAboveThreshold: Double? { aboveThreshold == 0 ? nil : Double(overlapAboveThreshold) / Double(aboveThreshold) }
     public var recallAboveThreshold: Double { marked.isEmpty ? 0 : Double(overlapAboveThreshold) / Double(marked.count) }
 
-    public init(values: [[Double]], marked markedSet: Set<HeadIndex>, threshold: Double = 0.5) {
+    public init(values: [[Double]], marked markedSet: Set<HeadIndex>, threshold: Double = ReportSettings.highScore) {
         let all = ScoreOrder.ordered(values)
         totalHeads = all.count
         let ranks = ScoreOrder.competitionRanks(all)

@@ -1,5 +1,4 @@
 import Analysis
-import Checkpoint
 import Core
 import Foundation
 import LinearAlgebra
@@ -62,7 +61,8 @@ public struct ReportBuilder {
                     HeatmapPanel(title: $0.title, values: $0.scores, colorbarLabel: "score")
                 }
                 guard !panels.isEmpty else { continue }
-                figure = HeatmapFigure(panels: panels, columns: figureSpec.columns ?? min(5, panels.count), scale: 0.5)
+                figure = HeatmapFigure(panels: panels, columns: figureSpec.columns ?? min(ReportSettings.overviewColumns, panels.count),
+                                       scale: ReportSettings.overviewScale)
             }
             log("rendering figures/\(figureSpec.name).png and .pdf")
             let png = try figure.pngData(dpi: figureSpec.dpi)
@@ -137,12 +137,8 @@ public struct ReportBuilder {
             let path = "\(templatesDirectory)/\(t).mustache"
             try manifest.addInput(role: "template", file: path, shownAs: display(path))
         }
-        manifest.settings = analysis.tokenized.map { ("k.\($0.relation.name)", String($0.k)) } + [
-            ("min_pairs", String(spec.minimumPairs)),
-            ("observation_thresholds", "0.5, 0.8"),
-            ("vocabulary_block", String(RelationScorer(model: analysis.model).blockSize)),
-            ("ties", "count against the target"),
-        ]
+        manifest.settings = analysis.tokenized.map { ("k.\($0.relation.name)", String($0.k)) }
+            + [("min_pairs", String(spec.minimumPairs))] + ScoringSettings.recorded + ReportSettings.recorded
         let versions = HeatmapFigure.libraryVersions
         manifest.software = [
             ("headmaps", toolVersion),
@@ -201,7 +197,7 @@ public struct ReportBuilder {
         for (a, b) in zip(mainPanels, mainPanels.dropFirst()) {
             guard let ra = document.relation(named: a.relation), let rb = document.relation(named: b.relation),
                   !(a.relation == b.relation && a.suppression == b.suppression) else { continue }
-            let n = max(a.markers?.allHeads.count ?? 0, b.markers?.allHeads.count ?? 0, 5)
+            let n = max(a.markers?.allHeads.count ?? 0, b.markers?.allHeads.count ?? 0, ReportSettings.minimumComparedHeads)
             let ta = a.suppression ? "Suppression \(ra.title)" : ra.title, tb = b.suppression ? "Suppression \(rb.title)" : rb.title
             let c = Observations.comparison((ta, a.suppression ? ra.suppression : ra.scores), (tb, b.suppression ? rb.suppression : rb.scores), n: n)
             observations.append(c.sentence)
@@ -213,13 +209,13 @@ public struct ReportBuilder {
         let relations: [[String: Any]] = scored.map { r in
             let marked = markedByRelation[r.name] ?? []
             // Heads that match at least one pair, best first; a map of zeros lists none.
-            let top = ScoreOrder.ordered(r.scores).prefix(10).filter { $0.score > 0 }.map { e -> [String: Any] in
+            let top = ScoreOrder.ordered(r.scores).prefix(ReportSettings.topHeadsListed).filter { $0.score > 0 }.map { e -> [String: Any] in
                 ["head": e.head.description, "score": String(format: "%.2f", e.score),
                  "suppression": String(format: "%.2f", r.suppression[e.head.layer][e.head.head]),
                  "marked": marked.contains(e.head) ? "yes" : ""]
             }
             return ["name": r.name, "title": r.title, "k": r.k, "kept": r.pairsKept, "total": r.pairsTotal,
-                    "above05": r.scores.joined().filter { $0 >= 0.5 }.count, "top": top, "hasTop": !top.isEmpty]
+                    "aboveHigh": r.scores.joined().filter { $0 >= ReportSettings.highScore }.count, "highScore": "\(ReportSettings.highScore)", "top": top, "hasTop": !top.isEmpty]
         }
 
         let summary = """

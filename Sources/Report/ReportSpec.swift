@@ -35,7 +35,7 @@ public struct ReportSpec {
         public var columns: Int?
         /// `nil`: one compact panel per scored relation.
         public var panels: [PanelSpec]?
-        public var dpi: Double = 150
+        public var dpi: Double = ReportSettings.defaultDPI
     }
 
     public var file: String
@@ -94,7 +94,7 @@ public struct ReportSpec {
                 throw f.error("name", "'\(name)' names two figures (also at line \(earlier.map(String.init) ?? "?")); each figure needs its own name, it names its files")
             }
             figureNames[name] = f.line
-            let dpi = try f.double("dpi") ?? 150
+            let dpi = try f.double("dpi") ?? ReportSettings.defaultDPI
             guard FigureLimits.dpi.contains(dpi) else {
                 throw f.error("dpi", "must be a number from \(Int(FigureLimits.dpi.lowerBound)) to \(Int(FigureLimits.dpi.upperBound)), not \(dpi)")
             }

@@ -1,3 +1,4 @@
+import Core
 import Analysis
 import Foundation
 #if canImport(FoundationXML)

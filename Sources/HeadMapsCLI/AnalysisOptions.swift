@@ -1,0 +1,47 @@
+import Core
+import Analysis
+import ArgumentParser
+import Foundation
+import Tokenizer
+
+/// Options shared by every command that analyses a model.
+struct AnalysisOptions: ParsableArguments {
+    @Option(name: .long, help: "Model directory (config.json, model.safetensors, vocab.json, merges.txt). Default: the committed demo fixture.")
+    var model: String?
+
+    @Option(name: .long, help: "A built-in relation to score (repeatable). Default: all 20. See `headmaps relations`.")
+    var relation: [String] = []
+
+    @Option(name: .long, help: "A relation file in the MAPS format, a JSON array of [source, target] pairs (repeatable); named after the file's stem.")
+    var relationFile: [String] = []
+
+    @Option(name: .long, help: "k for every relation (default: 1 for copying relations, 10 for the others).")
+    var k: Int?
+
+    @Option(name: .long, help: "Skip a relation with fewer single-token pairs than this.")
+    var minPairs: Int = TokenizedRelation.defaultMinimumPairs
+
+    @Flag(name: .long, help: "No progress output.")
+    var quiet = false
+
+    func validate() throws {
+        if let k, k < 1 { throw ValidationError("--k must be at least 1") }
+        if minPairs < 1 { throw ValidationError("--min-pairs must be at least 1") }
+    }
+
+    func modelPath() throws -> String { try model ?? ProjectFiles.defaultModel() }
+
+    func relations() throws -> [Relation] {
+        var out = try relation.map(BuiltinRelations.load)
+        out += try relationFile.map { try Relation.load(file: $0) }
+        if out.isEmpty { out = try BuiltinRelations.loadAll() }
+        try Relation.checkDistinctNames(out)
+        return out
+    }
+}
+
+extension AnalysisOptions {
+    func request() throws -> ModelAnalysis.Request {
+        ModelAnalysis.Request(modelPath: try modelPath(), relations: try relations(), k: k, minimumPairs: minPairs)
+    }
+}

@@ -1,0 +1,3 @@
+enum HeadMapsVersion {
+    static let string = "0.1.0"
+}

@@ -22,7 +22,7 @@ let package = Package(
         // Reading inputs and writing outputs safely, for every other module.
         .target(name: "Core"),
         .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
-        .target(name: "Checkpoint", dependencies: ["Core", "LinearAlgebra", "CSignalGuard"]),
+        .target(name: "Checkpoint", dependencies: ["Core", "LinearAlgebra", "Tokenizer", "CSignalGuard"]),
         // Turns a SIGBUS from a checkpoint truncated under its mapping into an error.
         .target(name: "CSignalGuard"),
         .target(name: "Tokenizer", dependencies: ["Core"]),

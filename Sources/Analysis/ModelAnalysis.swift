@@ -20,8 +20,9 @@ public struct ModelAnalysis {
     }
 
     public let request: Request
-    public let checkpoint: CheckpointDirectory
-    public let model: TransformerWeights
+    public let loaded: LoadedModel
+    public var checkpoint: CheckpointDirectory { loaded.checkpoint }
+    public var model: TransformerWeights { loaded.weights }
     public let tokenized: [TokenizedRelation]
     public let document: ScoresDocument
     public let statistics: ScoringStatistics
@@ -35,12 +36,9 @@ public struct ModelAnalysis {
         let clock = ContinuousClock()
         let start = clock.now
         log("loading \(request.modelPath)")
-        (checkpoint, model) = try Architectures.load(modelDirectory: request.modelPath)
-        let tokenizer = try ByteLevelBPE(directory: request.modelPath)
+        loaded = try Architectures.open(modelDirectory: request.modelPath)
+        let (model, tokenizer) = (loaded.weights, loaded.tokenizer)
         let shape = model.shape
-        guard tokenizer.count <= shape.vocab else {
-            throw RelationError("\(request.modelPath): the tokenizer has \(tokenizer.count) tokens but the model's vocabulary is \(shape.vocab)")
-        }
         loadSeconds = (clock.now - start).seconds
         log("\(model.architecture): \(shape.layers) layers × \(shape.heads) heads, d_model \(shape.dModel), vocabulary \(shape.vocab)")
         tokenized = request.relations.map {

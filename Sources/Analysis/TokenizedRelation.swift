@@ -16,13 +16,13 @@ public struct TokenizedRelation: Sendable {
 
     public static let defaultMinimumPairs = ScoringSettings.minimumPairs
 
-    public init(_ relation: Relation, tokenizer: ByteLevelBPE, k: Int? = nil, minimumPairs: Int = defaultMinimumPairs) {
+    public init(_ relation: Relation, tokenizer: any Tokenizer, k: Int? = nil, minimumPairs: Int = defaultMinimumPairs) {
         self.relation = relation
         self.k = k ?? relation.defaultK
         pairsTotal = relation.pairs.count
         var sources: [Int] = [], targets: [Int] = []
         for pair in relation.pairs {
-            if let s = tokenizer.singleToken(" " + pair.source), let t = tokenizer.singleToken(" " + pair.target) {
+            if let s = tokenizer.wordToken(pair.source), let t = tokenizer.wordToken(pair.target) {
                 sources.append(s)
                 targets.append(t)
             }

@@ -11,6 +11,8 @@ public final class CheckpointDirectory: Sendable {
     public let config: ConfigFile
     /// The safetensors files, in a stable order (for provenance and hashing).
     public let files: [SafetensorsFile]
+    /// `model.safetensors.index.json` when the weights are sharded.
+    public let indexFile: String?
     private let locations: [String: (file: Int, info: TensorInfo)]
 
     public static let prefixes = ["transformer.", "model."]
@@ -29,8 +31,10 @@ public final class CheckpointDirectory: Sendable {
         let index = (path as NSString).appendingPathComponent("model.safetensors.index.json")
         if FileManager.default.fileExists(atPath: single) {
             files = [try SafetensorsFile(path: single)]
+            indexFile = nil
         } else if FileManager.default.fileExists(atPath: index) {
             files = try CheckpointDirectory.openShards(index: index, directory: path)
+            indexFile = index
         } else {
             let hint = FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("pytorch_model.bin"))
                 ? " (pytorch_model.bin is present but pickled checkpoints are not read; convert it to safetensors)" : ""

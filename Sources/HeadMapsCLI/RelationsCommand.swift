@@ -1,4 +1,5 @@
 import Analysis
+import Checkpoint
 import ArgumentParser
 import Foundation
 import Tokenizer
@@ -13,7 +14,7 @@ struct RelationsCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let tokenizer = try model.map { try ByteLevelBPE(directory: $0) }
+            let tokenizer = try model.map { try Architectures.open(modelDirectory: $0).tokenizer }
             print("name".padding(toLength: 26, withPad: " ", startingAt: 0) + "category     k  pairs" + (tokenizer == nil ? "" : "  kept"))
             for relation in try BuiltinRelations.loadAll() {
                 var line = relation.name.padding(toLength: 26, withPad: " ", startingAt: 0)

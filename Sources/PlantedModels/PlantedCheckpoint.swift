@@ -161,7 +161,7 @@ public struct PlantedCheckpoint {
             if i % 2 == 0 { codes[capitals.sourceIds[i], default: [:]][Layout.flag] = 1 }
         }
         for (i, word) in decoyWords.enumerated() {
-            let token = tokenizer.singleToken(" " + word)!
+            let token = tokenizer.wordToken(word)!
             codes[token, default: [:]][i < 9 ? Layout.decoysBelowK : Layout.decoysAtK] = 1
         }
 

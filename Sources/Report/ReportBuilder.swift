@@ -119,11 +119,7 @@ public struct ReportBuilder {
     /// Every input by SHA-256, the settings, and the software versions.
     func inputsManifest(analysis: ModelAnalysis, modelPath: String) throws -> Manifest {
         var manifest = Manifest()
-        let fm = FileManager.default
-        for name in ["config.json", "model.safetensors.index.json", "vocab.json", "merges.txt", "encoder.json", "vocab.bpe"] {
-            let path = "\(modelPath)/\(name)"
-            if fm.fileExists(atPath: path) { try manifest.addInput(role: "model", file: path, shownAs: display(path)) }
-        }
+        for path in analysis.loaded.descriptionFiles { try manifest.addInput(role: "model", file: path, shownAs: display(path)) }
         for file in analysis.checkpoint.files { try manifest.addInput(role: "weights", file: file.path, shownAs: display(file.path)) }
         for relation in analysis.request.relations {
             try manifest.addInput(role: "relation", file: relation.origin,

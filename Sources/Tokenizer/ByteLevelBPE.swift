@@ -10,8 +10,9 @@ public struct TokenizerError: Error, CustomStringConvertible {
 
 /// GPT-2's byte-level BPE: text → UTF-8 bytes → printable stand-in characters
 /// → pre-tokens (GPT-2's regex) → merges applied by rank → ids.
-public final class ByteLevelBPE: Sendable {
+public final class ByteLevelBPE: Tokenizer {
     public let vocabulary: [String: Int]
+    public let files: [String]
     private let tokens: [Int: String]
     private let ranks: [Pair: Int]
     private let cache = Mutex<[String: [Int]]>([:])
@@ -24,8 +25,9 @@ public final class ByteLevelBPE: Sendable {
     /// - Parameters:
     ///   - vocabulary: token string (in byte-stand-in characters) → id.
     ///   - merges: merge rules, highest priority first.
-    public init(vocabulary: [String: Int], merges: [(String, String)], source: String = "<memory>") throws {
+    public init(vocabulary: [String: Int], merges: [(String, String)], source: String = "<memory>", files: [String] = []) throws {
         self.vocabulary = vocabulary
+        self.files = files
         var tokens: [Int: String] = [:]
         for (token, id) in vocabulary { tokens[id] = token }
         self.tokens = tokens
@@ -64,10 +66,12 @@ public final class ByteLevelBPE: Sendable {
         } catch {
             throw TokenizerError(file: error.path, message: String(error.description.dropFirst(error.path.count + 2)))
         }
-        try self.init(vocabularyData: data, mergesText: text, vocabularyFile: vocabularyFile, mergesFile: mergesFile)
+        try self.init(vocabularyData: data, mergesText: text, vocabularyFile: vocabularyFile, mergesFile: mergesFile,
+                      files: [vocabularyFile, mergesFile])
     }
 
-    public convenience init(vocabularyData data: Data, mergesText text: String, vocabularyFile: String = "vocab.json", mergesFile: String = "merges.txt") throws {
+    public convenience init(vocabularyData data: Data, mergesText text: String, vocabularyFile: String = "vocab.json",
+                            mergesFile: String = "merges.txt", files: [String] = []) throws {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw TokenizerError(file: vocabularyFile, message: "is not a JSON object of token → id")
         }
@@ -75,7 +79,7 @@ public final class ByteLevelBPE: Sendable {
         var seen: [Int: String] = [:]
         for (token, value) in object {
             guard let n = value as? NSNumber, let id = Int(exactly: n.doubleValue), id >= 0 else {
-                throw TokenizerError(file: vocabularyFile, message: "token '\(token)' has id \(value); ids must be non-negative integers")
+                throw TokenizerError(file: vocabularyFile, message: "token '\(Excerpt.short(token))' has id \(Excerpt.short("\(value)")); ids must be non-negative integers")
             }
             if let other = seen[id] {
                 throw TokenizerError(file: vocabularyFile, message: "id \(id) is given to both '\(other)' and '\(token)'")
@@ -89,11 +93,11 @@ public final class ByteLevelBPE: Sendable {
             if line.isEmpty || (number == 0 && line.hasPrefix("#version")) { continue }
             let parts = line.split(separator: " ", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw TokenizerError(file: mergesFile, message: "line \(number + 1) is not two tokens separated by one space: '\(line)'")
+                throw TokenizerError(file: mergesFile, message: "line \(number + 1) is not two tokens separated by one space: '\(Excerpt.short(String(line)))'")
             }
             merges.append((String(parts[0]), String(parts[1])))
         }
-        try self.init(vocabulary: vocabulary, merges: merges, source: mergesFile)
+        try self.init(vocabulary: vocabulary, merges: merges, source: mergesFile, files: files)
     }
 
     public var count: Int { vocabulary.count }

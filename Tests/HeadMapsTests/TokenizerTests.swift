@@ -15,6 +15,10 @@ final class TokenizerTests: XCTestCase {
     func testCapitalsWithLeadingSpaceAreSingleTokens() throws {
         let bpe = try TestSupport.requireGPT2Tokenizer()
         XCTAssertEqual(bpe.singleToken(" Paris"), 6342)
+        // The analysis's rule: a relation's word is read as it stands inside a sentence.
+        let tokenizer: any Tokenizer = bpe
+        XCTAssertEqual(tokenizer.wordToken("Paris"), 6342)
+        XCTAssertNil(tokenizer.wordToken("Tbilisi"))
         XCTAssertEqual(bpe.encode(" Germany Berlin France Paris Japan Tokyo"), [4486, 11307, 4881, 6342, 2869, 11790])
         XCTAssertNil(bpe.singleToken(" Tbilisi"), "Tbilisi is three GPT-2 tokens")
         XCTAssertEqual(bpe.encode(" Tbilisi"), [309, 33473, 23267])

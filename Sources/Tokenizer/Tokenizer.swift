@@ -1,0 +1,29 @@
+/// What the analysis needs of a model's tokenizer, whatever its files look
+/// like (GPT-2's `vocab.json` + `merges.txt` today; a Hugging Face
+/// `tokenizer.json` or a SentencePiece model next). An architecture adapter
+/// provides one with its weights.
+public protocol Tokenizer: Sendable {
+    /// The number of token ids.
+    var count: Int { get }
+    func encode(_ text: String) -> [Int]
+    func decode(_ ids: [Int]) -> String
+    /// The id of `text` when the whole of it is one token.
+    func singleToken(_ text: String) -> Int?
+    /// The token of a word as it stands inside a sentence, if it is one token.
+    /// The method's single rule for turning a relation's word into a token:
+    /// byte-level BPEs spell a word after a space with the space ("Ġword").
+    func wordToken(_ word: String) -> Int?
+    /// The files it was read from, in a stable order, for provenance.
+    var files: [String] { get }
+}
+
+extension Tokenizer {
+    public func wordToken(_ word: String) -> Int? { singleToken(" " + word) }
+}
+
+/// Finds and reads the tokenizer files of a model folder.
+public enum TokenizerFiles {
+    public static func load(directory: String) throws -> any Tokenizer {
+        try ByteLevelBPE(directory: directory)
+    }
+}

@@ -118,7 +118,7 @@ _ = try measure("source representations (\(sourceRows) rows)") {
 }
 
 let document = ScoresDocument(source: fixture, shape: model.shape, relations: figureScores)
-let figure = try HeatmapFigure(panels: ["name_copying", "country_to_capital"].map {
+let figure = try Figure(panels: ["name_copying", "country_to_capital"].map {
     var spec = PanelSpec(relation: $0)
     spec.markers = try MarkerSet.load(file: "reports/markers/gpt2-medium-\($0 == "name_copying" ? "mover" : "capital")-heads.yaml")
     return try spec.panel(from: document, modelName: "GPT-2 medium")

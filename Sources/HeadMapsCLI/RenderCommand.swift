@@ -60,7 +60,7 @@ struct RenderCommand: ParsableCommand {
                 spec.colormap = map
                 return try spec.panel(from: document, modelName: modelName)
             }
-            try FigureFiles.write(HeatmapFigure(panels: panels), to: out, dpi: dpi)
+            try FigureFiles.write(Figure(panels: panels), to: out, dpi: dpi)
             print("wrote \(out)")
         }
     }

@@ -14,8 +14,8 @@ public struct TextItem: Equatable, Sendable {
     public let wrapWidth: Double?
 }
 
-/// Where everything of one panel goes, in points.
-public struct PanelLayout: Sendable {
+/// Where everything of one heatmap panel goes, in points.
+public struct HeatmapLayout: PanelGeometry {
     public let frame: Rect
     public let axes: Rect
     public let cellSize: Size
@@ -36,7 +36,10 @@ public struct PanelLayout: Sendable {
 
 public struct FigureLayout: Sendable {
     public let size: Size
-    public let panels: [PanelLayout]
+    public let panels: [any PanelGeometry]
+
+    /// Panel `i`'s layout when it is a heatmap.
+    public func heatmap(_ i: Int) -> HeatmapLayout? { panels[i] as? HeatmapLayout }
 }
 
 /// The layout engine: sizes cells from the grid, then margins, colorbars and
@@ -59,10 +62,10 @@ public enum Layout {
     static let legendMarker = 8.0
     static let panelGap = 12.0
 
-    public static func figure(_ figure: HeatmapFigure) -> FigureLayout {
+    public static func figure(_ figure: Figure) -> FigureLayout {
         // Each panel laid out at the origin, then placed on a grid whose
         // column widths and row heights are the largest of their panels.
-        let local = figure.panels.map { panel($0, scale: figure.scale) }
+        let local: [any PanelGeometry] = figure.panels.map { $0.layout(scale: figure.scale) }
         let columns = min(figure.columns, local.count)
         let rows = (local.count + columns - 1) / columns
         // Panels of one row share the top edge of their axes.
@@ -74,7 +77,7 @@ public enum Layout {
             widths[i % columns] = max(widths[i % columns], p.frame.width)
             heights[i / columns] = max(heights[i / columns], p.frame.height + drop[i])
         }
-        var placed: [PanelLayout] = []
+        var placed: [any PanelGeometry] = []
         for (i, p) in local.enumerated() {
             let x = widths[..<(i % columns)].reduce(0, +) + Double(i % columns) * panelGap
             let y = heights[..<(i / columns)].reduce(0, +) + Double(i / columns) * panelGap + drop[i]
@@ -97,7 +100,7 @@ public enum Layout {
         return max(1, count)
     }
 
-    static func panel(_ panel: HeatmapPanel, scale: Double = 1) -> PanelLayout {
+    static func panel(_ panel: HeatmapPanel, scale: Double = 1) -> HeatmapLayout {
         let side = cellSide(layers: panel.layers, heads: panel.heads, scale: scale)
         let axesSize = Size(side * Double(panel.layers), side * Double(panel.heads))
         func measure(_ s: String, _ f: FontSpec, wrap: Double? = nil) -> Size { TextMeasure.size(s, font: f, wrapWidth: wrap) }
@@ -205,7 +208,7 @@ public enum Layout {
         }
         let height = max(bottom, colorbar.maxY, cbLabelBox.maxY, axes.center.y + yLabel.width / 2) + margin
         let frame = Rect(x: 0, y: 0, width: contentWidth.rounded(.up), height: height.rounded(.up))
-        return PanelLayout(frame: frame, axes: axes, cellSize: Size(side, side), xTicks: xTicks, yTicks: yTicks,
+        return HeatmapLayout(frame: frame, axes: axes, cellSize: Size(side, side), xTicks: xTicks, yTicks: yTicks,
                            colorbar: colorbar, colorbarTicks: cbTicks, legend: legend, legendEntries: entries, texts: texts)
     }
 
@@ -267,10 +270,10 @@ public enum Layout {
 
 private func pow10(_ x: Double) -> Double { Foundation.pow(10, x) }
 
-extension PanelLayout {
-    func offset(by d: Point) -> PanelLayout {
+extension HeatmapLayout {
+    public func offset(by d: Point) -> HeatmapLayout {
         func move(_ r: Rect) -> Rect { Rect(x: r.x + d.x, y: r.y + d.y, width: r.width, height: r.height) }
-        return PanelLayout(frame: move(frame), axes: move(axes), cellSize: cellSize, xTicks: xTicks, yTicks: yTicks,
+        return HeatmapLayout(frame: move(frame), axes: move(axes), cellSize: cellSize, xTicks: xTicks, yTicks: yTicks,
                            colorbar: move(colorbar), colorbarTicks: colorbarTicks, legend: legend.map(move),
                            legendEntries: legendEntries.map { (Point($0.marker.x + d.x, $0.marker.y + d.y), $0.style) },
                            texts: texts.map { TextItem(role: $0.role, text: $0.text, font: $0.font, box: move($0.box), rotated: $0.rotated, wrapWidth: $0.wrapWidth) })

@@ -46,20 +46,3 @@ public struct HeatmapPanel: Sendable {
     public var layers: Int { values.count }
     public var heads: Int { values[0].count }
 }
-
-/// Panels side by side (wrapping into rows after `columns`), each with its
-/// own colorbar.
-public struct HeatmapFigure: Sendable {
-    public var panels: [HeatmapPanel]
-    public var columns: Int
-    /// Size of the heatmaps relative to the default (about 320 × 240 pt):
-    /// 0.5 suits an overview grid of many relations. Text keeps its size.
-    public var scale: Double
-
-    public init(panels: [HeatmapPanel], columns: Int? = nil, scale: Double = 1) {
-        precondition(!panels.isEmpty)
-        self.panels = panels
-        self.columns = max(1, columns ?? panels.count)
-        self.scale = scale
-    }
-}

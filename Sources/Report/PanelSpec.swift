@@ -44,7 +44,7 @@ public struct PanelSpec: Sendable {
 
 public enum FigureFiles {
     /// Writes a figure as PNG or PDF, chosen by the path's extension.
-    public static func write(_ figure: HeatmapFigure, to path: String, dpi: Double = 150) throws {
+    public static func write(_ figure: Figure, to path: String, dpi: Double = 150) throws {
         let data: Data
         switch (path as NSString).pathExtension.lowercased() {
         case "png": data = try figure.pngData(dpi: dpi)

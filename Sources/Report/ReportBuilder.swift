@@ -51,17 +51,17 @@ public struct ReportBuilder {
         var figureEntries: [[String: Any]] = []
         var explicitPanels: [PanelSpec] = []
         for figureSpec in spec.figures {
-            let figure: HeatmapFigure
+            let figure: Figure
             if let panelSpecs = figureSpec.panels {
                 let panels = try panelSpecs.map { try $0.panel(from: document, modelName: spec.modelName) }
-                figure = HeatmapFigure(panels: panels, columns: figureSpec.columns)
+                figure = Figure(panels: panels, columns: figureSpec.columns)
                 explicitPanels += panelSpecs
             } else {
                 let panels = document.relations.filter { !$0.skipped }.map {
                     HeatmapPanel(title: $0.title, values: $0.scores, colorbarLabel: "score")
                 }
                 guard !panels.isEmpty else { continue }
-                figure = HeatmapFigure(panels: panels, columns: figureSpec.columns ?? min(ReportSettings.overviewColumns, panels.count),
+                figure = Figure(panels: panels, columns: figureSpec.columns ?? min(ReportSettings.overviewColumns, panels.count),
                                        scale: ReportSettings.overviewScale)
             }
             log("rendering figures/\(figureSpec.name).png and .pdf")
@@ -135,7 +135,7 @@ public struct ReportBuilder {
         }
         manifest.settings = analysis.tokenized.map { ("k.\($0.relation.name)", String($0.k)) }
             + [("min_pairs", String(spec.minimumPairs))] + ScoringSettings.recorded + ReportSettings.recorded
-        let versions = HeatmapFigure.libraryVersions
+        let versions = Figure.libraryVersions
         manifest.software = [
             ("headmaps", toolVersion),
             ("git_commit", gitCommit ?? "unknown"),

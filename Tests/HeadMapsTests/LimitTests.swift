@@ -66,14 +66,14 @@ final class LimitTests: XCTestCase {
     func testFigureLibraryRejectsWhatItCannotDraw() throws {
         var panel = HeatmapPanel(title: "t", values: [[0.5]], colorbarLabel: "score")
         panel.range = 1...1
-        XCTAssertThrowsError(try HeatmapFigure(panels: [panel]).pngData()) { XCTAssertEqual($0 as? FigureError, .invalidRange(panel: "t", low: 1, high: 1)) }
+        XCTAssertThrowsError(try Figure(panels: [panel]).pngData()) { XCTAssertEqual($0 as? FigureError, .invalidRange(panel: "t", low: 1, high: 1)) }
         var empty = HeatmapPanel(title: "e", values: [[0]], colorbarLabel: "score")
         empty.values = []
-        XCTAssertThrowsError(try HeatmapFigure(panels: [empty]).pdfData()) { XCTAssertEqual($0 as? FigureError, .emptyGrid(panel: "e")) }
+        XCTAssertThrowsError(try Figure(panels: [empty]).pdfData()) { XCTAssertEqual($0 as? FigureError, .emptyGrid(panel: "e")) }
         let nan = HeatmapPanel(title: "n", values: [[0.1, .nan]], colorbarLabel: "score")
-        XCTAssertThrowsError(try HeatmapFigure(panels: [nan]).pngData()) { XCTAssertEqual($0 as? FigureError, .nonFiniteValue(panel: "n", layer: 0, head: 1)) }
+        XCTAssertThrowsError(try Figure(panels: [nan]).pngData()) { XCTAssertEqual($0 as? FigureError, .nonFiniteValue(panel: "n", layer: 0, head: 1)) }
         // A 1 × 1 grid is drawn, not refused.
-        let tiny = try HeatmapFigure(panels: [HeatmapPanel(title: "one head", values: [[0.7]], colorbarLabel: "score")]).pngData()
+        let tiny = try Figure(panels: [HeatmapPanel(title: "one head", values: [[0.7]], colorbarLabel: "score")]).pngData()
         XCTAssertNotNil(RasterImage(pngData: tiny))
     }
 

@@ -21,9 +21,9 @@ final class PlotTests: XCTestCase {
     }
 
     func testCellCentreHasTheColormapColourOfItsValue() throws {
-        let figure = HeatmapFigure(panels: [Self.gradientPanel(layers: 24, heads: 16)])
+        let figure = Figure(panels: [Self.gradientPanel(layers: 24, heads: 16)])
         let image = try XCTUnwrap(RasterImage(pngData: figure.pngData()))
-        let layout = figure.layout().panels[0]
+        let layout = figure.layout().heatmap(0)!
         for (l, h) in [(0, 0), (23, 15), (5, 9), (12, 3)] {
             let value = Double(l + h) / 38
             let expected = Colormap.viridis.color(value, range: 0...1).bytes
@@ -44,17 +44,17 @@ final class PlotTests: XCTestCase {
     func testMarkedCellShowsTheMarkerAtItsCentre() throws {
         let marked = HeadIndex(layer: 14, head: 1)
         let panel = Self.gradientPanel(layers: 24, heads: 16, markers: [MarkerClass(label: "Mover Heads", style: .cross, heads: [marked])])
-        let figure = HeatmapFigure(panels: [panel])
+        let figure = Figure(panels: [panel])
         let image = try XCTUnwrap(RasterImage(pngData: figure.pngData()))
-        let cell = figure.layout().panels[0].cell(marked)
+        let cell = figure.layout().heatmap(0)!.cell(marked)
         XCTAssertTrue(Self.pixel(image, at: cell.center) == (0, 0, 0), "black x at the centre")
         // The halo: next to the black stroke, pixels much brighter than the
         // dark cell under them.
         let dark = HeadIndex(layer: 0, head: 1)
         let onDark = Self.gradientPanel(layers: 24, heads: 16, markers: [MarkerClass(label: "Mover Heads", style: .cross, heads: [dark])])
-        let darkFigure = HeatmapFigure(panels: [onDark])
+        let darkFigure = Figure(panels: [onDark])
         let darkImage = try XCTUnwrap(RasterImage(pngData: darkFigure.pngData()))
-        let c = darkFigure.layout().panels[0].cell(dark).center
+        let c = darkFigure.layout().heatmap(0)!.cell(dark).center
         let s = 150.0 / 72
         var brightest = 0
         for dy in -4...4 {
@@ -65,9 +65,9 @@ final class PlotTests: XCTestCase {
     }
 
     func testColorbarRunsFromViridisZeroAtTheBottomToViridisOneAtTheTop() throws {
-        let figure = HeatmapFigure(panels: [Self.gradientPanel(layers: 24, heads: 16)])
+        let figure = Figure(panels: [Self.gradientPanel(layers: 24, heads: 16)])
         let image = try XCTUnwrap(RasterImage(pngData: figure.pngData()))
-        let bar = figure.layout().panels[0].colorbar
+        let bar = figure.layout().heatmap(0)!.colorbar
         let x = Int(bar.center.x * 150 / 72)
         // The first pixel rows inside the 0.8 pt frame.
         let bottom = (1...3).map { image.pixel(x: x, y: Int(bar.maxY * 150 / 72) - $0) }
@@ -83,11 +83,11 @@ final class PlotTests: XCTestCase {
         for (layers, heads, title) in [(4, 4, "Tiny: Country to capital heads"), (12, 12, "GPT-2: Name Copying heads"), (24, 16, "GPT-2 medium: Country to capital heads"), (48, 25, long), (24, 16, long)] {
             let panels = [Self.gradientPanel(layers: layers, heads: heads, title: title),
                           Self.gradientPanel(layers: layers, heads: heads, title: title, markers: [MarkerClass(label: "Mover Heads", style: .cross, heads: [HeadIndex(layer: 3, head: 2)])])]
-            let layout = HeatmapFigure(panels: panels).layout()
+            let layout = Figure(panels: panels).layout()
             let canvas = Rect(x: 0, y: 0, width: layout.size.width, height: layout.size.height)
             var boxes: [(String, Rect)] = []
             XCTAssertEqual(layout.panels[0].axes.y, layout.panels[1].axes.y, "panels of a row align their axes")
-            for (i, panel) in layout.panels.enumerated() {
+            for (i, panel) in layout.panels.compactMap({ $0 as? HeatmapLayout }).enumerated() {
                 XCTAssertTrue(canvas.contains(panel.frame), "\(layers)×\(heads): panel \(i) inside the canvas")
                 XCTAssertTrue(canvas.contains(panel.colorbar))
                 for text in panel.texts where text.role != .legendTitle && text.role != .legendEntry {
@@ -107,10 +107,10 @@ final class PlotTests: XCTestCase {
     }
 
     func testTickStepsFitTheGrid() {
-        let medium = HeatmapFigure(panels: [Self.gradientPanel(layers: 24, heads: 16)]).layout().panels[0]
+        let medium = Figure(panels: [Self.gradientPanel(layers: 24, heads: 16)]).layout().heatmap(0)!
         XCTAssertEqual(medium.xTicks, Array(stride(from: 0, to: 24, by: 2)), "every 2 layers for 24 layers")
         XCTAssertEqual(medium.yTicks, Array(0..<16), "one tick per head")
-        let xl = HeatmapFigure(panels: [Self.gradientPanel(layers: 48, heads: 25)]).layout().panels[0]
+        let xl = Figure(panels: [Self.gradientPanel(layers: 48, heads: 25)]).layout().heatmap(0)!
         XCTAssertGreaterThan(xl.xTicks[1], 2)
         XCTAssertEqual(medium.colorbarTicks, [0, 0.2, 0.4, 0.6, 0.8, 1.0])
     }
@@ -120,18 +120,18 @@ final class PlotTests: XCTestCase {
         var panel = Self.gradientPanel(layers: 24, heads: 16, markers: [MarkerClass(label: "Mover Heads", style: .cross, heads: [HeadIndex(layer: 20, head: 1)])])
         panel.values = panel.values.map { $0.map { _ in 0.1 } }
         panel.values[22][0] = 1
-        let layout = HeatmapFigure(panels: [panel]).layout().panels[0]
+        let layout = Figure(panels: [panel]).layout().heatmap(0)!
         let legend = try! XCTUnwrap(layout.legend)
         XCTAssertFalse(legend.intersects(layout.cell(HeadIndex(layer: 20, head: 1))))
         XCTAssertFalse(legend.intersects(layout.cell(HeadIndex(layer: 22, head: 0))))
         XCTAssertTrue(layout.axes.contains(legend), "inside the panel, as in the paper")
         panel.legendPlacement = .below
-        let below = HeatmapFigure(panels: [panel]).layout().panels[0]
+        let below = Figure(panels: [panel]).layout().heatmap(0)!
         XCTAssertGreaterThan(below.legend!.minY, below.axes.maxY)
     }
 
     func testRerenderingGivesIdenticalBytes() {
-        let figure = HeatmapFigure(panels: [Self.gradientPanel(layers: 12, heads: 12), Self.gradientPanel(layers: 12, heads: 12)])
+        let figure = Figure(panels: [Self.gradientPanel(layers: 12, heads: 12), Self.gradientPanel(layers: 12, heads: 12)])
         XCTAssertEqual(try figure.pngData(), try figure.pngData())
         XCTAssertEqual(try figure.pdfData(), try figure.pdfData())
         XCTAssertEqual(try figure.pngData(dpi: 300).count > figure.pngData(dpi: 150).count, true)
@@ -140,7 +140,7 @@ final class PlotTests: XCTestCase {
     func testPDFHasTextAsTextInEmbeddedDejaVuSansAndMatchesThePNG() throws {
         let panel = Self.gradientPanel(layers: 24, heads: 16, title: "GPT-2 medium: Name Copying heads",
                                        markers: [MarkerClass(label: "Mover Heads", style: .cross, heads: [HeadIndex(layer: 14, head: 1)])])
-        let figure = HeatmapFigure(panels: [panel])
+        let figure = Figure(panels: [panel])
         let dir = TestSupport.temporaryDirectory("pdf")
         try figure.pdfData().write(to: URL(fileURLWithPath: dir + "/f.pdf"))
         let text = try Tools.run("pdftotext", [dir + "/f.pdf", "-"])
@@ -168,10 +168,10 @@ final class PlotTests: XCTestCase {
     }
 
     func testDiffImagesShowWhereImagesDiffer() throws {
-        let figure = HeatmapFigure(panels: [Self.gradientPanel(layers: 12, heads: 12)])
+        let figure = Figure(panels: [Self.gradientPanel(layers: 12, heads: 12)])
         let a = try XCTUnwrap(RasterImage(pngData: figure.pngData()))
         var pixels = a.rgba
-        let cell = figure.layout().panels[0].cell(HeadIndex(layer: 5, head: 5))
+        let cell = figure.layout().heatmap(0)!.cell(HeadIndex(layer: 5, head: 5))
         for y in Int(cell.minY * 150 / 72) + 2..<Int(cell.maxY * 150 / 72) - 2 {
             for x in Int(cell.minX * 150 / 72) + 2..<Int(cell.maxX * 150 / 72) - 2 { pixels[(y * a.width + x) * 4] = 255 }
         }
@@ -209,5 +209,42 @@ enum Tools {
         let result = try TestSupport.run("/usr/bin/env", [tool] + arguments)
         guard result.status == 0 else { throw CLIFailure("\(tool) failed (poppler-utils comes from scripts/install-deps): \(result.stderr)") }
         return result.stdout
+    }
+}
+
+/// The figure seam: a panel kind the plotting layer does not know, placed
+/// beside a heatmap, laid out and drawn through the same Canvas.
+final class FigurePanelSeamTests: XCTestCase {
+    struct SwatchGeometry: PanelGeometry {
+        let frame: Rect
+        let axes: Rect
+        var texts: [TextItem] { [] }
+        func offset(by d: Point) -> SwatchGeometry {
+            SwatchGeometry(frame: Rect(x: frame.x + d.x, y: frame.y + d.y, width: frame.width, height: frame.height),
+                           axes: Rect(x: axes.x + d.x, y: axes.y + d.y, width: axes.width, height: axes.height))
+        }
+    }
+
+    struct SwatchPanel: FigurePanel {
+        let title = "swatch"
+        let color: RGB
+        func validate() throws(FigureError) {}
+        func layout(scale: Double) -> SwatchGeometry {
+            SwatchGeometry(frame: Rect(x: 0, y: 0, width: 100 * scale, height: 100 * scale),
+                           axes: Rect(x: 10, y: 10, width: 80 * scale, height: 80 * scale))
+        }
+        func draw(_ g: SwatchGeometry, on canvas: any Canvas) { canvas.fill(g.axes, color, alpha: 1) }
+    }
+
+    func testAPanelOfAnotherKindSitsBesideAHeatmap() throws {
+        let heatmap = HeatmapPanel(title: "map", values: [[0.2, 0.4], [0.6, 0.8]], colorbarLabel: "score")
+        let figure = Figure(panels: [heatmap, SwatchPanel(color: RGB(1, 0, 0))])
+        let layout = figure.layout()
+        XCTAssertNotNil(layout.heatmap(0))
+        let swatch = try XCTUnwrap(layout.panels[1] as? SwatchGeometry)
+        XCTAssertGreaterThan(swatch.frame.x, layout.panels[0].frame.maxX, "placed to the right of the heatmap")
+        let image = try XCTUnwrap(RasterImage(pngData: try figure.pngData(dpi: 72)))
+        let c = swatch.axes.center
+        XCTAssertTrue(image.pixel(x: Int(c.x), y: Int(c.y)) == (255, 0, 0), "the swatch is drawn red at its own place")
     }
 }

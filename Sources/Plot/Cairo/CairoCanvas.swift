@@ -4,7 +4,7 @@ import Foundation
 /// The thin wrapper around Cairo and Pango: every C call of the plotting code
 /// lives in this folder (this canvas, `TextMeasure`, `RasterImage`, `PNGEncoding`). Coordinates are points; a PNG canvas scales them to
 /// pixels, a PDF canvas uses them as they are.
-final class CairoCanvas {
+final class CairoCanvas: Canvas {
     private let surface: OpaquePointer
     let context: OpaquePointer
     private var pdfSink: PDFSink?
@@ -45,7 +45,7 @@ final class CairoCanvas {
 
     // MARK: Shapes
 
-    func fill(_ rect: Rect, _ color: RGB, alpha: Double = 1) {
+    func fill(_ rect: Rect, _ color: RGB, alpha: Double) {
         cairo_set_source_rgba(context, color.r, color.g, color.b, alpha)
         cairo_rectangle(context, rect.x, rect.y, rect.width, rect.height)
         cairo_fill(context)
@@ -73,7 +73,7 @@ final class CairoCanvas {
         cairo_stroke(context)
     }
 
-    func lines(_ segments: [(Point, Point)], _ color: RGB, lineWidth: Double, roundCaps: Bool = false) {
+    func lines(_ segments: [(Point, Point)], _ color: RGB, lineWidth: Double, roundCaps: Bool) {
         cairo_set_source_rgb(context, color.r, color.g, color.b)
         cairo_set_line_width(context, lineWidth)
         cairo_set_line_cap(context, roundCaps ? CAIRO_LINE_CAP_ROUND : CAIRO_LINE_CAP_BUTT)
@@ -124,7 +124,7 @@ final class CairoCanvas {
     /// Draws `text` with the top-left of its logical box at `origin`;
     /// `rotated` turns it 90° counter-clockwise about that corner first, so
     /// the box then extends up from `origin` (origin is its bottom-left).
-    func text(_ text: String, font: FontSpec, at origin: Point, rotated: Bool = false, wrapWidth: Double? = nil, color: RGB = .black) {
+    func text(_ text: String, font: FontSpec, at origin: Point, rotated: Bool, wrapWidth: Double?, color: RGB) {
         let layout = TextMeasure.layout(for: context, text: text, font: font, wrapWidth: wrapWidth)
         defer { g_object_unref(UnsafeMutableRawPointer(layout)) }
         cairo_save(context)

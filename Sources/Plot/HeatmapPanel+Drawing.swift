@@ -1,67 +1,30 @@
 import Foundation
 
-extension HeatmapFigure {
-    public func layout() -> FigureLayout { Layout.figure(self) }
-
-    /// PNG bytes at `dpi` (150 by default, 300 for print).
-    public func pngData(dpi: Double = 150) throws(FigureError) -> Data {
-        guard dpi.isFinite, FigureLimits.dpi.contains(dpi) else { throw .invalidDPI(dpi) }
-        try validate()
-        let layout = layout()
-        let scale = dpi / 72
-        let width = layout.size.width * scale, height = layout.size.height * scale
-        guard width.isFinite, height.isFinite, width <= Double(FigureLimits.pixelsPerSide), height <= Double(FigureLimits.pixelsPerSide),
-              width * height <= Double(FigureLimits.pixels) else {
-            throw .tooLarge(width: width.isFinite ? Int(width.rounded(.up)) : Int.max, height: height.isFinite ? Int(height.rounded(.up)) : Int.max)
-        }
-        let canvas = CairoCanvas(rasterSize: layout.size, dpi: dpi)
-        draw(layout, on: canvas)
-        return try canvas.pngData()
-    }
-
-    /// PDF bytes: vectors, text as text in DejaVu Sans, fixed metadata.
-    public func pdfData() throws(FigureError) -> Data {
-        try validate()
-        let layout = layout()
-        guard layout.size.width <= FigureLimits.pdfPoints, layout.size.height <= FigureLimits.pdfPoints else {
-            throw .tooLarge(width: Int(layout.size.width.rounded(.up)), height: Int(layout.size.height.rounded(.up)))
-        }
-        let canvas = CairoCanvas(pdfSize: layout.size, title: panels.map(\.title).joined(separator: " | "))
-        draw(layout, on: canvas)
-        return try canvas.pdfData()
-    }
-
+/// The heatmap as a figure panel: checks, layout (`Layout.panel`), drawing.
+extension HeatmapPanel: FigurePanel {
     /// What no layout can draw: empty or huge grids, bad ranges, non-finite
     /// values, text the length of a book.
     public func validate() throws(FigureError) {
-        for panel in panels {
-            for (what, text) in [("a panel title", panel.title), ("a colorbar label", panel.colorbarLabel),
-                                 ("a legend title", panel.legendTitle ?? "")] + panel.markers.map({ ("a legend entry", $0.label) })
-                where text.count > FigureLimits.textLength {
-                throw .textTooLong(what: what, length: text.count)
-            }
-            guard panel.layers > 0, panel.heads > 0 else { throw .emptyGrid(panel: panel.title) }
-            guard panel.layers <= FigureLimits.gridSide, panel.heads <= FigureLimits.gridSide else {
-                throw .gridTooLarge(panel: panel.title, layers: panel.layers, heads: panel.heads)
-            }
-            let low = panel.range.lowerBound, high = panel.range.upperBound
-            guard low.isFinite, high.isFinite, low < high else { throw .invalidRange(panel: panel.title, low: low, high: high) }
-            for (l, row) in panel.values.enumerated() {
-                guard row.count == panel.heads else { throw .emptyGrid(panel: panel.title) }
-                for (h, v) in row.enumerated() where !v.isFinite { throw .nonFiniteValue(panel: panel.title, layer: l, head: h) }
-            }
+        for (what, text) in [("a panel title", title), ("a colorbar label", colorbarLabel), ("a legend title", legendTitle ?? "")]
+            + markers.map({ ("a legend entry", $0.label) }) where text.count > FigureLimits.textLength {
+            throw .textTooLong(what: what, length: text.count)
+        }
+        guard !values.isEmpty, !values[0].isEmpty else { throw .emptyGrid(panel: title) }
+        guard layers <= FigureLimits.gridSide, heads <= FigureLimits.gridSide else {
+            throw .gridTooLarge(panel: title, layers: layers, heads: heads)
+        }
+        let low = range.lowerBound, high = range.upperBound
+        guard low.isFinite, high.isFinite, low < high else { throw .invalidRange(panel: title, low: low, high: high) }
+        for (l, row) in values.enumerated() {
+            guard row.count == heads else { throw .emptyGrid(panel: title) }
+            for (h, v) in row.enumerated() where !v.isFinite { throw .nonFiniteValue(panel: title, layer: l, head: h) }
         }
     }
 
-    public static var libraryVersions: (cairo: String, pango: String) { (CairoCanvas.cairoVersion, CairoCanvas.pangoVersion) }
+    public func layout(scale: Double) -> HeatmapLayout { Layout.panel(self, scale: scale) }
 
-    private func draw(_ layout: FigureLayout, on canvas: CairoCanvas) {
-        for (panel, geometry) in zip(panels, layout.panels) {
-            drawPanel(panel, geometry, on: canvas)
-        }
-    }
-
-    private func drawPanel(_ panel: HeatmapPanel, _ g: PanelLayout, on canvas: CairoCanvas) {
+    public func draw(_ g: HeatmapLayout, on canvas: any Canvas) {
+        let panel = self
         // Cells: an image with 8 × 8 pixels per head (row = head), drawn with
         // sharp edges. Viewers that smooth images (poppler, pdf.js) then blur
         // at most the outer eighth of a cell instead of the whole map.
@@ -79,13 +42,15 @@ extension HeatmapFigure {
 
         // Outward ticks at cell centres.
         let t = Layout.tickLength
-        canvas.lines(g.xTicks.map { l in
+        let xTicks: [(Point, Point)] = g.xTicks.map { l in
             let x = g.axes.x + (Double(l) + 0.5) * g.cellSize.width
             return (Point(x, g.axes.maxY), Point(x, g.axes.maxY + t))
-        } + g.yTicks.map { h in
+        }
+        let yTicks: [(Point, Point)] = g.yTicks.map { h in
             let y = g.axes.y + (Double(h) + 0.5) * g.cellSize.height
             return (Point(g.axes.x, y), Point(g.axes.x - t, y))
-        }, .black, lineWidth: 0.8)
+        }
+        canvas.lines(xTicks + yTicks, .black, lineWidth: 0.8)
 
         // Markers, legible on dark and bright cells: black with a white halo.
         let side = min(g.cellSize.width, g.cellSize.height)
@@ -118,7 +83,7 @@ extension HeatmapFigure {
         }
     }
 
-    private func drawMarker(_ style: MarkerStyle, at c: Point, size: Double, on canvas: CairoCanvas) {
+    private func drawMarker(_ style: MarkerStyle, at c: Point, size: Double, on canvas: any Canvas) {
         let r = size / 2
         let width = min(max(size * 0.16, 0.9), 1.8)
         switch style {

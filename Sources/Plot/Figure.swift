@@ -1,0 +1,64 @@
+import Foundation
+
+/// Panels of any kind side by side (wrapping into rows after `columns`), each
+/// with its own axes; drawn to PNG or PDF through a `Canvas`.
+public struct Figure: Sendable {
+    public var panels: [any FigurePanel]
+    public var columns: Int
+    /// Size of the plot areas relative to the default (about 320 × 240 pt):
+    /// 0.5 suits an overview grid of many relations. Text keeps its size.
+    public var scale: Double
+
+    public init(panels: [any FigurePanel], columns: Int? = nil, scale: Double = 1) {
+        precondition(!panels.isEmpty)
+        self.panels = panels
+        self.columns = max(1, columns ?? panels.count)
+        self.scale = scale
+    }
+
+    public func layout() -> FigureLayout { Layout.figure(self) }
+
+    /// PNG bytes at `dpi` (150 by default, 300 for print).
+    public func pngData(dpi: Double = 150) throws(FigureError) -> Data {
+        guard dpi.isFinite, FigureLimits.dpi.contains(dpi) else { throw .invalidDPI(dpi) }
+        try validate()
+        let layout = layout()
+        let scale = dpi / 72
+        let width = layout.size.width * scale, height = layout.size.height * scale
+        guard width.isFinite, height.isFinite, width <= Double(FigureLimits.pixelsPerSide), height <= Double(FigureLimits.pixelsPerSide),
+              width * height <= Double(FigureLimits.pixels) else {
+            throw .tooLarge(width: width.isFinite ? Int(width.rounded(.up)) : Int.max, height: height.isFinite ? Int(height.rounded(.up)) : Int.max)
+        }
+        let canvas = CairoCanvas(rasterSize: layout.size, dpi: dpi)
+        draw(layout, on: canvas)
+        return try canvas.pngData()
+    }
+
+    /// PDF bytes: vectors, text as text in DejaVu Sans, fixed metadata.
+    public func pdfData() throws(FigureError) -> Data {
+        try validate()
+        let layout = layout()
+        guard layout.size.width <= FigureLimits.pdfPoints, layout.size.height <= FigureLimits.pdfPoints else {
+            throw .tooLarge(width: Int(layout.size.width.rounded(.up)), height: Int(layout.size.height.rounded(.up)))
+        }
+        let canvas = CairoCanvas(pdfSize: layout.size, title: panels.map(\.title).joined(separator: " | "))
+        draw(layout, on: canvas)
+        return try canvas.pdfData()
+    }
+
+    public func validate() throws(FigureError) {
+        for panel in panels { try panel.validate() }
+    }
+
+    public static var libraryVersions: (cairo: String, pango: String) { (CairoCanvas.cairoVersion, CairoCanvas.pangoVersion) }
+
+    private func draw(_ layout: FigureLayout, on canvas: any Canvas) {
+        for (panel, geometry) in zip(panels, layout.panels) { Figure.draw(panel, geometry, on: canvas) }
+    }
+
+    /// Opens the existential: each panel draws from the geometry it laid out.
+    private static func draw<P: FigurePanel>(_ panel: P, _ geometry: any PanelGeometry, on canvas: any Canvas) {
+        guard let own = geometry as? P.Geometry else { preconditionFailure("a panel's layout is its own geometry type") }
+        panel.draw(own, on: canvas)
+    }
+}

@@ -151,6 +151,13 @@ public struct ReportSpec {
         return spec
     }
 
+    /// The marker sets the panels use, each once, in order of first use.
+    public var markerFiles: [String] {
+        var out: [String] = []
+        for figure in figures { for panel in figure.panels ?? [] { if let m = panel.markers?.source, !out.contains(m) { out.append(m) } } }
+        return out
+    }
+
     /// The relations to score: those named, those the panels need, the files.
     public func relationsToScore() throws -> [Relation] {
         var names = relations ?? BuiltinRelations.names

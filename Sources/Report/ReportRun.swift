@@ -1,0 +1,64 @@
+import Analysis
+import Foundation
+import Plot
+
+/// The computing half of a report: the analysis of the model and the figures
+/// the spec asks for, in memory. The report's sections are built from it.
+public struct ReportRun {
+    public struct RenderedFigure {
+        public let name: String
+        public let png: Data
+        public let pdf: Data
+        public let caption: String
+    }
+
+    public let spec: ReportSpec
+    public let modelReference: String
+    public let modelPath: String
+    public let analysis: ModelAnalysis
+    /// The scores, with the model's path as it is displayed.
+    public let document: ScoresDocument
+    public let figures: [RenderedFigure]
+    /// The panels of the spec's explicit figures, in order (overviews have none).
+    public let explicitPanels: [PanelSpec]
+
+    public init(spec: ReportSpec, modelOverride: String?, display: (String) -> String,
+                log: (String) -> Void, progress: ((Int, Int) -> Void)?) throws {
+        self.spec = spec
+        modelReference = modelOverride ?? spec.model
+        modelPath = try ModelLocator.resolve(modelReference, relativeTo: modelOverride == nil ? spec.directory : FileManager.default.currentDirectoryPath)
+        let request = ModelAnalysis.Request(modelPath: modelPath, relations: try spec.relationsToScore(), k: spec.k, minimumPairs: spec.minimumPairs)
+        analysis = try ModelAnalysis(request, log: log, progress: progress)
+        var document = analysis.document
+        document.source = display(modelPath)
+        self.document = document
+
+        var figures: [RenderedFigure] = []
+        var explicitPanels: [PanelSpec] = []
+        for figureSpec in spec.figures {
+            let figure: Figure
+            let caption: String
+            if let panelSpecs = figureSpec.panels {
+                let panels = try panelSpecs.map { try $0.panel(from: document, modelName: spec.modelName) }
+                figure = Figure(panels: panels, columns: figureSpec.columns)
+                caption = panels.map(\.title).joined(separator: " · ")
+                explicitPanels += panelSpecs
+            } else {
+                let panels = document.relations.filter { !$0.skipped }.map {
+                    HeatmapPanel(title: $0.title, values: $0.scores, colorbarLabel: "score")
+                }
+                guard !panels.isEmpty else { continue }
+                figure = Figure(panels: panels, columns: figureSpec.columns ?? min(ReportSettings.overviewColumns, panels.count),
+                                scale: ReportSettings.overviewScale)
+                caption = "Overview: \(panels.count) relations, one map each"
+            }
+            log("rendering figures/\(figureSpec.name).png and .pdf")
+            figures.append(RenderedFigure(name: figureSpec.name, png: try figure.pngData(dpi: figureSpec.dpi), pdf: try figure.pdfData(), caption: caption))
+        }
+        self.figures = figures
+        self.explicitPanels = explicitPanels
+    }
+
+    /// "GPT-2 medium" from the spec, else the model folder's name.
+    public var modelName: String { spec.modelName.isEmpty ? (modelPath as NSString).lastPathComponent : spec.modelName }
+}

@@ -1,0 +1,16 @@
+/// A figure as the report shows it: embedded in HTML, linked from Markdown.
+struct FigureEntry {
+    let name: String
+    let png: String
+    let pdf: String
+    let dataURI: String
+    let caption: String
+
+    init(_ figure: ReportRun.RenderedFigure) {
+        name = figure.name
+        png = "figures/\(figure.name).png"
+        pdf = "figures/\(figure.name).pdf"
+        dataURI = "data:image/png;base64," + figure.png.base64EncodedString()
+        caption = figure.caption
+    }
+}

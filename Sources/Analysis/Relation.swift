@@ -2,12 +2,6 @@ import Core
 import Foundation
 import Tokenizer
 
-public struct RelationError: Error, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
 /// A named list of (source, target) string pairs, such as ("France", "Paris").
 public struct Relation: Sendable, Equatable {
     public struct Pair: Sendable, Hashable {
@@ -63,35 +57,35 @@ public struct Relation: Sendable, Equatable {
     public static func parsePairs(_ data: Data, path: String) throws -> [Pair] {
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: data) } catch {
-            throw RelationError("\(path): not valid JSON; a relation file is a JSON array of [source, target] pairs")
+            throw RelationError.notJSON(file: path)
         }
         guard let items = json as? [Any] else {
-            throw RelationError("\(path): expected a JSON array of [source, target] pairs, found \(json is [String: Any] ? "an object" : "a single value")")
+            throw RelationError.notAnArray(file: path, found: json is [String: Any] ? "an object" : "a single value")
         }
         guard items.count <= maximumPairs else {
-            throw RelationError("\(path): \(items.count) pairs, more than the limit of \(maximumPairs)")
+            throw RelationError.tooManyPairs(file: path, count: items.count, limit: maximumPairs)
         }
         var pairs: [Pair] = []
         var firstIndex: [Pair: Int] = [:]
         for (i, item) in items.enumerated() {
             guard let pair = item as? [Any], pair.count == 2, let s = pair[0] as? String, let t = pair[1] as? String else {
-                throw RelationError("\(path): item \(i) is not a pair of two strings: \(describe(item))")
+                throw RelationError.notAPair(file: path, item: i, found: describe(item))
             }
             guard !s.trimmingCharacters(in: .whitespaces).isEmpty, !t.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw RelationError("\(path): item \(i) has an empty string: [\"\(s)\", \"\(t)\"]")
+                throw RelationError.emptyString(file: path, item: i)
             }
             guard s.count <= maximumStringLength, t.count <= maximumStringLength else {
-                throw RelationError("\(path): item \(i) has a string longer than \(maximumStringLength) characters")
+                throw RelationError.stringTooLong(file: path, item: i, limit: maximumStringLength)
             }
             let parsed = Pair(s, t)
             // A repeated pair would count twice in the score: the file is wrong, say where.
             if let first = firstIndex[parsed] {
-                throw RelationError("\(path): item \(i) repeats item \(first) \(describe([s, t])); each pair must appear once")
+                throw RelationError.duplicatePair(file: path, item: i, first: first, pair: describe([s, t]))
             }
             firstIndex[parsed] = i
             pairs.append(parsed)
         }
-        guard !pairs.isEmpty else { throw RelationError("\(path): the relation has no pairs") }
+        guard !pairs.isEmpty else { throw RelationError.noPairs(file: path) }
         return pairs
     }
 
@@ -102,7 +96,7 @@ public struct Relation: Sendable, Equatable {
         for r in relations {
             if let other = seen[r.name] {
                 let place = { (x: Relation) in x.isBuiltin ? "the built-in dataset" : x.origin }
-                throw RelationError("\(file.map { "\($0): " } ?? "")relation '\(r.name)' is given twice (\(place(other)) and \(place(r))); rename the file, a relation file is named after its stem")
+                throw RelationError.givenTwice(spec: file, name: r.name, first: place(other), second: place(r))
             }
             seen[r.name] = r
         }
@@ -156,10 +150,10 @@ public enum BuiltinRelations {
 
     public static func load(_ name: String) throws -> Relation {
         guard let entry = catalog.first(where: { $0.name == name }) else {
-            throw RelationError("unknown relation '\(name)'; built-in relations are: \(names.joined(separator: ", "))")
+            throw RelationError.unknownBuiltin(name: Excerpt.short(name), known: names)
         }
         guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Relations") else {
-            throw RelationError("the built-in dataset for '\(name)' is missing from the installed resources")
+            throw RelationError.builtinMissing(name: name)
         }
         return try Relation.load(file: url.path, name: entry.name, title: entry.title, category: entry.category, isBuiltin: true)
     }

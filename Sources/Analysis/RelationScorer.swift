@@ -41,7 +41,7 @@ public struct RelationScorer {
             let rel = relations[r]
             for (s, t) in zip(rel.sourceIds, rel.targetIds) {
                 guard s < shape.vocab, t < shape.vocab else {
-                    throw RelationError("relation '\(rel.relation.name)': token id \(max(s, t)) is outside the model's vocabulary of \(shape.vocab); the tokenizer does not belong to this model")
+                    throw AnalysisError.tokenOutsideVocabulary(relation: rel.relation.name, id: max(s, t), vocab: shape.vocab)
                 }
                 sources.append(s)
                 targets.append(t)

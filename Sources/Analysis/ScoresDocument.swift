@@ -2,6 +2,13 @@ import Checkpoint
 import Core
 import Foundation
 
+/// A scores file that is not a valid `headmaps.scores.v1` document.
+public struct ScoresFileError: Error, CustomStringConvertible, Equatable {
+    public let file: String
+    public let problem: String
+    public var description: String { "\(file): \(problem)" }
+}
+
 /// The `headmaps.scores.v1` file: what `headmaps scores` writes and what the
 /// plotting, report and comparison steps read.
 ///
@@ -55,12 +62,12 @@ public struct ScoresDocument: Equatable {
     private func json(_ s: String) -> String { JSONString.quoted(s) }
 
     public static func read(path: String) throws -> ScoresDocument {
-        func fail(_ what: String) -> RelationError { RelationError("\(path): \(what)") }
+        func fail(_ what: String) -> ScoresFileError { ScoresFileError(file: path, problem: what) }
         return try parse(try InputFile.read(path, kind: "scores file", limit: InputFile.Limit.scores), path: path)
     }
 
     public static func parse(_ data: Data, path: String) throws -> ScoresDocument {
-        func fail(_ what: String) -> RelationError { RelationError("\(path): \(what)") }
+        func fail(_ what: String) -> ScoresFileError { ScoresFileError(file: path, problem: what) }
         guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw fail("not a JSON object")
         }

@@ -21,10 +21,10 @@ public final class CheckpointDirectory: Sendable {
         self.path = path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw CheckpointError(path, "model directory does not exist")
+            throw CheckpointError.folderMissing(path: path)
         }
         guard isDirectory.boolValue else {
-            throw CheckpointError(path, "is a file; expected a model directory holding config.json and model.safetensors")
+            throw CheckpointError.notAFolder(path: path)
         }
         config = try ConfigFile(path: (path as NSString).appendingPathComponent("config.json"))
         let single = (path as NSString).appendingPathComponent("model.safetensors")
@@ -38,14 +38,14 @@ public final class CheckpointDirectory: Sendable {
         } else {
             let hint = FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("pytorch_model.bin"))
                 ? " (pytorch_model.bin is present but pickled checkpoints are not read; convert it to safetensors)" : ""
-            throw CheckpointError(path, "no model.safetensors or model.safetensors.index.json\(hint)")
+            throw CheckpointError.noWeights(folder: path, hint: hint)
         }
         var locations: [String: (Int, TensorInfo)] = [:]
         for (i, file) in files.enumerated() {
             for (name, info) in file.tensors {
                 let key = CheckpointDirectory.canonicalName(name)
                 if let existing = locations[key] {
-                    throw CheckpointError(file.path, "tensor '\(name)' appears twice (also in \(files[existing.0].path))")
+                    throw CheckpointError.duplicateTensor(file: file.path, tensor: name, alsoIn: files[existing.0].path)
                 }
                 locations[key] = (i, info)
             }
@@ -60,12 +60,12 @@ public final class CheckpointDirectory: Sendable {
         for name in shardNames {
             let shardPath = (directory as NSString).appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: shardPath) else {
-                throw CheckpointError(index, "names shard '\(name)', which is not in \(directory)")
+                throw CheckpointError.index(file: index, problem: "names shard '\(name)', which is not in \(directory)")
             }
             shards[name] = try SafetensorsFile(path: shardPath)
         }
         for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key }) where shards[shard]?.tensors[tensor] == nil {
-            throw CheckpointError(index, "maps tensor '\(Excerpt.short(tensor))' to '\(shard)', which does not contain it")
+            throw CheckpointError.index(file: index, problem: "maps tensor '\(Excerpt.short(tensor))' to '\(shard)', which does not contain it")
         }
         return shardNames.map { shards[$0]! }
     }
@@ -73,13 +73,13 @@ public final class CheckpointDirectory: Sendable {
     /// `model.safetensors.index.json`'s weight map, tensor name → shard file.
     public static func parseIndex(_ data: Data, path index: String) throws -> [String: String] {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw CheckpointError(index, "is not a JSON object")
+            throw CheckpointError.index(file: index, problem: "is not a JSON object")
         }
         guard let weightMap = object["weight_map"] as? [String: String] else {
-            throw CheckpointError(index, "has no 'weight_map' object of tensor name → shard file")
+            throw CheckpointError.index(file: index, problem: "has no 'weight_map' object of tensor name → shard file")
         }
         guard weightMap.count <= SafetensorsFile.maximumTensors else {
-            throw CheckpointError(index, "maps \(weightMap.count) tensors, more than the limit of \(SafetensorsFile.maximumTensors)")
+            throw CheckpointError.index(file: index, problem: "maps \(weightMap.count) tensors, more than the limit of \(SafetensorsFile.maximumTensors)")
         }
         for name in Set(weightMap.values) {
             // Shard names are file names inside the model folder; a path that
@@ -87,7 +87,7 @@ public final class CheckpointDirectory: Sendable {
             // (Symbolic links inside the folder, as in the Hugging Face cache, are followed.)
             let components = name.split(separator: "/", omittingEmptySubsequences: false)
             guard !name.isEmpty, !name.hasPrefix("/"), !components.contains(".."), !components.contains("") else {
-                throw CheckpointError(index, "names shard '\(Excerpt.short(name))', a path outside the model folder; shards must be files inside it")
+                throw CheckpointError.index(file: index, problem: "names shard '\(Excerpt.short(name))', a path outside the model folder; shards must be files inside it")
             }
         }
         return weightMap
@@ -109,7 +109,7 @@ public final class CheckpointDirectory: Sendable {
             if let layer = Int(rest.prefix { $0.isNumber }), layer >= count, layer > highest { (highest, example) = (layer, name) }
         }
         if highest >= 0 {
-            throw CheckpointError(config.path, "\(key) is \(count) but the checkpoint holds layers up to \(highest) ('\(example)'); fix \(key) or the weights")
+            throw CheckpointError.invalidConfig(file: config.path, key: key, problem: "\(key) is \(count) but the checkpoint holds layers up to \(highest) ('\(example)'); fix \(key) or the weights")
         }
     }
 
@@ -124,10 +124,10 @@ public final class CheckpointDirectory: Sendable {
     /// Reads a tensor after checking its shape; `nil` when absent and optional.
     public func tensor(_ name: String, shape expected: [Int]) throws -> FloatTensor {
         guard let (fileIndex, info) = locations[name] else {
-            throw CheckpointError(path, "tensor '\(name)' is missing (expected shape \(expected))")
+            throw CheckpointError.missingTensor(folder: path, tensor: name, expectedShape: expected)
         }
         guard info.shape == expected else {
-            throw CheckpointError(files[fileIndex].path, "tensor '\(info.name)' has shape \(info.shape), config.json implies \(expected)")
+            throw CheckpointError.wrongShape(file: files[fileIndex].path, tensor: info.name, found: info.shape, expected: expected)
         }
         return try files[fileIndex].floats(info)
     }
@@ -147,7 +147,7 @@ public struct ConfigFile: Sendable {
         do {
             data = try InputFile.read(path, kind: "config.json", limit: InputFile.Limit.smallJSON)
         } catch .missing {
-            throw CheckpointError(path, "config.json is missing")
+            throw CheckpointError.configMissing(file: path)
         }
         try self.init(data: data, path: path)
     }
@@ -156,10 +156,10 @@ public struct ConfigFile: Sendable {
         self.path = path
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: data) } catch {
-            throw CheckpointError(path, "is not valid JSON")
+            throw CheckpointError.configNotJSON(file: path)
         }
         guard let object = json as? [String: Any] else {
-            throw CheckpointError(path, "is JSON but not an object")
+            throw CheckpointError.configNotObject(file: path)
         }
         self.object = object.compactMapValues { ConfigFile.sendable($0) }
     }
@@ -177,9 +177,9 @@ public struct ConfigFile: Sendable {
     public func has(_ key: String) -> Bool { object[key] != nil }
 
     public func int(_ key: String) throws -> Int {
-        guard let value = object[key] else { throw CheckpointError(path, "missing key '\(key)' (an integer)") }
+        guard let value = object[key] else { throw CheckpointError.missingKey(file: path, key: key, expected: "an integer") }
         guard !(value is Bool), let d = value as? Double, let i = Int(exactly: d), i > 0 else {
-            throw CheckpointError(path, "key '\(key)' must be a positive integer, found \(String(reflecting: value))")
+            throw CheckpointError.wrongType(file: path, key: key, expected: "a positive integer", found: Excerpt.short(String(reflecting: value)))
         }
         return i
     }
@@ -187,18 +187,18 @@ public struct ConfigFile: Sendable {
     public func double(_ key: String, default fallback: Double? = nil) throws -> Double {
         guard let value = object[key] else {
             if let fallback { return fallback }
-            throw CheckpointError(path, "missing key '\(key)' (a number)")
+            throw CheckpointError.missingKey(file: path, key: key, expected: "a number")
         }
-        guard !(value is Bool), let d = value as? Double else { throw CheckpointError(path, "key '\(key)' must be a number, found \(String(reflecting: value))") }
+        guard !(value is Bool), let d = value as? Double else { throw CheckpointError.wrongType(file: path, key: key, expected: "a number", found: Excerpt.short(String(reflecting: value))) }
         return d
     }
 
     public func string(_ key: String, default fallback: String? = nil) throws -> String {
         guard let value = object[key] else {
             if let fallback { return fallback }
-            throw CheckpointError(path, "missing key '\(key)' (a string)")
+            throw CheckpointError.missingKey(file: path, key: key, expected: "a string")
         }
-        guard let s = value as? String else { throw CheckpointError(path, "key '\(key)' must be a string, found \(String(reflecting: value))") }
+        guard let s = value as? String else { throw CheckpointError.wrongType(file: path, key: key, expected: "a string", found: Excerpt.short(String(reflecting: value))) }
         return s
     }
 

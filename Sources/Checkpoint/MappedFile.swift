@@ -26,20 +26,20 @@ public final class MappedFile: @unchecked Sendable {
         // O_NONBLOCK: a FIFO in place of a weights file must not hang the open.
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
-            throw CheckpointError(path, "cannot open: \(SystemError.describe(errno))")
+            throw CheckpointError.unreadable(file: path, reason: "cannot open: \(SystemError.describe(errno))")
         }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
-            throw CheckpointError(path, "cannot stat: \(SystemError.describe(errno))")
+            throw CheckpointError.unreadable(file: path, reason: "cannot stat: \(SystemError.describe(errno))")
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw CheckpointError(path, "is \(FileType.describe(mode: st.st_mode)), not a regular file")
+            throw CheckpointError.unreadable(file: path, reason: "is \(FileType.describe(mode: st.st_mode)), not a regular file")
         }
         size = Int(st.st_size)
         mappedLength = max(size, 1)
         guard let p = mmap(nil, mappedLength, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
-            throw CheckpointError(path, "cannot memory-map \(size) bytes: \(SystemError.describe(errno))")
+            throw CheckpointError.unreadable(file: path, reason: "cannot memory-map \(size) bytes: \(SystemError.describe(errno))")
         }
         bytes = UnsafeRawPointer(p)
         guardSlot = headmaps_guard_register(p, mappedLength)
@@ -55,10 +55,10 @@ public final class MappedFile: @unchecked Sendable {
     public func checkUnchanged() throws {
         var st = stat()
         guard stat(path, &st) == 0 else {
-            throw CheckpointError(path, "disappeared while it was being read")
+            throw CheckpointError.changedWhileReading(file: path, problem: "disappeared while it was being read")
         }
         guard Int(st.st_size) == size, headmaps_guard_faulted(guardSlot) == 0 else {
-            throw CheckpointError(path, "changed size while it was being read (\(size) bytes when opened, \(st.st_size) now)")
+            throw CheckpointError.changedWhileReading(file: path, problem: "changed size while it was being read (\(size) bytes when opened, \(st.st_size) now)")
         }
     }
 }

@@ -31,16 +31,16 @@ public struct SafetensorsFile: Sendable {
         self.file = file
         self.path = path
         guard file.size >= 8 else {
-            throw CheckpointError(path, "is \(file.size) bytes long; a safetensors file starts with an 8-byte header length")
+            throw CheckpointError.header(file: path, problem: "is \(file.size) bytes long; a safetensors file starts with an 8-byte header length")
         }
         let headerLength = Int(clamping: file.bytes.loadUnaligned(as: UInt64.self).littleEndian)
         // The number is not quoted: for a file that is not safetensors at all,
         // it would be its first eight bytes in disguise.
         guard headerLength <= file.size - 8 else {
-            throw CheckpointError(path, "its first 8 bytes do not give a header length within the file (\(file.size) bytes): not a safetensors file, or a truncated download")
+            throw CheckpointError.header(file: path, problem: "its first 8 bytes do not give a header length within the file (\(file.size) bytes): not a safetensors file, or a truncated download")
         }
         guard headerLength <= SafetensorsFile.maximumHeaderBytes else {
-            throw CheckpointError(path, "header of \(headerLength) bytes is larger than the limit of \(SafetensorsFile.maximumHeaderBytes) (real headers are kilobytes)")
+            throw CheckpointError.header(file: path, problem: "header of \(headerLength) bytes is larger than the limit of \(SafetensorsFile.maximumHeaderBytes) (real headers are kilobytes)")
         }
         dataStart = 8 + headerLength
         (tensors, metadata) = try SafetensorsFile.parseHeader(Data(bytes: file.bytes + 8, count: headerLength),
@@ -58,10 +58,10 @@ public struct SafetensorsFile: Sendable {
         do {
             json = try JSONSerialization.jsonObject(with: header)
         } catch {
-            throw CheckpointError(path, "header is not valid JSON (\(header.count) bytes after the length prefix)")
+            throw CheckpointError.header(file: path, problem: "header is not valid JSON (\(header.count) bytes after the length prefix)")
         }
         guard let object = json as? [String: Any] else {
-            throw CheckpointError(path, "header is JSON but not an object of tensor entries")
+            throw CheckpointError.header(file: path, problem: "header is JSON but not an object of tensor entries")
         }
         return try parseEntries(object, dataSize: dataSize, path: path)
     }
@@ -69,36 +69,36 @@ public struct SafetensorsFile: Sendable {
     static func parseEntries(_ object: [String: Any], dataSize: Int, path: String) throws -> ([String: TensorInfo], [String: String]) {
         let tensorCount = object.count - (object["__metadata__"] == nil ? 0 : 1)
         guard tensorCount <= maximumTensors else {
-            throw CheckpointError(path, "header lists \(tensorCount) entries, more than the limit of \(maximumTensors) tensors")
+            throw CheckpointError.header(file: path, problem: "header lists \(tensorCount) entries, more than the limit of \(maximumTensors) tensors")
         }
         var tensors: [String: TensorInfo] = [:]
         var metadata: [String: String] = [:]
         for (name, value) in object {
             if name == "__metadata__" {
                 guard let m = value as? [String: Any] else {
-                    throw CheckpointError(path, "__metadata__ is not an object")
+                    throw CheckpointError.header(file: path, problem: "__metadata__ is not an object")
                 }
                 for (k, v) in m { metadata[k] = (v as? String) ?? "\(v)" }
                 continue
             }
             guard let entry = value as? [String: Any] else {
-                throw CheckpointError(path, "tensor '\(name)': entry is not an object")
+                throw CheckpointError.badEntry(file: path, tensor: name, problem: "entry is not an object")
             }
             guard let dtypeName = entry["dtype"] as? String else {
-                throw CheckpointError(path, "tensor '\(name)': missing string 'dtype'")
+                throw CheckpointError.badEntry(file: path, tensor: name, problem: "missing string 'dtype'")
             }
             guard let dtype = DType(rawValue: dtypeName) else {
-                throw CheckpointError(path, "tensor '\(name)': unsupported dtype '\(dtypeName)' (known: \(DType.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw CheckpointError.badEntry(file: path, tensor: name, problem: "unsupported dtype '\(Excerpt.short(dtypeName))' (known: \(DType.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             guard let shape = JSONInts.array(entry["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
-                throw CheckpointError(path, "tensor '\(name)': 'shape' must be an array of non-negative integers")
+                throw CheckpointError.badEntry(file: path, tensor: name, problem: "'shape' must be an array of non-negative integers")
             }
             guard let offsets = JSONInts.array(entry["data_offsets"]), offsets.count == 2 else {
-                throw CheckpointError(path, "tensor '\(name)': 'data_offsets' must be [begin, end]")
+                throw CheckpointError.badEntry(file: path, tensor: name, problem: "'data_offsets' must be [begin, end]")
             }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, begin <= end, end <= dataSize else {
-                throw CheckpointError(path, "tensor '\(name)': data_offsets [\(begin), \(end)] lie outside the data section of \(dataSize) bytes")
+                throw CheckpointError.badEntry(file: path, tensor: name, problem: "data_offsets [\(begin), \(end)] lie outside the data section of \(dataSize) bytes")
             }
             let (elements, overflow) = shape.reduce((1, false)) { acc, dim in
                 let (p, o) = acc.0.multipliedReportingOverflow(by: dim)
@@ -106,7 +106,7 @@ public struct SafetensorsFile: Sendable {
             }
             guard !overflow, elements.multipliedReportingOverflow(by: dtype.byteSize).overflow == false,
                   elements * dtype.byteSize == end - begin else {
-                throw CheckpointError(path, "tensor '\(name)': shape \(shape) of \(dtype.rawValue) needs \(overflow ? "too many" : String(elements * dtype.byteSize)) bytes, data_offsets give \(end - begin)")
+                throw CheckpointError.badEntry(file: path, tensor: name, problem: "shape \(shape) of \(dtype.rawValue) needs \(overflow ? "too many" : String(elements * dtype.byteSize)) bytes, data_offsets give \(end - begin)")
             }
             tensors[name] = TensorInfo(name: name, dtype: dtype, shape: shape, dataOffsets: begin..<end)
         }
@@ -121,16 +121,16 @@ public struct SafetensorsFile: Sendable {
         var previous: String?
         for info in sorted {
             if info.dataOffsets.lowerBound < position {
-                throw CheckpointError(path, "tensor '\(info.name)' overlaps '\(previous ?? "?")' (starts at byte \(info.dataOffsets.lowerBound), previous ends at \(position))")
+                throw CheckpointError.header(file: path, problem: "tensor '\(info.name)' overlaps '\(previous ?? "?")' (starts at byte \(info.dataOffsets.lowerBound), previous ends at \(position))")
             }
             if info.dataOffsets.lowerBound > position {
-                throw CheckpointError(path, "bytes \(position)..<\(info.dataOffsets.lowerBound) of the data section belong to no tensor")
+                throw CheckpointError.header(file: path, problem: "bytes \(position)..<\(info.dataOffsets.lowerBound) of the data section belong to no tensor")
             }
             position = info.dataOffsets.upperBound
             previous = info.name
         }
         if position != dataSize {
-            throw CheckpointError(path, "the data section has \(dataSize) bytes but the tensors cover \(position)")
+            throw CheckpointError.header(file: path, problem: "the data section has \(dataSize) bytes but the tensors cover \(position)")
         }
     }
 
@@ -138,7 +138,7 @@ public struct SafetensorsFile: Sendable {
     /// aligned F32, a converted copy otherwise.
     public func floats(_ info: TensorInfo) throws -> FloatTensor {
         guard info.dtype.isWeightType else {
-            throw CheckpointError(path, "tensor '\(info.name)' has dtype \(info.dtype.rawValue); weights must be F32, F16 or BF16")
+            throw CheckpointError.wrongDType(file: path, tensor: info.name, found: info.dtype.rawValue)
         }
         try file.checkUnchanged()
         let tensor = try convert(info)
@@ -146,7 +146,7 @@ public struct SafetensorsFile: Sendable {
         try file.checkUnchanged()
         let bad = NonFiniteValues.count(tensor.values)
         guard bad == 0 else {
-            throw CheckpointError(path, "tensor '\(info.name)' has \(bad) non-finite value\(bad == 1 ? "" : "s") (NaN or ±Inf) among its \(info.elementCount); scores computed from it would be meaningless")
+            throw CheckpointError.nonFinite(file: path, tensor: info.name, count: bad, of: info.elementCount)
         }
         return tensor
     }

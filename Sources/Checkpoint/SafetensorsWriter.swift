@@ -44,7 +44,7 @@ public struct SafetensorsWriter {
             for entry in sorted {
                 let floats = try values(entry)
                 guard floats.count == entry.shape.reduce(1, *) else {
-                    throw CheckpointError(path, "writer was given \(floats.count) values for '\(entry.name)' of shape \(entry.shape)")
+                    throw CheckpointError.writer(file: path, problem: "writer was given \(floats.count) values for '\(entry.name)' of shape \(entry.shape)")
                 }
                 try handle.write(contentsOf: encode(floats, as: entry.dtype))
             }

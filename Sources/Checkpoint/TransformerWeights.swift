@@ -29,7 +29,7 @@ public struct ModelShape: Sendable, Equatable, Codable {
     public func checkLimits(config path: String, keys: (layers: String, heads: String, dModel: String, vocab: String)) throws {
         for (key, value, limit) in [(keys.layers, layers, Limits.layers), (keys.heads, heads, Limits.heads),
                                     (keys.dModel, dModel, Limits.width), (keys.vocab, vocab, Limits.vocab)] where value > limit {
-            throw CheckpointError(path, "\(key) \(value) is larger than the limit of \(limit) (far above any real model)")
+            throw CheckpointError.invalidConfig(file: path, key: key, problem: "\(key) \(value) is larger than the limit of \(limit) (far above any real model)")
         }
     }
 }

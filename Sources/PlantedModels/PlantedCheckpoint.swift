@@ -122,7 +122,7 @@ public struct PlantedCheckpoint {
     public func write(to directory: String) throws -> [PlantedHead] {
         let d = shape.dModel, half = d / 2, dh = d / shape.heads, dMLP = 4 * d
         guard d % shape.heads == 0, dh >= 4, half >= Layout.reserved + 3 else {
-            throw RelationError("fixture shape \(shape.name): need d_model divisible by heads, d_head ≥ 4 and d_model ≥ \(2 * (Layout.reserved + 3))")
+            throw FixtureError.shapeTooSmall(shape: shape.name, requirement: "need d_model divisible by heads, d_head ≥ 4 and d_model ≥ \(2 * (Layout.reserved + 3))")
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
 
@@ -135,7 +135,7 @@ public struct PlantedCheckpoint {
         var fillerRNG = SplitMix64(seed: seed ^ 0xF111E5)
         vocab.pad(to: shape.vocabSize ?? (vocab.count + 512), rng: &fillerRNG)
         if let size = shape.vocabSize, vocab.count > size {
-            throw RelationError("fixture vocabulary needs \(vocab.count) tokens, more than the requested \(size)")
+            throw FixtureError.vocabularyTooSmall(needed: vocab.count, requested: size)
         }
         let tokenizer = try ByteLevelBPE(vocabulary: vocab.vocabulary, merges: vocab.merges)
         let vocabSize = vocab.count
@@ -320,7 +320,7 @@ public struct PlantedCheckpoint {
     /// Reads the planted heads a fixture directory declares.
     public static func plantedHeads(in directory: String) throws -> [PlantedHead] {
         let path = (directory as NSString).appendingPathComponent("planted.json")
-        guard let data = FileManager.default.contents(atPath: path) else { throw RelationError("\(path): missing") }
+        let data = try InputFile.read(path, kind: "planted.json", limit: InputFile.Limit.smallJSON)
         struct File: Decodable { let planted: [PlantedHead] }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase

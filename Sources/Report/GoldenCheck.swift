@@ -22,7 +22,7 @@ public enum GoldenCheck {
     /// Compares `report` against `golden`; diff images for failures go to `diffDirectory`.
     public static func check(report: String, golden: String, tolerance: Double, diffDirectory: String) throws -> [Row] {
         let files = Array(Set(checkedFiles(in: report) + checkedFiles(in: golden))).sorted()
-        guard !files.isEmpty else { throw RelationError("\(golden): no golden figures or scores.json to compare with") }
+        guard !files.isEmpty else { throw ReportError.noGoldens(folder: golden) }
         return try files.map { file in
             let actual = "\(report)/\(file)", expected = "\(golden)/\(file)"
             guard FileManager.default.fileExists(atPath: expected) else {

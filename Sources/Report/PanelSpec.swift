@@ -24,10 +24,10 @@ public struct PanelSpec: Sendable {
 
     public func panel(from scores: ScoresDocument, modelName: String) throws -> HeatmapPanel {
         guard let relation = scores.relation(named: relation) else {
-            throw RelationError("the scores have no relation '\(self.relation)'; they have: \(scores.relations.map(\.name).joined(separator: ", "))")
+            throw ReportError.noSuchRelation(name: Excerpt.short(self.relation), available: scores.relations.map(\.name))
         }
         if let reason = relation.skipReason {
-            throw RelationError("relation '\(relation.name)' was skipped for this model (\(reason)), so it has no map to draw")
+            throw ReportError.relationSkipped(name: relation.name, reason: reason)
         }
         try markers?.validate(layers: scores.shape.layers, heads: scores.shape.heads)
         var panel = HeatmapPanel(title: resolvedTitle(modelName: modelName, relationTitle: relation.title),
@@ -49,7 +49,7 @@ public enum FigureFiles {
         switch (path as NSString).pathExtension.lowercased() {
         case "png": data = try figure.pngData(dpi: dpi)
         case "pdf": data = try figure.pdfData()
-        default: throw RelationError("\(path): the figure's file name must end in .png or .pdf")
+        default: throw ReportError.unknownFigureFormat(path: path)
         }
         try AtomicFile.write(data, to: path)
     }

@@ -2,11 +2,6 @@ import Core
 import Foundation
 import Synchronization
 
-public struct TokenizerError: Error, CustomStringConvertible {
-    public let file: String
-    public let message: String
-    public var description: String { "\(file): \(message)" }
-}
 
 /// GPT-2's byte-level BPE: text → UTF-8 bytes → printable stand-in characters
 /// → pre-tokens (GPT-2's regex) → merges applied by rank → ids.
@@ -34,13 +29,13 @@ public final class ByteLevelBPE: Tokenizer {
         var ranks: [Pair: Int] = [:]
         for (rank, (left, right)) in merges.enumerated() {
             guard vocabulary[left + right] != nil else {
-                throw TokenizerError(file: source, message: "merge \(rank + 1) '\(left) \(right)' produces '\(left + right)', which is not in the vocabulary")
+                throw TokenizerError.mergeOutsideVocabulary(file: source, merge: rank + 1, left: left, right: right)
             }
             if ranks[Pair(left: left, right: right)] == nil { ranks[Pair(left: left, right: right)] = rank }
         }
         self.ranks = ranks
         for byte in 0..<256 where vocabulary[String(ByteLevelBPE.byteToChar[byte])] == nil {
-            throw TokenizerError(file: source, message: "vocabulary lacks the byte token '\(ByteLevelBPE.byteToChar[byte])' (byte \(byte)); every byte needs a token in a byte-level BPE")
+            throw TokenizerError.missingByteToken(file: source, byte: byte, token: String(ByteLevelBPE.byteToChar[byte]))
         }
     }
 
@@ -55,7 +50,7 @@ public final class ByteLevelBPE: Tokenizer {
                 return
             }
         }
-        throw TokenizerError(file: directory, message: "no vocab.json + merges.txt (or encoder.json + vocab.bpe) in this directory")
+        throw TokenizerError.noFiles(folder: directory)
     }
 
     public convenience init(vocabularyFile: String, mergesFile: String) throws {
@@ -64,7 +59,7 @@ public final class ByteLevelBPE: Tokenizer {
             data = try InputFile.read(vocabularyFile, kind: "vocabulary file", limit: InputFile.Limit.vocabulary)
             text = try InputFile.text(mergesFile, kind: "merges file", limit: InputFile.Limit.vocabulary)
         } catch {
-            throw TokenizerError(file: error.path, message: String(error.description.dropFirst(error.path.count + 2)))
+            throw TokenizerError.unreadable(error)
         }
         try self.init(vocabularyData: data, mergesText: text, vocabularyFile: vocabularyFile, mergesFile: mergesFile,
                       files: [vocabularyFile, mergesFile])
@@ -73,16 +68,16 @@ public final class ByteLevelBPE: Tokenizer {
     public convenience init(vocabularyData data: Data, mergesText text: String, vocabularyFile: String = "vocab.json",
                             mergesFile: String = "merges.txt", files: [String] = []) throws {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw TokenizerError(file: vocabularyFile, message: "is not a JSON object of token → id")
+            throw TokenizerError.notAVocabulary(file: vocabularyFile)
         }
         var vocabulary: [String: Int] = [:]
         var seen: [Int: String] = [:]
         for (token, value) in object {
             guard let n = value as? NSNumber, let id = Int(exactly: n.doubleValue), id >= 0 else {
-                throw TokenizerError(file: vocabularyFile, message: "token '\(Excerpt.short(token))' has id \(Excerpt.short("\(value)")); ids must be non-negative integers")
+                throw TokenizerError.badId(file: vocabularyFile, token: Excerpt.short(token), id: Excerpt.short("\(value)"))
             }
             if let other = seen[id] {
-                throw TokenizerError(file: vocabularyFile, message: "id \(id) is given to both '\(other)' and '\(token)'")
+                throw TokenizerError.duplicateId(file: vocabularyFile, id: id, first: Excerpt.short(other), second: Excerpt.short(token))
             }
             seen[id] = token
             vocabulary[token] = id
@@ -93,7 +88,7 @@ public final class ByteLevelBPE: Tokenizer {
             if line.isEmpty || (number == 0 && line.hasPrefix("#version")) { continue }
             let parts = line.split(separator: " ", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw TokenizerError(file: mergesFile, message: "line \(number + 1) is not two tokens separated by one space: '\(Excerpt.short(String(line)))'")
+                throw TokenizerError.badMergeLine(file: mergesFile, line: number + 1, text: Excerpt.short(String(line)))
             }
             merges.append((String(parts[0]), String(parts[1])))
         }

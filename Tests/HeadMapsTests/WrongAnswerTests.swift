@@ -44,14 +44,16 @@ final class WrongAnswerTests: XCTestCase {
         try handle.close()
     }
 
-    func scoreError(_ model: String) -> String? {
+    func scoreFailure(_ model: String) -> (any Error)? {
         do {
             _ = try TestSupport.score(model, relations: ["name_copying"])
             return nil
         } catch {
-            return "\(error)"
+            return error
         }
     }
+
+    func scoreError(_ model: String) -> String? { scoreFailure(model).map { "\($0)" } }
 
     /// NaN, +Inf and −Inf in every tensor a head reads, in each dtype: an
     /// error with the tensor's name and the count, not a perfect score.
@@ -69,8 +71,12 @@ final class WrongAnswerTests: XCTestCase {
                 let model = try copy(source)
                 try patch(model, tensor: tensor, index: index, bits: values[dtype]![i % 3])
                 try patch(model, tensor: tensor, index: index + 1, bits: values[dtype]![(i + 1) % 3])
-                let message = try XCTUnwrap(scoreError(model), "\(dtype) \(tensor): scored despite non-finite weights")
-                XCTAssertTrue(message.contains("'\(tensor)' has 2 non-finite values (NaN or ±Inf)"), "\(dtype): \(message)")
+                let error = try XCTUnwrap(scoreFailure(model), "\(dtype) \(tensor): scored despite non-finite weights")
+                guard case .nonFinite(let file, tensor, 2, _)? = error as? CheckpointError else {
+                    XCTFail("\(dtype) \(tensor): \(error)"); continue
+                }
+                XCTAssertEqual(file, model + "/model.safetensors")
+                XCTAssertTrue("\(error)".contains("'\(tensor)' has 2 non-finite values (NaN or ±Inf)"), "\(dtype): \(error)")
             }
         }
     }
@@ -91,8 +97,9 @@ final class WrongAnswerTests: XCTestCase {
     func testLogitsThatWouldOverflowAreAnErrorNamingTheHead() throws {
         let model = try copy(Self.fixtures[.f32]!)
         try patch(model, tensor: "h.1.attn.c_attn.weight", index: 2 * 64 + 8, bits: (1e36 as Float).bitPattern)
-        let message = try XCTUnwrap(scoreError(model))
-        XCTAssertTrue(message.contains("head 1.") && message.contains("beyond float32's range"), message)
+        let error = try XCTUnwrap(scoreFailure(model))
+        guard case .logitsMayOverflow(1, _, _)? = error as? AnalysisError else { return XCTFail("\(error)") }
+        XCTAssertTrue("\(error)".contains("beyond float32's range"), "\(error)")
     }
 
     func testFirstMLPThatOverflowsIsAnError() throws {
@@ -130,6 +137,7 @@ final class WrongAnswerTests: XCTestCase {
         let file = TestSupport.temporaryDirectory("dup") + "/pairs.json"
         try #"[["France", "Paris"], ["Spain", "Madrid"], ["France", "Paris"]]"#.write(toFile: file, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try Relation.load(file: file)) { error in
+            XCTAssertEqual(error as? RelationError, .duplicatePair(file: file, item: 2, first: 0, pair: #"["France","Paris"]"#))
             XCTAssertTrue("\(error)".contains("item 2 repeats item 0 [\"France\",\"Paris\"]; each pair must appear once"), "\(error)")
         }
     }
@@ -166,8 +174,9 @@ final class WrongAnswerTests: XCTestCase {
     func testConfigBooleansAreNotNumbers() throws {
         let model = try copy(TestSupport.tinyModel)
         try editConfig(model) { $0["n_layer"] = true }
-        let message = try XCTUnwrap(scoreError(model))
-        XCTAssertTrue(message.contains("key 'n_layer' must be a positive integer, found true"), message)
+        let error = try XCTUnwrap(scoreFailure(model))
+        XCTAssertEqual(error as? CheckpointError, .wrongType(file: model + "/config.json", key: "n_layer", expected: "a positive integer", found: "true"))
+        XCTAssertTrue("\(error)".contains("key 'n_layer' must be a positive integer, found true"), "\(error)")
     }
 
     func testConfigDeclaringFewerLayersThanTheFileHoldsIsAnError() throws {

@@ -34,7 +34,7 @@ public enum Architectures {
         let weights = try adapter.load(checkpoint)
         let tokenizer = try adapter.tokenizer(path)
         guard tokenizer.count <= weights.shape.vocab else {
-            throw CheckpointError(path, "the tokenizer has \(tokenizer.count) tokens but the model's vocabulary is \(weights.shape.vocab)")
+            throw CheckpointError.tokenizerLargerThanVocabulary(folder: path, tokens: tokenizer.count, vocab: weights.shape.vocab)
         }
         return LoadedModel(checkpoint: checkpoint, weights: weights, tokenizer: tokenizer)
     }
@@ -55,7 +55,7 @@ public enum Architectures {
         guard let adapter = all.first(where: { $0.accepts(modelType: modelType, declared: declared) }) else {
             let what = !modelType.isEmpty ? "model_type '\(modelType)'"
                 : declared.isEmpty ? "a model with neither model_type nor architectures" : declared.joined(separator: ", ")
-            throw CheckpointError(config.path, "\(what) is not supported yet; supported: \(all.map(\.name).joined(separator: ", "))")
+            throw CheckpointError.unsupportedArchitecture(file: config.path, found: what, supported: all.map(\.name))
         }
         return (checkpoint, adapter)
     }

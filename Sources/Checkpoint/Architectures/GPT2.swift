@@ -1,3 +1,4 @@
+import Core
 import LinearAlgebra
 
 /// GPT-2 (and its family: distilgpt2, gpt2-medium/large/xl).
@@ -15,7 +16,7 @@ public enum GPT2Adapter {
         let d = try config.int("n_embd")
         let vocab = try config.int("vocab_size")
         guard d % heads == 0 else {
-            throw CheckpointError(config.path, "n_embd \(d) is not divisible by n_head \(heads)")
+            throw CheckpointError.invalidConfig(file: config.path, key: "n_embd", problem: "n_embd \(d) is not divisible by n_head \(heads)")
         }
         let shape = ModelShape(layers: layers, heads: heads, dModel: d, vocab: vocab)
         try shape.checkLimits(config: config.path, keys: (layers: "n_layer", heads: "n_head", dModel: "n_embd", vocab: "vocab_size"))
@@ -28,12 +29,12 @@ public enum GPT2Adapter {
         let d = shape.dModel
         let activationName = try config.string("activation_function", default: "gelu_new")
         guard let activation = Activation(configName: activationName) else {
-            throw CheckpointError(config.path, "activation_function '\(activationName)' is not supported (known: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw CheckpointError.invalidConfig(file: config.path, key: "activation_function", problem: "activation_function '\(Excerpt.short(activationName))' is not supported (known: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         let epsilon = Float(try config.double("layer_norm_epsilon", default: 1e-5))
         let dMLP = config.has("n_inner") ? try config.int("n_inner") : 4 * d
         guard dMLP <= ModelShape.Limits.width else {
-            throw CheckpointError(config.path, "n_inner \(dMLP) is larger than the limit of \(ModelShape.Limits.width)")
+            throw CheckpointError.invalidConfig(file: config.path, key: "n_inner", problem: "n_inner \(dMLP) is larger than the limit of \(ModelShape.Limits.width)")
         }
         try checkpoint.checkNoLayers(from: shape.layers, prefix: "h.", declaredBy: "n_layer")
 
@@ -57,13 +58,13 @@ public enum GPT2Adapter {
             for (name, expected) in [("attn.c_attn.weight", [d, 3 * d]), ("attn.c_proj.weight", [d, d])] {
                 let full = "h.\(layer).\(name)"
                 guard let info = checkpoint.info(full) else {
-                    throw CheckpointError(checkpoint.path, "tensor '\(full)' is missing (expected shape \(expected))")
+                    throw CheckpointError.missingTensor(folder: checkpoint.path, tensor: full, expectedShape: expected)
                 }
                 guard info.shape == expected else {
-                    throw CheckpointError(checkpoint.path, "tensor '\(info.name)' has shape \(info.shape), config.json implies \(expected)")
+                    throw CheckpointError.wrongShape(file: checkpoint.path, tensor: info.name, found: info.shape, expected: expected)
                 }
                 guard info.dtype.isWeightType else {
-                    throw CheckpointError(checkpoint.path, "tensor '\(info.name)' has dtype \(info.dtype.rawValue); weights must be F32, F16 or BF16")
+                    throw CheckpointError.wrongDType(file: checkpoint.path, tensor: info.name, found: info.dtype.rawValue)
                 }
             }
         }

@@ -45,9 +45,15 @@ let package = Package(
         // libFuzzer targets (scripts/fuzz builds them with -sanitize=fuzzer -DFUZZING);
         // a plain build replays inputs through the same targets.
         .executableTarget(name: "HeadMapsFuzz", dependencies: ["Core", "Analysis", "Checkpoint", "Tokenizer", "Report", "Plot"]),
-        .testTarget(name: "HeadMapsTests", dependencies: [
-            "Core", "Analysis", "Checkpoint", "Tokenizer", "LinearAlgebra", "PlantedModels", "Plot", "Report",
-        ]),
+        // Tests: one target per module, sharing fixtures and helpers from Tests/Support.
+        .target(name: "HeadMapsTestSupport", dependencies: ["Analysis", "Checkpoint", "LinearAlgebra", "PlantedModels", "Plot", "Tokenizer"],
+                path: "Tests/Support"),
+        .testTarget(name: "CheckpointTests", dependencies: ["HeadMapsTestSupport", "Checkpoint", "Analysis", "Tokenizer"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["HeadMapsTestSupport", "Tokenizer"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["HeadMapsTestSupport", "Core", "Analysis", "Checkpoint", "LinearAlgebra", "PlantedModels", "Plot", "Report"]),
+        .testTarget(name: "PlotTests", dependencies: ["HeadMapsTestSupport", "Core", "Plot", "Analysis", "Report", "Checkpoint"]),
+        .testTarget(name: "ReportTests", dependencies: ["HeadMapsTestSupport", "Core", "Report", "Analysis", "Plot", "Checkpoint"]),
+        .testTarget(name: "CLITests", dependencies: ["HeadMapsTestSupport", "Analysis", "Checkpoint", "Plot", "Report"]),
     ],
     swiftLanguageModes: [.v6]
 )

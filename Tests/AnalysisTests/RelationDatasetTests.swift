@@ -1,5 +1,6 @@
 import Analysis
 import Foundation
+import HeadMapsTestSupport
 import XCTest
 
 final class RelationDatasetTests: XCTestCase {

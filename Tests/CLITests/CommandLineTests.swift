@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import Plot
+import HeadMapsTestSupport
 import XCTest
 
 final class CommandLineTests: XCTestCase {

@@ -1,5 +1,6 @@
 import Analysis
 import Foundation
+import HeadMapsTestSupport
 import XCTest
 
 /// HeadMaps against an independent implementation in another language

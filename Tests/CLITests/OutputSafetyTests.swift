@@ -1,4 +1,5 @@
 import Foundation
+import HeadMapsTestSupport
 import XCTest
 
 /// A report replaces only what HeadMaps wrote; `--out` never renames away a

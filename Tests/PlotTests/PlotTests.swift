@@ -4,6 +4,7 @@ import Checkpoint
 import Foundation
 import Plot
 import Report
+import HeadMapsTestSupport
 import XCTest
 
 final class PlotTests: XCTestCase {
@@ -187,28 +188,6 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(diff.pixel(x: 2, y: 2).0, 0)
         XCTAssertEqual(changed.sideBySide().width, a.width * 3 + 16)
         XCTAssertTrue(ImageComparison(actual: a, expected: RasterImage(width: 3, height: 3, rgba: [UInt8](repeating: 0, count: 36))).sizeMismatch)
-    }
-}
-
-/// Failed image comparisons leave actual, expected, diff and side-by-side
-/// images under .build/test-artifacts/NAME for a person to look at.
-enum Artifacts {
-    static func save(_ comparison: ImageComparison, as name: String) {
-        let dir = TestSupport.repositoryRoot + "/.build/test-artifacts/" + name
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try? comparison.actual.pngData().write(to: URL(fileURLWithPath: dir + "/actual.png"))
-        try? comparison.expected.pngData().write(to: URL(fileURLWithPath: dir + "/expected.png"))
-        try? comparison.diffImage().pngData().write(to: URL(fileURLWithPath: dir + "/diff.png"))
-        try? comparison.sideBySide().pngData().write(to: URL(fileURLWithPath: dir + "/side-by-side.png"))
-        print("image comparison '\(name)': RMS \(comparison.rms); images in \(dir)")
-    }
-}
-
-enum Tools {
-    static func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let result = try TestSupport.run("/usr/bin/env", [tool] + arguments)
-        guard result.status == 0 else { throw CLIFailure("\(tool) failed (poppler-utils comes from scripts/install-deps): \(result.stderr)") }
-        return result.stdout
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HeadMapsTestSupport
 import XCTest
 
 /// HeadMaps reads only what the user gave it, and shows of it only what helps:
@@ -6,7 +7,7 @@ import XCTest
 /// of its kind in an error, no raw HTML from a spec in report.md.
 final class ForeignInputTests: XCTestCase {
     func shardedCopy() throws -> String {
-        try CheckpointTests.rewrite(TestSupport.tinyModel, shards: 2)
+        try CheckpointCopies.rewrite(TestSupport.tinyModel, shards: 2)
     }
 
     func writeIndex(_ dir: String, shard: String) throws {

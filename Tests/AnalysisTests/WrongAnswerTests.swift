@@ -6,6 +6,7 @@ import LinearAlgebra
 import PlantedModels
 import Plot
 import Report
+import HeadMapsTestSupport
 import XCTest
 
 /// Inputs that used to give a confident wrong answer now give an error that
@@ -86,7 +87,7 @@ final class WrongAnswerTests: XCTestCase {
         let config = try ConfigFile(path: TestSupport.tinyModel + "/config.json")
         let shape = [try config.int("vocab_size"), try config.int("n_embd")]
         for dtype in [DType.f32, .bf16] {
-            let model = try CheckpointTests.rewrite(TestSupport.tinyModel, dtype: dtype, extra: ["lm_head.weight": (dtype, shape)])
+            let model = try CheckpointCopies.rewrite(TestSupport.tinyModel, dtype: dtype, extra: ["lm_head.weight": (dtype, shape)])
             try patch(model, tensor: "lm_head.weight", index: 100, bits: dtype == .f32 ? 0x7FC0_0000 : 0x7FC0)
             let message = try XCTUnwrap(scoreError(model), "\(dtype)")
             XCTAssertTrue(message.contains("'lm_head.weight' has 1 non-finite value (NaN or ±Inf)"), message)

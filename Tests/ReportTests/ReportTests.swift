@@ -6,6 +6,7 @@ import FoundationXML
 #endif
 import Plot
 import Report
+import HeadMapsTestSupport
 import XCTest
 
 final class ReportTests: XCTestCase {

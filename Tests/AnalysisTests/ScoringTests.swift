@@ -2,6 +2,7 @@ import Analysis
 import Checkpoint
 import LinearAlgebra
 import PlantedModels
+import HeadMapsTestSupport
 import XCTest
 
 final class ScoringTests: XCTestCase {

@@ -2,6 +2,7 @@ import Analysis
 import Checkpoint
 import Foundation
 import Tokenizer
+import HeadMapsTestSupport
 import XCTest
 
 /// Loading: the same planted checkpoint in other dtypes, sharded, or with
@@ -10,42 +11,10 @@ final class CheckpointTests: XCTestCase {
     static let relations = ["name_copying", "country_to_capital", "copying"]
     static let reference: [RelationScores] = try! TestSupport.score(TestSupport.tinyModel, relations: relations)
 
-    /// Copies `source` with its tensors rewritten: another dtype, split into
-    /// shards, renamed, or with extra tensors.
-    static func rewrite(_ source: String, dtype: DType = .f32, shards: Int = 1, prefix: String = "",
-                        extra: [String: (DType, [Int])] = [:]) throws -> String {
-        let dir = TestSupport.temporaryDirectory("rewrite")
-        for name in ["config.json", "vocab.json", "merges.txt"] {
-            try FileManager.default.copyItem(atPath: "\(source)/\(name)", toPath: "\(dir)/\(name)")
-        }
-        let original = try SafetensorsFile(path: "\(source)/model.safetensors")
-        let names = original.tensors.keys.sorted()
-        var weightMap: [String: String] = [:]
-        for shard in 0..<shards {
-            let mine = names.enumerated().filter { $0.offset % shards == shard }.map(\.element)
-            var entries = mine.map { SafetensorsWriter.Entry(name: prefix + $0, dtype: dtype, shape: original.tensors[$0]!.shape) }
-            if shard == 0 {
-                entries += extra.map { SafetensorsWriter.Entry(name: $0.key, dtype: $0.value.0, shape: $0.value.1) }
-            }
-            let file = shards == 1 ? "model.safetensors" : String(format: "model-%05d-of-%05d.safetensors", shard + 1, shards)
-            for e in entries { weightMap[e.name] = file }
-            try SafetensorsWriter.write(to: "\(dir)/\(file)", entries: entries) { entry in
-                if let info = original.tensors[String(entry.name.dropFirst(prefix.count))], entry.name.hasPrefix(prefix) {
-                    return try original.floats(info).array
-                }
-                return [Float](repeating: 0.5, count: entry.shape.reduce(1, *))
-            }
-        }
-        if shards > 1 {
-            let map = weightMap.keys.sorted().map { "\"\($0)\": \"\(weightMap[$0]!)\"" }.joined(separator: ", ")
-            try Data("{\"metadata\": {}, \"weight_map\": {\(map)}}".utf8).write(to: URL(fileURLWithPath: "\(dir)/model.safetensors.index.json"))
-        }
-        return dir
-    }
 
     func testF16AndBF16CopiesScoreExactlyLikeF32() throws {
         for dtype in [DType.f16, .bf16] {
-            let dir = try Self.rewrite(TestSupport.tinyModel, dtype: dtype)
+            let dir = try CheckpointCopies.rewrite(TestSupport.tinyModel, dtype: dtype)
             let info = try SafetensorsFile(path: dir + "/model.safetensors").tensors["wte.weight"]!
             XCTAssertEqual(info.dtype, dtype)
             XCTAssertEqual(try TestSupport.score(dir, relations: Self.relations), Self.reference, dtype.rawValue)
@@ -53,7 +22,7 @@ final class CheckpointTests: XCTestCase {
     }
 
     func testShardedCheckpointScoresLikeSingleFile() throws {
-        let dir = try Self.rewrite(TestSupport.tinyModel, shards: 3)
+        let dir = try CheckpointCopies.rewrite(TestSupport.tinyModel, shards: 3)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/model.safetensors"))
         XCTAssertEqual(try CheckpointDirectory(path: dir).files.count, 3)
         XCTAssertEqual(try TestSupport.score(dir, relations: Self.relations), Self.reference)
@@ -61,14 +30,14 @@ final class CheckpointTests: XCTestCase {
 
     func testPrefixedNamesMaskBuffersAndUntiedHeadLoad() throws {
         let shape = try Architectures.load(modelDirectory: TestSupport.tinyModel).1.shape
-        let dir = try Self.rewrite(TestSupport.tinyModel, prefix: "transformer.", extra: [
+        let dir = try CheckpointCopies.rewrite(TestSupport.tinyModel, prefix: "transformer.", extra: [
             "transformer.h.0.attn.bias": (.f32, [1, 1, 8, 8]),
             "transformer.h.0.attn.masked_bias": (.f32, []),
         ])
         XCTAssertEqual(try TestSupport.score(dir, relations: Self.relations), Self.reference)
         // An lm_head equal to wte (as GPT-2's tied head is) changes nothing.
         let wte = try SafetensorsFile(path: TestSupport.tinyModel + "/model.safetensors")
-        let untied = try Self.rewrite(TestSupport.tinyModel, extra: ["lm_head.weight": (.f32, [shape.vocab, shape.dModel])])
+        let untied = try CheckpointCopies.rewrite(TestSupport.tinyModel, extra: ["lm_head.weight": (.f32, [shape.vocab, shape.dModel])])
         let original = try SafetensorsFile(path: untied + "/model.safetensors")
         XCTAssertNotNil(original.tensors["lm_head.weight"])
         let (_, model) = try Architectures.load(modelDirectory: untied)

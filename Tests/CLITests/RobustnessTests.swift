@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import HeadMapsTestSupport
 import XCTest
 
 /// Every bad input gets a clear error (which file, which tensor or key, what
@@ -135,7 +136,7 @@ final class RobustnessTests: XCTestCase {
     }
 
     func testIntegerWeights() throws {
-        let dir = try CheckpointTests.rewrite(TestSupport.tinyModel)
+        let dir = try CheckpointCopies.rewrite(TestSupport.tinyModel)
         // Re-declare one attention weight as I32 (same byte size): valid safetensors, unusable weights.
         let path = dir + "/model.safetensors"
         var data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -162,7 +163,7 @@ final class RobustnessTests: XCTestCase {
     }
 
     func testShardNamedInTheIndexButAbsent() throws {
-        let dir = try CheckpointTests.rewrite(TestSupport.tinyModel, shards: 2)
+        let dir = try CheckpointCopies.rewrite(TestSupport.tinyModel, shards: 2)
         try FileManager.default.removeItem(atPath: dir + "/model-00002-of-00002.safetensors")
         try assertScoresFail(dir, ["model.safetensors.index.json", "names shard 'model-00002-of-00002.safetensors', which is not in"])
     }
@@ -268,7 +269,7 @@ final class RobustnessTests: XCTestCase {
 
     /// A checkpoint that shrinks while mapped is caught before its pages are read.
     func testCheckpointThatShrinksWhileOpenIsReportedNotACrash() throws {
-        let dir = try CheckpointTests.rewrite(TestSupport.tinyModel)
+        let dir = try CheckpointCopies.rewrite(TestSupport.tinyModel)
         let file = try SafetensorsFile(path: dir + "/model.safetensors")
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/model.safetensors"))
         try handle.truncate(atOffset: 1000)

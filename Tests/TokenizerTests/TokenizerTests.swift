@@ -1,4 +1,5 @@
 import Tokenizer
+import HeadMapsTestSupport
 import XCTest
 
 /// Against the real GPT-2 vocabulary (50257 tokens, 50000 merges). Expected ids

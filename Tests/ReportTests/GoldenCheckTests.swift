@@ -3,6 +3,7 @@ import Checkpoint
 import Foundation
 import Plot
 import Report
+import HeadMapsTestSupport
 import XCTest
 
 final class GoldenCheckTests: XCTestCase {

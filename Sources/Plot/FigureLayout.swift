@@ -1,39 +1,6 @@
 import Core
 import Foundation
 
-/// A piece of text and the box it occupies (for rotated text, the box of the
-/// turned text: as wide as a line is high).
-public struct TextItem: Equatable, Sendable {
-    public enum Role: String, Sendable { case title, axisLabel, tickLabel, colorbarTickLabel, colorbarLabel, legendTitle, legendEntry }
-    public let role: Role
-    public let text: String
-    public let font: FontSpec
-    public let box: Rect
-    public let rotated: Bool
-    /// Set when the text wraps to this width (centred lines).
-    public let wrapWidth: Double?
-}
-
-/// Where everything of one heatmap panel goes, in points.
-public struct HeatmapLayout: PanelGeometry {
-    public let frame: Rect
-    public let axes: Rect
-    public let cellSize: Size
-    public let xTicks: [Int]
-    public let yTicks: [Int]
-    public let colorbar: Rect
-    public let colorbarTicks: [Double]
-    public let legend: Rect?
-    public let legendEntries: [(marker: Point, style: MarkerStyle)]
-    public let texts: [TextItem]
-
-    /// The rectangle of one head's cell (head 0 at the top).
-    public func cell(_ index: HeadIndex) -> Rect {
-        Rect(x: axes.x + Double(index.layer) * cellSize.width, y: axes.y + Double(index.head) * cellSize.height,
-             width: cellSize.width, height: cellSize.height)
-    }
-}
-
 public struct FigureLayout: Sendable {
     public let size: Size
     public let panels: [any PanelGeometry]
@@ -269,13 +236,3 @@ public enum Layout {
 }
 
 private func pow10(_ x: Double) -> Double { Foundation.pow(10, x) }
-
-extension HeatmapLayout {
-    public func offset(by d: Point) -> HeatmapLayout {
-        func move(_ r: Rect) -> Rect { Rect(x: r.x + d.x, y: r.y + d.y, width: r.width, height: r.height) }
-        return HeatmapLayout(frame: move(frame), axes: move(axes), cellSize: cellSize, xTicks: xTicks, yTicks: yTicks,
-                           colorbar: move(colorbar), colorbarTicks: colorbarTicks, legend: legend.map(move),
-                           legendEntries: legendEntries.map { (Point($0.marker.x + d.x, $0.marker.y + d.y), $0.style) },
-                           texts: texts.map { TextItem(role: $0.role, text: $0.text, font: $0.font, box: move($0.box), rotated: $0.rotated, wrapWidth: $0.wrapWidth) })
-    }
-}

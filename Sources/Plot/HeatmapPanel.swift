@@ -1,27 +1,4 @@
 import Core
-public enum MarkerStyle: String, Sendable, CaseIterable {
-    case cross = "x"
-    case circle = "o"
-}
-
-/// Heads that an earlier paper put in one class, drawn with one marker.
-public struct MarkerClass: Equatable, Sendable {
-    public var label: String
-    public var style: MarkerStyle
-    public var heads: [HeadIndex]
-    public init(label: String, style: MarkerStyle, heads: [HeadIndex]) {
-        self.label = label
-        self.style = style
-        self.heads = heads
-    }
-}
-
-public enum LegendPlacement: String, Sendable {
-    /// Inside the axes, in the corner that hides the least.
-    case best
-    /// Under the axes.
-    case below
-}
 
 /// One heatmap with its colorbar: a value per head, `values[layer][head]`.
 public struct HeatmapPanel: Sendable {

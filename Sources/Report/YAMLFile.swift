@@ -2,18 +2,6 @@ import Core
 import Foundation
 import Yams
 
-/// A problem in a YAML input, pinned to file, line and key.
-public struct SpecError: Error, CustomStringConvertible, Equatable {
-    public let file: String
-    public let line: Int?
-    public let key: String?
-    public let message: String
-
-    public var description: String {
-        "\(file)\(line.map { ":\($0)" } ?? ""): \(key.map { "'\($0)': " } ?? "")\(message)"
-    }
-}
-
 /// A YAML mapping read with the line of every value kept, so that every
 /// error can say where it is; unknown keys are errors, not silently ignored.
 public struct YAMLMapping {

@@ -1,3 +1,5 @@
+
+
 /// What the analysis needs of a model's tokenizer, whatever its files look
 /// like (GPT-2's `vocab.json` + `merges.txt` today; a Hugging Face
 /// `tokenizer.json` or a SentencePiece model next). An architecture adapter
@@ -19,11 +21,4 @@ public protocol Tokenizer: Sendable {
 
 extension Tokenizer {
     public func wordToken(_ word: String) -> Int? { singleToken(" " + word) }
-}
-
-/// Finds and reads the tokenizer files of a model folder.
-public enum TokenizerFiles {
-    public static func load(directory: String) throws -> any Tokenizer {
-        try ByteLevelBPE(directory: directory)
-    }
 }

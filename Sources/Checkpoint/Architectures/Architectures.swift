@@ -1,30 +1,5 @@
 import Tokenizer
 
-/// One checkpoint family: how to recognise it in config.json, how to map its
-/// tensor names and config keys onto the canonical `TransformerWeights`, and
-/// how to read its tokenizer: the two things the analysis needs of a model.
-/// Adding a family is one new file that defines one of these.
-public struct ArchitectureAdapter: Sendable {
-    public let name: String
-    /// The `model_type` values of config.json it reads.
-    public let modelTypes: [String]
-    public let load: @Sendable (CheckpointDirectory) throws -> TransformerWeights
-    public let tokenizer: @Sendable (_ modelDirectory: String) throws -> any Tokenizer
-
-    public init(name: String, modelTypes: [String], load: @escaping @Sendable (CheckpointDirectory) throws -> TransformerWeights,
-                tokenizer: @escaping @Sendable (String) throws -> any Tokenizer = TokenizerFiles.load) {
-        self.name = name
-        self.modelTypes = modelTypes
-        self.load = load
-        self.tokenizer = tokenizer
-    }
-
-    func accepts(modelType: String, declared: [String]) -> Bool {
-        if !modelType.isEmpty { return modelTypes.contains(modelType) }
-        return declared.contains { d in modelTypes.contains { d.lowercased().hasPrefix($0) } }
-    }
-}
-
 public enum Architectures {
     public static let all: [ArchitectureAdapter] = [GPT2Adapter.adapter]
 
@@ -58,18 +33,5 @@ public enum Architectures {
             throw CheckpointError.unsupportedArchitecture(file: config.path, found: what, supported: all.map(\.name))
         }
         return (checkpoint, adapter)
-    }
-}
-
-/// A model as the analysis sees it, read through its architecture's adapter.
-public struct LoadedModel: Sendable {
-    public let checkpoint: CheckpointDirectory
-    public let weights: TransformerWeights
-    public let tokenizer: any Tokenizer
-
-    /// Every file that describes the model besides its weights (config, shard
-    /// index, tokenizer), in a stable order, for provenance.
-    public var descriptionFiles: [String] {
-        [checkpoint.config.path] + (checkpoint.indexFile.map { [$0] } ?? []) + tokenizer.files
     }
 }

@@ -15,7 +15,7 @@ public enum ScoringSettings {
 
     /// The settings as (key, value) pairs for the manifest.
     public static var recorded: [(String, String)] {
-        [("k.copying", String(copyingK)), ("k.other", String(relationK)), ("min_pairs.default", String(minimumPairs)),
+        [("default_k.copying_relations", String(copyingK)), ("default_k.other_relations", String(relationK)), ("default_min_pairs", String(minimumPairs)),
          ("vocabulary_block", String(vocabularyBlock)), ("product_chunk_columns", String(productChunkColumns)), ("ties", tieRule)]
     }
 }

@@ -2,12 +2,13 @@ import Core
 import Analysis
 import ArgumentParser
 import Foundation
+import Report
 import Tokenizer
 
 /// Options shared by every command that analyses a model.
 struct AnalysisOptions: ParsableArguments {
-    @Option(name: .long, help: "Model directory (config.json, model.safetensors, vocab.json, merges.txt). Default: the committed demo fixture.")
-    var model: String?
+    @Option(name: .long, help: "The model: a directory (config.json, model.safetensors, vocab.json, merges.txt) or a Hugging Face id in the local cache. Required: an analysis is always told which model.")
+    var model: String
 
     @Option(name: .long, help: "A built-in relation to score (repeatable). Default: all 20. See `headmaps relations`.")
     var relation: [String] = []
@@ -29,7 +30,7 @@ struct AnalysisOptions: ParsableArguments {
         if minPairs < 1 { throw ValidationError("--min-pairs must be at least 1") }
     }
 
-    func modelPath() throws -> String { try model ?? ProjectFiles.defaultModel() }
+    func modelPath() throws -> String { try ModelLocator.resolve(model, relativeTo: FileManager.default.currentDirectoryPath) }
 
     func relations() throws -> [Relation] {
         var out = try relation.map(BuiltinRelations.load)

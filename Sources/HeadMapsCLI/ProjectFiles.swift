@@ -2,14 +2,16 @@ import Foundation
 
 /// Finds the project's own files (the committed fixture, templates, report
 /// specifications) from wherever `headmaps` was started: `HEADMAPS_HOME`, else
-/// the nearest folder above the executable or the working directory that holds
-/// `Package.swift` and `fixtures/`.
+/// the nearest folder above the working directory that holds `Package.swift`
+/// and `fixtures/`, else the same above the executable. The working directory
+/// comes first: run from one clone, the binary of another must not write into
+/// its own checkout.
 enum ProjectFiles {
     static var root: String? {
         if let home = ProcessInfo.processInfo.environment["HEADMAPS_HOME"], !home.isEmpty { return home }
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        for start in [executable, cwd] {
+        for start in [cwd, executable] {
             var dir = start.standardized
             while true {
                 if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path),
@@ -24,13 +26,10 @@ enum ProjectFiles {
         return nil
     }
 
-    /// The committed GPT-2-medium-grid fixture the default run analyses.
-    static let defaultModelRelativePath = "fixtures/models/demo-gpt2-medium-grid"
-
-    static func defaultModel() throws -> String {
-        guard let root else {
-            throw CLIError("no --model given and the project folder (with fixtures/) was not found; pass --model DIR or set HEADMAPS_HOME")
-        }
-        return (root as NSString).appendingPathComponent(defaultModelRelativePath)
+    /// `path` relative to the project folder when inside it, else absolute; normalised either way.
+    static func display(_ path: String, root: String?) -> String {
+        let absolute = ((path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path) as NSString).standardizingPath
+        guard let root = root.map({ ($0 as NSString).standardizingPath + "/" }), absolute.hasPrefix(root) else { return absolute }
+        return String(absolute.dropFirst(root.count))
     }
 }

@@ -1,5 +1,6 @@
 import Analysis
 import ArgumentParser
+import Core
 import Foundation
 import Report
 
@@ -14,6 +15,12 @@ struct ReportCommand: ParsableCommand {
         Presets: reports/gpt2-medium-paper.yaml, reports/gpt2-small-wang.yaml, reports/overview.yaml. \
         Models named by a Hugging Face id are read from the local cache (HF_HUB_CACHE, HF_HOME/hub, \
         ~/.cache/huggingface/hub), never downloaded.
+
+        With --check GOLDEN the fresh report is written to a temporary folder (unless --out is given) \
+        and compared with the goldens: figures by RMS, scores.json per head, report.md exactly. \
+        Diffs of a mismatch go to <report>-check/; a later passing check removes that folder. \
+        Exit status: 0 all match, 1 something differs, 2 an error (bad input, missing files), \
+        130 interrupted.
         """)
 
     @Argument(help: "A report specification (YAML). Default: reports/default.yaml.")
@@ -37,8 +44,15 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: "With --check: largest RMS difference of a figure that still matches.")
     var tolerance: Double = 2.0
 
+    @Option(name: .long, help: "With --check: also write a short Markdown summary (for a pull-request comment) to this file.")
+    var summary: String?
+
+    @Option(name: .long, help: "With --check: also write JUnit XML (one test case per checked file) to this file.")
+    var junit: String?
+
     func validate() throws {
         if update && check == nil { throw ValidationError("--update needs --check DIR (the golden folder to rewrite)") }
+        if (summary != nil || junit != nil) && check == nil { throw ValidationError("--summary and --junit need --check DIR") }
     }
 
     func run() throws {
@@ -51,9 +65,15 @@ struct ReportCommand: ParsableCommand {
             guard let templates = root.map({ "\($0)/templates" }) else {
                 throw CLIError("the project's templates/ folder was not found; set HEADMAPS_HOME to the project folder")
             }
-            let output = out ?? "\(loaded.directory)/\(loaded.name)"
-            var words = ["headmaps", "report"] + (spec.map { [$0] } ?? [])
-            if let model { words += ["--model", model] }
+            // A check never touches the committed report: it writes to a temporary folder.
+            let scratch = check != nil && out == nil
+                ? NSTemporaryDirectory() + "headmaps-check-\(getpid())" : nil
+            let output = out ?? scratch.map { "\($0)/\(loaded.name)" } ?? "\(loaded.directory)/\(loaded.name)"
+            defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
+            // The command as it reads from the project folder, whatever folder it was typed in:
+            // outputs must not change with where the user stood.
+            var words = ["headmaps", "report", ProjectFiles.display(specPath, root: root)]
+            if let model { words += ["--model", FileManager.default.fileExists(atPath: model) ? ProjectFiles.display(model, root: root) : model] }
             let command = ShellWords.join(words)
             var builder = ReportBuilder(spec: loaded, outputDirectory: output, templatesDirectory: templates,
                                         reproduceCommand: command, toolVersion: HeadMapsVersion.string)
@@ -65,13 +85,25 @@ struct ReportCommand: ParsableCommand {
             let written = try builder.build()
             guard let golden = check else { return }
             if update {
-                let files = try GoldenCheck.update(report: written.directory, golden: golden)
+                let (files, removed) = try GoldenCheck.update(report: written.directory, golden: golden)
                 print("updated \(files.count) golden files in \(golden): \(files.joined(separator: ", "))")
+                if !removed.isEmpty { print("removed \(removed.count) golden files the report no longer produces: \(removed.joined(separator: ", "))") }
                 return
             }
-            let rows = try GoldenCheck.check(report: written.directory, golden: golden, tolerance: tolerance,
-                                             diffDirectory: written.directory + "-check")
+            // Diffs of a mismatch sit beside the report the user knows: --out, or the spec's default.
+            let diffs = (out ?? "\(loaded.directory)/\(loaded.name)") + "-check"
+            let rows = try GoldenCheck.check(report: written.directory, golden: golden, tolerance: tolerance, diffDirectory: diffs)
             print(GoldenCheck.table(rows))
+            if let summary { try AtomicFile.write(Data(GoldenCheck.markdownSummary(rows, golden: golden, report: output).utf8), to: summary) }
+            if let junit { try AtomicFile.write(Data(GoldenCheck.junit(rows, name: "headmaps.golden.\(loaded.name)").utf8), to: junit) }
+            if rows.allSatisfy(\.matches) {
+                if FileManager.default.fileExists(atPath: diffs) {
+                    try? FileManager.default.removeItem(atPath: diffs)
+                    progress.log("removed \(diffs), left by an earlier failing check")
+                }
+            } else {
+                progress.log("diffs in \(diffs)")
+            }
             if rows.contains(where: { !$0.matches }) { throw ExitCode(1) }
         }
     }

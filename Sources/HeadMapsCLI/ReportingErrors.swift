@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 
-/// Prints an error the way a user needs it (what, where) and exits non-zero.
+/// Prints an error the way a user needs it (what, where) and exits 2:
+/// 1 is kept for "compared and found different" (compare, report --check).
 func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
@@ -9,6 +10,6 @@ func reportingErrors(_ body: () throws -> Void) throws {
         throw error
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-        throw ExitCode(1)
+        throw ExitCode(2)
     }
 }

@@ -56,24 +56,28 @@ public struct ImageComparison: Sendable {
         return RasterImage(width: w, height: h, rgba: out)
     }
 
-    /// actual | expected | diff, left to right, for a reviewer to look at.
-    public func sideBySide(gain: Double = 10) -> RasterImage {
+    /// expected | actual | difference, left to right and labelled, for a
+    /// reviewer to look at; nil when the three would be too wide to draw.
+    public func sideBySide(gain: Double = 10) -> RasterImage? {
         let diff = diffImage(gain: gain)
-        let parts = [actual, expected, diff]
-        let gap = 8
-        let w = parts.map(\.width).reduce(0, +) + 2 * gap, h = parts.map(\.height).max()!
+        let parts = [("expected", expected), ("actual", actual), ("difference ×\(Int(gain))", diff)]
+        let gap = 8, band = 22
+        let w = parts.map(\.1.width).reduce(0, +) + 2 * gap, h = parts.map(\.1.height).max()! + band
+        guard w <= FigureLimits.pixelsPerSide, h <= FigureLimits.pixelsPerSide, w * h <= FigureLimits.pixels else { return nil }
         var out = [UInt8](repeating: 255, count: w * h * 4)
         var x0 = 0
-        for part in parts {
+        var captions: [(x: Int, text: String)] = []
+        for (label, part) in parts {
             for y in 0..<part.height {
                 for x in 0..<part.width {
-                    let s = (y * part.width + x) * 4, d = (y * w + x0 + x) * 4
+                    let s = (y * part.width + x) * 4, d = ((y + band) * w + x0 + x) * 4
                     for c in 0..<4 { out[d + c] = part.rgba[s + c] }
                 }
             }
+            captions.append((x0 + 4, label))
             x0 += part.width + gap
         }
-        return RasterImage(width: w, height: h, rgba: out)
+        return RasterImage(width: w, height: h, rgba: out).captioned(captions)
     }
 }
 

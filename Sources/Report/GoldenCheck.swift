@@ -3,74 +3,98 @@ import Analysis
 import Foundation
 import Plot
 
-/// Compares a fresh report's figures and scores with golden copies: the
+/// Compares a fresh report's figures, scores and text with golden copies: the
 /// check a pull request's CI runs, and the way goldens are deliberately updated.
 public enum GoldenCheck {
     public struct Row: Sendable {
         public let file: String
         public let matches: Bool
         public let detail: String
+        /// Files written for a reviewer (diff images, a unified diff), if any.
+        public var artifacts: [String] = []
+        /// Per relation, the heads that changed and by how many pairs (scores only).
+        public var scoreChanges: [String] = []
     }
 
-    /// The files a golden set holds: every PNG figure and the scores.
+    /// The files a golden set holds: every PNG figure, the scores, and the
+    /// report's text (figures by RMS, the rest exactly).
     public static func checkedFiles(in directory: String) -> [String] {
         let figures = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/figures")) ?? [])
             .filter { $0.hasSuffix(".png") }.sorted().map { "figures/" + $0 }
-        return figures + (FileManager.default.fileExists(atPath: directory + "/scores.json") ? ["scores.json"] : [])
+        return figures + ["scores.json", "report.md"].filter { FileManager.default.fileExists(atPath: "\(directory)/\($0)") }
     }
 
-    /// Compares `report` against `golden`; diff images for failures go to `diffDirectory`.
+    /// Compares `report` against `golden`; diffs for failures go to `diffDirectory`.
     public static func check(report: String, golden: String, tolerance: Double, diffDirectory: String) throws -> [Row] {
+        guard !checkedFiles(in: golden).isEmpty else { throw ReportError.noGoldens(folder: golden) }
         let files = Array(Set(checkedFiles(in: report) + checkedFiles(in: golden))).sorted()
-        guard !files.isEmpty else { throw ReportError.noGoldens(folder: golden) }
         return try files.map { file in
             let actual = "\(report)/\(file)", expected = "\(golden)/\(file)"
             guard FileManager.default.fileExists(atPath: expected) else {
                 return Row(file: file, matches: false, detail: "no golden copy (run with --update to add it)")
             }
             guard FileManager.default.fileExists(atPath: actual) else {
-                return Row(file: file, matches: false, detail: "the report no longer produces it")
+                return Row(file: file, matches: false, detail: "the report no longer produces it (--update removes the golden copy)")
             }
             if file.hasSuffix(".json") {
                 let comparison = ScoresComparison(actual: try ScoresDocument.read(path: actual), expected: try ScoresDocument.read(path: expected))
-                return Row(file: file, matches: comparison.matches, detail: comparison.summary)
+                return Row(file: file, matches: comparison.matches, detail: comparison.summary, scoreChanges: comparison.lines)
             }
+            if file.hasSuffix(".md") { return try compareText(file: file, actual: actual, expected: expected, diffDirectory: diffDirectory) }
             let outcome = try compareImages(actual: actual, expected: expected, tolerance: tolerance, diffDirectory: diffDirectory)
-            return Row(file: file, matches: outcome.matches, detail: outcome.detail)
+            return Row(file: file, matches: outcome.matches, detail: outcome.detail, artifacts: outcome.artifacts)
         }
     }
 
-    /// Copies the report's figures and scores over the goldens.
-    public static func update(report: String, golden: String) throws -> [String] {
+    /// Text must match exactly; a mismatch writes `<file>.diff` (unified).
+    static func compareText(file: String, actual: String, expected: String, diffDirectory: String) throws -> Row {
+        let a = try InputFile.text(actual, kind: "report text", limit: InputFile.Limit.scores)
+        let e = try InputFile.text(expected, kind: "golden report text", limit: InputFile.Limit.scores)
+        guard a != e else { return Row(file: file, matches: true, detail: "identical") }
+        let diff = TextDiff.unified(expected: e, actual: a, expectedName: "golden/\(file)", actualName: "report/\(file)")
+        let path = "\(diffDirectory)/\((file as NSString).lastPathComponent).diff"
+        try AtomicFile.write(Data(diff.utf8), to: path)
+        let changed = diff.split(separator: "\n").dropFirst(2).filter { $0.hasPrefix("+") || $0.hasPrefix("-") }
+        let shown = diff.split(separator: "\n", omittingEmptySubsequences: false).prefix(16).joined(separator: "\n")
+        return Row(file: file, matches: false, detail: "\(changed.count) lines differ; unified diff in \(path):\n\(shown)", artifacts: [path])
+    }
+
+    /// Makes the goldens exactly what the report produces: copies its
+    /// figures, scores and text, and removes golden files it no longer makes.
+    public static func update(report: String, golden: String) throws -> (written: [String], removed: [String]) {
         let files = checkedFiles(in: report)
         for file in files {
             let data = try InputFile.read("\(report)/\(file)", kind: "report output", limit: InputFile.Limit.scores)
             try AtomicFile.write(data, to: "\(golden)/\(file)")
         }
-        return files
+        let orphans = checkedFiles(in: golden).filter { !files.contains($0) }
+        for orphan in orphans { try FileManager.default.removeItem(atPath: "\(golden)/\(orphan)") }
+        return (files, orphans)
     }
 
     /// PNG against PNG by RMS; on failure writes `<name>-actual.png`,
     /// `-expected.png`, `-diff.png` (×10) and `-side-by-side.png`.
-    public static func compareImages(actual: String, expected: String, tolerance: Double, diffDirectory: String) throws -> (matches: Bool, detail: String) {
+    public static func compareImages(actual: String, expected: String, tolerance: Double, diffDirectory: String) throws -> (matches: Bool, detail: String, artifacts: [String]) {
         let a = try RasterImage.decode(InputFile.read(actual, kind: "PNG figure", limit: InputFile.Limit.png), path: actual)
         let e = try RasterImage.decode(InputFile.read(expected, kind: "PNG figure", limit: InputFile.Limit.png), path: expected)
         let comparison = ImageComparison(actual: a, expected: e)
         if comparison.passes(tolerance: tolerance) {
-            return (true, String(format: "RMS %.3f ≤ %.1f", comparison.rms, tolerance))
+            return (true, String(format: "RMS %.3f ≤ %.1f", comparison.rms, tolerance), [])
         }
         let stem = ((actual as NSString).lastPathComponent as NSString).deletingPathExtension
         let base = "\(diffDirectory)/\(stem)"
         try AtomicFile.write(a.pngData(), to: base + "-actual.png")
         try AtomicFile.write(e.pngData(), to: base + "-expected.png")
         try AtomicFile.write(comparison.diffImage().pngData(), to: base + "-diff.png")
-        if a.width + e.width + max(a.width, e.width) + 16 <= FigureLimits.pixelsPerSide {
-            try AtomicFile.write(comparison.sideBySide().pngData(), to: base + "-side-by-side.png")
+        var artifacts = [base + "-actual.png", base + "-expected.png", base + "-diff.png"]
+        if let side = comparison.sideBySide() {
+            try AtomicFile.write(side.pngData(), to: base + "-side-by-side.png")
+            artifacts.append(base + "-side-by-side.png")
         }
         let what = comparison.sizeMismatch
             ? "size \(a.width)×\(a.height), expected \(e.width)×\(e.height)"
             : String(format: "RMS %.3f > %.1f, %d pixels differ", comparison.rms, tolerance, comparison.differingPixels)
-        return (false, "\(what); see \(base)-side-by-side.png")
+        return (false, "\(what); see \(artifacts.last!)", artifacts)
     }
 
     public static func table(_ rows: [Row]) -> String {

@@ -9,7 +9,11 @@ public enum ModelLocator {
         public let id: String
         public let searched: [String]
         public var description: String {
-            """
+            // A path that does not exist is a missing folder, not a hub id to look up.
+            if id.hasPrefix("/") || id.hasPrefix(".") || id.split(separator: "/").count > 2 {
+                return "\(id): model directory does not exist"
+            }
+            return """
             model '\(id)' is neither a directory nor in the local Hugging Face cache. Looked in:
             \(searched.map { "  - \($0)" }.joined(separator: "\n"))
             Get the weights once, on a machine with network access, e.g.

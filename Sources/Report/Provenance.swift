@@ -1,4 +1,5 @@
 import Analysis
+import Core
 import Foundation
 import LinearAlgebra
 import Plot
@@ -7,6 +8,10 @@ import Plot
 /// versions of everything that draws or computes, and the project's commit.
 public struct Provenance {
     public let manifest: Manifest
+    /// Facts of this machine and checkout (the git commit, the CPU kernel
+    /// OpenBLAS picked, the OS): recorded in `environment.json`, kept out of
+    /// the manifest and the report so that those do not change between machines.
+    public let environment: [(String, String)]
 
     /// - Parameters:
     ///   - templates: the template files, in a stable order.
@@ -25,14 +30,21 @@ public struct Provenance {
         manifest.settings = run.analysis.tokenized.map { ("k.\($0.relation.name)", String($0.k)) }
             + [("min_pairs", String(run.spec.minimumPairs))] + ScoringSettings.recorded + ReportSettings.recorded
         let versions = Figure.libraryVersions
+        let openblas = BLAS.configuration.trimmingCharacters(in: .whitespaces)
         manifest.software = [
             ("headmaps", toolVersion),
-            ("git_commit", projectRoot.flatMap(Provenance.gitCommit) ?? "unknown"),
             ("cairo", versions.cairo),
             ("pango", versions.pango),
-            ("openblas", BLAS.configuration.trimmingCharacters(in: .whitespaces)),
+            // "OpenBLAS 0.3.21": the version; the rest of the string names this machine's CPU.
+            ("openblas", openblas.split(separator: " ").prefix(2).joined(separator: " ")),
         ]
         self.manifest = manifest
+        environment = [
+            ("git_commit", projectRoot.flatMap(Provenance.gitCommit) ?? "unknown"),
+            ("openblas_configuration", openblas),
+            ("processors", String(ProcessInfo.processInfo.activeProcessorCount)),
+            ("operating_system", ProcessInfo.processInfo.operatingSystemVersionString),
+        ]
     }
 
     /// The project's commit, "-dirty" when the tree has changes; nil outside git.
@@ -52,5 +64,12 @@ public struct Provenance {
         guard let head = git(["rev-parse", "HEAD"]) else { return nil }
         let dirty = !(git(["status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty
         return head + (dirty ? "-dirty" : "")
+    }
+}
+
+extension Provenance {
+    /// `environment.json`, keys in a fixed order.
+    public var environmentJSON: String {
+        "{\n" + environment.map { "  \(JSONString.quoted($0.0)): \(JSONString.quoted($0.1))" }.joined(separator: ",\n") + "\n}\n"
     }
 }

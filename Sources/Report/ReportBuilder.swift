@@ -39,8 +39,9 @@ public struct ReportBuilder {
     public func build() throws -> Output {
         let run = try ReportRun(spec: spec, modelOverride: modelOverride, display: display, log: log, progress: progress)
         let templates = try ReportTemplates(directory: templatesDirectory)
-        var manifest = try Provenance(run: run, templates: templates.files, toolVersion: toolVersion,
-                                      projectRoot: projectRoot, display: display).manifest
+        let provenance = try Provenance(run: run, templates: templates.files, toolVersion: toolVersion,
+                                        projectRoot: projectRoot, display: display)
+        var manifest = provenance.manifest
         let content = ReportContent(run: run, manifest: manifest, reproduce: reproduceCommand, display: display)
 
         var files: [String: Data] = ["scores.json": Data(run.document.encoded().utf8)]
@@ -52,6 +53,7 @@ public struct ReportBuilder {
         files["report.html"] = Data(try templates.render("report.html", content).utf8)
         manifest.outputs = files.keys.sorted().map { Manifest.Entry(role: "output", path: $0, bytes: files[$0]!.count, sha256: Manifest.sha256(files[$0]!)) }
         files["manifest.json"] = Data(manifest.encoded().utf8)
+        files["environment.json"] = Data(provenance.environmentJSON.utf8)
         try ReportDirectory.write(files, to: outputDirectory, protecting: guarded(run), log: log)
         let shape = run.document.shape
         log("wrote \(outputDirectory)/report.md, report.html, figures/, scores.json (\(shape.layers)×\(shape.heads) heads)")

@@ -56,8 +56,12 @@ public struct ReportSpec {
         return folder.isEmpty ? "." : folder
     }
 
+    /// Relative paths in a spec are relative to its folder; the spec's own
+    /// path is made absolute first, so nothing derived from it depends on
+    /// where the command was typed.
     public static func load(file: String) throws -> ReportSpec {
-        try parse(try YAMLMapping.load(file: file), file: file)
+        let absolute = ((file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file) as NSString).standardizingPath
+        return try parse(try YAMLMapping.load(file: absolute), file: absolute)
     }
 
     /// A spec from its YAML; paths in it are relative to `file`'s folder.

@@ -16,7 +16,9 @@ struct ReportTemplates {
         MustacheContentTypes.register(MarkdownContentType(), named: "MARKDOWN")
         self.directory = directory
         let fm = FileManager.default
-        guard let all = fm.enumerator(atPath: directory)?.compactMap({ $0 as? String }) else {
+        // Through a symbolic link too: the enumerator would not descend into one.
+        let real = URL(fileURLWithPath: directory).resolvingSymlinksInPath().path
+        guard let all = fm.enumerator(atPath: real)?.compactMap({ $0 as? String }) else {
             throw ReportError.templatesMissing(directory: directory)
         }
         let names = all.filter { $0.hasSuffix(".mustache") }.sorted()

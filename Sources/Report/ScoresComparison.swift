@@ -31,43 +31,54 @@ public struct ScoresComparison: Sendable {
         onlyInExpected = expectedNames.filter { !actualNames.contains($0) }
         differences = actual.relations.compactMap { a in
             guard let e = expected.relation(named: a.name) else { return nil }
-            if a.skipped != e.skipped || a.pairsKept != e.pairsKept || a.k != e.k {
-                return RelationDifference(name: a.name, maxAbsoluteDifference: .infinity, heads: [],
-                                          note: "k \(a.k) vs \(e.k), pairs kept \(a.pairsKept) vs \(e.pairsKept), skipped \(a.skipped) vs \(e.skipped)")
-            }
-            guard !a.skipped, a.hits.count == e.hits.count else {
-                return RelationDifference(name: a.name, maxAbsoluteDifference: 0, heads: [], note: nil)
+            let note = a.skipped != e.skipped || a.pairsKept != e.pairsKept || a.k != e.k
+                ? "k \(a.k) vs \(e.k), pairs kept \(a.pairsKept) vs \(e.pairsKept), skipped \(a.skipped) vs \(e.skipped)" : nil
+            // Heads are compared whenever both have a grid of the same shape,
+            // also when k or the kept pairs changed: which heads moved is the question.
+            guard !a.skipped, !e.skipped, a.hits.count == e.hits.count, zip(a.hits, e.hits).allSatisfy({ $0.count == $1.count }) else {
+                return RelationDifference(name: a.name, maxAbsoluteDifference: note == nil ? 0 : .infinity, heads: [], note: note)
             }
             var heads: [(HeadIndex, Int, Int)] = []
             var maxDifference = 0.0
             for l in 0..<a.hits.count {
                 for h in 0..<a.hits[l].count {
                     let d = a.hits[l][h] - e.hits[l][h], ds = a.suppressionHits[l][h] - e.suppressionHits[l][h]
-                    maxDifference = max(maxDifference, abs(a.scores[l][h] - e.scores[l][h]), abs(a.suppression[l][h] - e.suppression[l][h]))
-                    if d != 0 || ds != 0 { heads.append((HeadIndex(layer: l, head: h), d, ds)) }
+                    let dScore = abs(a.scores[l][h] - e.scores[l][h]), dSuppression = abs(a.suppression[l][h] - e.suppression[l][h])
+                    maxDifference = max(maxDifference, dScore, dSuppression)
+                    if d != 0 || ds != 0 || dScore != 0 || dSuppression != 0 { heads.append((HeadIndex(layer: l, head: h), d, ds)) }
                 }
             }
-            return RelationDifference(name: a.name, maxAbsoluteDifference: maxDifference, heads: heads, note: nil)
+            return RelationDifference(name: a.name, maxAbsoluteDifference: maxDifference, heads: heads, note: note)
+        }
+    }
+
+    /// One line per relation that differs: its note, and the heads that changed by how many pairs.
+    public var lines: [String] {
+        differences.compactMap { d -> String? in
+            guard d.note != nil || !d.heads.isEmpty else { return nil }
+            var line = "\(d.name): "
+            if let note = d.note { line += note + (d.heads.isEmpty ? "" : "; ") }
+            if !d.heads.isEmpty {
+                let shown = d.heads.prefix(8).map { h -> String in
+                    var parts: [String] = []
+                    func pairs(_ n: Int, _ what: String) -> String { String(format: "%+d ", n) + what + (abs(n) == 1 ? "" : "s") }
+                    if h.pairs != 0 { parts.append(pairs(h.pairs, "pair")) }
+                    if h.suppressionPairs != 0 { parts.append(pairs(h.suppressionPairs, "suppression pair")) }
+                    return "\(h.head) (\(parts.isEmpty ? "score changed with the kept pairs" : parts.joined(separator: ", ")))"
+                }
+                line += "\(d.heads.count) head\(d.heads.count == 1 ? " differs" : "s differ"), max |Δscore| \(String(format: "%.3g", d.maxAbsoluteDifference)): \(shown.joined(separator: ", "))\(d.heads.count > 8 ? ", …" : "")"
+            }
+            return line
         }
     }
 
     /// A readable account, one line per relation that differs.
     public var summary: String {
-        var lines: [String] = []
-        if let shapeMismatch { lines.append(shapeMismatch) }
-        if !onlyInActual.isEmpty { lines.append("only in the actual scores: \(onlyInActual.joined(separator: ", "))") }
-        if !onlyInExpected.isEmpty { lines.append("only in the expected scores: \(onlyInExpected.joined(separator: ", "))") }
-        for d in differences {
-            if let note = d.note { lines.append("\(d.name): \(note)"); continue }
-            guard !d.heads.isEmpty else { continue }
-            let shown = d.heads.prefix(8).map { h -> String in
-                var parts: [String] = []
-                if h.pairs != 0 { parts.append(String(format: "%+d pairs", h.pairs)) }
-                if h.suppressionPairs != 0 { parts.append(String(format: "%+d suppression pairs", h.suppressionPairs)) }
-                return "\(h.head) (\(parts.joined(separator: ", ")))"
-            }
-            lines.append("\(d.name): \(d.heads.count) head\(d.heads.count == 1 ? "" : "s") differ, max |Δscore| \(String(format: "%.3g", d.maxAbsoluteDifference)): \(shown.joined(separator: ", "))\(d.heads.count > 8 ? ", …" : "")")
-        }
-        return lines.isEmpty ? "scores match" : lines.joined(separator: "\n")
+        var out: [String] = []
+        if let shapeMismatch { out.append(shapeMismatch) }
+        if !onlyInActual.isEmpty { out.append("only in the actual scores: \(onlyInActual.joined(separator: ", "))") }
+        if !onlyInExpected.isEmpty { out.append("only in the expected scores: \(onlyInExpected.joined(separator: ", "))") }
+        out += lines
+        return out.isEmpty ? "scores match" : out.joined(separator: "\n")
     }
 }

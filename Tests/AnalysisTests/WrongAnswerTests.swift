@@ -130,7 +130,7 @@ final class WrongAnswerTests: XCTestCase {
     func testKAtOrAboveTheVocabularyIsAnError() throws {
         let vocab = try ConfigFile(path: TestSupport.tinyModel + "/config.json").int("vocab_size")
         let result = try HeadMapsExecutable.run(["scores", "--model", TestSupport.tinyModel, "--relation", "name_copying", "--k", "\(vocab)", "--out", TestSupport.temporaryDirectory("k") + "/s.json", "--quiet"])
-        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.stderr.contains("k = \(vocab) is not below the vocabulary size \(vocab)"), result.stderr)
     }
 
@@ -148,11 +148,11 @@ final class WrongAnswerTests: XCTestCase {
         let dir = TestSupport.temporaryDirectory("twice")
         try #"[["cat", "cat"], ["dog", "dog"]]"#.write(toFile: dir + "/copying.json", atomically: true, encoding: .utf8)
         let cli = try HeadMapsExecutable.run(["scores", "--model", TestSupport.tinyModel, "--relation", "copying", "--relation-file", dir + "/copying.json", "--out", dir + "/s.json", "--quiet"])
-        XCTAssertEqual(cli.status, 1)
+        XCTAssertEqual(cli.status, 2)
         XCTAssertTrue(cli.stderr.contains("relation 'copying' is given twice (the built-in dataset and \(dir)/copying.json)"), cli.stderr)
         try "model: \(TestSupport.tinyModel)\nrelations: [copying]\nrelation_files: [copying.json]\n".write(toFile: dir + "/spec.yaml", atomically: true, encoding: .utf8)
         let spec = try HeadMapsExecutable.run(["report", dir + "/spec.yaml", "--quiet"])
-        XCTAssertEqual(spec.status, 1)
+        XCTAssertEqual(spec.status, 2)
         XCTAssertTrue(spec.stderr.contains("spec.yaml: relation 'copying' is given twice"), spec.stderr)
     }
 
@@ -225,7 +225,7 @@ final class WrongAnswerTests: XCTestCase {
         let actual = try ScoresDocument.parse(Data(document(50_001).encoded().utf8), path: "a.json")
         let comparison = ScoresComparison(actual: actual, expected: expected)
         XCTAssertFalse(comparison.matches)
-        XCTAssertTrue(comparison.summary.contains("0.0 (+1 pairs)") && comparison.summary.contains("1e-05"), comparison.summary)
+        XCTAssertTrue(comparison.summary.contains("0.0 (+1 pair)") && comparison.summary.contains("1e-05"), comparison.summary)
         // And in a top-N set: the head one pair ahead is the one chosen.
         let values = [[Double(50_001) / Double(kept), Double(50_000) / Double(kept)]]
         XCTAssertEqual(ScoreOrder.top(values, 1), [HeadIndex(layer: 0, head: 0)])

@@ -18,9 +18,18 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("scoring"), "progress goes to stderr")
     }
 
-    func testDefaultRunScoresTheCommittedFixture() throws {
-        let out = TestSupport.temporaryDirectory("default") + "/scores.json"
+    /// The no-argument default belongs to `report`: `scores` is told which model.
+    func testScoresNeedsAModel() throws {
+        let out = TestSupport.temporaryDirectory("no-model") + "/scores.json"
         let result = try HeadMapsExecutable.run(["scores", "--relation", "name_copying", "--quiet", "--out", out])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("Missing expected argument '--model <model>'"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+
+    func testScoresTheCommittedFixture() throws {
+        let out = TestSupport.temporaryDirectory("default") + "/scores.json"
+        let result = try HeadMapsExecutable.run(["scores", "--model", TestSupport.demoModel, "--relation", "name_copying", "--quiet", "--out", out])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stderr, "", "--quiet")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as! [String: Any]
@@ -40,7 +49,7 @@ final class CommandLineTests: XCTestCase {
 
     func testUnknownRelationFailsWithTheListOfKnownOnes() throws {
         let result = try HeadMapsExecutable.run(["scores", "--model", TestSupport.tinyModel, "--relation", "nope", "--out", "/tmp/never.json"])
-        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.stderr.contains("unknown relation 'nope'"), result.stderr)
         XCTAssertTrue(result.stderr.contains("name_copying"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/never.json"))
@@ -113,18 +122,18 @@ final class RenderCommandTests: XCTestCase {
     func testSkippedRelationUnknownRelationAndOutOfRangeMarkersFail() throws {
         let dir = TestSupport.temporaryDirectory("render-bad")
         let skipped = try HeadMapsExecutable.run(["render", "--scores", Self.scores(minPairs: 1000), "--relation", "name_copying", "--out", dir + "/a.png"])
-        XCTAssertEqual(skipped.status, 1)
+        XCTAssertEqual(skipped.status, 2)
         XCTAssertTrue(skipped.stderr.contains("was skipped"), skipped.stderr)
         let unknown = try HeadMapsExecutable.run(["render", "--scores", Self.scores(), "--relation", "verb_to_past_tense", "--out", dir + "/b.png"])
-        XCTAssertEqual(unknown.status, 1)
+        XCTAssertEqual(unknown.status, 2)
         XCTAssertTrue(unknown.stderr.contains("no relation 'verb_to_past_tense'") && unknown.stderr.contains("name_copying"), unknown.stderr)
         let outside = dir + "/outside.yaml"
         try "classes:\n  - label: Far\n    heads: [9.6]\n".write(toFile: outside, atomically: true, encoding: .utf8)
         let bad = try HeadMapsExecutable.run(["render", "--scores", Self.scores(), "--relation", "name_copying", "--markers", outside, "--out", dir + "/c.png"])
-        XCTAssertEqual(bad.status, 1)
+        XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.stderr.contains("head 9.6") && bad.stderr.contains("outside the model's 4 layers × 4 heads"), bad.stderr)
         let wrongExtension = try HeadMapsExecutable.run(["render", "--scores", Self.scores(), "--relation", "name_copying", "--out", dir + "/d.svg"])
-        XCTAssertEqual(wrongExtension.status, 1)
+        XCTAssertEqual(wrongExtension.status, 2)
         XCTAssertTrue(wrongExtension.stderr.contains(".png or .pdf"), wrongExtension.stderr)
         for name in ["a.png", "b.png", "c.png", "d.svg"] { XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/" + name)) }
     }

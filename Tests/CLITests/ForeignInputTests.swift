@@ -25,7 +25,7 @@ final class ForeignInputTests: XCTestCase {
             let dir = try shardedCopy()
             try writeIndex(dir, shard: shard)
             let result = try HeadMapsExecutable.run(["scores", "--model", dir, "--relation", "name_copying", "--out", dir + "/s.json", "--quiet"])
-            XCTAssertEqual(result.status, 1, shard)
+            XCTAssertEqual(result.status, 2, shard)
             XCTAssertTrue(result.stderr.contains("a path outside the model folder"), result.stderr)
             XCTAssertFalse(result.stderr.contains("root:"), result.stderr)
         }
@@ -50,7 +50,7 @@ final class ForeignInputTests: XCTestCase {
         let scores = dir + "/s.json"
         XCTAssertEqual(try HeadMapsExecutable.run(["scores", "--model", TestSupport.tinyModel, "--relation", "name_copying", "--out", scores, "--quiet"]).status, 0)
         let markers = try HeadMapsExecutable.run(["render", "--scores", scores, "--relation", "name_copying", "--markers", dir + "/shadow", "--out", dir + "/f.png"])
-        XCTAssertEqual(markers.status, 1)
+        XCTAssertEqual(markers.status, 2)
         XCTAssertTrue(markers.stderr.contains("has a key that is not a plain name (not shown)"), markers.stderr)
         XCTAssertFalse(markers.stderr.contains("SECRETHASH") || markers.stderr.contains("root"), markers.stderr)
 
@@ -60,7 +60,7 @@ final class ForeignInputTests: XCTestCase {
         try FileManager.default.removeItem(atPath: model + "/model.safetensors")
         try FileManager.default.copyItem(atPath: dir + "/shadow", toPath: model + "/model.safetensors")
         let weights = try HeadMapsExecutable.run(["scores", "--model", model, "--relation", "name_copying", "--out", dir + "/t.json", "--quiet"])
-        XCTAssertEqual(weights.status, 1)
+        XCTAssertEqual(weights.status, 2)
         XCTAssertTrue(weights.stderr.contains("not a safetensors file"), weights.stderr)
         let firstEight = Data("root:$6$".utf8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
         XCTAssertFalse(weights.stderr.contains(String(firstEight)), weights.stderr)
@@ -103,7 +103,7 @@ final class ForeignInputTests: XCTestCase {
         try "../../../\((outside as NSString).lastPathComponent)/m".write(toFile: repo + "/refs/main", atomically: true, encoding: .utf8)
         let result = try HeadMapsExecutable.run(["report", "--model", "gpt2", "--out", TestSupport.temporaryDirectory("r") + "/r", "--quiet"],
                                                 environment: ["HF_HUB_CACHE": hub, "HF_HOME": "/nonexistent"])
-        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.stderr.contains("refs/main: is not a commit hash"), result.stderr)
     }
 }

@@ -23,7 +23,7 @@ final class LimitTests: XCTestCase {
 
     func assertFails(_ arguments: [String], _ words: [String], noFile: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
         let result = try run(arguments)
-        XCTAssertEqual(result.status, 1, "exit code (124 is a hang): \(result.stderr)", file: file, line: line)
+        XCTAssertEqual(result.status, 2, "exit code (124 is a hang): \(result.stderr)", file: file, line: line)
         for word in words { XCTAssertTrue(result.stderr.contains(word), "'\(word)' not in: \(result.stderr)", file: file, line: line) }
         if let noFile { XCTAssertFalse(FileManager.default.fileExists(atPath: noFile), "no output file", file: file, line: line) }
     }
@@ -185,7 +185,7 @@ final class LimitTests: XCTestCase {
                 // Finished before the truncation could matter: then it must be whole.
                 XCTAssertNoThrow(try ScoresDocument.read(path: dir + "/s.json"))
             } else {
-                XCTAssertEqual(process.terminationStatus, 1)
+                XCTAssertEqual(process.terminationStatus, 2)
                 XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/s.json"), "trial \(trial)")
             }
         }

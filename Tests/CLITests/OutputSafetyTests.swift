@@ -13,7 +13,7 @@ final class OutputSafetyTests: XCTestCase {
         let dir = TestSupport.temporaryDirectory("out-file")
         try "keep me".write(toFile: dir + "/notes.txt", atomically: true, encoding: .utf8)
         let result = try report(["--out", dir + "/notes.txt"])
-        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.stderr.contains("notes.txt: is a regular file") && result.stderr.contains("replaces only a folder that HeadMaps wrote"), result.stderr)
         XCTAssertEqual(try String(contentsOfFile: dir + "/notes.txt", encoding: .utf8), "keep me")
     }
@@ -24,7 +24,7 @@ final class OutputSafetyTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try "classes: []".write(toFile: dir + "/heads.yaml", atomically: true, encoding: .utf8)
         let result = try report(["--out", dir])
-        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.stderr.contains("a folder that HeadMaps did not write"), result.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["heads.yaml"])
     }
@@ -35,7 +35,7 @@ final class OutputSafetyTests: XCTestCase {
         let before = try FileManager.default.contentsOfDirectory(atPath: model).sorted()
         for out in [model, (model as NSString).deletingLastPathComponent] {
             let result = try report(["--model", model, "--out", out])
-            XCTAssertEqual(result.status, 1, out)
+            XCTAssertEqual(result.status, 2, out)
             XCTAssertTrue(result.stderr.contains("would replace the model folder"), result.stderr)
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: model).sorted(), before)
@@ -46,7 +46,7 @@ final class OutputSafetyTests: XCTestCase {
         try "mine".write(toFile: dir + "/file.txt", atomically: true, encoding: .utf8)
         for out in [".", "./", dir, dir + "/"] {
             let result = try report(["--out", out], in: dir)
-            XCTAssertEqual(result.status, 1, "--out \(out): \(result.stderr)")
+            XCTAssertEqual(result.status, 2, "--out \(out): \(result.stderr)")
             XCTAssertTrue(result.stderr.contains("would replace the current directory"), result.stderr)
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["file.txt"])
@@ -57,7 +57,7 @@ final class OutputSafetyTests: XCTestCase {
         let before = try FileManager.default.subpathsOfDirectory(atPath: golden).sorted()
         for out in [golden, (golden as NSString).deletingLastPathComponent] {
             let result = try report(["--check", golden, "--out", out])
-            XCTAssertEqual(result.status, 1, out)
+            XCTAssertEqual(result.status, 2, out)
             XCTAssertTrue(result.stderr.contains("would replace the golden folder of --check"), result.stderr)
         }
         XCTAssertEqual(try FileManager.default.subpathsOfDirectory(atPath: golden).sorted(), before)
@@ -90,10 +90,10 @@ final class OutputSafetyTests: XCTestCase {
         XCTAssertEqual(try HeadMapsExecutable.run(["scores", "--model", TestSupport.tinyModel, "--relation", "name_copying", "--out", scores, "--quiet"]).status, 0)
         for (out, found) in [(dir, "a directory"), ("/dev/null", "a character device"), (".", "a folder name")] {
             let s = try HeadMapsExecutable.run(["scores", "--model", TestSupport.tinyModel, "--relation", "name_copying", "--out", out, "--quiet"])
-            XCTAssertEqual(s.status, 1, out)
+            XCTAssertEqual(s.status, 2, out)
             XCTAssertTrue(s.stderr.contains(found), s.stderr)
             let r = try HeadMapsExecutable.run(["render", "--scores", scores, "--relation", "name_copying", "--out", out])
-            XCTAssertEqual(r.status, 1, out)
+            XCTAssertEqual(r.status, 2, out)
         }
         var st = stat()
         XCTAssertEqual(stat("/dev/null", &st), 0)
@@ -135,5 +135,24 @@ final class OutputSafetyTests: XCTestCase {
         let result = try HeadMapsExecutable.run(["scores", "--model", TestSupport.tinyModel, "--relation", "name_copying", "--out", dir + "/s.json", "--quiet"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["s.json"])
+    }
+
+    /// Run from one clone, the binary of another writes into the clone the
+    /// user stands in, not into the checkout it was built in.
+    func testTheProjectIsFoundFromTheCurrentDirectoryFirst() throws {
+        let clone = TestSupport.temporaryDirectory("clone")
+        let root = TestSupport.repositoryRoot
+        try "// another clone\n".write(toFile: clone + "/Package.swift", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: clone + "/fixtures", withDestinationPath: root + "/fixtures")
+        try FileManager.default.createSymbolicLink(atPath: clone + "/templates", withDestinationPath: root + "/templates")
+        try FileManager.default.createDirectory(atPath: clone + "/reports", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: root + "/reports/markers", toPath: clone + "/reports/markers")
+        try FileManager.default.copyItem(atPath: root + "/reports/default.yaml", toPath: clone + "/reports/default.yaml")
+        let before = try FileManager.default.attributesOfItem(atPath: root + "/reports/default/report.md")[.modificationDate] as? Date
+        let result = try TestSupport.run(HeadMapsExecutable.path, ["report", "--quiet"], environment: ["HEADMAPS_HOME": ""], directory: clone)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: clone + "/reports/default/report.md"))
+        let after = try FileManager.default.attributesOfItem(atPath: root + "/reports/default/report.md")[.modificationDate] as? Date
+        XCTAssertEqual(before, after, "the checkout the binary lives in is untouched")
     }
 }

@@ -16,7 +16,7 @@ final class RobustnessTests: XCTestCase {
     func assertScoresFail(_ model: String, _ words: [String], file: StaticString = #filePath, line: UInt = #line) throws {
         let out = TestSupport.temporaryDirectory("never") + "/s.json"
         let result = try HeadMapsExecutable.run(["scores", "--model", model, "--relation", "name_copying", "--out", out, "--quiet"])
-        XCTAssertEqual(result.status, 1, "exit code", file: file, line: line)
+        XCTAssertEqual(result.status, 2, "exit code", file: file, line: line)
         XCTAssertTrue(result.stderr.hasPrefix("error: "), result.stderr, file: file, line: line)
         for word in words { XCTAssertTrue(result.stderr.contains(word), "'\(word)' not in: \(result.stderr)", file: file, line: line) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "no output", file: file, line: line)
@@ -209,7 +209,7 @@ final class RobustnessTests: XCTestCase {
         let dir = TestSupport.temporaryDirectory("badrel")
         try #"[["only one"]]"#.write(toFile: dir + "/bad.json", atomically: true, encoding: .utf8)
         let result = try HeadMapsExecutable.run(["scores", "--model", TestSupport.tinyModel, "--relation-file", dir + "/bad.json", "--out", dir + "/s.json"])
-        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.stderr.contains("bad.json: item 0 is not a pair of two strings"), result.stderr)
     }
 
@@ -219,10 +219,10 @@ final class RobustnessTests: XCTestCase {
         let dir = TestSupport.temporaryDirectory("blocked")
         try "a file".write(toFile: dir + "/file", atomically: true, encoding: .utf8)
         let result = try HeadMapsExecutable.run(["report", "--out", dir + "/file/report", "--quiet"])
-        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.stderr.contains("cannot create the output folder"), result.stderr)
         let scores = try HeadMapsExecutable.run(["scores", "--model", TestSupport.tinyModel, "--relation", "name_copying", "--out", dir + "/file/s.json", "--quiet"])
-        XCTAssertEqual(scores.status, 1)
+        XCTAssertEqual(scores.status, 2)
         XCTAssertTrue(scores.stderr.contains(dir + "/file"), scores.stderr)
     }
 
@@ -241,7 +241,7 @@ final class RobustnessTests: XCTestCase {
         try process.run()
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 1, message)
+        XCTAssertEqual(process.terminationStatus, 2, message)
         XCTAssertTrue(message.contains("could not be written") && message.contains("nothing was changed there"), message)
         XCTAssertFalse(message.contains("Success"), "a failure never reads as success: \(message)")
         XCTAssertEqual(try String(contentsOfFile: dir + "/report/report.md", encoding: .utf8), "previous")

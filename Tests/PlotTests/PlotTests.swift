@@ -186,7 +186,10 @@ final class PlotTests: XCTestCase {
         let diff = changed.diffImage()
         XCTAssertEqual(diff.pixel(x: Int(cell.center.x * 150 / 72), y: Int(cell.center.y * 150 / 72)).0, 255)
         XCTAssertEqual(diff.pixel(x: 2, y: 2).0, 0)
-        XCTAssertEqual(changed.sideBySide().width, a.width * 3 + 16)
+        let side = try XCTUnwrap(changed.sideBySide())
+        XCTAssertEqual(side.width, a.width * 3 + 16)
+        XCTAssertEqual(side.height, a.height + 22, "a band on top labels the panels")
+        XCTAssertTrue((0..<60).contains { x in (4..<18).contains { y in side.pixel(x: x, y: y).0 < 100 } }, "'expected' is written over the first panel")
         XCTAssertTrue(ImageComparison(actual: a, expected: RasterImage(width: 3, height: 3, rgba: [UInt8](repeating: 0, count: 36))).sizeMismatch)
     }
 }

@@ -1,6 +1,7 @@
 import Analysis
 import Checkpoint
 import Foundation
+import FoundationXML
 import Plot
 import Report
 import HeadMapsTestSupport
@@ -14,7 +15,7 @@ final class GoldenCheckTests: XCTestCase {
         let out = TestSupport.temporaryDirectory("check") + "/default"
         let result = try HeadMapsExecutable.run(["report", "--quiet", "--out", out, "--check", Self.golden])
         XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
-        XCTAssertTrue(result.stdout.contains("all 3 files match"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("all 4 files match"), result.stdout)
         XCTAssertTrue(result.stdout.contains("figures/figure.png    match"), result.stdout)
     }
 
@@ -32,15 +33,16 @@ final class GoldenCheckTests: XCTestCase {
         let result = try HeadMapsExecutable.run(["report", "--quiet", "--out", dir + "/report", "--check", golden])
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stdout.contains("figures/figure.png    DIFFERS  RMS"), result.stdout)
-        XCTAssertTrue(result.stdout.contains("1 of 3 files differ"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("1 of 4 files differ"), result.stdout)
         for suffix in ["actual", "expected", "diff", "side-by-side"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/report-check/figure-\(suffix).png"), suffix)
         }
         // --update rewrites the goldens deliberately; then the check passes.
         let update = try HeadMapsExecutable.run(["report", "--quiet", "--out", dir + "/report", "--check", golden, "--update"])
         XCTAssertEqual(update.status, 0, update.stderr)
-        XCTAssertTrue(update.stdout.contains("updated 3 golden files"))
+        XCTAssertTrue(update.stdout.contains("updated 4 golden files"))
         XCTAssertEqual(try HeadMapsExecutable.run(["report", "--quiet", "--out", dir + "/report", "--check", golden]).status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/report-check"), "a passing check removes the stale diffs")
     }
 
     func testCompareImages() throws {
@@ -77,7 +79,7 @@ final class GoldenCheckTests: XCTestCase {
         let result = try HeadMapsExecutable.run(["compare", dir + "/changed.json", Self.golden + "/scores.json"])
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stdout.contains("only in the expected scores: word_to_synonym"), result.stdout)
-        XCTAssertTrue(result.stdout.contains("country_to_capital: 1 head differ, max |Δscore| 0.03: 20.10 (-3 pairs)"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("country_to_capital: 1 head differs, max |Δscore| 0.03: 20.10 (-3 pairs)"), result.stdout)
         XCTAssertEqual(try HeadMapsExecutable.run(["compare", Self.golden + "/scores.json", Self.golden + "/scores.json"]).status, 0)
     }
 
@@ -91,7 +93,7 @@ final class GoldenCheckTests: XCTestCase {
             XCTAssertEqual(result.status, 0, result.stderr)
         }
         let files = try FileManager.default.subpathsOfDirectory(atPath: dir + "/a").filter { !$0.hasSuffix("figures") }.sorted()
-        XCTAssertEqual(files, ["figures/figure.pdf", "figures/figure.png", "figures/overview.pdf", "figures/overview.png",
+        XCTAssertEqual(files, ["environment.json", "figures/figure.pdf", "figures/figure.png", "figures/overview.pdf", "figures/overview.png",
                                "manifest.json", "report.html", "report.md", "scores.json"])
         for file in files {
             XCTAssertEqual(FileManager.default.contents(atPath: "\(dir)/a/\(file)"), FileManager.default.contents(atPath: "\(dir)/b/\(file)"), file)
@@ -116,9 +118,110 @@ final class GoldenCheckTests: XCTestCase {
         let software = manifest["software"] as! [String: String]
         XCTAssertTrue(software["cairo"]!.hasPrefix("1."))
         XCTAssertTrue(software["openblas"]!.hasPrefix("OpenBLAS"))
-        XCTAssertNotNil(software["git_commit"])
+        XCTAssertNil(software["git_commit"], "the commit is a fact of the checkout: environment.json")
+        let environment = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/environment.json"))) as! [String: String]
+        XCTAssertNotNil(environment["git_commit"])
         let settings = manifest["settings"] as! [String: String]
         XCTAssertEqual(settings["k.name_copying"], "1")
         XCTAssertEqual(settings["k.country_to_capital"], "10")
+    }
+
+    /// The README's CI line leaves the working tree as it was: the fresh
+    /// report goes to a temporary folder, not over the committed one.
+    func testACheckDoesNotTouchTheCommittedReport() throws {
+        let root = TestSupport.repositoryRoot
+        let committed = root + "/reports/default/report.md"
+        let before = try FileManager.default.attributesOfItem(atPath: committed)[.modificationDate] as? Date
+        let result = try TestSupport.run(HeadMapsExecutable.path, ["report", "reports/default.yaml", "--quiet", "--check", "fixtures/golden/default"], directory: root)
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: committed)[.modificationDate] as? Date, before)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/reports/default-check"))
+    }
+
+    /// Where the command is typed from, and how the spec is spelled, change no byte.
+    func testOutputsDoNotDependOnWhereTheCommandWasTyped() throws {
+        let root = TestSupport.repositoryRoot
+        let a = TestSupport.temporaryDirectory("typed-a") + "/r", b = TestSupport.temporaryDirectory("typed-b") + "/r"
+        XCTAssertEqual(try TestSupport.run(HeadMapsExecutable.path, ["report", "reports/default.yaml", "--quiet", "--out", a], directory: root).status, 0)
+        XCTAssertEqual(try TestSupport.run(HeadMapsExecutable.path, ["report", "../reports/../reports/default.yaml", "--quiet", "--out", b], directory: root + "/fixtures").status, 0)
+        for file in ["report.md", "report.html", "scores.json", "manifest.json"] {
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(a)/\(file)")), try Data(contentsOf: URL(fileURLWithPath: "\(b)/\(file)")), file)
+        }
+        let manifest = try String(contentsOfFile: a + "/manifest.json", encoding: .utf8)
+        XCTAssertFalse(manifest.contains("git_commit") || manifest.contains("MAX_THREADS"), "machine facts live in environment.json")
+        let environment = try String(contentsOfFile: a + "/environment.json", encoding: .utf8)
+        XCTAssertTrue(environment.contains("\"git_commit\"") && environment.contains("openblas_configuration"), environment)
+    }
+
+    /// The report's words are golden too: a changed line fails with a unified diff;
+    /// --summary and --junit say the same for a PR and a CI dashboard.
+    func testAChangedReportTextFailsWithAUnifiedDiffSummaryAndJUnit() throws {
+        let dir = TestSupport.temporaryDirectory("text")
+        let golden = dir + "/golden"
+        try FileManager.default.copyItem(atPath: Self.golden, toPath: golden)
+        var text = try String(contentsOfFile: golden + "/report.md", encoding: .utf8)
+        text = text.replacingOccurrences(of: "## Observations", with: "## Findings")
+        try text.write(toFile: golden + "/report.md", atomically: true, encoding: .utf8)
+        let result = try HeadMapsExecutable.run(["report", "--quiet", "--out", dir + "/report", "--check", golden,
+                                                 "--summary", dir + "/summary.md", "--junit", dir + "/junit.xml"])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stdout.contains("report.md             DIFFERS  2 lines differ"), result.stdout)
+        let diff = try String(contentsOfFile: dir + "/report-check/report.md.diff", encoding: .utf8)
+        XCTAssertTrue(diff.hasPrefix("--- golden/report.md\n+++ report/report.md\n@@ "), diff)
+        XCTAssertTrue(diff.contains("\n-## Findings\n+## Observations\n"), diff)
+        let summary = try String(contentsOfFile: dir + "/summary.md", encoding: .utf8)
+        XCTAssertTrue(summary.hasPrefix("### HeadMaps golden check: 1 of 4 files differ"), summary)
+        XCTAssertTrue(summary.contains("| `report.md` | **differs** |") && summary.contains("report.md.diff"), summary)
+        let junit = try XMLDocument(contentsOf: URL(fileURLWithPath: dir + "/junit.xml"))
+        let suite = try XCTUnwrap(junit.rootElement()?.elements(forName: "testsuite").first)
+        XCTAssertEqual(suite.attribute(forName: "tests")?.stringValue, "4")
+        XCTAssertEqual(suite.attribute(forName: "failures")?.stringValue, "1")
+    }
+
+    /// --update makes the goldens exactly what the report produces.
+    func testUpdateRemovesGoldensTheReportNoLongerProduces() throws {
+        let dir = TestSupport.temporaryDirectory("orphans")
+        let golden = dir + "/golden"
+        try FileManager.default.copyItem(atPath: Self.golden, toPath: golden)
+        try FileManager.default.copyItem(atPath: golden + "/figures/figure.png", toPath: golden + "/figures/renamed-away.png")
+        let result = try HeadMapsExecutable.run(["report", "--quiet", "--check", golden, "--update"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("removed 1 golden files the report no longer produces: figures/renamed-away.png"), result.stdout)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: golden + "/figures").sorted(), ["figure.png", "overview.png"])
+    }
+
+    func testACheckAgainstAMissingGoldenFolderIsAnErrorNotAMismatch() throws {
+        let result = try HeadMapsExecutable.run(["report", "--quiet", "--check", "/nonexistent/golden"])
+        XCTAssertEqual(result.status, 2, "2: an error; 1 is kept for a mismatch")
+        XCTAssertTrue(result.stderr.contains("no golden figures or scores.json"), result.stderr)
+    }
+
+    /// When k or the kept pairs change, the heads that moved are still listed.
+    func testScoresComparisonListsHeadsAlsoWhenKChanged() throws {
+        func document(k: Int, hits: Int) -> ScoresDocument {
+            ScoresDocument(source: "m", shape: ModelShape(layers: 1, heads: 2, dModel: 4, vocab: 100), relations: [
+                RelationScores(name: "r", title: "R", k: k, pairsTotal: 40, pairsKept: 40, skipReason: nil, hits: [[hits, 3]], suppressionHits: [[0, 0]]),
+            ])
+        }
+        let comparison = ScoresComparison(actual: document(k: 5, hits: 12), expected: document(k: 10, hits: 20))
+        XCTAssertFalse(comparison.matches)
+        XCTAssertEqual(comparison.lines, ["r: k 5 vs 10, pairs kept 40 vs 40, skipped false vs false; 1 head differs, max |Δscore| 0.2: 0.0 (-8 pairs)"])
+    }
+
+    /// The unified diff reads as GNU diff's: the same hunks, line for line.
+    func testTextDiffMatchesGNUDiff() throws {
+        let dir = TestSupport.temporaryDirectory("textdiff")
+        let old = (1...60).map { "line \($0)" }
+        var new = old
+        new[4] = "line five, changed"
+        new.remove(at: 20)
+        new.insert("inserted", at: 40)
+        new.append("appended")
+        let a = old.joined(separator: "\n") + "\n", b = new.joined(separator: "\n") + "\n"
+        try a.write(toFile: dir + "/a", atomically: true, encoding: .utf8)
+        try b.write(toFile: dir + "/b", atomically: true, encoding: .utf8)
+        let gnu = try TestSupport.run("/usr/bin/env", ["diff", "-u", dir + "/a", dir + "/b"]).stdout
+        let mine = TextDiff.unified(expected: a, actual: b, expectedName: "a", actualName: "b")
+        XCTAssertEqual(Array(mine.split(separator: "\n").dropFirst(2)), Array(gnu.split(separator: "\n").dropFirst(2)))
     }
 }

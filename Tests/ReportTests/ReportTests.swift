@@ -41,7 +41,7 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(markdown.contains("0.11 (1.00), 10.2 (1.00), 12.5 (1.00), 15.12 (1.00), 11.8 (0.50)"))
         XCTAssertTrue(markdown.contains("The Name Copying and Country to capital maps pick different heads: their top 5 heads share 0 (Jaccard 0.00)"))
         XCTAssertTrue(markdown.contains("| Hypergeometric p of the top-5 overlap (3 shared) | 1.1e-05 |"))
-        XCTAssertTrue(markdown.contains("```sh\nheadmaps report\n```"), "the Reproduce section")
+        XCTAssertTrue(markdown.contains("```sh\nheadmaps report reports/default.yaml\n```"), "the Reproduce section")
         XCTAssertTrue(markdown.contains("![GPT-2 medium grid (demo): Name Copying heads · GPT-2 medium grid (demo): Country to capital heads](figures/figure.png)"))
     }
 
@@ -144,7 +144,7 @@ final class ReportTests: XCTestCase {
         let hub = TestSupport.temporaryDirectory("emptyhub")
         let result = try HeadMapsExecutable.run(["report", TestSupport.repositoryRoot + "/reports/gpt2-small-wang.yaml", "--out", hub + "/out"],
                                                 environment: ["HF_HUB_CACHE": hub, "HF_HOME": hub + "/home", "HOME": hub])
-        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.stderr.contains("model 'gpt2' is neither a directory nor in the local Hugging Face cache"), result.stderr)
         XCTAssertTrue(result.stderr.contains("\(hub)/models--openai-community--gpt2"))
         XCTAssertTrue(result.stderr.contains("huggingface-cli download openai-community/gpt2"))
@@ -177,7 +177,7 @@ final class ReportTests: XCTestCase {
         let spec = (dir as NSString).deletingLastPathComponent + "/broken.yaml"
         try "model: /nonexistent/model\n".write(toFile: spec, atomically: true, encoding: .utf8)
         let result = try HeadMapsExecutable.run(["report", spec, "--out", dir, "--quiet"])
-        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.status, 2)
         XCTAssertEqual(try String(contentsOfFile: dir + "/report.md", encoding: .utf8), "previous")
     }
 }

@@ -166,7 +166,7 @@ package enum Artifacts {
         try? comparison.actual.pngData().write(to: URL(fileURLWithPath: dir + "/actual.png"))
         try? comparison.expected.pngData().write(to: URL(fileURLWithPath: dir + "/expected.png"))
         try? comparison.diffImage().pngData().write(to: URL(fileURLWithPath: dir + "/diff.png"))
-        try? comparison.sideBySide().pngData().write(to: URL(fileURLWithPath: dir + "/side-by-side.png"))
+        try? comparison.sideBySide()?.pngData().write(to: URL(fileURLWithPath: dir + "/side-by-side.png"))
         print("image comparison '\(name)': RMS \(comparison.rms); images in \(dir)")
     }
 }

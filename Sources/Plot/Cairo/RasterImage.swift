@@ -73,6 +73,18 @@ public struct RasterImage: Equatable, Sendable {
         self.init(width: w, height: h, rgba: out)
     }
 
+    /// The image with `captions` written in its top band (left edges at `x`).
+    func captioned(_ captions: [(x: Int, text: String)]) -> RasterImage {
+        let canvas = CairoCanvas(rasterSize: Size(Double(width), Double(height)), dpi: 72)
+        let pixels = (0..<(width * height)).map { RGB(Double(rgba[4 * $0]) / 255, Double(rgba[4 * $0 + 1]) / 255, Double(rgba[4 * $0 + 2]) / 255) }
+        canvas.image(pixels, columns: width, rows: height, in: Rect(x: 0, y: 0, width: Double(width), height: Double(height)))
+        for caption in captions {
+            canvas.text(caption.text, font: FontSpec(size: 11, bold: true), at: Point(Double(caption.x), 4))
+        }
+        guard let data = try? canvas.pngData(), let image = RasterImage(pngData: data) else { return self }
+        return image
+    }
+
     public func pixel(x: Int, y: Int) -> (UInt8, UInt8, UInt8) {
         let i = (y * width + x) * 4
         return (rgba[i], rgba[i + 1], rgba[i + 2])

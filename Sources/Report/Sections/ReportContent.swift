@@ -96,9 +96,8 @@ struct ReportContent {
         rows += [
             ProvenanceRow(key: "Relations", value: "\(document.relations.count) (\(scoredCount) scored, \(document.relations.count - scoredCount) skipped)"),
             ProvenanceRow(key: "Settings", value: "k = \(spec.k.map(String.init) ?? "1 for copying, 10 otherwise"); at least \(spec.minimumPairs) single-token pairs"),
-            // Versions only: the full OpenBLAS string names the CPU, which would
-            // make reports differ between machines; manifest.json has it all.
-            ProvenanceRow(key: "Software", value: manifest.software.filter { $0.0 != "git_commit" }
+            // Versions only (environment.json has this machine's facts).
+            ProvenanceRow(key: "Software", value: manifest.software
                 .map { "\($0.0) \($0.0 == "openblas" ? String($0.1.split(separator: " ").dropFirst().first ?? "") : $0.1)" }.joined(separator: "; ")),
             ProvenanceRow(key: "Manifest", value: "manifest.json lists every input and output with its SHA-256"),
         ]

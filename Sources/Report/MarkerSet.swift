@@ -12,6 +12,10 @@ import Plot
 ///   - label: Mover Heads
 ///     marker: x
 ///     heads: [14.1, 16.4, 18.6, 20.10, 22.14]   # layer.head
+///   - label: Tested, not movers
+///     marker: o
+///     control: true        # drawn and listed, not counted as marked in statistics
+///     heads: [3.3]
 /// ```
 public struct MarkerSet: Equatable, Sendable {
     public var title: String?
@@ -20,7 +24,19 @@ public struct MarkerSet: Equatable, Sendable {
     public var classes: [MarkerClass]
     public var source: String
 
+    public init(title: String?, citation: String, approximate: Bool, classes: [MarkerClass], source: String) {
+        self.title = title
+        self.citation = citation
+        self.approximate = approximate
+        self.classes = classes
+        self.source = source
+    }
+
     public var allHeads: Set<HeadIndex> { Set(classes.flatMap(\.heads)) }
+    /// The heads the statistics count as marked: every class but the controls.
+    public var positiveHeads: Set<HeadIndex> { Set(classes.filter { !$0.isControl }.flatMap(\.heads)) }
+    /// Who marked them, for sentences: the citation, else the marker set's title.
+    public var attribution: String { !citation.isEmpty ? citation : title ?? "the marker set" }
 
     public static func load(file: String) throws -> MarkerSet {
         try parse(try YAMLMapping.load(file: file), file: file)
@@ -32,7 +48,7 @@ public struct MarkerSet: Equatable, Sendable {
             throw yaml.error("classes", "is required: a list of {label, marker, heads}")
         }
         let parsed: [MarkerClass] = try classes.map { c in
-            try c.allowKeys(["label", "marker", "heads"])
+            try c.allowKeys(["label", "marker", "heads", "control"])
             let label = try c.requiredString("label")
             let markerName = try c.string("marker") ?? "x"
             guard let style = MarkerStyle(rawValue: markerName) else {
@@ -46,7 +62,7 @@ public struct MarkerSet: Equatable, Sendable {
                 }
                 return HeadIndex(layer: l, head: h)
             }
-            return MarkerClass(label: label, style: style, heads: heads)
+            return MarkerClass(label: label, style: style, heads: heads, isControl: try c.bool("control") ?? false)
         }
         return MarkerSet(title: try yaml.string("title"), citation: try yaml.string("citation") ?? "",
                          approximate: try yaml.bool("approximate") ?? false, classes: parsed, source: file)

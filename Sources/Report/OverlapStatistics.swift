@@ -9,12 +9,23 @@ public struct OverlapStatistics: Equatable, Sendable {
         public let score: Double
         /// 1 = best; heads with equal scores share the best rank among them.
         public let rank: Int
+        /// The worst rank of its tie group (`rank` when no other head has its score).
+        public let lastRank: Int
+
+        /// "13 of 384", or "13–384 of 384 (tied)" when other heads share its score.
+        public func rankText(of total: Int) -> String {
+            lastRank == rank ? "\(rank) of \(total)" : "\(rank)–\(lastRank) of \(total) (tied)"
+        }
     }
 
     public let totalHeads: Int
     public let marked: [MarkedHead]
-    /// The N best heads, N = number of marked heads (ties broken by layer, head).
+    /// The N best heads with a score above zero, N = number of marked heads
+    /// (ties broken by layer, head). Heads at zero never fill it: a map with
+    /// fewer than N heads above zero has a shorter top-N.
     public let topN: [HeadIndex]
+    /// How many heads score above zero.
+    public let aboveZero: Int
     public let overlapAtN: Int
     public let threshold: Double
     public let aboveThreshold: Int
@@ -33,8 +44,13 @@ public struct OverlapStatistics: Equatable, Sendable {
         let all = ScoreOrder.ordered(values)
         totalHeads = all.count
         let ranks = ScoreOrder.competitionRanks(all)
-        marked = markedSet.sorted().map { h in MarkedHead(head: h, score: values[h.layer][h.head], rank: ranks[h]!) }
-        topN = Array(all.prefix(markedSet.count).map(\.head))
+        var lastRank: [Double: Int] = [:]
+        for (i, e) in all.enumerated() { lastRank[e.score] = i + 1 }
+        marked = markedSet.sorted().map { h in
+            MarkedHead(head: h, score: values[h.layer][h.head], rank: ranks[h]!, lastRank: lastRank[values[h.layer][h.head]]!)
+        }
+        aboveZero = all.filter { $0.score > 0 }.count
+        topN = Array(all.filter { $0.score > 0 }.prefix(markedSet.count).map(\.head))
         overlapAtN = topN.filter { markedSet.contains($0) }.count
         self.threshold = threshold
         let above = all.filter { $0.score >= threshold }.map(\.head)

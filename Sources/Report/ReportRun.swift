@@ -59,6 +59,11 @@ public struct ReportRun {
         self.explicitPanels = explicitPanels
     }
 
-    /// "GPT-2 medium" from the spec, else the model folder's name.
-    public var modelName: String { spec.modelName.isEmpty ? (modelPath as NSString).lastPathComponent : spec.modelName }
+    /// "GPT-2 medium" from the spec; else the Hugging Face id it was found by
+    /// (not the cache's snapshot hash); else the model folder's name.
+    public var modelName: String {
+        if !spec.modelName.isEmpty { return spec.modelName }
+        if modelPath.contains("/snapshots/"), !modelReference.hasPrefix("/"), !modelReference.hasPrefix(".") { return modelReference }
+        return (modelPath as NSString).lastPathComponent
+    }
 }

@@ -25,5 +25,10 @@ public enum ScoreOrder {
         return ranks
     }
 
-    public static func top(_ values: [[Double]], _ n: Int) -> Set<HeadIndex> { Set(ordered(values).prefix(n).map(\.head)) }
+    /// The `n` best heads above zero (zero-score ties never fill it).
+    public static func top(_ values: [[Double]], _ n: Int) -> Set<HeadIndex> {
+        Set(ordered(values).filter { $0.score > 0 }.prefix(n).map(\.head))
+    }
+
+    public static func countAboveZero(_ values: [[Double]]) -> Int { values.joined().filter { $0 > 0 }.count }
 }

@@ -36,7 +36,8 @@ final class ReportTests: XCTestCase {
         // Planted copying heads at 0.3, 14.1, 16.4, 18.6, 19.9; markers at 14.1, 16.4, 18.6, 20.10, 22.14.
         XCTAssertTrue(markdown.contains("Name Copying: 5 of 384 heads score at least 0.5 and 5 at least 0.8; they sit in layers 0, 14, 16, 18–19. The best is head 0.3 (1.00)."), markdown)
         XCTAssertTrue(markdown.contains("Of the 5 marked heads (Mover Heads), 3 score at least 0.5: 14.1 (1.00), 16.4 (1.00), 18.6 (1.00); the other 2 score low: 20.10 (0.00), 22.14 (0.00)."))
-        XCTAssertTrue(markdown.contains("candidates the circuit paper did not name: 0.3 (1.00), 19.9 (1.00)."))
+        XCTAssertTrue(markdown.contains("candidates Merullo, Eickhoff & Pavlick, ICLR 2024 (as marked in Elhelo & Geva, ACL 2025) did not name: 0.3 (1.00), 19.9 (1.00)."), "the marker set's own citation")
+        XCTAssertTrue(markdown.contains("| 20.10 | Mover Heads | 0.00 | 13–384 of 384 (tied) |"), "a tied rank is a range")
         // Capital heads planted at 0.11, 10.2 (rank k-1), 12.5, 15.12, 20.10; 11.8 (rank k for half the countries).
         XCTAssertTrue(markdown.contains("0.11 (1.00), 10.2 (1.00), 12.5 (1.00), 15.12 (1.00), 11.8 (0.50)"))
         XCTAssertTrue(markdown.contains("The Name Copying and Country to capital maps pick different heads: their top 5 heads share 0 (Jaccard 0.00)"))
@@ -179,5 +180,22 @@ final class ReportTests: XCTestCase {
         let result = try HeadMapsExecutable.run(["report", spec, "--out", dir, "--quiet"])
         XCTAssertEqual(result.status, 2)
         XCTAssertEqual(try String(contentsOfFile: dir + "/report.md", encoding: .utf8), "previous")
+    }
+
+    /// A model from the cache is named by the id it was asked for, not by the snapshot's hash.
+    func testAModelFromTheCacheIsNamedByItsId() throws {
+        let hub = TestSupport.temporaryDirectory("hub-name")
+        let repo = "\(hub)/models--openai-community--gpt2-medium"
+        try FileManager.default.createDirectory(atPath: repo + "/refs", withIntermediateDirectories: true)
+        try "0123abcd".write(toFile: repo + "/refs/main", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: repo + "/snapshots", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: TestSupport.demoModel, toPath: repo + "/snapshots/0123abcd")
+        let dir = TestSupport.temporaryDirectory("named")
+        try "model: gpt2-medium\nrelations: [name_copying]\n".write(toFile: dir + "/spec.yaml", atomically: true, encoding: .utf8)
+        let result = try HeadMapsExecutable.run(["report", dir + "/spec.yaml", "--quiet"], environment: ["HF_HUB_CACHE": hub, "HF_HOME": "/nonexistent"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let markdown = try String(contentsOfFile: dir + "/spec/report.md", encoding: .utf8)
+        XCTAssertTrue(markdown.contains("attention heads of gpt2-medium (24 layers × 16 heads)"), markdown)
+        XCTAssertFalse(markdown.contains("heads of 0123abcd"))
     }
 }

@@ -36,7 +36,7 @@ struct ReportContent {
             guard let relation = document.relation(named: panel.relation) else { continue }
             let values = panel.suppression ? relation.suppression : relation.scores
             let label = panel.suppression ? "Suppression \(relation.title)" : relation.title
-            if let markers = panel.markers, !panel.suppression { markedByRelation[relation.name, default: []].formUnion(markers.allHeads) }
+            if let markers = panel.markers, !panel.suppression { markedByRelation[relation.name, default: []].formUnion(markers.positiveHeads) }
             guard seen.insert("\(label)|\(panel.markers?.source ?? "")").inserted else { continue }
             observations += Observations.panel(title: label, values: values, markers: panel.markers)
             if let markers = panel.markers, !markers.allHeads.isEmpty {
@@ -48,9 +48,14 @@ struct ReportContent {
         for (a, b) in zip(mainPanels, mainPanels.dropFirst()) {
             guard let ra = document.relation(named: a.relation), let rb = document.relation(named: b.relation),
                   !(a.relation == b.relation && a.suppression == b.suppression) else { continue }
-            let n = max(a.markers?.allHeads.count ?? 0, b.markers?.allHeads.count ?? 0, ReportSettings.minimumComparedHeads)
+            let n = max(a.markers?.positiveHeads.count ?? 0, b.markers?.positiveHeads.count ?? 0, ReportSettings.minimumComparedHeads)
             let ta = a.suppression ? "Suppression \(ra.title)" : ra.title, tb = b.suppression ? "Suppression \(rb.title)" : rb.title
-            let c = Observations.comparison((ta, a.suppression ? ra.suppression : ra.scores), (tb, b.suppression ? rb.suppression : rb.scores), n: n)
+            let mapA = (ta, a.suppression ? ra.suppression : ra.scores), mapB = (tb, b.suppression ? rb.suppression : rb.scores)
+            if let reason = Observations.tooFewToCompare(mapA, mapB, n: n) {
+                observations.append(reason)
+                continue
+            }
+            let c = Observations.comparison(mapA, mapB, n: n)
             observations.append(c.sentence)
             comparisons.append(ComparisonRow(a: ta, b: tb, n: n, shared: c.shared, jaccard: String(format: "%.2f", c.jaccard),
                                              spearman: c.spearman.map { String(format: "%.2f", $0) } ?? "n/a"))
@@ -59,7 +64,7 @@ struct ReportContent {
         title = spec.title
         summary = """
         HeadMaps scored each of the \(shape.layers * shape.heads) attention heads of \(run.modelName) \
-        (\(shape.layers) layers × \(shape.heads) heads) for \(scored.count) relation\(scored.count == 1 ? "" : "s") \
+        (\(Plural.count(shape.layers, "layer")) × \(Plural.count(shape.heads, "head"))) for \(Plural.count(scored.count, "relation")) \
         from its parameters alone, with the MAPS method (Elhelo & Geva, ACL 2025): a head's score is the fraction \
         of a relation's pairs whose target token is among the top-k logits when the head's OV circuit is applied to \
         the source token (k = 1 for copying relations, 10 otherwise); the suppression score uses the bottom-k.\
@@ -87,7 +92,7 @@ struct ReportContent {
         let shownPath = display(run.modelPath)
         var rows = [
             ProvenanceRow(key: "Model", value: run.modelReference == shownPath ? run.modelReference : "\(run.modelReference) → \(shownPath)"),
-            ProvenanceRow(key: "Architecture", value: "\(run.analysis.model.architecture), \(shape.layers) layers × \(shape.heads) heads, d_model \(shape.dModel), vocabulary \(shape.vocab)"),
+            ProvenanceRow(key: "Architecture", value: "\(run.analysis.model.architecture), \(Plural.count(shape.layers, "layer")) × \(Plural.count(shape.heads, "head")), d_model \(shape.dModel), vocabulary \(shape.vocab)"),
         ]
         for entry in manifest.inputs where entry.role == "weights" || entry.role == "specification" || entry.role == "markers" {
             rows.append(ProvenanceRow(key: entry.role.prefix(1).uppercased() + entry.role.dropFirst(),

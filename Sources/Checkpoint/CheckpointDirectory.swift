@@ -29,10 +29,11 @@ public final class CheckpointDirectory: Sendable {
         config = try ConfigFile(path: (path as NSString).appendingPathComponent("config.json"))
         let single = (path as NSString).appendingPathComponent("model.safetensors")
         let index = (path as NSString).appendingPathComponent("model.safetensors.index.json")
-        if FileManager.default.fileExists(atPath: single) {
+        // A link whose blob is missing still names the file: open it for the error that says so.
+        if FileManager.default.fileExists(atPath: single) || FileType.danglingLinkTarget(single) != nil {
             files = [try SafetensorsFile(path: single)]
             indexFile = nil
-        } else if FileManager.default.fileExists(atPath: index) {
+        } else if FileManager.default.fileExists(atPath: index) || FileType.danglingLinkTarget(index) != nil {
             files = try CheckpointDirectory.openShards(index: index, directory: path)
             indexFile = index
         } else {

@@ -26,7 +26,11 @@ public final class MappedFile: @unchecked Sendable {
         // O_NONBLOCK: a FIFO in place of a weights file must not hang the open.
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
-            throw CheckpointError.unreadable(file: path, reason: "cannot open: \(SystemError.describe(errno))")
+            let code = errno
+            if code == ENOENT, let target = FileType.danglingLinkTarget(path) {
+                throw CheckpointError.unreadable(file: path, reason: "is a link to \(target), which does not exist (an interrupted download? fetch the file again)")
+            }
+            throw CheckpointError.unreadable(file: path, reason: "cannot open: \(SystemError.describe(code))")
         }
         defer { close(fd) }
         var st = stat()

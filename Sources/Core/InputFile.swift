@@ -31,6 +31,7 @@ public enum InputFile {
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
+            if code == ENOENT, let target = FileType.danglingLinkTarget(path) { throw .danglingLink(path: path, kind: kind, target: target) }
             if code == ENOENT { throw .missing(path: path, kind: kind) }
             throw .unreadable(path: path, kind: kind, reason: SystemError.describe(code))
         }

@@ -6,6 +6,7 @@ import Glibc
 /// Why an input file could not be read; each case names the file.
 public enum InputFileError: Error, CustomStringConvertible, Equatable {
     case missing(path: String, kind: String)
+    case danglingLink(path: String, kind: String, target: String)
     case notRegular(path: String, kind: String, found: String)
     case tooLarge(path: String, kind: String, bytes: Int, limit: Int)
     case unreadable(path: String, kind: String, reason: String)
@@ -14,7 +15,7 @@ public enum InputFileError: Error, CustomStringConvertible, Equatable {
 
     public var path: String {
         switch self {
-        case .missing(let p, _), .notRegular(let p, _, _), .tooLarge(let p, _, _, _), .unreadable(let p, _, _),
+        case .missing(let p, _), .danglingLink(let p, _, _), .notRegular(let p, _, _), .tooLarge(let p, _, _, _), .unreadable(let p, _, _),
              .changedWhileReading(let p, _), .notText(let p, _): return p
         }
     }
@@ -22,6 +23,8 @@ public enum InputFileError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .missing(let p, let kind): return "\(p): \(kind) does not exist"
+        case .danglingLink(let p, let kind, let target):
+            return "\(p): the \(kind) is a link to \(target), which does not exist (an interrupted download? fetch the file again)"
         case .notRegular(let p, let kind, let found): return "\(p): expected a \(kind), found \(found)"
         case .tooLarge(let p, let kind, let bytes, let limit):
             return "\(p): \(kind) is \(bytes) bytes, more than the limit of \(limit) bytes for this kind of file"

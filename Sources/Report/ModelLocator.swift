@@ -8,6 +8,8 @@ public enum ModelLocator {
     public struct NotFound: Error, CustomStringConvertible {
         public let id: String
         public let searched: [String]
+        /// Ids in the caches that look like `id` (a typo's likely target).
+        public var suggestions: [String] = []
         public var description: String {
             // A path that does not exist is a missing folder, not a hub id to look up.
             if id.hasPrefix("/") || id.hasPrefix(".") || id.split(separator: "/").count > 2 {
@@ -16,7 +18,7 @@ public enum ModelLocator {
             return """
             model '\(id)' is neither a directory nor in the local Hugging Face cache. Looked in:
             \(searched.map { "  - \($0)" }.joined(separator: "\n"))
-            Get the weights once, on a machine with network access, e.g.
+            \(suggestions.isEmpty ? "" : "Did you mean: \(suggestions.joined(separator: ", "))?\n")Get the weights once, on a machine with network access, e.g.
               huggingface-cli download \(canonicalId(id)) config.json model.safetensors vocab.json merges.txt
             then copy the cache (or point HF_HUB_CACHE at it), or pass the model directory itself.
             """
@@ -25,8 +27,11 @@ public enum ModelLocator {
 
     public enum CacheError: Error, CustomStringConvertible, Equatable {
         case badRef(file: String)
+        case danglingLink(file: String, target: String)
         public var description: String {
             switch self {
+            case .danglingLink(let file, let target):
+                return "\(file): a link to \(target), which does not exist: the cache holds an incomplete download; fetch the model again"
             case .badRef(let file):
                 return "\(file): is not a commit hash (letters and digits); a ref that names a path would lead outside the cache, so it is refused"
             }
@@ -72,7 +77,41 @@ public enum ModelLocator {
                 if let snapshot = try snapshot(in: repo) { return snapshot }
             }
         }
-        throw NotFound(id: reference, searched: searched)
+        var notFound = NotFound(id: reference, searched: searched)
+        notFound.suggestions = suggestions(for: reference, roots: cacheRoots(environment: environment))
+        throw notFound
+    }
+
+    /// Up to three cached ids within a few edits of `reference`, closest first.
+    static func suggestions(for reference: String, roots: [String]) -> [String] {
+        var ids = Set<String>()
+        for root in roots {
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where entry.hasPrefix("models--") {
+                ids.insert(entry.dropFirst("models--".count).replacingOccurrences(of: "--", with: "/"))
+            }
+        }
+        let wanted = reference.lowercased()
+        let scored = ids.map { id -> (String, Int) in
+            let short = id.split(separator: "/").last.map(String.init) ?? id
+            return (id, min(editDistance(wanted, id.lowercased()), editDistance(wanted, short.lowercased())))
+        }
+        let limit = max(2, wanted.count / 3)
+        return scored.filter { $0.1 <= limit }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.prefix(3).map(\.0)
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in stride(from: 1, through: b.count, by: 1) {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return a.isEmpty ? b.count : row[b.count]
     }
 
     /// The snapshot `refs/main` points at, or the only snapshot there is.
@@ -88,6 +127,9 @@ public enum ModelLocator {
             }
             let path = snapshots + "/" + ref
             if FileManager.default.fileExists(atPath: path + "/config.json") { return path }
+            if let target = FileType.danglingLinkTarget(path + "/config.json") {
+                throw CacheError.danglingLink(file: path + "/config.json", target: target)
+            }
         }
         let all = ((try? FileManager.default.contentsOfDirectory(atPath: snapshots)) ?? []).sorted()
             .filter { FileManager.default.fileExists(atPath: "\(snapshots)/\($0)/config.json") }

@@ -11,6 +11,10 @@ public final class ByteLevelBPE: Tokenizer {
     private let tokens: [Int: String]
     private let ranks: [Pair: Int]
     private let cache = Mutex<[String: [Int]]>([:])
+    /// Bytes with no token of their own in this vocabulary.
+    public let missingBytes: [Int]
+    /// What a byte without a token encodes to.
+    public static let unknownID = -1
 
     struct Pair: Hashable {
         let left: String
@@ -34,9 +38,9 @@ public final class ByteLevelBPE: Tokenizer {
             if ranks[Pair(left: left, right: right)] == nil { ranks[Pair(left: left, right: right)] = rank }
         }
         self.ranks = ranks
-        for byte in 0..<256 where vocabulary[String(ByteLevelBPE.byteToChar[byte])] == nil {
-            throw TokenizerError.missingByteToken(file: source, byte: byte, token: String(ByteLevelBPE.byteToChar[byte]))
-        }
+        // A vocabulary may lack byte tokens (small test models do): words with
+        // such bytes then encode to `unknownID` and are never single tokens.
+        missingBytes = (0..<256).filter { vocabulary[String(ByteLevelBPE.byteToChar[$0])] == nil }
     }
 
     /// Loads `vocab.json` + `merges.txt`, or the original `encoder.json` + `vocab.bpe`.
@@ -97,14 +101,15 @@ public final class ByteLevelBPE: Tokenizer {
 
     public var count: Int { vocabulary.count }
 
+    /// Token ids; a byte that has no token in this vocabulary gives `unknownID`.
     public func encode(_ text: String) -> [Int] {
         ByteLevelBPE.preTokenize(text).flatMap { encodeWord($0) }
     }
 
-    /// The id of `text` when it encodes to exactly one token.
+    /// The id of `text` when it encodes to exactly one known token.
     public func singleToken(_ text: String) -> Int? {
         let ids = encode(text)
-        return ids.count == 1 ? ids[0] : nil
+        return ids.count == 1 && ids[0] != ByteLevelBPE.unknownID ? ids[0] : nil
     }
 
     public func decode(_ ids: [Int]) -> String {
@@ -142,8 +147,8 @@ public final class ByteLevelBPE: Tokenizer {
             }
             symbols = merged
         }
-        // Every symbol is a vocabulary token: bytes are, and merges were checked.
-        let ids = symbols.map { vocabulary[$0]! }
+        // Merged symbols are vocabulary tokens (merges were checked); a byte may not be.
+        let ids = symbols.map { vocabulary[$0] ?? ByteLevelBPE.unknownID }
         cache.withLock { $0[word] = ids }
         return ids
     }

@@ -9,7 +9,6 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     case duplicateId(file: String, id: Int, first: String, second: String)
     case badMergeLine(file: String, line: Int, text: String)
     case mergeOutsideVocabulary(file: String, merge: Int, left: String, right: String)
-    case missingByteToken(file: String, byte: Int, token: String)
 
     public var description: String {
         switch self {
@@ -20,9 +19,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
         case .duplicateId(let file, let id, let a, let b): return "\(file): id \(id) is given to both '\(a)' and '\(b)'"
         case .badMergeLine(let file, let line, let text): return "\(file): line \(line) is not two tokens separated by one space: '\(text)'"
         case .mergeOutsideVocabulary(let file, let merge, let left, let right):
-            return "\(file): merge \(merge) '\(left) \(right)' produces '\(left + right)', which is not in the vocabulary"
-        case .missingByteToken(let file, let byte, let token):
-            return "\(file): vocabulary lacks the byte token '\(token)' (byte \(byte)); every byte needs a token in a byte-level BPE"
+            return "\(file): merge \(merge) '\(Excerpt.short(left)) \(Excerpt.short(right))' produces '\(Excerpt.short(left + right))', which the vocabulary file does not hold"
         }
     }
 }

@@ -191,7 +191,7 @@ final class RobustnessTests: XCTestCase {
     func testMergeOfTokensOutsideTheVocabulary() throws {
         let dir = try modelCopy()
         try "#version: 0.2\nĠ t\nzz qq\n".write(toFile: dir + "/merges.txt", atomically: true, encoding: .utf8)
-        try assertScoresFail(dir, ["merges.txt", "merge 2 'zz qq' produces 'zzqq', which is not in the vocabulary"])
+        try assertScoresFail(dir, ["merges.txt", "merge 2 'zz qq' produces 'zzqq', which the vocabulary file does not hold"])
     }
 
     // MARK: Relations

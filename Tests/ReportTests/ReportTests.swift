@@ -198,4 +198,32 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(markdown.contains("attention heads of gpt2-medium (24 layers × 16 heads)"), markdown)
         XCTAssertFalse(markdown.contains("heads of 0123abcd"))
     }
+
+    /// A cache as users have it: a blob missing behind a link is named as
+    /// such, and a mistyped id gets the ids that are there.
+    func testDanglingBlobLinksAndMistypedIdsAreExplained() throws {
+        let hub = TestSupport.temporaryDirectory("hub-cache")
+        let repo = "\(hub)/models--openai-community--gpt2-medium"
+        let snapshot = repo + "/snapshots/0123abcd"
+        try FileManager.default.createDirectory(atPath: repo + "/refs", withIntermediateDirectories: true)
+        try "0123abcd".write(toFile: repo + "/refs/main", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: repo + "/blobs", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: snapshot, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: TestSupport.demoModel) {
+            try FileManager.default.copyItem(atPath: "\(TestSupport.demoModel)/\(name)", toPath: "\(repo)/blobs/\(name)")
+            try FileManager.default.createSymbolicLink(atPath: "\(snapshot)/\(name)", withDestinationPath: "../../blobs/\(name)")
+        }
+        let environment = ["HF_HUB_CACHE": hub, "HF_HOME": "/nonexistent"]
+        try FileManager.default.removeItem(atPath: repo + "/blobs/model.safetensors")
+        let out = TestSupport.temporaryDirectory("dangling") + "/s.json"
+        let weights = try HeadMapsExecutable.run(["scores", "--model", "gpt2-medium", "--relation", "name_copying", "--out", out, "--quiet"], environment: environment)
+        XCTAssertEqual(weights.status, 2)
+        XCTAssertTrue(weights.stderr.contains("model.safetensors: is a link to ../../blobs/model.safetensors, which does not exist"), weights.stderr)
+        try FileManager.default.removeItem(atPath: repo + "/blobs/config.json")
+        let config = try HeadMapsExecutable.run(["scores", "--model", "gpt2-medium", "--relation", "name_copying", "--out", out, "--quiet"], environment: environment)
+        XCTAssertTrue(config.stderr.contains("config.json: a link to ../../blobs/config.json, which does not exist"), config.stderr)
+        let typo = try HeadMapsExecutable.run(["scores", "--model", "gpt2-meduim", "--relation", "name_copying", "--out", out, "--quiet"], environment: environment)
+        XCTAssertEqual(typo.status, 2)
+        XCTAssertTrue(typo.stderr.contains("Did you mean: openai-community/gpt2-medium?"), typo.stderr)
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Tokenizer
 import HeadMapsTestSupport
 import XCTest
@@ -89,5 +90,29 @@ final class TokenizerTests: XCTestCase {
         try FileManager.default.copyItem(atPath: source + "/encoder.json", toPath: dir + "/vocab.json")
         try FileManager.default.copyItem(atPath: source + "/vocab.bpe", toPath: dir + "/merges.txt")
         XCTAssertEqual(try ByteLevelBPE(directory: dir).encode(" Paris"), [6342])
+    }
+
+    /// Tiny test models ship vocabularies without every byte token: they load,
+    /// and words with a missing byte simply are not single tokens.
+    func testAVocabularyWithoutSomeByteTokensLoads() throws {
+        let missing = String(ByteLevelBPE.byteToChar[0xC3])  // the first byte of "é" in UTF-8
+        var tokens = ByteLevelBPE.byteTokensInIdOrder.filter { $0 != missing }
+        tokens += ["Ġc", "Ġca", "Ġcat"]
+        let vocabulary = Dictionary(uniqueKeysWithValues: tokens.enumerated().map { ($1, $0) })
+        let bpe = try ByteLevelBPE(vocabulary: vocabulary, merges: [("Ġ", "c"), ("Ġc", "a"), ("Ġca", "t")])
+        XCTAssertEqual(bpe.missingBytes, [0xC3])
+        XCTAssertEqual(bpe.singleToken(" cat"), vocabulary["Ġcat"])
+        XCTAssertNil(bpe.singleToken("é"), "its first byte has no token")
+        XCTAssertTrue(bpe.encode(" café").contains(ByteLevelBPE.unknownID))
+    }
+
+    func testAMergeOutsideTheVocabularyBlamesTheVocabularyFile() throws {
+        let dir = TestSupport.temporaryDirectory("blame")
+        let vocabulary = Dictionary(uniqueKeysWithValues: ByteLevelBPE.byteTokensInIdOrder.enumerated().map { ($1, $0) })
+        try JSONSerialization.data(withJSONObject: vocabulary).write(to: URL(fileURLWithPath: dir + "/vocab.json"))
+        try "#version: 0.2\nĠ c\n".write(toFile: dir + "/merges.txt", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ByteLevelBPE(directory: dir)) { error in
+            XCTAssertTrue("\(error)".contains("produces 'Ġc', which the vocabulary file does not hold"), "\(error)")
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Analysis
 import ArgumentParser
+import Core
 import Foundation
 import Plot
 import Report
@@ -7,16 +8,26 @@ import Report
 struct RenderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
-        abstract: "Draw heatmaps of a scores file: one panel per --relation, side by side, to PNG or PDF.")
+        abstract: "Draw heatmaps of a scores file: one panel per --relation, side by side, to PNG, PDF or SVG.",
+        discussion: """
+        A panel shows a relation's scores, or its suppression scores with --relation NAME:suppression \
+        (or --suppression for every panel). --range and --colorbar-label apply to every panel.
+        """)
 
     @Option(name: .long, help: "A headmaps.scores.v1 file (from `headmaps scores`).")
     var scores: String
 
-    @Option(name: .long, help: "Relation to draw (repeatable: one panel each).")
+    @Option(name: .long, help: "Relation to draw (repeatable: one panel each); NAME:suppression draws its suppression scores.")
     var relation: [String]
 
-    @Flag(name: .long, help: "Draw suppression scores (target in the bottom-k) instead.")
+    @Flag(name: .long, help: "Draw suppression scores (target in the bottom-k) on every panel.")
     var suppression = false
+
+    @Option(name: .long, help: "Value range of the colour scale, MIN:MAX (default 0:1).")
+    var range: String?
+
+    @Option(name: .long, help: "Colorbar label of every panel (default: \"Relation score\").")
+    var colorbarLabel: String?
 
     @Option(name: .long, help: "A marker set (YAML) of heads to mark with x / o: one for all panels, or one per --relation.")
     var markers: [String] = []
@@ -36,7 +47,10 @@ struct RenderCommand: ParsableCommand {
     @Option(name: .long, help: "PNG resolution.")
     var dpi: Double = 150
 
-    @Option(name: .long, help: "Output file: .png or .pdf.")
+    @Option(name: .long, help: "Output format: png, pdf or svg (default: the extension of --out).")
+    var format: String?
+
+    @Option(name: .long, help: "Output file: .png, .pdf or .svg.")
     var out: String
 
     func run() throws {
@@ -49,18 +63,30 @@ struct RenderCommand: ParsableCommand {
             }
             guard let placement = LegendPlacement(rawValue: legend) else { throw CLIError("--legend must be best or below") }
             guard let map = Colormap.named(colormap) else { throw CLIError("--colormap must be viridis or diverging") }
+            var valueRange: ClosedRange<Double>?
+            if let range {
+                let parts = range.split(separator: ":", omittingEmptySubsequences: false).map { Double($0) }
+                guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite, lo < hi else {
+                    throw CLIError("--range must be MIN:MAX with finite MIN < MAX, not '\(Excerpt.short(range))'")
+                }
+                valueRange = lo...hi
+            }
+            if let format, !["png", "pdf", "svg"].contains(format.lowercased()) { throw CLIError("--format must be png, pdf or svg") }
             let document = try ScoresDocument.read(path: scores)
             let markerSets = try markers.map { try MarkerSet.load(file: $0) }
-            let panels = try relation.enumerated().map { i, name -> HeatmapPanel in
-                var spec = PanelSpec(relation: name)
-                spec.suppression = suppression
+            let panels = try relation.enumerated().map { i, entry -> HeatmapPanel in
+                let perPanelSuppression = entry.hasSuffix(":suppression")
+                var spec = PanelSpec(relation: perPanelSuppression ? String(entry.dropLast(":suppression".count)) : entry)
+                spec.suppression = suppression || perPanelSuppression
+                if let valueRange { spec.range = valueRange }
+                spec.colorbarLabel = colorbarLabel
                 spec.title = title.isEmpty ? nil : title[i]
                 spec.markers = markerSets.count == 1 ? markerSets[0] : markerSets.isEmpty ? nil : markerSets[i]
                 spec.legend = placement
                 spec.colormap = map
                 return try spec.panel(from: document, modelName: modelName)
             }
-            try FigureFiles.write(Figure(panels: panels), to: out, dpi: dpi)
+            try FigureFiles.write(Figure(panels: panels), to: out, format: format, dpi: dpi)
             print("wrote \(out)")
         }
     }

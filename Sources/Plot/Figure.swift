@@ -31,7 +31,7 @@ public struct Figure: Sendable {
         }
         let canvas = CairoCanvas(rasterSize: layout.size, dpi: dpi)
         draw(layout, on: canvas)
-        return try canvas.pngData()
+        return try canvas.pngData(dpi: dpi)
     }
 
     /// PDF bytes: vectors, text as text in DejaVu Sans, fixed metadata.
@@ -43,7 +43,19 @@ public struct Figure: Sendable {
         }
         let canvas = CairoCanvas(pdfSize: layout.size, title: panels.map(\.title).joined(separator: " | "))
         draw(layout, on: canvas)
-        return try canvas.pdfData()
+        return try canvas.vectorData()
+    }
+
+    /// SVG bytes (1.1, in points): vectors for the web and for editing.
+    public func svgData() throws(FigureError) -> Data {
+        try validate()
+        let layout = layout()
+        guard layout.size.width <= FigureLimits.pdfPoints, layout.size.height <= FigureLimits.pdfPoints else {
+            throw .tooLarge(width: Int(layout.size.width.rounded(.up)), height: Int(layout.size.height.rounded(.up)))
+        }
+        let canvas = CairoCanvas(svgSize: layout.size)
+        draw(layout, on: canvas)
+        return try canvas.vectorData()
     }
 
     public func validate() throws(FigureError) {

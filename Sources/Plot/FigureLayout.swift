@@ -28,6 +28,7 @@ public enum Layout {
     static let legendPad = 4.0
     static let legendMarker = 8.0
     static let panelGap = 12.0
+    static let minimumColorbarHeight = 96.0
 
     public static func figure(_ figure: Figure) -> FigureLayout {
         // Each panel laid out at the origin, then placed on a grid whose
@@ -102,11 +103,15 @@ public enum Layout {
         let title = measure(panel.title, titleFont, wrap: titleWrap)
         // A side label longer than the axes are high is centred on them; the
         // axes move down until it clears the title.
-        let overhang = max(0, max(cbAxisLabel.width, yLabel.width) - axesSize.height) / 2
+        // A tiny grid (1 × 1, 2 × 2) keeps a colorbar tall enough for its tick
+        // labels, centred on the axes.
+        let cbHeight = max(axesSize.height, minimumColorbarHeight)
+        let cbExtra = (cbHeight - axesSize.height) / 2
+        let overhang = max(0, max(cbAxisLabel.width, yLabel.width, cbHeight) - axesSize.height) / 2
         let axesY = margin + title.height + titlePad + overhang
         let axes = Rect(x: axesX, y: axesY, width: axesSize.width, height: axesSize.height)
         // The colorbar's label may be longer than the axes are high: centre what fits.
-        let colorbar = Rect(x: colorbarX, y: axesY, width: cbWidth, height: axesSize.height)
+        let colorbar = Rect(x: colorbarX, y: axesY - cbExtra, width: cbWidth, height: cbHeight)
 
         var texts: [TextItem] = []
         let titleBox = Rect(x: max(margin, axes.center.x - titleWrap / 2), y: margin, width: titleWrap, height: title.height)
@@ -154,9 +159,11 @@ public enum Layout {
             let rowHeight = max(legendMarker, rows.map(\.height).max() ?? 0)
             let width = max(titleSize.width, legendMarker + 4 + (rows.map(\.width).max() ?? 0)) + 2 * legendPad
             let height = titleSize.height + (titleText.isEmpty ? 0 : 2) + Double(rows.count) * rowHeight + 2 * legendPad
-            let box = placeLegend(Size(width, height), panel: panel, axes: axes, side: side, below: xLabelBox.maxY + labelPad, centerX: axes.center.x)
+            let box = placeLegend(Size(width, height), panel: panel, axes: axes, side: side,
+                                  below: max(xLabelBox.maxY, colorbar.maxY) + labelPad, centerX: axes.center.x)
             legend = box
             bottom = max(bottom, box.maxY)
+            contentWidth = max(contentWidth, box.maxX + margin)
             var y = box.y + legendPad
             if !titleText.isEmpty {
                 texts.append(TextItem(role: .legendTitle, text: titleText, font: legendFont,
@@ -183,7 +190,8 @@ public enum Layout {
     /// like matplotlib's `loc="best"`; below the axes when asked, when it does
     /// not fit, or when every corner would hide a marked head or the best head.
     static func placeLegend(_ size: Size, panel: HeatmapPanel, axes: Rect, side: Double, below: Double, centerX: Double) -> Rect {
-        let underneath = Rect(x: centerX - size.width / 2, y: below, width: size.width, height: size.height)
+        // Under the axes, centred, but never past the panel's left margin (a tiny grid is narrower than its legend).
+        let underneath = Rect(x: max(margin, centerX - size.width / 2), y: below, width: size.width, height: size.height)
         guard panel.legendPlacement == .best,
               size.width <= axes.width - 2 * legendInset, size.height <= axes.height - 2 * legendInset else { return underneath }
         let marked = Set(panel.markers.flatMap(\.heads))

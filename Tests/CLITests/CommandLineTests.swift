@@ -132,9 +132,37 @@ final class RenderCommandTests: XCTestCase {
         let bad = try HeadMapsExecutable.run(["render", "--scores", Self.scores(), "--relation", "name_copying", "--markers", outside, "--out", dir + "/c.png"])
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.stderr.contains("head 9.6") && bad.stderr.contains("outside the model's 4 layers × 4 heads"), bad.stderr)
-        let wrongExtension = try HeadMapsExecutable.run(["render", "--scores", Self.scores(), "--relation", "name_copying", "--out", dir + "/d.svg"])
+        let wrongExtension = try HeadMapsExecutable.run(["render", "--scores", Self.scores(), "--relation", "name_copying", "--out", dir + "/d.gif"])
         XCTAssertEqual(wrongExtension.status, 2)
-        XCTAssertTrue(wrongExtension.stderr.contains(".png or .pdf"), wrongExtension.stderr)
+        XCTAssertTrue(wrongExtension.stderr.contains(".png, .pdf or .svg"), wrongExtension.stderr)
         for name in ["a.png", "b.png", "c.png", "d.svg"] { XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/" + name)) }
+    }
+
+    /// Publication controls of render: a value range, a colorbar label,
+    /// suppression per panel, SVG output, and PNGs that record their DPI.
+    func testRenderRangeLabelSuppressionPerPanelSVGAndDPI() throws {
+        let dir = TestSupport.temporaryDirectory("render-controls")
+        let base = ["render", "--scores", Self.scores(), "--relation", "name_copying", "--relation", "name_copying:suppression",
+                    "--range", "0:0.5", "--colorbar-label", "Share of pairs"]
+        XCTAssertEqual(try HeadMapsExecutable.run(base + ["--out", dir + "/f.pdf"]).status, 0)
+        let text = try Tools.run("pdftotext", [dir + "/f.pdf", "-"])
+        XCTAssertTrue(text.contains("Share of pairs"), text)
+        XCTAssertTrue(text.contains("(Suppression) Name Copying heads"), text)
+        XCTAssertTrue(text.contains("0.5"), "the range's top is a colorbar tick: \(text)")
+
+        for name in ["a", "b"] { XCTAssertEqual(try HeadMapsExecutable.run(base + ["--format", "svg", "--out", "\(dir)/\(name).figure"]).status, 0) }
+        let svg = try String(contentsOfFile: dir + "/a.figure", encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<?xml") && svg.contains("<svg"), String(svg.prefix(200)))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/a.figure")), try Data(contentsOf: URL(fileURLWithPath: dir + "/b.figure")), "SVG is deterministic")
+
+        XCTAssertEqual(try HeadMapsExecutable.run(base + ["--dpi", "300", "--out", dir + "/f.png"]).status, 0)
+        let png = try Data(contentsOf: URL(fileURLWithPath: dir + "/f.png"))
+        XCTAssertEqual(String(decoding: png[37..<41], as: UTF8.self), "pHYs", "the chunk after IHDR")
+        XCTAssertEqual(png[41..<45].reduce(0) { $0 << 8 | Int($1) }, 11811, "300 dpi in pixels per metre")
+        XCTAssertNotNil(RasterImage(pngData: png), "still a valid PNG (Cairo checks every CRC)")
+
+        let bad = try HeadMapsExecutable.run(["render", "--scores", Self.scores(), "--relation", "name_copying", "--range", "1:0", "--out", dir + "/x.png"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("--range must be MIN:MAX with finite MIN < MAX"), bad.stderr)
     }
 }

@@ -81,7 +81,7 @@ final class PlotTests: XCTestCase {
     /// other nor the cells, and everything stays on the canvas.
     func testTextNeverOverlapsAndStaysOnTheCanvas() {
         let long = "GPT-2 xl: a deliberately long panel title that must wrap rather than run into its neighbour"
-        for (layers, heads, title) in [(4, 4, "Tiny: Country to capital heads"), (12, 12, "GPT-2: Name Copying heads"), (24, 16, "GPT-2 medium: Country to capital heads"), (48, 25, long), (24, 16, long)] {
+        for (layers, heads, title) in [(1, 1, "One head"), (2, 2, "GPT-2 small: Name Copying heads"), (4, 4, "Tiny: Country to capital heads"), (12, 12, "GPT-2: Name Copying heads"), (24, 16, "GPT-2 medium: Country to capital heads"), (48, 25, long), (24, 16, long)] {
             let panels = [Self.gradientPanel(layers: layers, heads: heads, title: title),
                           Self.gradientPanel(layers: layers, heads: heads, title: title, markers: [MarkerClass(label: "Mover Heads", style: .cross, heads: [HeadIndex(layer: 3, head: 2)])])]
             let layout = Figure(panels: panels).layout()
@@ -97,7 +97,10 @@ final class PlotTests: XCTestCase {
                     XCTAssertFalse(text.box.intersects(panel.colorbar), "\(layers)×\(heads): '\(text.text)' covers the colorbar")
                     boxes.append(("\(i):\(text.text)", text.box))
                 }
-                if let legend = panel.legend { XCTAssertTrue(canvas.contains(legend)) }
+                if let legend = panel.legend {
+                    XCTAssertTrue(canvas.contains(legend))
+                    XCTAssertFalse(legend.intersects(panel.colorbar), "\(layers)×\(heads): the legend covers the colorbar")
+                }
             }
             for a in 0..<boxes.count {
                 for b in (a + 1)..<boxes.count {

@@ -7,7 +7,7 @@ import Foundation
 final class CairoCanvas: Canvas {
     private let surface: OpaquePointer
     let context: OpaquePointer
-    private var pdfSink: PDFSink?
+    private var vectorSink: VectorSink?
 
     /// A white raster canvas of `size` points at `dpi`.
     init(rasterSize size: Size, dpi: Double) {
@@ -22,10 +22,10 @@ final class CairoCanvas: Canvas {
     /// A vector canvas whose bytes end up in `data()` after `finish()`.
     /// The creation date is fixed so the same figure gives the same bytes.
     init(pdfSize size: Size, title: String) {
-        let sink = PDFSink()
-        pdfSink = sink
+        let sink = VectorSink()
+        vectorSink = sink
         surface = cairo_pdf_surface_create_for_stream({ closure, bytes, length in
-            let sink = Unmanaged<PDFSink>.fromOpaque(closure!).takeUnretainedValue()
+            let sink = Unmanaged<VectorSink>.fromOpaque(closure!).takeUnretainedValue()
             sink.data.append(bytes!, count: Int(length))
             return CAIRO_STATUS_SUCCESS
         }, Unmanaged.passUnretained(sink).toOpaque(), size.width, size.height)
@@ -36,12 +36,25 @@ final class CairoCanvas: Canvas {
         context = cairo_create(surface)
     }
 
+    /// An SVG canvas (version 1.1, units in points), bytes in `vectorData()`.
+    init(svgSize size: Size) {
+        let sink = VectorSink()
+        vectorSink = sink
+        surface = cairo_svg_surface_create_for_stream({ closure, bytes, length in
+            Unmanaged<VectorSink>.fromOpaque(closure!).takeUnretainedValue().data.append(bytes!, count: Int(length))
+            return CAIRO_STATUS_SUCCESS
+        }, Unmanaged.passUnretained(sink).toOpaque(), size.width, size.height)
+        cairo_svg_surface_restrict_to_version(surface, CAIRO_SVG_VERSION_1_1)
+        cairo_svg_surface_set_document_unit(surface, CAIRO_SVG_UNIT_PT)
+        context = cairo_create(surface)
+    }
+
     deinit {
         cairo_destroy(context)
         cairo_surface_destroy(surface)
     }
 
-    final class PDFSink { var data = Data() }
+    final class VectorSink { var data = Data() }
 
     // MARK: Shapes
 
@@ -138,17 +151,19 @@ final class CairoCanvas: Canvas {
 
     // MARK: Output
 
-    func pngData() throws(FigureError) -> Data {
+    /// PNG bytes that record their resolution (a pHYs chunk), so that a
+    /// 300-dpi figure opens at its size in a layout program.
+    func pngData(dpi: Double) throws(FigureError) -> Data {
         try checkStatus()
         let data = PNGEncoding.data(of: surface)
         guard !data.isEmpty else { throw .cairo("the PNG encoder wrote nothing") }
-        return data
+        return PNGEncoding.withResolution(data, dpi: dpi)
     }
 
-    func pdfData() throws(FigureError) -> Data {
+    func vectorData() throws(FigureError) -> Data {
         cairo_surface_finish(surface)
         try checkStatus()
-        guard let data = pdfSink?.data, !data.isEmpty else { throw .cairo("the PDF surface wrote nothing") }
+        guard let data = vectorSink?.data, !data.isEmpty else { throw .cairo("the vector surface wrote nothing") }
         return data
     }
 

@@ -81,7 +81,7 @@ public struct RasterImage: Equatable, Sendable {
         for caption in captions {
             canvas.text(caption.text, font: FontSpec(size: 11, bold: true), at: Point(Double(caption.x), 4))
         }
-        guard let data = try? canvas.pngData(), let image = RasterImage(pngData: data) else { return self }
+        guard let data = try? canvas.pngData(dpi: 72), let image = RasterImage(pngData: data) else { return self }
         return image
     }
 

@@ -226,4 +226,27 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(typo.status, 2)
         XCTAssertTrue(typo.stderr.contains("Did you mean: openai-community/gpt2-medium?"), typo.stderr)
     }
+
+    /// The README's complete example is a spec and a marker set that load.
+    func testTheREADMEExampleSpecLoads() throws {
+        let readme = try String(contentsOfFile: TestSupport.repositoryRoot + "/README.md", encoding: .utf8)
+        let example = try XCTUnwrap(readme.components(separatedBy: "A complete example").dropFirst().first)
+        let blocks = example.components(separatedBy: "```yaml\n").dropFirst().prefix(2).map { $0.components(separatedBy: "```")[0] }
+        XCTAssertEqual(blocks.count, 2)
+        let dir = TestSupport.temporaryDirectory("readme") + "/reports"
+        try FileManager.default.createDirectory(atPath: dir + "/markers", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
+        try blocks[0].write(toFile: dir + "/my-study.yaml", atomically: true, encoding: .utf8)
+        try blocks[1].write(toFile: dir + "/markers/wang-name-movers.yaml", atomically: true, encoding: .utf8)
+        try #"[["France", "Paris"], ["Japan", "Tokyo"]]"#.write(toFile: dir + "/data/capital_of.json", atomically: true, encoding: .utf8)
+        let spec = try ReportSpec.load(file: dir + "/my-study.yaml")
+        XCTAssertEqual(spec.model, "gpt2")
+        XCTAssertEqual(spec.figures.map(\.name), ["figure", "overview"])
+        XCTAssertEqual(spec.figures[0].dpi, 300)
+        XCTAssertEqual(spec.figures[0].panels?[1].range, 0...0.5)
+        XCTAssertEqual(try spec.relationsToScore().map(\.name), ["name_copying", "capital_of"])
+        let markers = try XCTUnwrap(spec.figures[0].panels?[0].markers)
+        XCTAssertEqual(markers.classes.map(\.isControl), [false, false, true])
+        XCTAssertEqual(markers.positiveHeads.count, 11)
+    }
 }

@@ -20,8 +20,9 @@ public struct LogitBound: Sendable {
         largestUnembeddingRow = LogitBound.largestRowNorm(unembedding)
     }
 
-    public func check(head: HeadOV, sources: Matrix, layer: Int, index: Int) throws {
-        let x = sources.view { LogitBound.largestRowNorm($0) }
+    /// - Parameter sourceNorm: the largest row norm of what the head reads
+    ///   (`largestRowNorm` of the layer's source representations, computed once).
+    public func check(head: HeadOV, sourceNorm x: Double, layer: Int, index: Int) throws {
         let v = LogitBound.frobenius(head.valueWeights), o = LogitBound.frobenius(head.outputWeights)
         let bound = max(x * v * o * largestUnembeddingRow, o * largestUnembeddingRow)
         guard bound.isFinite, bound < LogitBound.margin else {
@@ -29,15 +30,24 @@ public struct LogitBound: Sendable {
         }
     }
 
-    static func largestRowNorm(_ m: MatrixView) -> Double {
-        var largest = 0.0
+    /// Float sums of squares (they vectorise); a row whose sum overflows
+    /// gives infinity, and the check then fails, as it should for such weights.
+    public static func largestRowNorm(_ m: MatrixView) -> Double {
+        var largest: Float = 0
         for r in 0..<m.rows {
-            var sum = 0.0
             let row = m.base + r * m.cols
-            for c in 0..<m.cols { sum += Double(row[c]) * Double(row[c]) }
-            largest = max(largest, sum)
+            var sum = SIMD8<Float>()
+            var c = 0
+            while c + 8 <= m.cols {
+                let v = UnsafeRawPointer(row + c).loadUnaligned(as: SIMD8<Float>.self)
+                sum += v * v
+                c += 8
+            }
+            var total = sum.sum()
+            while c < m.cols { total += row[c] * row[c]; c += 1 }
+            largest = max(largest, total)
         }
-        return largest.squareRoot()
+        return Double(largest).squareRoot() * (1 + 1e-5)  // a margin for the Float rounding of the sums
     }
 
     static func frobenius(_ m: Matrix) -> Double {

@@ -61,10 +61,11 @@ public struct RelationScorer {
             try model.unembedding.withMatrix { unembedding in
                 let ranking = LayerRanking(unembedding: unembedding, blocks: blocks, workers: workers)
                 let bound = LogitBound(unembedding: unembedding)
+                let sourceNorms = [0, 1].map { layer in representations.forLayer(layer).view { LogitBound.largestRowNorm($0) } }
                 for layer in 0..<shape.layers {
                     let heads = try model.heads(ofLayer: layer)
                     for (h, head) in heads.enumerated() {
-                        try bound.check(head: head, sources: representations.forLayer(layer), layer: layer, index: h)
+                        try bound.check(head: head, sourceNorm: sourceNorms[min(layer, 1)], layer: layer, index: h)
                     }
                     let outcome = ranking.rank(heads: heads, sources: representations.forLayer(layer), targets: targets, k: ks,
                                                layer: layer, pending: pending)

@@ -7,6 +7,8 @@ public protocol Canvas: AnyObject {
     func strokeRect(_ rect: Rect, _ color: RGB, lineWidth: Double)
     func lines(_ segments: [(Point, Point)], _ color: RGB, lineWidth: Double, roundCaps: Bool)
     func circle(center: Point, radius: Double, _ color: RGB, lineWidth: Double)
+    /// A closed polygon, filled and outlined.
+    func polygon(_ points: [Point], fill: RGB, stroke: RGB, lineWidth: Double)
     /// A raster of `columns × rows` colours (row-major), scaled into `rect` with sharp edges.
     func image(_ pixels: [RGB], columns: Int, rows: Int, in rect: Rect)
     /// `origin` is the top-left of the text's box (for rotated text, its bottom-left).

@@ -108,10 +108,17 @@ public enum Layout {
         let cbHeight = max(axesSize.height, minimumColorbarHeight)
         let cbExtra = (cbHeight - axesSize.height) / 2
         let overhang = max(0, max(cbAxisLabel.width, yLabel.width, cbHeight) - axesSize.height) / 2
-        let axesY = margin + title.height + titlePad + overhang
+        // Values clipped by the range get a triangle past that end of the colorbar.
+        let values = panel.values.joined()
+        let extendsAbove = values.contains { $0 > panel.range.upperBound }, extendsBelow = values.contains { $0 < panel.range.lowerBound }
+        let triangle = cbWidth * 1.2
+        let axesY = margin + title.height + titlePad + max(overhang, cbExtra + (extendsAbove ? triangle + 2 : 0))
         let axes = Rect(x: axesX, y: axesY, width: axesSize.width, height: axesSize.height)
         // The colorbar's label may be longer than the axes are high: centre what fits.
         let colorbar = Rect(x: colorbarX, y: axesY - cbExtra, width: cbWidth, height: cbHeight)
+        let extensions = (extendsAbove ? [Rect(x: colorbarX, y: colorbar.y - triangle, width: cbWidth, height: triangle)] : [])
+            + (extendsBelow ? [Rect(x: colorbarX, y: colorbar.maxY, width: cbWidth, height: triangle)] : [])
+        let colorbarBottom = extensions.map(\.maxY).max().map { max($0, colorbar.maxY) } ?? colorbar.maxY
 
         var texts: [TextItem] = []
         let titleBox = Rect(x: max(margin, axes.center.x - titleWrap / 2), y: margin, width: titleWrap, height: title.height)
@@ -160,7 +167,7 @@ public enum Layout {
             let width = max(titleSize.width, legendMarker + 4 + (rows.map(\.width).max() ?? 0)) + 2 * legendPad
             let height = titleSize.height + (titleText.isEmpty ? 0 : 2) + Double(rows.count) * rowHeight + 2 * legendPad
             let box = placeLegend(Size(width, height), panel: panel, axes: axes, side: side,
-                                  below: max(xLabelBox.maxY, colorbar.maxY) + labelPad, centerX: axes.center.x)
+                                  below: max(xLabelBox.maxY, colorbarBottom) + labelPad, centerX: axes.center.x)
             legend = box
             bottom = max(bottom, box.maxY)
             contentWidth = max(contentWidth, box.maxX + margin)
@@ -180,10 +187,11 @@ public enum Layout {
                 y += rowHeight
             }
         }
-        let height = max(bottom, colorbar.maxY, cbLabelBox.maxY, axes.center.y + yLabel.width / 2) + margin
+        let height = max(bottom, colorbarBottom, cbLabelBox.maxY, axes.center.y + yLabel.width / 2) + margin
         let frame = Rect(x: 0, y: 0, width: contentWidth.rounded(.up), height: height.rounded(.up))
         return HeatmapLayout(frame: frame, axes: axes, cellSize: Size(side, side), xTicks: xTicks, yTicks: yTicks,
-                           colorbar: colorbar, colorbarTicks: cbTicks, legend: legend, legendEntries: entries, texts: texts)
+                           colorbar: colorbar, colorbarTicks: cbTicks, colorbarExtensions: extensions, legend: legend,
+                           legendEntries: entries, texts: texts)
     }
 
     /// Inside the axes in the corner whose covered cells hide the least score,

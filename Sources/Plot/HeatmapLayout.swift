@@ -10,6 +10,9 @@ public struct HeatmapLayout: PanelGeometry {
     public let yTicks: [Int]
     public let colorbar: Rect
     public let colorbarTicks: [Double]
+    /// Triangles past the colorbar's ends (as matplotlib's `extend`): values
+    /// beyond the range were clipped to its end colour. Empty when none are.
+    public let colorbarExtensions: [Rect]
     public let legend: Rect?
     public let legendEntries: [(marker: Point, style: MarkerStyle)]
     public let texts: [TextItem]
@@ -25,7 +28,8 @@ extension HeatmapLayout {
     public func offset(by d: Point) -> HeatmapLayout {
         func move(_ r: Rect) -> Rect { Rect(x: r.x + d.x, y: r.y + d.y, width: r.width, height: r.height) }
         return HeatmapLayout(frame: move(frame), axes: move(axes), cellSize: cellSize, xTicks: xTicks, yTicks: yTicks,
-                           colorbar: move(colorbar), colorbarTicks: colorbarTicks, legend: legend.map(move),
+                           colorbar: move(colorbar), colorbarTicks: colorbarTicks, colorbarExtensions: colorbarExtensions.map(move),
+                           legend: legend.map(move),
                            legendEntries: legendEntries.map { (Point($0.marker.x + d.x, $0.marker.y + d.y), $0.style) },
                            texts: texts.map { TextItem(role: $0.role, text: $0.text, font: $0.font, box: move($0.box), rotated: $0.rotated, wrapWidth: $0.wrapWidth) })
     }

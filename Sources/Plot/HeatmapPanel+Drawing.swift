@@ -66,6 +66,12 @@ extension HeatmapPanel: FigurePanel {
         // Outline outside the gradient: each of the 256 levels is under 2 pixels
         // high at 150 dpi, and a stroke on the edge would hide the end ones.
         canvas.strokeRect(g.colorbar.insetBy(-0.4), .black, lineWidth: 0.8)
+        for rect in g.colorbarExtensions {
+            let above = rect.maxY <= g.colorbar.y + 0.5
+            let apex = Point(rect.center.x, above ? rect.y : rect.maxY)
+            let base = above ? [Point(rect.maxX, rect.maxY), Point(rect.x, rect.maxY)] : [Point(rect.maxX, rect.y), Point(rect.x, rect.y)]
+            canvas.polygon([apex] + base, fill: above ? entries[entries.count - 1] : entries[0], stroke: .black, lineWidth: 0.8)
+        }
         let span = panel.range.upperBound - panel.range.lowerBound
         canvas.lines(g.colorbarTicks.map { v in
             let y = g.colorbar.maxY - (v - panel.range.lowerBound) / span * g.colorbar.height

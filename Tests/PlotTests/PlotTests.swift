@@ -197,6 +197,30 @@ final class PlotTests: XCTestCase {
     }
 }
 
+/// Values a range clips are shown as such: a triangle past that end of the colorbar.
+final class ColorbarExtensionTests: XCTestCase {
+    func testClippedValuesExtendTheColorbarAtTheirEnd() throws {
+        var panel = HeatmapPanel(title: "clipped", values: [[0.1, 0.9], [0.5, 0.3]], colorbarLabel: "score")
+        XCTAssertEqual(Figure(panels: [panel]).layout().heatmap(0)!.colorbarExtensions, [], "nothing clipped by 0…1")
+        panel.range = 0.2...0.5
+        let figure = Figure(panels: [panel])
+        let layout = try XCTUnwrap(figure.layout().heatmap(0))
+        XCTAssertEqual(layout.colorbarExtensions.count, 2)
+        let above = layout.colorbarExtensions[0], below = layout.colorbarExtensions[1]
+        XCTAssertEqual(above.maxY, layout.colorbar.y, accuracy: 1e-9)
+        XCTAssertEqual(below.y, layout.colorbar.maxY, accuracy: 1e-9)
+        XCTAssertTrue(layout.texts.allSatisfy { !$0.box.intersects(above) && !$0.box.intersects(below) }, "no text under the triangles")
+        let image = try XCTUnwrap(RasterImage(pngData: try figure.pngData(dpi: 144)))
+        let top = Point(above.center.x * 2, (above.y + above.height * 0.7) * 2), bottom = Point(below.center.x * 2, (below.y + below.height * 0.3) * 2)
+        func near(_ a: (UInt8, UInt8, UInt8), _ b: (UInt8, UInt8, UInt8)) -> Bool {
+            abs(Int(a.0) - Int(b.0)) <= 2 && abs(Int(a.1) - Int(b.1)) <= 2 && abs(Int(a.2) - Int(b.2)) <= 2
+        }
+        let topPixel = image.pixel(x: Int(top.x), y: Int(top.y)), bottomPixel = image.pixel(x: Int(bottom.x), y: Int(bottom.y))
+        XCTAssertTrue(near(topPixel, Colormap.viridis.entries[255].bytes), "the top triangle has the top colour: \(topPixel)")
+        XCTAssertTrue(near(bottomPixel, Colormap.viridis.entries[0].bytes), "the bottom one the bottom colour: \(bottomPixel)")
+    }
+}
+
 /// The figure seam: a panel kind the plotting layer does not know, placed
 /// beside a heatmap, laid out and drawn through the same Canvas.
 final class FigurePanelSeamTests: XCTestCase {

@@ -105,6 +105,19 @@ final class CairoCanvas: Canvas {
         cairo_stroke(context)
     }
 
+    func polygon(_ points: [Point], fill: RGB, stroke: RGB, lineWidth: Double) {
+        guard let first = points.first else { return }
+        cairo_new_path(context)
+        cairo_move_to(context, first.x, first.y)
+        for p in points.dropFirst() { cairo_line_to(context, p.x, p.y) }
+        cairo_close_path(context)
+        cairo_set_source_rgb(context, fill.r, fill.g, fill.b)
+        cairo_fill_preserve(context)
+        cairo_set_source_rgb(context, stroke.r, stroke.g, stroke.b)
+        cairo_set_line_width(context, lineWidth)
+        cairo_stroke(context)
+    }
+
     /// Paints `pixels` (row-major, `columns` wide) stretched over `rect`, each
     /// pixel a sharp-edged block: the way imshow draws a matrix.
     func image(_ pixels: [RGB], columns: Int, rows: Int, in rect: Rect) {

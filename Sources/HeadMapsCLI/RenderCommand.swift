@@ -47,6 +47,12 @@ struct RenderCommand: ParsableCommand {
     @Option(name: .long, help: "PNG resolution.")
     var dpi: Double = 150
 
+    @Option(name: .long, help: "Figure width in inches (the plot areas are scaled to fit; text keeps its size).")
+    var widthIn: Double?
+
+    @Option(name: .long, help: "Base font size in points (axis labels; titles are 1.2×, ticks 0.8×).")
+    var fontSize: Double = 10
+
     @Option(name: .long, help: "Output format: png, pdf or svg (default: the extension of --out).")
     var format: String?
 
@@ -86,7 +92,9 @@ struct RenderCommand: ParsableCommand {
                 spec.colormap = map
                 return try spec.panel(from: document, modelName: modelName)
             }
-            try FigureFiles.write(Figure(panels: panels), to: out, format: format, dpi: dpi)
+            var figure = Figure(panels: panels, fontSize: fontSize)
+            if let widthIn { figure = try figure.fitted(toWidth: widthIn) }
+            try FigureFiles.write(figure, to: out, format: format, dpi: dpi)
             print("wrote \(out)")
         }
     }

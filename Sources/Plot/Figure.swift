@@ -5,15 +5,37 @@ import Foundation
 public struct Figure: Sendable {
     public var panels: [any FigurePanel]
     public var columns: Int
-    /// Size of the plot areas relative to the default (about 320 × 240 pt):
-    /// 0.5 suits an overview grid of many relations. Text keeps its size.
-    public var scale: Double
+    /// The plot areas' scale (0.5 suits an overview grid of many relations)
+    /// and the base font size.
+    public var style: FigureStyle
 
-    public init(panels: [any FigurePanel], columns: Int? = nil, scale: Double = 1) {
+    public init(panels: [any FigurePanel], columns: Int? = nil, scale: Double = 1, fontSize: Double = 10) {
         precondition(!panels.isEmpty)
         self.panels = panels
         self.columns = max(1, columns ?? panels.count)
-        self.scale = scale
+        self.style = FigureStyle(scale: scale, fontSize: fontSize)
+    }
+
+    /// The figure with its plot areas scaled so that it is `inches` wide
+    /// (text keeps its size), as a journal's column width asks; an error when
+    /// even the smallest cells do not fit.
+    public func fitted(toWidth inches: Double) throws(FigureError) -> Figure {
+        let target = inches * 72
+        guard inches.isFinite, inches > 0 else { throw .cannotFitWidth(inches: inches, narrowest: 0) }
+        func width(_ scale: Double) -> Double {
+            var copy = self
+            copy.style.scale = scale
+            return copy.layout().size.width
+        }
+        var low = 0.02, high = 20.0
+        guard width(low) <= target else { throw .cannotFitWidth(inches: inches, narrowest: width(low) / 72) }
+        for _ in 0..<40 {
+            let mid = (low + high) / 2
+            if width(mid) <= target { low = mid } else { high = mid }
+        }
+        var fitted = self
+        fitted.style.scale = low
+        return fitted
     }
 
     public func layout() -> FigureLayout { Layout.figure(self) }
@@ -59,6 +81,7 @@ public struct Figure: Sendable {
     }
 
     public func validate() throws(FigureError) {
+        guard style.fontSize.isFinite, FigureStyle.fontSizes.contains(style.fontSize) else { throw .invalidFontSize(style.fontSize) }
         for panel in panels { try panel.validate() }
     }
 

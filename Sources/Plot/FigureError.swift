@@ -3,6 +3,8 @@
 /// Why a figure could not be drawn or read.
 public enum FigureError: Error, CustomStringConvertible, Equatable {
     case invalidDPI(Double)
+    case invalidFontSize(Double)
+    case cannotFitWidth(inches: Double, narrowest: Double)
     case invalidRange(panel: String, low: Double, high: Double)
     case textTooLong(what: String, length: Int)
     case gridTooLarge(panel: String, layers: Int, heads: Int)
@@ -17,6 +19,12 @@ public enum FigureError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .invalidDPI(let dpi):
             return "dpi must be a number from \(Int(FigureLimits.dpi.lowerBound)) to \(Int(FigureLimits.dpi.upperBound)), not \(dpi)"
+        case .invalidFontSize(let size):
+            return "the font size must be from \(Int(FigureStyle.fontSizes.lowerBound)) to \(Int(FigureStyle.fontSizes.upperBound)) points, not \(size)"
+        case .cannotFitWidth(let inches, let narrowest):
+            return inches > 0 && inches.isFinite
+                ? "the figure cannot be \(inches) in wide: with the smallest cells and this text it is \(String(format: "%.2f", narrowest)) in; use fewer columns or a smaller font size"
+                : "the figure's width must be a positive number of inches, not \(inches)"
         case .invalidRange(let panel, let low, let high):
             return "panel '\(panel)': the value range [\(low), \(high)] must be finite numbers with low < high"
         case .textTooLong(let what, let length):

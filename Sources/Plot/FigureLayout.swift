@@ -13,10 +13,6 @@ public struct FigureLayout: Sendable {
 /// legends from the measured text, so that nothing overlaps or leaves the
 /// canvas whatever the grid (12 × 12 … 48 × 25) or the title length.
 public enum Layout {
-    public static let titleFont = FontSpec(size: 12)
-    public static let labelFont = FontSpec(size: 10)
-    public static let tickFont = FontSpec(size: 8)
-    public static let legendFont = FontSpec(size: 8)
 
     static let margin = 8.0
     static let tickLength = 3.5
@@ -33,7 +29,7 @@ public enum Layout {
     public static func figure(_ figure: Figure) -> FigureLayout {
         // Each panel laid out at the origin, then placed on a grid whose
         // column widths and row heights are the largest of their panels.
-        let local: [any PanelGeometry] = figure.panels.map { $0.layout(scale: figure.scale) }
+        let local: [any PanelGeometry] = figure.panels.map { $0.layout(style: figure.style) }
         let columns = min(figure.columns, local.count)
         let rows = (local.count + columns - 1) / columns
         // Panels of one row share the top edge of their axes.
@@ -68,8 +64,9 @@ public enum Layout {
         return max(1, count)
     }
 
-    static func panel(_ panel: HeatmapPanel, scale: Double = 1) -> HeatmapLayout {
-        let side = cellSide(layers: panel.layers, heads: panel.heads, scale: scale)
+    static func panel(_ panel: HeatmapPanel, style: FigureStyle = FigureStyle()) -> HeatmapLayout {
+        let (titleFont, labelFont, tickFont, legendFont) = (style.titleFont, style.labelFont, style.tickFont, style.legendFont)
+        let side = cellSide(layers: panel.layers, heads: panel.heads, scale: style.scale)
         let axesSize = Size(side * Double(panel.layers), side * Double(panel.heads))
         func measure(_ s: String, _ f: FontSpec, wrap: Double? = nil) -> Size { TextMeasure.size(s, font: f, wrapWidth: wrap) }
 

@@ -7,8 +7,8 @@ public protocol FigurePanel: Sendable {
     var title: String { get }
     /// Everything that would make drawing fail or mislead, as an error.
     func validate() throws(FigureError)
-    /// The panel's layout with its frame at the origin; `scale` sizes its plot area.
-    func layout(scale: Double) -> Geometry
+    /// The panel's layout with its frame at the origin, sized by `style`.
+    func layout(style: FigureStyle) -> Geometry
     func draw(_ geometry: Geometry, on canvas: any Canvas)
 }
 

@@ -21,7 +21,7 @@ extension HeatmapPanel: FigurePanel {
         }
     }
 
-    public func layout(scale: Double) -> HeatmapLayout { Layout.panel(self, scale: scale) }
+    public func layout(style: FigureStyle) -> HeatmapLayout { Layout.panel(self, style: style) }
 
     public func draw(_ g: HeatmapLayout, on canvas: any Canvas) {
         let panel = self

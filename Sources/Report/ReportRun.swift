@@ -36,7 +36,7 @@ public struct ReportRun {
         var figures: [RenderedFigure] = []
         var explicitPanels: [PanelSpec] = []
         for figureSpec in spec.figures {
-            let figure: Figure
+            var figure: Figure
             let caption: String
             if let panelSpecs = figureSpec.panels {
                 let panels = try panelSpecs.map { try $0.panel(from: document, modelName: spec.modelName) }
@@ -52,6 +52,8 @@ public struct ReportRun {
                                 scale: ReportSettings.overviewScale)
                 caption = "Overview: \(panels.count) relations, one map each"
             }
+            figure.style.fontSize = figureSpec.fontSize
+            if let inches = figureSpec.widthInches { figure = try figure.fitted(toWidth: inches) }
             log("rendering figures/\(figureSpec.name).png and .pdf")
             figures.append(RenderedFigure(name: figureSpec.name, png: try figure.pngData(dpi: figureSpec.dpi), pdf: try figure.pdfData(), caption: caption))
         }

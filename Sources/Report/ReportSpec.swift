@@ -36,6 +36,9 @@ public struct ReportSpec {
         /// `nil`: one compact panel per scored relation.
         public var panels: [PanelSpec]?
         public var dpi: Double = ReportSettings.defaultDPI
+        /// The figure's width in inches (its plot areas are scaled to fit); nil: natural size.
+        public var widthInches: Double?
+        public var fontSize: Double = 10
     }
 
     public var file: String
@@ -89,7 +92,7 @@ public struct ReportSpec {
         var figures: [Figure] = []
         var figureNames: [String: Int?] = [:]
         for f in try yaml.mappings("figures") ?? [] {
-            try f.allowKeys(["name", "columns", "panels", "dpi"])
+            try f.allowKeys(["name", "columns", "panels", "dpi", "width_in", "font_size"])
             let name = try f.requiredString("name")
             guard name.range(of: "^[A-Za-z0-9_-]+$", options: .regularExpression) != nil else {
                 throw f.error("name", "'\(Excerpt.short(name))' must be letters, digits, '-' or '_' (it names the figure's files)")
@@ -106,6 +109,16 @@ public struct ReportSpec {
                 throw f.error("columns", "must be from 1 to \(FigureLimits.columns), not \(columns)")
             }
             var figure = Figure(name: name, columns: try f.int("columns"), panels: nil, dpi: dpi)
+            if let width = try f.double("width_in") {
+                guard width.isFinite, width > 0, width <= 200 else { throw f.error("width_in", "must be a number of inches above 0 and at most 200, not \(width)") }
+                figure.widthInches = width
+            }
+            if let size = try f.double("font_size") {
+                guard size.isFinite, FigureStyle.fontSizes.contains(size) else {
+                    throw f.error("font_size", "must be from \(Int(FigureStyle.fontSizes.lowerBound)) to \(Int(FigureStyle.fontSizes.upperBound)) points, not \(size)")
+                }
+                figure.fontSize = size
+            }
             if let all = try? f.string("panels"), all == "all" {
                 figure.panels = nil
             } else {

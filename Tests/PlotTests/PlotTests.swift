@@ -221,6 +221,37 @@ final class ColorbarExtensionTests: XCTestCase {
     }
 }
 
+/// A figure sized for a journal: its width in inches, its base font size.
+final class FigureSizeTests: XCTestCase {
+    func panels() -> [HeatmapPanel] {
+        (0..<2).map { i in HeatmapPanel(title: "Panel \(i)", values: (0..<24).map { l in (0..<16).map { Double(($0 + l) % 10) / 10 } }, colorbarLabel: "score") }
+    }
+
+    func testAFigureFitsAGivenWidth() throws {
+        for inches in [5.5, 7.0] {
+            let figure = try Figure(panels: panels()).fitted(toWidth: inches)
+            let width = figure.layout().size.width
+            XCTAssertLessThanOrEqual(width, inches * 72)
+            XCTAssertGreaterThan(width, inches * 72 - 2, "\(inches) in: \(width) pt")
+            let png = try XCTUnwrap(RasterImage(pngData: try figure.pngData(dpi: 300)))
+            XCTAssertEqual(Double(png.width), inches * 300, accuracy: 10, "at 300 dpi")
+        }
+        XCTAssertThrowsError(try Figure(panels: panels(), columns: 2).fitted(toWidth: 0.5)) { error in
+            guard case .cannotFitWidth? = error as? FigureError else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testTheBaseFontSizeSizesEveryText() throws {
+        let small = Figure(panels: panels(), fontSize: 8).layout().heatmap(0)!, large = Figure(panels: panels(), fontSize: 14).layout().heatmap(0)!
+        for role in [TextItem.Role.title, .axisLabel, .tickLabel, .colorbarLabel] {
+            let a = small.texts.first { $0.role == role }!.font.size, b = large.texts.first { $0.role == role }!.font.size
+            XCTAssertEqual(b / a, 14.0 / 8.0, accuracy: 1e-9, "\(role)")
+        }
+        XCTAssertEqual(large.texts.first { $0.role == .axisLabel }!.font.size, 14)
+        XCTAssertThrowsError(try Figure(panels: panels(), fontSize: 100).pngData()) { XCTAssertEqual($0 as? FigureError, .invalidFontSize(100)) }
+    }
+}
+
 /// The figure seam: a panel kind the plotting layer does not know, placed
 /// beside a heatmap, laid out and drawn through the same Canvas.
 final class FigurePanelSeamTests: XCTestCase {
@@ -238,8 +269,9 @@ final class FigurePanelSeamTests: XCTestCase {
         let title = "swatch"
         let color: RGB
         func validate() throws(FigureError) {}
-        func layout(scale: Double) -> SwatchGeometry {
-            SwatchGeometry(frame: Rect(x: 0, y: 0, width: 100 * scale, height: 100 * scale),
+        func layout(style: FigureStyle) -> SwatchGeometry {
+            let scale = style.scale
+            return SwatchGeometry(frame: Rect(x: 0, y: 0, width: 100 * scale, height: 100 * scale),
                            axes: Rect(x: 10, y: 10, width: 80 * scale, height: 80 * scale))
         }
         func draw(_ g: SwatchGeometry, on canvas: any Canvas) { canvas.fill(g.axes, color, alpha: 1) }

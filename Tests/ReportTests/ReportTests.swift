@@ -243,6 +243,8 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(spec.model, "gpt2")
         XCTAssertEqual(spec.figures.map(\.name), ["figure", "overview"])
         XCTAssertEqual(spec.figures[0].dpi, 300)
+        XCTAssertEqual(spec.figures[0].widthInches, 7)
+        XCTAssertEqual(spec.figures[0].fontSize, 9)
         XCTAssertEqual(spec.figures[0].panels?[1].range, 0...0.5)
         XCTAssertEqual(try spec.relationsToScore().map(\.name), ["name_copying", "capital_of"])
         let markers = try XCTUnwrap(spec.figures[0].panels?[0].markers)

@@ -8,6 +8,8 @@ public struct Figure: Sendable {
     /// The plot areas' scale (0.5 suits an overview grid of many relations)
     /// and the base font size.
     public var style: FigureStyle
+    /// One colorbar for every panel (which then draw none of their own).
+    public var sharedColorbar: ColorbarPanel?
 
     public init(panels: [any FigurePanel], columns: Int? = nil, scale: Double = 1, fontSize: Double = 10) {
         precondition(!panels.isEmpty)
@@ -83,12 +85,14 @@ public struct Figure: Sendable {
     public func validate() throws(FigureError) {
         guard style.fontSize.isFinite, FigureStyle.fontSizes.contains(style.fontSize) else { throw .invalidFontSize(style.fontSize) }
         for panel in panels { try panel.validate() }
+        try sharedColorbar?.validate()
     }
 
     public static var libraryVersions: (cairo: String, pango: String) { (CairoCanvas.cairoVersion, CairoCanvas.pangoVersion) }
 
     private func draw(_ layout: FigureLayout, on canvas: any Canvas) {
         for (panel, geometry) in zip(panels, layout.panels) { Figure.draw(panel, geometry, on: canvas) }
+        if let bar = sharedColorbar, let geometry = layout.sharedColorbar { bar.draw(geometry, on: canvas) }
     }
 
     /// Opens the existential: each panel draws from the geometry it laid out.

@@ -4,6 +4,8 @@ import Foundation
 public struct FigureLayout: Sendable {
     public let size: Size
     public let panels: [any PanelGeometry]
+    /// The one colorbar of a figure whose panels share it.
+    public var sharedColorbar: ColorbarGeometry? = nil
 
     /// Panel `i`'s layout when it is a heatmap.
     public func heatmap(_ i: Int) -> HeatmapLayout? { panels[i] as? HeatmapLayout }
@@ -47,8 +49,18 @@ public enum Layout {
             let y = heights[..<(i / columns)].reduce(0, +) + Double(i / columns) * panelGap + drop[i]
             placed.append(p.offset(by: Point(x, y)))
         }
-        let size = Size(widths.reduce(0, +) + Double(columns - 1) * panelGap, heights.reduce(0, +) + Double(rows - 1) * panelGap)
-        return FigureLayout(size: Size(size.width.rounded(.up), size.height.rounded(.up)), panels: placed)
+        var size = Size(widths.reduce(0, +) + Double(columns - 1) * panelGap, heights.reduce(0, +) + Double(rows - 1) * panelGap)
+        // One colorbar for the whole grid: beside it, as tall as its plot areas span.
+        var shared: ColorbarGeometry?
+        if var bar = figure.sharedColorbar {
+            let top = placed.map(\.axes.y).min() ?? 0, bottom = placed.map(\.axes.maxY).max() ?? 0
+            bar.height = bottom - top
+            let local = bar.layout(style: figure.style)
+            let geometry = local.offset(by: Point(size.width + panelGap - margin, top - local.axes.y))
+            shared = geometry
+            size = Size(geometry.frame.maxX, max(size.height, geometry.frame.maxY))
+        }
+        return FigureLayout(size: Size(size.width.rounded(.up), size.height.rounded(.up)), panels: placed, sharedColorbar: shared)
     }
 
     /// Cells are square; the axes aim at about 320 × 240 points times `scale`.
@@ -90,7 +102,9 @@ public enum Layout {
         let axesX = margin + yLabel.height + labelPad + yTickWidth + tickPad + tickLength
         let colorbarX = axesX + axesSize.width + colorbarGap
         let cbLabelX = colorbarX + cbWidth + tickLength + tickPad + cbLabelWidth + labelPad
-        var contentWidth = cbLabelX + cbAxisLabel.height + margin
+        // Without its own colorbar (a figure-wide one is drawn instead) the panel ends at its axes.
+        let own = panel.showsColorbar
+        var contentWidth = own ? cbLabelX + cbAxisLabel.height + margin : axesX + axesSize.width + margin
 
         // The title stays on one line up to 360 pt, widening a narrow panel;
         // longer titles wrap (a single long word widens the panel further).
@@ -102,17 +116,17 @@ public enum Layout {
         // axes move down until it clears the title.
         // A tiny grid (1 × 1, 2 × 2) keeps a colorbar tall enough for its tick
         // labels, centred on the axes.
-        let cbHeight = max(axesSize.height, minimumColorbarHeight)
-        let cbExtra = (cbHeight - axesSize.height) / 2
-        let overhang = max(0, max(cbAxisLabel.width, yLabel.width, cbHeight) - axesSize.height) / 2
+        let cbHeight = own ? max(axesSize.height, minimumColorbarHeight) : 0
+        let cbExtra = own ? (cbHeight - axesSize.height) / 2 : 0
+        let overhang = max(0, max(own ? cbAxisLabel.width : 0, yLabel.width, cbHeight) - axesSize.height) / 2
         // Values clipped by the range get a triangle past that end of the colorbar.
         let values = panel.values.joined()
-        let extendsAbove = values.contains { $0 > panel.range.upperBound }, extendsBelow = values.contains { $0 < panel.range.lowerBound }
+        let extendsAbove = own && values.contains { $0 > panel.range.upperBound }, extendsBelow = own && values.contains { $0 < panel.range.lowerBound }
         let triangle = cbWidth * 1.2
         let axesY = margin + title.height + titlePad + max(overhang, cbExtra + (extendsAbove ? triangle + 2 : 0))
         let axes = Rect(x: axesX, y: axesY, width: axesSize.width, height: axesSize.height)
         // The colorbar's label may be longer than the axes are high: centre what fits.
-        let colorbar = Rect(x: colorbarX, y: axesY - cbExtra, width: cbWidth, height: cbHeight)
+        let colorbar = own ? Rect(x: colorbarX, y: axesY - cbExtra, width: cbWidth, height: cbHeight) : Rect(x: axes.maxX, y: axesY, width: 0, height: 0)
         let extensions = (extendsAbove ? [Rect(x: colorbarX, y: colorbar.y - triangle, width: cbWidth, height: triangle)] : [])
             + (extendsBelow ? [Rect(x: colorbarX, y: colorbar.maxY, width: cbWidth, height: triangle)] : [])
         let colorbarBottom = extensions.map(\.maxY).max().map { max($0, colorbar.maxY) } ?? colorbar.maxY
@@ -142,7 +156,7 @@ public enum Layout {
         texts.append(TextItem(role: .axisLabel, text: panel.yLabel, font: labelFont,
                               box: Rect(x: margin, y: axes.center.y - yLabel.width / 2, width: yLabel.height, height: yLabel.width),
                               rotated: true, wrapWidth: nil))
-        for (value, label) in zip(cbTicks, cbLabels) {
+        for (value, label) in zip(own ? cbTicks : [], cbLabels) {
             let s = measure(label, tickFont)
             let y = colorbar.maxY - (value - panel.range.lowerBound) / (panel.range.upperBound - panel.range.lowerBound) * colorbar.height
             texts.append(TextItem(role: .colorbarTickLabel, text: label, font: tickFont,
@@ -150,7 +164,7 @@ public enum Layout {
                                   rotated: false, wrapWidth: nil))
         }
         let cbLabelBox = Rect(x: cbLabelX, y: colorbar.center.y - cbAxisLabel.width / 2, width: cbAxisLabel.height, height: cbAxisLabel.width)
-        texts.append(TextItem(role: .colorbarLabel, text: panel.colorbarLabel, font: labelFont, box: cbLabelBox, rotated: true, wrapWidth: nil))
+        if own { texts.append(TextItem(role: .colorbarLabel, text: panel.colorbarLabel, font: labelFont, box: cbLabelBox, rotated: true, wrapWidth: nil)) }
 
         // Legend.
         var legend: Rect?
@@ -184,10 +198,10 @@ public enum Layout {
                 y += rowHeight
             }
         }
-        let height = max(bottom, colorbarBottom, cbLabelBox.maxY, axes.center.y + yLabel.width / 2) + margin
+        let height = max(bottom, colorbarBottom, own ? cbLabelBox.maxY : 0, axes.center.y + yLabel.width / 2) + margin
         let frame = Rect(x: 0, y: 0, width: contentWidth.rounded(.up), height: height.rounded(.up))
         return HeatmapLayout(frame: frame, axes: axes, cellSize: Size(side, side), xTicks: xTicks, yTicks: yTicks,
-                           colorbar: colorbar, colorbarTicks: cbTicks, colorbarExtensions: extensions, legend: legend,
+                           colorbar: colorbar, colorbarTicks: own ? cbTicks : [], colorbarExtensions: extensions, legend: legend,
                            legendEntries: entries, texts: texts)
     }
 

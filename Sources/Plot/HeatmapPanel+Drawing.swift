@@ -60,23 +60,10 @@ extension HeatmapPanel: FigurePanel {
             }
         }
 
-        // Colorbar: 256 steps, bottom = the range's low end.
-        let entries = panel.colormap.entries
-        canvas.image(Array(entries.reversed()), columns: 1, rows: entries.count, in: g.colorbar)
-        // Outline outside the gradient: each of the 256 levels is under 2 pixels
-        // high at 150 dpi, and a stroke on the edge would hide the end ones.
-        canvas.strokeRect(g.colorbar.insetBy(-0.4), .black, lineWidth: 0.8)
-        for rect in g.colorbarExtensions {
-            let above = rect.maxY <= g.colorbar.y + 0.5
-            let apex = Point(rect.center.x, above ? rect.y : rect.maxY)
-            let base = above ? [Point(rect.maxX, rect.maxY), Point(rect.x, rect.maxY)] : [Point(rect.maxX, rect.y), Point(rect.x, rect.y)]
-            canvas.polygon([apex] + base, fill: above ? entries[entries.count - 1] : entries[0], stroke: .black, lineWidth: 0.8)
+        if panel.showsColorbar {
+            Colorbar.draw(in: g.colorbar, colormap: panel.colormap, range: panel.range, ticks: g.colorbarTicks,
+                          extensions: g.colorbarExtensions, on: canvas)
         }
-        let span = panel.range.upperBound - panel.range.lowerBound
-        canvas.lines(g.colorbarTicks.map { v in
-            let y = g.colorbar.maxY - (v - panel.range.lowerBound) / span * g.colorbar.height
-            return (Point(g.colorbar.maxX, y), Point(g.colorbar.maxX + t, y))
-        }, .black, lineWidth: 0.8)
 
         if let legend = g.legend {
             canvas.roundedRect(legend, radius: 2, fill: .white, fillAlpha: 0.8, stroke: RGB(0.8, 0.8, 0.8), lineWidth: 0.8)

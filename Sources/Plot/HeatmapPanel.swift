@@ -12,6 +12,8 @@ public struct HeatmapPanel: Sendable {
     public var markers: [MarkerClass] = []
     public var legendTitle: String?
     public var legendPlacement = LegendPlacement.best
+    /// False in a figure whose panels share one colorbar (`Figure.sharedColorbar`).
+    public var showsColorbar = true
 
     public init(title: String, values: [[Double]], colorbarLabel: String) {
         precondition(!values.isEmpty && !values[0].isEmpty && values.allSatisfy { $0.count == values[0].count }, "values must be a non-empty layers × heads grid")

@@ -44,12 +44,16 @@ public struct ReportRun {
                 caption = panels.map(\.title).joined(separator: " · ")
                 explicitPanels += panelSpecs
             } else {
-                let panels = document.relations.filter { !$0.skipped }.map {
-                    HeatmapPanel(title: $0.title, values: $0.scores, colorbarLabel: "score")
+                // Small maps on one scale: one colorbar for the grid, none per panel.
+                let panels = document.relations.filter { !$0.skipped }.map { r -> HeatmapPanel in
+                    var panel = HeatmapPanel(title: r.title, values: r.scores, colorbarLabel: "score")
+                    panel.showsColorbar = false
+                    return panel
                 }
                 guard !panels.isEmpty else { continue }
                 figure = Figure(panels: panels, columns: figureSpec.columns ?? min(ReportSettings.overviewColumns, panels.count),
                                 scale: ReportSettings.overviewScale)
+                figure.sharedColorbar = ColorbarPanel(label: "score")
                 caption = "Overview: \(panels.count) relations, one map each"
             }
             figure.style.fontSize = figureSpec.fontSize

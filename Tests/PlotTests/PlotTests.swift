@@ -252,6 +252,31 @@ final class FigureSizeTests: XCTestCase {
     }
 }
 
+/// An overview of many small maps on one scale has one colorbar, beside the grid.
+final class SharedColorbarTests: XCTestCase {
+    func testAGridSharesOneColorbarAsTallAsItsMaps() throws {
+        let panels = (0..<6).map { i -> HeatmapPanel in
+            var p = HeatmapPanel(title: "Map \(i)", values: (0..<12).map { l in (0..<12).map { Double(($0 * l + i) % 7) / 7 } }, colorbarLabel: "score")
+            p.showsColorbar = false
+            return p
+        }
+        var figure = Figure(panels: panels, columns: 3, scale: 0.5)
+        figure.sharedColorbar = ColorbarPanel(label: "score")
+        let layout = figure.layout()
+        let bar = try XCTUnwrap(layout.sharedColorbar)
+        let maps = layout.panels.compactMap { $0 as? HeatmapLayout }
+        XCTAssertTrue(maps.allSatisfy { $0.colorbarTicks.isEmpty && !$0.texts.contains { $0.role == .colorbarLabel || $0.role == .colorbarTickLabel } },
+                      "no panel draws a colorbar of its own")
+        XCTAssertEqual(bar.axes.y, maps.map(\.axes.y).min()!, accuracy: 1e-9)
+        XCTAssertEqual(bar.axes.maxY, maps.map(\.axes.maxY).max()!, accuracy: 1e-9)
+        XCTAssertGreaterThan(bar.axes.x, maps.map(\.frame.maxX).max()!, "beside the grid")
+        XCTAssertLessThanOrEqual(bar.frame.maxX, layout.size.width)
+        let image = try XCTUnwrap(RasterImage(pngData: try figure.pngData(dpi: 72)))
+        let top = image.pixel(x: Int(bar.axes.center.x), y: Int(bar.axes.y + 2))
+        XCTAssertTrue(abs(Int(top.0) - 253) <= 3 && abs(Int(top.1) - 231) <= 3, "the top of the shared bar is viridis' top: \(top)")
+    }
+}
+
 /// The figure seam: a panel kind the plotting layer does not know, placed
 /// beside a heatmap, laid out and drawn through the same Canvas.
 final class FigurePanelSeamTests: XCTestCase {

@@ -113,3 +113,25 @@ public struct ScoresDocument: Equatable {
                               shape: ModelShape(layers: layers, heads: heads, dModel: d, vocab: vocab), relations: relations)
     }
 }
+
+extension ScoresDocument {
+    /// The scores in long form, one row per relation and head, for pandas and
+    /// R: `model,relation,layer,head,score,suppression,pairs_kept,k`. Skipped
+    /// relations have no rows; rows follow the JSON's order, so two runs diff cleanly.
+    public func csv() -> String {
+        func field(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        var lines = ["model,relation,layer,head,score,suppression,pairs_kept,k"]
+        for r in relations where !r.skipped {
+            for (l, row) in r.scores.enumerated() {
+                for (h, score) in row.enumerated() {
+                    lines.append([field(source), field(r.name), String(l), String(h), score.description,
+                                  r.suppression[l][h].description, String(r.pairsKept), String(r.k)].joined(separator: ","))
+                }
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -14,6 +14,9 @@ struct ScoresCommand: ParsableCommand {
     @Option(name: .long, help: "Where to write the scores JSON.")
     var out: String = "scores.json"
 
+    @Option(name: .long, help: "Also write the scores in long form as CSV (model, relation, layer, head, score, suppression, pairs_kept, k).")
+    var csv: String?
+
     func run() throws {
         try reportingErrors {
             let progress = Progress(quiet: analysis.quiet)
@@ -22,6 +25,10 @@ struct ScoresCommand: ParsableCommand {
             }
             try AtomicFile.write(Data(analysis.document.encoded().utf8), to: out)
             progress.log("wrote \(out)")
+            if let csv {
+                try AtomicFile.write(Data(analysis.document.csv().utf8), to: csv)
+                progress.log("wrote \(csv)")
+            }
         }
     }
 }

@@ -44,7 +44,7 @@ public struct ReportBuilder {
         var manifest = provenance.manifest
         let content = ReportContent(run: run, manifest: manifest, reproduce: reproduceCommand, display: display)
 
-        var files: [String: Data] = ["scores.json": Data(run.document.encoded().utf8)]
+        var files: [String: Data] = ["scores.json": Data(run.document.encoded().utf8), "scores.csv": Data(run.document.csv().utf8)]
         for figure in run.figures {
             files["figures/\(figure.name).png"] = figure.png
             files["figures/\(figure.name).pdf"] = figure.pdf

@@ -1,3 +1,4 @@
+import Analysis
 import Checkpoint
 import Foundation
 import Plot
@@ -164,5 +165,22 @@ final class RenderCommandTests: XCTestCase {
         let bad = try HeadMapsExecutable.run(["render", "--scores", Self.scores(), "--relation", "name_copying", "--range", "1:0", "--out", dir + "/x.png"])
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.stderr.contains("--range must be MIN:MAX with finite MIN < MAX"), bad.stderr)
+    }
+
+    /// Long-form CSV for pandas and R: one row per relation and head.
+    func testScoresAlsoAsLongFormCSV() throws {
+        let dir = TestSupport.temporaryDirectory("csv")
+        let result = try HeadMapsExecutable.run(["scores", "--model", TestSupport.tinyModel, "--relation", "name_copying", "--relation", "country_to_capital",
+                                                 "--out", dir + "/s.json", "--csv", dir + "/s.csv", "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = try String(contentsOfFile: dir + "/s.csv", encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines[0], "model,relation,layer,head,score,suppression,pairs_kept,k")
+        XCTAssertEqual(lines.count, 1 + 2 * 4 * 4, "two relations × 4 layers × 4 heads")
+        // Planted: a copying head at 0.1 and a suppression head at 3.3 (tiny fixture's planted.json).
+        XCTAssertTrue(lines.contains { $0.hasSuffix(",name_copying,0,1,1.0,0.0,\(lines[1].split(separator: ",")[6]),1") }, "\(lines.prefix(4))")
+        XCTAssertTrue(lines.contains { $0.contains(",name_copying,3,3,0.0,1.0,") })
+        let json = try ScoresDocument.read(path: dir + "/s.json")
+        XCTAssertEqual(lines.filter { $0.contains(",country_to_capital,") }.count, 16)
+        XCTAssertEqual(json.csv(), try String(contentsOfFile: dir + "/s.csv", encoding: .utf8), "the CSV is the JSON's, in long form")
     }
 }

@@ -94,7 +94,7 @@ final class GoldenCheckTests: XCTestCase {
         }
         let files = try FileManager.default.subpathsOfDirectory(atPath: dir + "/a").filter { !$0.hasSuffix("figures") }.sorted()
         XCTAssertEqual(files, ["environment.json", "figures/figure.pdf", "figures/figure.png", "figures/overview.pdf", "figures/overview.png",
-                               "manifest.json", "report.html", "report.md", "scores.json"])
+                               "manifest.json", "report.html", "report.md", "scores.csv", "scores.json"])
         for file in files {
             XCTAssertEqual(FileManager.default.contents(atPath: "\(dir)/a/\(file)"), FileManager.default.contents(atPath: "\(dir)/b/\(file)"), file)
         }
@@ -110,7 +110,7 @@ final class GoldenCheckTests: XCTestCase {
         let weights = inputs.first { $0["role"] as? String == "weights" }!
         XCTAssertEqual(weights["sha256"] as? String, try Manifest.sha256(file: TestSupport.demoModel + "/model.safetensors").1)
         let outputs = manifest["outputs"] as! [[String: Any]]
-        XCTAssertEqual(outputs.count, 7)
+        XCTAssertEqual(outputs.count, 8)
         for o in outputs {
             let data = try Data(contentsOf: URL(fileURLWithPath: "\(out)/\(o["path"] as! String)"))
             XCTAssertEqual(o["sha256"] as? String, Manifest.sha256(data), o["path"] as! String)

@@ -20,7 +20,7 @@ final class ReportTests: XCTestCase {
     func testDefaultRunWritesEveryFile() throws {
         let (dir, result) = Self.defaultReport
         XCTAssertEqual(result.status, 0, result.stderr)
-        for file in ["report.md", "report.html", "scores.json", "figures/figure.png", "figures/figure.pdf", "figures/overview.png", "figures/overview.pdf"] {
+        for file in ["report.md", "report.html", "scores.json", "scores.csv", "figures/figure.png", "figures/figure.pdf", "figures/overview.png", "figures/overview.pdf"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/\(file)"), file)
         }
         XCTAssertTrue(result.stderr.contains("scoring"), "progress on stderr")

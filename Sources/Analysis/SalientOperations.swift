@@ -1,0 +1,87 @@
+import Checkpoint
+import LinearAlgebra
+
+/// What one head does, read from its weights (the paper's second tool): the
+/// vocabulary tokens its OV circuit amplifies most, `‖x_s·W_V·W_O‖ / ‖x_s‖`
+/// with the method's source rule, and the tokens each is mapped to (the top
+/// logits of `x_s·W_V·W_O·W_U`). Exact: every token is a source, no sampling.
+public struct SalientOperations: Sendable {
+    public struct Mapping: Sendable, Equatable {
+        public let tokenID: Int
+        public let logit: Float
+    }
+
+    public struct Operation: Sendable, Equatable {
+        public let tokenID: Int
+        public let amplification: Double
+        /// The top logits, best first (ties by token id).
+        public let mappings: [Mapping]
+    }
+
+    public let layer: Int
+    public let head: Int
+    /// Best first; ties by token id.
+    public let operations: [Operation]
+
+    public static let defaultCount = 15
+    public static let defaultMappings = 5
+
+    /// - Parameter sources: every vocabulary token's representation for this layer
+    ///   (`VocabularySources`), computed once for all heads.
+    public init(model: TransformerWeights, layer: Int, head: Int, sources: Matrix,
+                count: Int = defaultCount, mappings: Int = defaultMappings) throws {
+        precondition(sources.rows == model.shape.vocab)
+        self.layer = layer
+        self.head = head
+        let ov = try model.heads(ofLayer: layer)[head]
+        let moved = Products.multiply(Products.multiply(sources, ov.valueWeights), ov.outputWeights)
+        let d = sources.cols
+        var amplification = [Double](repeating: 0, count: sources.rows)
+        for s in 0..<sources.rows {
+            var inNorm = 0.0, outNorm = 0.0
+            for j in 0..<d {
+                let x = Double(sources.storage[s * d + j]), y = Double(moved.storage[s * d + j])
+                inNorm += x * x
+                outNorm += y * y
+            }
+            amplification[s] = inNorm > 0 ? (outNorm / inNorm).squareRoot() : 0
+        }
+        let top = SalientOperations.best(amplification.count, max(0, min(count, amplification.count))) { amplification[$0] }
+        let picked = moved.gatherRows(top)
+        let vocab = model.shape.vocab
+        var logits = [Float](repeating: 0, count: top.count * vocab)
+        model.unembedding.withMatrix { u in
+            picked.view { p in logits.withUnsafeMutableBufferPointer { Products.multiplyTransposed(p, u, into: $0.baseAddress!) } }
+        }
+        operations = top.enumerated().map { i, s in
+            let row = Array(logits[(i * vocab)..<((i + 1) * vocab)])
+            let best = SalientOperations.best(vocab, max(0, min(mappings, vocab))) { Double(row[$0]) }
+            return Operation(tokenID: s, amplification: amplification[s], mappings: best.map { Mapping(tokenID: $0, logit: row[$0]) })
+        }
+    }
+
+    /// The `n` indices of `0..<count` with the largest values, best first, ties by index.
+    static func best(_ count: Int, _ n: Int, _ value: (Int) -> Double) -> [Int] {
+        var chosen: [(Int, Double)] = []
+        for i in 0..<count {
+            let v = value(i)
+            if chosen.count == n, let last = chosen.last, !(v > last.1) { continue }
+            let at = chosen.firstIndex { v > $0.1 } ?? chosen.count
+            chosen.insert((i, v), at: at)
+            if chosen.count > n { chosen.removeLast() }
+        }
+        return chosen.map(\.0)
+    }
+}
+
+/// Every vocabulary token as a source, by the method's rule (the raw
+/// embedding for layer 0, block 0's MLP output for later layers).
+public struct VocabularySources: Sendable {
+    public let representations: SourceRepresentations
+
+    public init(model: TransformerWeights) throws {
+        representations = try SourceRepresentations(model: model, tokens: Array(0..<model.shape.vocab))
+    }
+
+    public func forLayer(_ layer: Int) -> Matrix { representations.forLayer(layer) }
+}

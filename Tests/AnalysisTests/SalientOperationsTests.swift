@@ -1,0 +1,56 @@
+import Analysis
+import Checkpoint
+import Foundation
+import HeadMapsTestSupport
+import LinearAlgebra
+import XCTest
+
+/// Salient operations on the planted fixture: the planted heads do what they
+/// were built to do, and the ordering matches a plain computation exactly.
+final class SalientOperationsTests: XCTestCase {
+    func testPlantedCopyingAndCapitalHeadsShowTheirOperations() throws {
+        let (model, tokenizer) = try TestSupport.loadModel(TestSupport.tinyModel)
+        let sources = try VocabularySources(model: model)
+        // The tiny fixture's planted.json: copying at 0.1, capital at 2.1.
+        let copying = try SalientOperations(model: model, layer: 0, head: 1, sources: sources.forLayer(0))
+        XCTAssertEqual(copying.operations.count, SalientOperations.defaultCount)
+        for op in copying.operations.prefix(5) {
+            XCTAssertEqual(op.mappings.first?.tokenID, op.tokenID, "a copying head maps \(tokenizer.decode([op.tokenID])) to itself")
+        }
+        let capitals = TokenizedRelation(try BuiltinRelations.load("country_to_capital"), tokenizer: tokenizer)
+        let capitalOf = Dictionary(zip(capitals.sourceIds, capitals.targetIds), uniquingKeysWith: { a, _ in a })
+        let capital = try SalientOperations(model: model, layer: 2, head: 1, sources: sources.forLayer(2), count: 5, mappings: 3)
+        for op in capital.operations {
+            let expected = try XCTUnwrap(capitalOf[op.tokenID], "salient token \(tokenizer.decode([op.tokenID])) is a country")
+            XCTAssertEqual(op.mappings.first?.tokenID, expected, "\(tokenizer.decode([op.tokenID])) → \(tokenizer.decode([expected]))")
+        }
+    }
+
+    /// Amplification by plain loops and a full sort, against the fast path.
+    func testAmplificationOrderMatchesAPlainComputation() throws {
+        let (model, _) = try TestSupport.loadModel(TestSupport.tinyModel)
+        let sources = try VocabularySources(model: model)
+        let layer = 1, head = 3
+        let fast = try SalientOperations(model: model, layer: layer, head: head, sources: sources.forLayer(layer), count: 20, mappings: 1)
+        let ov = try model.heads(ofLayer: layer)[head]
+        let x = sources.forLayer(layer)
+        let d = x.cols, dh = ov.valueWeights.cols
+        var plain: [(Int, Double)] = []
+        for s in 0..<x.rows {
+            var y = [Double](repeating: 0, count: dh), z = [Double](repeating: 0, count: d)
+            for j in 0..<dh { for i in 0..<d { y[j] += Double(x[s, i]) * Double(ov.valueWeights[i, j]) } }
+            for k in 0..<d { for j in 0..<dh { z[k] += y[j] * Double(ov.outputWeights[j, k]) } }
+            let xin = (0..<d).reduce(0.0) { $0 + Double(x[s, $1]) * Double(x[s, $1]) }
+            plain.append((s, xin > 0 ? (z.reduce(0) { $0 + $1 * $1 } / xin).squareRoot() : 0))
+        }
+        plain.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+        // Same order wherever neighbours differ by more than float rounding could blur.
+        func separated(_ i: Int) -> Bool {
+            let gap = 1e-4 * max(1, plain[i].1)
+            return (i == 0 || plain[i - 1].1 - plain[i].1 > gap) && plain[i].1 - plain[i + 1].1 > gap
+        }
+        XCTAssertGreaterThan((0..<20).filter(separated).count, 10, "enough distinct amplifications to test the order")
+        for i in 0..<20 where separated(i) { XCTAssertEqual(fast.operations[i].tokenID, plain[i].0, "rank \(i)") }
+        for (op, p) in zip(fast.operations, plain) { XCTAssertEqual(op.amplification, p.1, accuracy: 1e-4 * max(1, p.1)) }
+    }
+}

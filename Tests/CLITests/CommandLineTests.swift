@@ -167,6 +167,10 @@ final class RenderCommandTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("--range must be MIN:MAX with finite MIN < MAX"), bad.stderr)
     }
 
+}
+
+/// The commands that analyse a model: scores in long form, one head's card.
+final class AnalysisCommandTests: XCTestCase {
     /// Long-form CSV for pandas and R: one row per relation and head.
     func testScoresAlsoAsLongFormCSV() throws {
         let dir = TestSupport.temporaryDirectory("csv")
@@ -182,5 +186,42 @@ final class RenderCommandTests: XCTestCase {
         let json = try ScoresDocument.read(path: dir + "/s.json")
         XCTAssertEqual(lines.filter { $0.contains(",country_to_capital,") }.count, 16)
         XCTAssertEqual(json.csv(), try String(contentsOfFile: dir + "/s.csv", encoding: .utf8), "the CSV is the JSON's, in long form")
+    }
+
+    /// `headmaps head`: one head's card. On a planted copying head every pair
+    /// hits, hits are exactly target_rank < k, and their share is the score.
+    func testHeadCardOfAPlantedHead() throws {
+        let dir = TestSupport.temporaryDirectory("head")
+        for spelling in ["2.2", "L2H2", "l2.h2"] {
+            let result = try HeadMapsExecutable.run(["head", spelling, "--model", TestSupport.tinyModel, "--relation", "name_copying",
+                                                     "--relation", "country_to_capital", "--salient", "5", "--quiet", "--json", dir + "/h.json"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertTrue(result.stdout.hasPrefix("head 2.2\n"), spelling)
+        }
+        let card = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/h.json"))) as! [String: Any]
+        XCTAssertEqual(card["schema"] as? String, "headmaps.head.v1")
+        XCTAssertEqual(card["source_rule"] as? String, "mlp0")
+        let salient = card["salient"] as! [[String: Any]]
+        XCTAssertEqual(salient.count, 5)
+        for op in salient { XCTAssertEqual(op["token_id"] as? Int, (op["mappings"] as! [[String: Any]])[0]["token_id"] as? Int, "a copying head maps a token to itself") }
+        let relations = card["relations"] as! [[String: Any]]
+        XCTAssertEqual(relations.count, 20, "every relation, for the ranks")
+        for r in relations {
+            guard let pairs = r["pairs"] as? [[String: Any]] else { continue }
+            let k = r["k"] as! Int
+            for p in pairs { XCTAssertEqual(p["hit"] as? Bool, (p["target_rank"] as! Int) < k) }
+            XCTAssertEqual(Double(pairs.filter { $0["hit"] as! Bool }.count) / Double(pairs.count), r["score"] as! Double, accuracy: 1e-12, r["name"] as! String)
+        }
+        let copying = relations.first { $0["name"] as? String == "name_copying" }!
+        XCTAssertEqual(copying["score"] as? Double, 1.0)
+        XCTAssertEqual(copying["rank"] as? Int, 1)
+        XCTAssertNil(relations.first { $0["name"] as? String == "copying" }!["pairs"], "pairs only for the relations asked for")
+
+        let bad = try HeadMapsExecutable.run(["head", "nine", "--model", TestSupport.tinyModel, "--quiet"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("is not a head; write L.H (9.6), L9H6 or L9.H6"), bad.stderr)
+        let outside = try HeadMapsExecutable.run(["head", "9.0", "--model", TestSupport.tinyModel, "--quiet"])
+        XCTAssertEqual(outside.status, 2)
+        XCTAssertTrue(outside.stderr.contains("outside the model's 4 layers × 4 heads"), outside.stderr)
     }
 }

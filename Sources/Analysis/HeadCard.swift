@@ -1,0 +1,89 @@
+import Checkpoint
+import Foundation
+import LinearAlgebra
+import Tokenizer
+
+/// Everything HeadMaps can say about one head: its score and rank for every
+/// relation, its salient operations, and for chosen relations every kept
+/// pair with hit or miss and the target's rank.
+public struct HeadCard: Sendable {
+    public struct RelationLine: Sendable {
+        public let name: String
+        public let k: Int
+        public let skipped: Bool
+        public let score: Double
+        public let suppression: Double
+        /// 1 = best of all heads; heads that tie share the best rank.
+        public let rank: Int
+        /// The worst rank of its tie group (`rank` when no other head has its score).
+        public let lastRank: Int
+        public let of: Int
+        /// Only for the relations asked for in detail.
+        public let pairs: [Pair]?
+    }
+
+    public struct Pair: Sendable {
+        public let source: String
+        public let target: String
+        /// How many other tokens have a logit at least the target's (0 = top):
+        /// a hit exactly when below k, the scores' tie rule.
+        public let targetRank: Int
+        public let hit: Bool
+        /// The head's top predictions for this source, best first.
+        public let top: [Int]
+    }
+
+    public let layer: Int
+    public let head: Int
+    public let relations: [RelationLine]
+    public let salient: SalientOperations
+
+    /// - Parameter detailed: names of the relations whose pairs are listed.
+    public init(analysis: ModelAnalysis, layer: Int, head: Int, detailed: Set<String>,
+                salientCount: Int = SalientOperations.defaultCount, mappings: Int = SalientOperations.defaultMappings) throws {
+        let model = analysis.model
+        self.layer = layer
+        self.head = head
+        let ov = try model.heads(ofLayer: layer)[head]
+        let wVO = Products.multiply(ov.valueWeights, ov.outputWeights)
+        relations = try zip(analysis.document.relations, analysis.tokenized).map { scores, tokenized in
+            guard !scores.skipped else {
+                return RelationLine(name: scores.name, k: scores.k, skipped: true, score: 0, suppression: 0, rank: 0, lastRank: 0, of: 0, pairs: nil)
+            }
+            let mine = scores.scores[layer][head]
+            let all = scores.scores.joined()
+            var pairs: [Pair]?
+            if detailed.contains(scores.name) {
+                let x = try SourceRepresentations(model: model, tokens: tokenized.sourceIds).forLayer(layer)
+                let moved = Products.multiply(x, wVO)
+                let vocab = model.shape.vocab
+                var logits = [Float](repeating: 0, count: x.rows * vocab)
+                model.unembedding.withMatrix { u in
+                    moved.view { m in logits.withUnsafeMutableBufferPointer { Products.multiplyTransposed(m, u, into: $0.baseAddress!) } }
+                }
+                let kept = tokenized.relation.pairs.filter { analysis.loaded.tokenizer.wordToken($0.source) != nil && analysis.loaded.tokenizer.wordToken($0.target) != nil }
+                pairs = (0..<x.rows).map { i in
+                    let row = logits[(i * vocab)..<((i + 1) * vocab)]
+                    let target = tokenized.targetIds[i], t = row[row.startIndex + target]
+                    var rank = 0
+                    for (j, v) in row.enumerated() where j != target && v >= t { rank += 1 }
+                    let top = SalientOperations.best(vocab, 3) { Double(row[row.startIndex + $0]) }
+                    return Pair(source: kept[i].source, target: kept[i].target, targetRank: rank, hit: rank < tokenized.k, top: top)
+                }
+            }
+            return RelationLine(name: scores.name, k: scores.k, skipped: false, score: mine, suppression: scores.suppression[layer][head],
+                                rank: 1 + all.filter { $0 > mine }.count, lastRank: all.filter { $0 >= mine }.count, of: all.count, pairs: pairs)
+        }
+        let sources = try SourceRepresentations(model: model, tokens: Array(0..<model.shape.vocab)).forLayer(layer)
+        salient = try SalientOperations(model: model, layer: layer, head: head, sources: sources, count: salientCount, mappings: mappings)
+    }
+
+    /// `L.H`, `L9H6`, `L9.H6` (any case), as people write heads.
+    public static func parseHead(_ text: String) -> (layer: Int, head: Int)? {
+        let t = text.uppercased().replacingOccurrences(of: " ", with: "")
+        let digits = t.split(whereSeparator: { !$0.isNumber }).map(String.init)
+        let shape = t.filter { !$0.isNumber }
+        guard digits.count == 2, ["." , "LH", "L.H"].contains(shape), let l = Int(digits[0]), let h = Int(digits[1]) else { return nil }
+        return (l, h)
+    }
+}

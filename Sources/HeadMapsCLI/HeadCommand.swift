@@ -1,0 +1,104 @@
+import Analysis
+import ArgumentParser
+import Core
+import Foundation
+
+struct HeadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "head",
+        abstract: "What one head does: its score and rank for every relation, its salient operations, and pair by pair for chosen relations.",
+        discussion: """
+        HEAD is L.H (9.6), L9H6 or L9.H6. Salient operations: every vocabulary token as a source (the method's \\
+        layer-0 / MLP0 rule), the tokens whose norm the head's OV circuit amplifies most, ‖x·W_V·W_O‖ / ‖x‖, and \\
+        the top logits each is mapped to. With --relation or --relation-file, every kept pair of those relations \\
+        is listed with hit or miss and the target's rank (other tokens with a logit at least the target's; a hit \\
+        when below k). --json writes headmaps.head.v1.
+        """)
+
+    @Argument(help: "The head: L.H, L9H6 or L9.H6.")
+    var head: String
+
+    @OptionGroup var analysis: AnalysisOptions
+
+    @Option(name: .long, help: "How many salient tokens to list.")
+    var salient: Int = SalientOperations.defaultCount
+
+    @Option(name: .long, help: "How many mapped tokens per salient token.")
+    var mappings: Int = SalientOperations.defaultMappings
+
+    @Option(name: .long, help: "Also write the card as JSON (headmaps.head.v1) to this file.")
+    var json: String?
+
+    func run() throws {
+        try reportingErrors {
+            guard let (layer, index) = HeadCard.parseHead(head) else { throw CLIError("'\(Excerpt.short(head))' is not a head; write L.H (9.6), L9H6 or L9.H6") }
+            guard (1...1000).contains(salient), (1...100).contains(mappings) else { throw CLIError("--salient must be 1–1000 and --mappings 1–100") }
+            let progress = Progress(quiet: analysis.quiet)
+            // Every relation is scored (for the ranks); the ones named are listed pair by pair.
+            var request = try analysis.request()
+            let detailed = Set(request.relations.map(\.name))
+            let named = !analysis.relation.isEmpty || !analysis.relationFile.isEmpty
+            if named {
+                let others = try BuiltinRelations.loadAll().filter { !detailed.contains($0.name) }
+                request.relations += others
+            }
+            let result = try ModelAnalysis(request, log: progress.log)
+            let shape = result.model.shape
+            guard layer < shape.layers, index < shape.heads else {
+                throw CLIError("head \(layer).\(index) is outside the model's \(shape.layers) layers × \(shape.heads) heads")
+            }
+            let card = try HeadCard(analysis: result, layer: layer, head: index, detailed: named ? detailed : [],
+                                    salientCount: salient, mappings: mappings)
+            let tokenizer = result.loaded.tokenizer
+            print(HeadCardText.render(card, decode: { tokenizer.decode([$0]) }))
+            if let json {
+                try AtomicFile.write(Data(HeadCardText.json(card, model: result.document.source, decode: { tokenizer.decode([$0]) }).utf8), to: json)
+                progress.log("wrote \(json)")
+            }
+        }
+    }
+}
+
+/// The card as text for a terminal and as `headmaps.head.v1` JSON.
+enum HeadCardText {
+    static func render(_ card: HeadCard, decode: (Int) -> String) -> String {
+        func token(_ id: Int) -> String { "'" + decode(id).replacingOccurrences(of: "\n", with: "\\n") + "'" }
+        var lines = ["head \(card.layer).\(card.head)", "", "relation                     k   score  supp.  rank"]
+        for r in card.relations where !r.skipped {
+            lines.append(r.name.padding(toLength: 27, withPad: " ", startingAt: 0)
+                         + String(format: " %3d  %5.2f  %5.2f  ", r.k, r.score, r.suppression)
+                         + (r.lastRank > r.rank ? "\(r.rank)–\(r.lastRank) of \(r.of) (tied)" : "\(r.rank) of \(r.of)"))
+        }
+        lines += ["", "salient operations (amplification: token → top mappings)"]
+        for op in card.salient.operations {
+            lines.append(String(format: "%8.3f  ", op.amplification) + token(op.tokenID) + " → " + op.mappings.map { token($0.tokenID) }.joined(separator: ", "))
+        }
+        for r in card.relations {
+            guard let pairs = r.pairs else { continue }
+            lines += ["", "\(r.name): \(pairs.filter(\.hit).count) of \(pairs.count) pairs hit (k = \(r.k))"]
+            for p in pairs {
+                lines.append("  \(p.hit ? "hit " : "miss") \(p.source) → \(p.target)  target rank \(p.targetRank); top: " + p.top.map(token).joined(separator: ", "))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func json(_ card: HeadCard, model: String, decode: (Int) -> String) -> String {
+        let q = JSONString.quoted
+        var out = "{\n  \"schema\": \"headmaps.head.v1\",\n  \"model\": \(q(model)),\n  \"layer\": \(card.layer),\n  \"head\": \(card.head),\n"
+        out += "  \"source_rule\": \(q(card.layer == 0 ? "embedding" : "mlp0")),\n  \"salient\": [\n"
+        out += card.salient.operations.map { op in
+            "    {\"token_id\": \(op.tokenID), \"token\": \(q(decode(op.tokenID))), \"amplification\": \(op.amplification), \"mappings\": ["
+                + op.mappings.map { "{\"token_id\": \($0.tokenID), \"token\": \(q(decode($0.tokenID))), \"logit\": \($0.logit)}" }.joined(separator: ", ") + "]}"
+        }.joined(separator: ",\n")
+        out += "\n  ],\n  \"relations\": [\n"
+        out += card.relations.filter { !$0.skipped }.map { r in
+            var line = "    {\"name\": \(q(r.name)), \"k\": \(r.k), \"score\": \(r.score), \"suppression\": \(r.suppression), \"rank\": \(r.rank)"
+            if let pairs = r.pairs {
+                line += ", \"pairs\": [" + pairs.map { "{\"source\": \(q($0.source)), \"target\": \(q($0.target)), \"hit\": \($0.hit), \"target_rank\": \($0.targetRank)}" }.joined(separator: ", ") + "]"
+            }
+            return line + "}"
+        }.joined(separator: ",\n")
+        return out + "\n  ]\n}\n"
+    }
+}

@@ -74,7 +74,7 @@ public struct HeadCard: Sendable {
             return RelationLine(name: scores.name, k: scores.k, skipped: false, score: mine, suppression: scores.suppression[layer][head],
                                 rank: 1 + all.filter { $0 > mine }.count, lastRank: all.filter { $0 >= mine }.count, of: all.count, pairs: pairs)
         }
-        let sources = try SourceRepresentations(model: model, tokens: Array(0..<model.shape.vocab)).forLayer(layer)
+        let sources = try VocabularySources(model: model, layers: [layer]).forLayer(layer)
         salient = try SalientOperations(model: model, layer: layer, head: head, sources: sources, count: salientCount, mappings: mappings)
     }
 

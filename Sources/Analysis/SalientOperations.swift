@@ -34,20 +34,25 @@ public struct SalientOperations: Sendable {
         self.layer = layer
         self.head = head
         let ov = try model.heads(ofLayer: layer)[head]
-        let moved = Products.multiply(Products.multiply(sources, ov.valueWeights), ov.outputWeights)
-        let d = sources.cols
+        // ‖x·W_V·W_O‖² = (x·W_V)·G·(x·W_V)ᵀ with G = W_O·W_Oᵀ (d_head × d_head): the
+        // [vocab, d_model] product is never formed, only [vocab, d_head].
+        let y = Products.multiply(sources, ov.valueWeights)
+        let gram = ov.outputWeights.view { o in
+            var g = [Float](repeating: 0, count: o.rows * o.rows)
+            g.withUnsafeMutableBufferPointer { Products.multiplyTransposed(o, o, into: $0.baseAddress!) }
+            return Matrix(rows: o.rows, cols: o.rows, storage: g)
+        }
+        let yg = Products.multiply(y, gram)
+        let d = sources.cols, dh = y.cols
         var amplification = [Double](repeating: 0, count: sources.rows)
         for s in 0..<sources.rows {
             var inNorm = 0.0, outNorm = 0.0
-            for j in 0..<d {
-                let x = Double(sources.storage[s * d + j]), y = Double(moved.storage[s * d + j])
-                inNorm += x * x
-                outNorm += y * y
-            }
-            amplification[s] = inNorm > 0 ? (outNorm / inNorm).squareRoot() : 0
+            for j in 0..<d { let x = Double(sources.storage[s * d + j]); inNorm += x * x }
+            for j in 0..<dh { outNorm += Double(y.storage[s * dh + j]) * Double(yg.storage[s * dh + j]) }
+            amplification[s] = inNorm > 0 ? (max(0, outNorm) / inNorm).squareRoot() : 0
         }
         let top = SalientOperations.best(amplification.count, max(0, min(count, amplification.count))) { amplification[$0] }
-        let picked = moved.gatherRows(top)
+        let picked = Products.multiply(y.gatherRows(top), ov.outputWeights)
         let vocab = model.shape.vocab
         var logits = [Float](repeating: 0, count: top.count * vocab)
         model.unembedding.withMatrix { u in
@@ -75,13 +80,32 @@ public struct SalientOperations: Sendable {
 }
 
 /// Every vocabulary token as a source, by the method's rule (the raw
-/// embedding for layer 0, block 0's MLP output for later layers).
+/// embedding for layer 0, block 0's MLP output for later layers). The MLP
+/// runs over the vocabulary in row blocks, so its `[block, d_mlp]` hidden
+/// layer, not a `[vocab, d_mlp]` one, is what memory holds.
 public struct VocabularySources: Sendable {
-    public let representations: SourceRepresentations
+    public let embedding: Matrix
+    public let afterFirstMLP: Matrix?
 
-    public init(model: TransformerWeights) throws {
-        representations = try SourceRepresentations(model: model, tokens: Array(0..<model.shape.vocab))
+    public static let rowsPerBlock = 4096
+
+    /// - Parameter layers: the layers the sources are wanted for (the MLP is skipped when only layer 0 is).
+    public init(model: TransformerWeights, layers: [Int]? = nil) throws {
+        let vocab = model.shape.vocab
+        embedding = model.embedding.withMatrix { $0.copy() }
+        guard (layers ?? [1]).contains(where: { $0 > 0 }) else { afterFirstMLP = nil; return }
+        var out = Matrix(rows: vocab, cols: model.shape.dModel)
+        for start in stride(from: 0, to: vocab, by: VocabularySources.rowsPerBlock) {
+            let rows = Array(start..<min(vocab, start + VocabularySources.rowsPerBlock))
+            let block = try SourceRepresentations(model: model, tokens: rows).afterFirstMLP
+            out.storage.replaceSubrange((start * out.cols)..<((start + rows.count) * out.cols), with: block.storage)
+        }
+        afterFirstMLP = out
     }
 
-    public func forLayer(_ layer: Int) -> Matrix { representations.forLayer(layer) }
+    public func forLayer(_ layer: Int) -> Matrix {
+        guard layer > 0 else { return embedding }
+        guard let afterFirstMLP else { preconditionFailure("sources for layers ≥ 1 were not computed") }
+        return afterFirstMLP
+    }
 }

@@ -2,6 +2,7 @@ import Analysis
 import ArgumentParser
 import Core
 import Foundation
+import LinearAlgebra
 
 struct HeadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,6 +48,10 @@ struct HeadCommand: ParsableCommand {
             guard layer < shape.layers, index < shape.heads else {
                 throw CLIError("head \(layer).\(index) is outside the model's \(shape.layers) layers × \(shape.heads) heads")
             }
+            // The card's products over the whole vocabulary are single large ones:
+            // they may use every core (scoring, which needs one BLAS thread, is done).
+            BLAS.setThreads(ProcessInfo.processInfo.activeProcessorCount)
+            defer { BLAS.useSingleThread() }
             let card = try HeadCard(analysis: result, layer: layer, head: index, detailed: named ? detailed : [],
                                     salientCount: salient, mappings: mappings)
             let tokenizer = result.loaded.tokenizer

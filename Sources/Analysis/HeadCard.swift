@@ -57,10 +57,7 @@ public struct HeadCard: Sendable {
                 let x = try SourceRepresentations(model: model, tokens: tokenized.sourceIds).forLayer(layer)
                 let moved = Products.multiply(x, wVO)
                 let vocab = model.shape.vocab
-                var logits = [Float](repeating: 0, count: x.rows * vocab)
-                model.unembedding.withMatrix { u in
-                    moved.view { m in logits.withUnsafeMutableBufferPointer { Products.multiplyTransposed(m, u, into: $0.baseAddress!) } }
-                }
+                let logits = model.logits(of: moved)
                 let kept = tokenized.relation.pairs.filter { analysis.loaded.tokenizer.wordToken($0.source) != nil && analysis.loaded.tokenizer.wordToken($0.target) != nil }
                 pairs = (0..<x.rows).map { i in
                     let row = logits[(i * vocab)..<((i + 1) * vocab)]

@@ -37,12 +37,7 @@ public struct ReferenceScorer {
                 for (r, rel) in relations.enumerated() {
                     guard let x = representations[r]?.forLayer(layer) else { continue }
                     let xVO = Products.multiply(x, wVO)
-                    var logits = [Float](repeating: 0, count: x.rows * shape.vocab)
-                    model.unembedding.withMatrix { u in
-                        xVO.view { xv in
-                            logits.withUnsafeMutableBufferPointer { Products.multiplyTransposed(xv, u, into: $0.baseAddress!) }
-                        }
-                    }
+                    let logits = model.logits(of: xVO)
                     for i in 0..<x.rows {
                         let row = logits[(i * shape.vocab)..<((i + 1) * shape.vocab)]
                         let target = rel.targetIds[i]

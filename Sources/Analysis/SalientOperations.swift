@@ -54,10 +54,7 @@ public struct SalientOperations: Sendable {
         let top = SalientOperations.best(amplification.count, max(0, min(count, amplification.count))) { amplification[$0] }
         let picked = Products.multiply(y.gatherRows(top), ov.outputWeights)
         let vocab = model.shape.vocab
-        var logits = [Float](repeating: 0, count: top.count * vocab)
-        model.unembedding.withMatrix { u in
-            picked.view { p in logits.withUnsafeMutableBufferPointer { Products.multiplyTransposed(p, u, into: $0.baseAddress!) } }
-        }
+        let logits = model.logits(of: picked)
         operations = top.enumerated().map { i, s in
             let row = Array(logits[(i * vocab)..<((i + 1) * vocab)])
             let best = SalientOperations.best(vocab, max(0, min(mappings, vocab))) { Double(row[$0]) }

@@ -58,14 +58,13 @@ public struct HeadCard: Sendable {
                 let moved = Products.multiply(x, wVO)
                 let vocab = model.shape.vocab
                 let logits = model.logits(of: moved)
-                let kept = tokenized.relation.pairs.filter { analysis.loaded.tokenizer.wordToken($0.source) != nil && analysis.loaded.tokenizer.wordToken($0.target) != nil }
                 pairs = (0..<x.rows).map { i in
                     let row = logits[(i * vocab)..<((i + 1) * vocab)]
                     let target = tokenized.targetIds[i], t = row[row.startIndex + target]
                     var rank = 0
                     for (j, v) in row.enumerated() where j != target && v >= t { rank += 1 }
                     let top = SalientOperations.best(vocab, 3) { Double(row[row.startIndex + $0]) }
-                    return Pair(source: kept[i].source, target: kept[i].target, targetRank: rank, hit: rank < tokenized.k, top: top)
+                    return Pair(source: tokenized.keptPairs[i].source, target: tokenized.keptPairs[i].target, targetRank: rank, hit: rank < tokenized.k, top: top)
                 }
             }
             return RelationLine(name: scores.name, k: scores.k, skipped: false, score: mine, suppression: scores.suppression[layer][head],

@@ -8,6 +8,8 @@ public struct TokenizedRelation: Sendable {
     public let pairsTotal: Int
     public let sourceIds: [Int]
     public let targetIds: [Int]
+    /// The pairs behind `sourceIds` and `targetIds`, in the same order.
+    public let keptPairs: [Relation.Pair]
     /// Set when too few pairs survive tokenization for a score to mean much.
     public let skipReason: String?
 
@@ -20,13 +22,15 @@ public struct TokenizedRelation: Sendable {
         self.relation = relation
         self.k = k ?? relation.defaultK
         pairsTotal = relation.pairs.count
-        var sources: [Int] = [], targets: [Int] = []
+        var sources: [Int] = [], targets: [Int] = [], kept: [Relation.Pair] = []
         for pair in relation.pairs {
             if let s = tokenizer.wordToken(pair.source), let t = tokenizer.wordToken(pair.target) {
                 sources.append(s)
                 targets.append(t)
+                kept.append(pair)
             }
         }
+        keptPairs = kept
         sourceIds = sources
         targetIds = targets
         skipReason = sources.count < minimumPairs

@@ -14,5 +14,4 @@ public enum NonFiniteValues {
         }
     }
 
-    public static func count(_ values: [Float]) -> Int { values.withUnsafeBufferPointer { count($0) } }
 }

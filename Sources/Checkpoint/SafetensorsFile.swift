@@ -140,9 +140,9 @@ public struct SafetensorsFile: Sendable {
         guard info.dtype.isWeightType else {
             throw CheckpointError.wrongDType(file: path, tensor: info.name, found: info.dtype.rawValue)
         }
-        try file.checkUnchanged()
         let tensor = try convert(info)
-        // A conversion that ran into pages of a shrunken file read zeros: say so.
+        // A conversion that ran into pages of a shrunken file read zeros (the
+        // SIGBUS guard's doing): the check after it catches both cases.
         try file.checkUnchanged()
         let bad = NonFiniteValues.count(tensor.values)
         guard bad == 0 else {

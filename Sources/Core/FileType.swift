@@ -23,7 +23,6 @@ public enum FileType {
         return stat(path, &st) == 0 ? st : nil
     }
 
-    public static func isDirectory(_ st: stat) -> Bool { (st.st_mode & S_IFMT) == S_IFDIR }
     public static func isRegular(_ st: stat) -> Bool { (st.st_mode & S_IFMT) == S_IFREG }
 
     /// The target of a symbolic link at `path` that points nowhere (the Hugging

@@ -25,11 +25,4 @@ enum ProjectFiles {
         }
         return nil
     }
-
-    /// `path` relative to the project folder when inside it, else absolute; normalised either way.
-    static func display(_ path: String, root: String?) -> String {
-        let absolute = ((path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path) as NSString).standardizingPath
-        guard let root = root.map({ ($0 as NSString).standardizingPath + "/" }), absolute.hasPrefix(root) else { return absolute }
-        return String(absolute.dropFirst(root.count))
-    }
 }

@@ -72,8 +72,8 @@ struct ReportCommand: ParsableCommand {
             defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
             // The command as it reads from the project folder, whatever folder it was typed in:
             // outputs must not change with where the user stood.
-            var words = ["headmaps", "report", ProjectFiles.display(specPath, root: root)]
-            if let model { words += ["--model", FileManager.default.fileExists(atPath: model) ? ProjectFiles.display(model, root: root) : model] }
+            var words = ["headmaps", "report", Paths.display(specPath, relativeTo: root)]
+            if let model { words += ["--model", FileManager.default.fileExists(atPath: model) ? Paths.display(model, relativeTo: root) : model] }
             let command = ShellWords.join(words)
             var builder = ReportBuilder(spec: loaded, outputDirectory: output, templatesDirectory: templates,
                                         reproduceCommand: command, toolVersion: HeadMapsVersion.string)

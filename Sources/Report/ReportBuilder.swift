@@ -68,9 +68,5 @@ public struct ReportBuilder {
             + spec.markerFiles.map { ReportDirectory.Protected($0, role: "a marker set") }
     }
 
-    func display(_ path: String) -> String {
-        guard let root = projectRoot.map({ ($0 as NSString).standardizingPath + "/" }) else { return path }
-        let standard = (path as NSString).standardizingPath
-        return standard.hasPrefix(root) ? String(standard.dropFirst(root.count)) : standard
-    }
+    func display(_ path: String) -> String { Paths.display(path, relativeTo: projectRoot) }
 }

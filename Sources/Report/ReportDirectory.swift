@@ -78,14 +78,14 @@ public enum ReportDirectory {
     /// The destination as an absolute path, after the checks that keep a
     /// report from replacing what it must not.
     static func checkedDestination(_ requested: String, protecting protected: [Protected]) throws -> String {
-        let absolute = absolutePath(requested)
+        let absolute = Paths.absolute(requested)
         guard absolute != "/" else { throw ReportDirectoryError.notAReport(path: requested, found: "the root folder") }
         let resolved = resolvingLinks(absolute)
         let current = resolvingLinks(FileManager.default.currentDirectoryPath)
         var guards = protected
         guards.append(Protected(current, role: "the current directory"))
         for p in guards {
-            let target = resolvingLinks(absolutePath(p.path))
+            let target = resolvingLinks(Paths.absolute(p.path))
             if target == resolved || target.hasPrefix(resolved + "/") {
                 throw ReportDirectoryError.wouldReplace(path: requested, what: p.role, at: p.path)
             }
@@ -132,10 +132,6 @@ public enum ReportDirectory {
         }
     }
 
-    static func absolutePath(_ path: String) -> String {
-        let joined = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        return (joined as NSString).standardizingPath
-    }
 
     /// `path` with symbolic links resolved as far as it exists.
     static func resolvingLinks(_ path: String) -> String {

@@ -63,7 +63,7 @@ public struct ReportSpec {
     /// path is made absolute first, so nothing derived from it depends on
     /// where the command was typed.
     public static func load(file: String) throws -> ReportSpec {
-        let absolute = ((file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file) as NSString).standardizingPath
+        let absolute = Paths.absolute(file)
         return try parse(try YAMLMapping.load(file: absolute), file: absolute)
     }
 

@@ -28,17 +28,21 @@ public struct RasterImage: Equatable, Sendable {
     /// Decodes a PNG file's bytes, refusing sizes past `FigureLimits.decodedPixels`
     /// before any memory is spent on them.
     public static func decode(_ data: Data, path: String) throws(FigureError) -> RasterImage {
-        guard let (w, h) = pngDimensions(data) else { throw .notPNG(path: path) }
-        guard w <= FigureLimits.pixelsPerSide, h <= FigureLimits.pixelsPerSide, w * h <= FigureLimits.decodedPixels else {
-            throw .pngTooLarge(path: path, width: w, height: h)
-        }
+        try checkSize(data, path: path)
         guard let image = RasterImage(pngData: data) else { throw .notPNG(path: path) }
         return image
     }
 
+    /// A PNG header within the limits, or the error that says why not.
+    static func checkSize(_ data: Data, path: String) throws(FigureError) {
+        guard let (w, h) = pngDimensions(data) else { throw .notPNG(path: path) }
+        guard w <= FigureLimits.pixelsPerSide, h <= FigureLimits.pixelsPerSide, w * h <= FigureLimits.decodedPixels else {
+            throw .pngTooLarge(path: path, width: w, height: h)
+        }
+    }
+
     public init?(pngData data: Data) {
-        guard let size = RasterImage.pngDimensions(data), size.width <= FigureLimits.pixelsPerSide,
-              size.height <= FigureLimits.pixelsPerSide, size.width * size.height <= FigureLimits.decodedPixels else { return nil }
+        guard (try? RasterImage.checkSize(data, path: "")) != nil else { return nil }
         final class Reader { var data: Data; var offset = 0; init(_ d: Data) { data = d } }
         let reader = Reader(data)
         let surface = cairo_image_surface_create_from_png_stream({ closure, buffer, length in

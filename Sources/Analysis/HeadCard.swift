@@ -37,11 +37,20 @@ public struct HeadCard: Sendable {
     public let head: Int
     public let relations: [RelationLine]
     public let salient: SalientOperations
+    /// What the head reads of a source for its scores and pairs, and for its salient operations.
+    public let scoreRule: SourceRule
+    public let salientRule: SourceRule
 
-    /// - Parameter detailed: names of the relations whose pairs are listed.
+    /// - Parameters:
+    ///   - detailed: names of the relations whose pairs are listed.
+    ///   - salientRule: sources for salient operations; by default the scores' rule.
     public init(analysis: ModelAnalysis, layer: Int, head: Int, detailed: Set<String>,
-                salientCount: Int = SalientOperations.defaultCount, mappings: Int = SalientOperations.defaultMappings) throws {
+                salientCount: Int = SalientOperations.defaultCount, mappings: Int = SalientOperations.defaultMappings,
+                salientRule: SourceRule? = nil) throws {
         let model = analysis.model
+        scoreRule = analysis.request.sourceRule
+        let salientRule = salientRule ?? analysis.request.sourceRule
+        self.salientRule = salientRule
         self.layer = layer
         self.head = head
         let ov = try model.heads(ofLayer: layer)[head]
@@ -54,7 +63,7 @@ public struct HeadCard: Sendable {
             let all = scores.scores.joined()
             var pairs: [Pair]?
             if detailed.contains(scores.name) {
-                let x = try SourceRepresentations(model: model, tokens: tokenized.sourceIds).forLayer(layer)
+                let x = try SourceRepresentations(model: model, tokens: tokenized.sourceIds, rule: analysis.request.sourceRule).forLayer(layer)
                 let moved = Products.multiply(x, wVO)
                 let vocab = model.shape.vocab
                 let logits = model.logits(of: moved)
@@ -70,7 +79,7 @@ public struct HeadCard: Sendable {
             return RelationLine(name: scores.name, k: scores.k, skipped: false, score: mine, suppression: scores.suppression[layer][head],
                                 rank: 1 + all.filter { $0 > mine }.count, lastRank: all.filter { $0 >= mine }.count, of: all.count, pairs: pairs)
         }
-        let sources = try VocabularySources(model: model, layers: [layer]).forLayer(layer)
+        let sources = try VocabularySources(model: model, layers: [layer], rule: salientRule).forLayer(layer)
         salient = try SalientOperations(model: model, layer: layer, head: head, sources: sources, count: salientCount, mappings: mappings)
     }
 

@@ -114,16 +114,26 @@ struct LayerRanking {
         let h = heads.count, n = sources.rows, d = sources.cols, dh = heads[0].valueWeights.cols
         let meter = Meter()
 
-        // Per head: x·W_V [n, dh], (x·W_V)·W_O [n, d], the target logits.
-        var a = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: h)
-        var aw = a
-        var targetLogit = [[Float]](repeating: [], count: h)
+        // Per KV head: x·W_V [n, dh], shared by the query heads that read it
+        // (grouped-query attention); per head: (x·W_V)·W_O [n, d], the target logits.
+        let groups = Array(Set(heads.map(\.valueGroup))).sorted()
+        let firstOfGroup = Dictionary(groups.map { g in (g, heads.firstIndex { $0.valueGroup == g }!) }, uniquingKeysWith: { a, _ in a })
+        var values = [Int: Matrix]()
         let lock = NSLock()
-        parallel(h) { head in
-            var ah = Matrix(rows: n, cols: dh), awh = Matrix(rows: n, cols: d)
-            sources.view { x in heads[head].valueWeights.view { wv in ah.storage.withUnsafeMutableBufferPointer { out in
+        parallel(groups.count) { slot in
+            let group = groups[slot]
+            var ag = Matrix(rows: n, cols: dh)
+            sources.view { x in heads[firstOfGroup[group]!].valueWeights.view { wv in ag.storage.withUnsafeMutableBufferPointer { out in
                 meter.gemm(transposeB: false, m: n, n: dh, k: d, a: x.base, lda: d, b: wv.base, ldb: dh, c: out.baseAddress!, ldc: dh)
             } } }
+            lock.lock(); values[group] = ag; lock.unlock()
+        }
+        let a = heads.map { values[$0.valueGroup]! }
+        var aw = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: h)
+        var targetLogit = [[Float]](repeating: [], count: h)
+        parallel(h) { head in
+            let ah = a[head]
+            var awh = Matrix(rows: n, cols: d)
             ah.view { av in heads[head].outputWeights.view { wo in awh.storage.withUnsafeMutableBufferPointer { out in
                 meter.gemm(transposeB: false, m: n, n: d, k: dh, a: av.base, lda: dh, b: wo.base, ldb: d, c: out.baseAddress!, ldc: d)
             } } }
@@ -131,7 +141,7 @@ struct LayerRanking {
             awh.storage.withUnsafeBufferPointer { p in
                 for i in 0..<n { t[i] = BLAS.dot(p.baseAddress! + i * d, unembedding.base + targets[i] * d, count: d) }
             }
-            lock.lock(); a[head] = ah; aw[head] = awh; targetLogit[head] = t; lock.unlock()
+            lock.lock(); aw[head] = awh; targetLogit[head] = t; lock.unlock()
         }
         // All heads' W_O stacked: [heads · dh, d].
         let outputStack = Matrix(rows: h * dh, cols: d, storage: heads.flatMap(\.outputWeights.storage))

@@ -10,12 +10,15 @@ public struct ModelAnalysis {
         public var relations: [Relation]
         public var k: Int?
         public var minimumPairs = TokenizedRelation.defaultMinimumPairs
+        public var sourceRule = SourceRule.mlp0
 
-        public init(modelPath: String, relations: [Relation], k: Int? = nil, minimumPairs: Int = TokenizedRelation.defaultMinimumPairs) {
+        public init(modelPath: String, relations: [Relation], k: Int? = nil, minimumPairs: Int = TokenizedRelation.defaultMinimumPairs,
+                    sourceRule: SourceRule = .mlp0) {
             self.modelPath = modelPath
             self.relations = relations
             self.k = k
             self.minimumPairs = minimumPairs
+            self.sourceRule = sourceRule
         }
     }
 
@@ -40,14 +43,24 @@ public struct ModelAnalysis {
         let (model, tokenizer) = (loaded.weights, loaded.tokenizer)
         let shape = model.shape
         loadSeconds = (clock.now - start).seconds
-        log("\(model.architecture): \(shape.layers) layers × \(shape.heads) heads, d_model \(shape.dModel), vocabulary \(shape.vocab)")
+        let kv = shape.kvHeads == shape.heads ? "" : " (\(shape.kvHeads) KV heads)"
+        log("\(model.architecture): \(shape.layers) layers × \(shape.heads) heads\(kv), d_model \(shape.dModel), vocabulary \(shape.vocab)")
+        let defaults = model.defaultK
+        if let k = request.k {
+            log("k = \(k) for every relation (--k)")
+        } else {
+            log("k = \(defaults.copying) for copying relations, \(defaults.other) otherwise: \(defaults.reason)")
+        }
+        if request.sourceRule != .mlp0 { log("sources: \(request.sourceRule.summary)") }
         tokenized = request.relations.map {
-            TokenizedRelation($0, tokenizer: tokenizer, k: request.k, minimumPairs: request.minimumPairs)
+            TokenizedRelation($0, tokenizer: tokenizer, k: request.k, defaults: defaults, rows: shape.vocab, minimumPairs: request.minimumPairs)
         }
         for t in tokenized {
             if let reason = t.skipReason { log("skipping \(t.relation.name): \(reason)") }
         }
-        let (scores, stats) = try RelationScorer(model: model).score(tokenized, progress: progress)
+        var scorer = RelationScorer(model: model)
+        scorer.sourceRule = request.sourceRule
+        let (scores, stats) = try scorer.score(tokenized, progress: progress)
         statistics = stats
         log(String(format: "scored %d heads × %d pairs in %.2f s", stats.headCount, stats.rowsPerHead, stats.scoringSeconds))
         document = ScoresDocument(source: request.modelPath, shape: shape, relations: scores)

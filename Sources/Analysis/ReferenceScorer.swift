@@ -18,16 +18,18 @@ public struct ReferenceScorer {
 
     public let model: TransformerWeights
     public var ranking: Ranking = .count
+    public var sourceRule: SourceRule
 
-    public init(model: TransformerWeights, ranking: Ranking = .count) {
+    public init(model: TransformerWeights, ranking: Ranking = .count, sourceRule: SourceRule = .mlp0) {
         self.model = model
         self.ranking = ranking
+        self.sourceRule = sourceRule
     }
 
     public func score(_ relations: [TokenizedRelation]) throws -> [RelationScores] {
         let shape = model.shape
         let representations = try relations.map { rel in
-            rel.skipped ? nil : try SourceRepresentations(model: model, tokens: rel.sourceIds)
+            rel.skipped ? nil : try SourceRepresentations(model: model, tokens: rel.sourceIds, rule: sourceRule)
         }
         var hits = relations.map { _ in [[Int]](repeating: [Int](repeating: 0, count: shape.heads), count: shape.layers) }
         var suppressionHits = hits

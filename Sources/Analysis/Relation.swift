@@ -1,3 +1,4 @@
+import Checkpoint
 import Core
 import Foundation
 import Tokenizer
@@ -40,7 +41,10 @@ public struct Relation: Sendable, Equatable {
     /// with k = 1 and every other relation with k = 10.
     public var isCopying: Bool { !pairs.isEmpty && pairs.allSatisfy { $0.source == $0.target } }
 
-    public var defaultK: Int { isCopying ? ScoringSettings.copyingK : ScoringSettings.relationK }
+    public var defaultK: Int { defaultK(.standard) }
+
+    /// The k a family's rule gives this relation.
+    public func defaultK(_ rule: DefaultK) -> Int { isCopying ? rule.copying : rule.other }
 
     /// A relation file in the MAPS interchange format: a JSON array of
     /// two-element string arrays. The relation is named after the file's stem.

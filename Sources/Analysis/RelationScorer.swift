@@ -13,6 +13,7 @@ public struct RelationScorer {
     public let model: TransformerWeights
     public var blockSize = ScoringSettings.vocabularyBlock
     public var threads = ProcessInfo.processInfo.activeProcessorCount
+    public var sourceRule = SourceRule.mlp0
 
     public init(model: TransformerWeights) { self.model = model }
 
@@ -45,7 +46,7 @@ public struct RelationScorer {
 
         if !sources.isEmpty {
             let clock = ContinuousClock()
-            let representations = try SourceRepresentations(model: model, tokens: sources)
+            let representations = try SourceRepresentations(model: model, tokens: sources, rule: sourceRule)
             let start = clock.now
             let blocks = VocabularyBlocks(vocabularySize: shape.vocab, blockSize: blockSize)
             stats.blockCount = blocks.blocks.count
@@ -61,11 +62,13 @@ public struct RelationScorer {
             try model.unembedding.withMatrix { unembedding in
                 let ranking = LayerRanking(unembedding: unembedding, blocks: blocks, workers: workers)
                 let bound = LogitBound(unembedding: unembedding)
-                let sourceNorms = [0, 1].map { layer in representations.forLayer(layer).view { LogitBound.largestRowNorm($0) } }
+                let sourceNorms = [false, true].map { mlp in
+                    (mlp ? representations.afterFirstMLP : representations.embedding)?.view { LogitBound.largestRowNorm($0) } ?? 0
+                }
                 for layer in 0..<shape.layers {
                     let heads = try model.heads(ofLayer: layer)
                     for (h, head) in heads.enumerated() {
-                        try bound.check(head: head, sourceNorm: sourceNorms[min(layer, 1)], layer: layer, index: h)
+                        try bound.check(head: head, sourceNorm: sourceNorms[sourceRule.readsMLP(layer: layer) ? 1 : 0], layer: layer, index: h)
                     }
                     let outcome = ranking.rank(heads: heads, sources: representations.forLayer(layer), targets: targets, k: ks,
                                                layer: layer, pending: pending)
@@ -96,7 +99,7 @@ public struct RelationScorer {
         }
 
         let results = relations.enumerated().map { r, rel in
-            RelationScores(name: rel.relation.name, title: rel.relation.title, k: rel.k,
+            RelationScores(name: rel.relation.name, title: rel.relation.title, k: rel.k, kRule: rel.kRule, sourceRule: sourceRule.rawValue,
                            pairsTotal: rel.pairsTotal, pairsKept: rel.pairsKept, skipReason: rel.skipReason,
                            hits: rel.skipped ? [] : hits[r], suppressionHits: rel.skipped ? [] : suppressionHits[r])
         }

@@ -1,3 +1,5 @@
+import Checkpoint
+
 /// One relation's scores for every head: `scores[layer][head]` is the
 /// fraction of kept pairs whose target is among the head's top-k logits;
 /// `suppression` the same for the bottom-k.
@@ -5,6 +7,10 @@ public struct RelationScores: Sendable, Equatable {
     public let name: String
     public let title: String
     public let k: Int
+    /// How k was chosen: "explicit", or the family rule ("standard", "llama3").
+    public let kRule: String
+    /// What heads read of a source (`SourceRule`'s raw value).
+    public let sourceRule: String
     public let pairsTotal: Int
     public let pairsKept: Int
     public let skipReason: String?
@@ -12,11 +18,13 @@ public struct RelationScores: Sendable, Equatable {
     public let hits: [[Int]]
     public let suppressionHits: [[Int]]
 
-    public init(name: String, title: String, k: Int, pairsTotal: Int, pairsKept: Int, skipReason: String?,
-                hits: [[Int]], suppressionHits: [[Int]]) {
+    public init(name: String, title: String, k: Int, kRule: String = DefaultK.standard.rule, sourceRule: String = SourceRule.mlp0.rawValue,
+                pairsTotal: Int, pairsKept: Int, skipReason: String?, hits: [[Int]], suppressionHits: [[Int]]) {
         self.name = name
         self.title = title
         self.k = k
+        self.kRule = kRule
+        self.sourceRule = sourceRule
         self.pairsTotal = pairsTotal
         self.pairsKept = pairsKept
         self.skipReason = skipReason

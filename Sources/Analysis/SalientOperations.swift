@@ -76,33 +76,35 @@ public struct SalientOperations: Sendable {
     }
 }
 
-/// Every vocabulary token as a source, by the method's rule (the raw
-/// embedding for layer 0, block 0's MLP output for later layers). The MLP
-/// runs over the vocabulary in row blocks, so its `[block, d_mlp]` hidden
-/// layer, not a `[vocab, d_mlp]` one, is what memory holds.
+/// Every vocabulary token as a source, by a `SourceRule`. The MLP runs over
+/// the vocabulary in row blocks, so its `[block, d_mlp]` hidden layer, not a
+/// `[vocab, d_mlp]` one, is what memory holds.
 public struct VocabularySources: Sendable {
     public let embedding: Matrix
     public let afterFirstMLP: Matrix?
+    public let rule: SourceRule
 
     public static let rowsPerBlock = 4096
 
-    /// - Parameter layers: the layers the sources are wanted for (the MLP is skipped when only layer 0 is).
-    public init(model: TransformerWeights, layers: [Int]? = nil) throws {
+    /// - Parameter layers: the layers the sources are wanted for (the MLP is skipped when none of them reads it).
+    public init(model: TransformerWeights, layers: [Int]? = nil, rule: SourceRule = .mlp0) throws {
+        self.rule = rule
         let vocab = model.shape.vocab
-        embedding = model.embedding.withMatrix { $0.copy() }
-        guard (layers ?? [1]).contains(where: { $0 > 0 }) else { afterFirstMLP = nil; return }
+        embedding = model.embeddingMatrix()
+        let wanted = layers ?? Array(0..<model.shape.layers)
+        guard wanted.contains(where: rule.readsMLP) else { afterFirstMLP = nil; return }
         var out = Matrix(rows: vocab, cols: model.shape.dModel)
         for start in stride(from: 0, to: vocab, by: VocabularySources.rowsPerBlock) {
             let rows = Array(start..<min(vocab, start + VocabularySources.rowsPerBlock))
-            let block = try SourceRepresentations(model: model, tokens: rows).afterFirstMLP
+            let block = try SourceRepresentations.firstMLP(model: model, embedding: embedding.gatherRows(rows), tokens: rows)
             out.storage.replaceSubrange((start * out.cols)..<((start + rows.count) * out.cols), with: block.storage)
         }
         afterFirstMLP = out
     }
 
     public func forLayer(_ layer: Int) -> Matrix {
-        guard layer > 0 else { return embedding }
-        guard let afterFirstMLP else { preconditionFailure("sources for layers ≥ 1 were not computed") }
+        guard rule.readsMLP(layer: layer) else { return embedding }
+        guard let afterFirstMLP else { preconditionFailure("sources for layer \(layer) were not computed") }
         return afterFirstMLP
     }
 }

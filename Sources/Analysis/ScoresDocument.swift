@@ -25,7 +25,7 @@ public struct ScoresDocument: Equatable {
     public func encoded() -> String {
         var out = "{\n"
         out += "  \"schema\": \(json(ScoresDocument.schema)),\n"
-        out += "  \"model\": {\"source\": \(json(source)), \"layers\": \(shape.layers), \"heads\": \(shape.heads), \"d_model\": \(shape.dModel), \"vocab\": \(shape.vocab)},\n"
+        out += "  \"model\": {\"source\": \(json(source)), \"layers\": \(shape.layers), \"heads\": \(shape.heads), \"d_model\": \(shape.dModel), \"vocab\": \(shape.vocab)\(shape.hasPlainHeads ? "" : ", \"kv_heads\": \(shape.kvHeads), \"d_head\": \(shape.dHead)")},\n"
         out += "  \"relations\": ["
         for (i, r) in relations.enumerated() {
             out += i == 0 ? "\n" : ",\n"
@@ -33,6 +33,8 @@ public struct ScoresDocument: Equatable {
             out += "      \"name\": \(json(r.name)),\n"
             out += "      \"title\": \(json(r.title)),\n"
             out += "      \"k\": \(r.k),\n"
+            out += "      \"k_rule\": \(json(r.kRule)),\n"
+            out += "      \"source_rule\": \(json(r.sourceRule)),\n"
             out += "      \"pairs_total\": \(r.pairsTotal),\n"
             out += "      \"pairs_kept\": \(r.pairsKept),\n"
             out += "      \"skipped\": \(r.skipped)"
@@ -87,8 +89,11 @@ public struct ScoresDocument: Equatable {
                 throw fail("relation '\(name)': k \(k), pairs_total \(total) and pairs_kept \(kept) are inconsistent")
             }
             let title = item["title"] as? String ?? Relation.defaultTitle(name)
+            // Files written before these keys existed used the standard k rule and the method's sources.
+            let kRule = item["k_rule"] as? String ?? DefaultK.standard.rule
+            let sourceRule = item["source_rule"] as? String ?? SourceRule.mlp0.rawValue
             if (item["skipped"] as? Bool) == true {
-                return RelationScores(name: name, title: title, k: k, pairsTotal: total, pairsKept: kept,
+                return RelationScores(name: name, title: title, k: k, kRule: kRule, sourceRule: sourceRule, pairsTotal: total, pairsKept: kept,
                                       skipReason: item["skip_reason"] as? String ?? "skipped", hits: [], suppressionHits: [])
             }
             func counts(_ key: String) throws -> [[Int]] {
@@ -106,11 +111,13 @@ public struct ScoresDocument: Equatable {
                     }
                 }
             }
-            return RelationScores(name: name, title: title, k: k, pairsTotal: total, pairsKept: kept, skipReason: nil,
+            return RelationScores(name: name, title: title, k: k, kRule: kRule, sourceRule: sourceRule, pairsTotal: total, pairsKept: kept, skipReason: nil,
                                   hits: try counts("scores"), suppressionHits: try counts("suppression"))
         }
         return ScoresDocument(source: root["model"].flatMap { ($0 as? [String: Any])?["source"] as? String } ?? "",
-                              shape: ModelShape(layers: layers, heads: heads, dModel: d, vocab: vocab), relations: relations)
+                              shape: ModelShape(layers: layers, heads: heads, dModel: d, vocab: vocab,
+                                                 kvHeads: (model["kv_heads"]).flatMap(JSONBoolean.integer), dHead: (model["d_head"]).flatMap(JSONBoolean.integer)),
+                              relations: relations)
     }
 }
 

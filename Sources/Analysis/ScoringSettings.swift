@@ -1,9 +1,11 @@
+import Checkpoint
+
 /// Every number that shapes a score, defined once; the manifest records them
 /// from here, so a report says exactly how it was computed.
 public enum ScoringSettings {
     /// k for relations that map every word to itself, and for the others (the paper's choice).
-    public static let copyingK = 1
-    public static let relationK = 10
+    public static let copyingK = DefaultK.standard.copying
+    public static let relationK = DefaultK.standard.other
     /// A relation with fewer single-token pairs than this is skipped.
     public static let minimumPairs = 30
     /// The vocabulary is visited in blocks of this many tokens (fixed shuffled order).

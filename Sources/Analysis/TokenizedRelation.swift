@@ -1,10 +1,14 @@
+import Checkpoint
 import Tokenizer
 
 /// A relation's pairs as the model sees them: only the pairs whose source and
-/// target are each one token (with a leading space) can be scored.
+/// target are each one token (with a leading space), with a row in the
+/// model's embedding, can be scored.
 public struct TokenizedRelation: Sendable {
     public let relation: Relation
     public let k: Int
+    /// How `k` was chosen: "explicit" (the user's), or the family rule's name.
+    public let kRule: String
     public let pairsTotal: Int
     public let sourceIds: [Int]
     public let targetIds: [Int]
@@ -18,13 +22,19 @@ public struct TokenizedRelation: Sendable {
 
     public static let defaultMinimumPairs = ScoringSettings.minimumPairs
 
-    public init(_ relation: Relation, tokenizer: any Tokenizer, k: Int? = nil, minimumPairs: Int = defaultMinimumPairs) {
+    /// - Parameters:
+    ///   - defaults: the family's k rule, used when `k` is nil.
+    ///   - rows: the model's embedding rows; a token id at or past it (a
+    ///     tokenizer's added token the text model has no row for) is not kept.
+    public init(_ relation: Relation, tokenizer: any Tokenizer, k: Int? = nil, defaults: DefaultK = .standard,
+                rows: Int = .max, minimumPairs: Int = defaultMinimumPairs) {
         self.relation = relation
-        self.k = k ?? relation.defaultK
+        self.k = k ?? relation.defaultK(defaults)
+        kRule = k == nil ? defaults.rule : "explicit"
         pairsTotal = relation.pairs.count
         var sources: [Int] = [], targets: [Int] = [], kept: [Relation.Pair] = []
         for pair in relation.pairs {
-            if let s = tokenizer.wordToken(pair.source), let t = tokenizer.wordToken(pair.target) {
+            if let s = tokenizer.wordToken(pair.source), let t = tokenizer.wordToken(pair.target), s < rows, t < rows {
                 sources.append(s)
                 targets.append(t)
                 kept.append(pair)

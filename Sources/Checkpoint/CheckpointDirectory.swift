@@ -15,7 +15,7 @@ public final class CheckpointDirectory: Sendable {
     public let indexFile: String?
     private let locations: [String: (file: Int, info: TensorInfo)]
 
-    public static let prefixes = ["transformer.", "model."]
+    public static let prefixes = ["transformer.", "model.", "gpt_neox."]
 
     public init(path: String) throws {
         self.path = path
@@ -121,6 +121,9 @@ public final class CheckpointDirectory: Sendable {
     }
 
     public func info(_ name: String) -> TensorInfo? { locations[name]?.info }
+
+    /// The file that holds tensor `name` (the folder when none does), for errors.
+    public func file(holding name: String) -> String { locations[name].map { files[$0.file].path } ?? path }
 
     /// Reads a tensor after checking its shape; `nil` when absent and optional.
     public func tensor(_ name: String, shape expected: [Int]) throws -> FloatTensor {

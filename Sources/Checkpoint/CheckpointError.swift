@@ -7,7 +7,6 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case notAFolder(path: String)
     case noWeights(folder: String, hint: String)
     case duplicateTensor(file: String, tensor: String, alsoIn: String)
-    case tokenizerLargerThanVocabulary(folder: String, tokens: Int, vocab: Int)
     // config.json.
     case configMissing(file: String)
     case configNotJSON(file: String)
@@ -34,7 +33,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     public var file: String {
         switch self {
         case .folderMissing(let f), .notAFolder(let f), .noWeights(let f, _), .duplicateTensor(let f, _, _),
-             .tokenizerLargerThanVocabulary(let f, _, _), .configMissing(let f), .configNotJSON(let f), .configNotObject(let f),
+             .configMissing(let f), .configNotJSON(let f), .configNotObject(let f),
              .missingKey(let f, _, _), .wrongType(let f, _, _, _), .invalidConfig(let f, _, _), .unsupportedArchitecture(let f, _, _),
              .index(let f, _), .unreadable(let f, _), .header(let f, _), .changedWhileReading(let f, _),
              .missingTensor(let f, _, _), .wrongShape(let f, _, _, _), .wrongDType(let f, _, _), .badEntry(let f, _, _),
@@ -51,8 +50,6 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case .notAFolder: return "is a file; expected a model directory holding config.json and model.safetensors"
         case .noWeights(_, let hint): return "no model.safetensors or model.safetensors.index.json\(hint)"
         case .duplicateTensor(_, let t, let other): return "tensor '\(t)' appears twice (also in \(other))"
-        case .tokenizerLargerThanVocabulary(_, let tokens, let vocab):
-            return "the tokenizer has \(tokens) tokens but the model's vocabulary is \(vocab)"
         case .configMissing: return "config.json is missing"
         case .configNotJSON: return "is not valid JSON"
         case .configNotObject: return "is JSON but not an object"

@@ -38,6 +38,9 @@ public struct ConfigFile: Sendable {
         }
     }
 
+    /// `model_type`, or "" when the config has none.
+    public var modelType: String { (object["model_type"] as? String) ?? "" }
+
     public func has(_ key: String) -> Bool { object[key] != nil }
 
     public func int(_ key: String) throws -> Int {
@@ -64,6 +67,12 @@ public struct ConfigFile: Sendable {
         }
         guard let s = value as? String else { throw CheckpointError.wrongType(file: path, key: key, expected: "a string", found: Excerpt.short(String(reflecting: value))) }
         return s
+    }
+
+    public func bool(_ key: String) throws -> Bool {
+        guard let value = object[key] else { throw CheckpointError.missingKey(file: path, key: key, expected: "true or false") }
+        guard let b = value as? Bool else { throw CheckpointError.wrongType(file: path, key: key, expected: "true or false", found: Excerpt.short(String(reflecting: value))) }
+        return b
     }
 
     public func strings(_ key: String) -> [String] { (object[key] as? [String]) ?? [] }

@@ -3,18 +3,30 @@ import LinearAlgebra
 /// The grid of attention heads and the widths that size every product.
 public struct ModelShape: Sendable, Equatable, Codable {
     public let layers: Int
+    /// Query heads: the heads of the maps.
     public let heads: Int
     public let dModel: Int
     public let vocab: Int
+    /// Key/value heads (fewer than `heads` under grouped-query attention).
+    public let kvHeads: Int
+    /// Width of one head; `d_model / heads` except where a config says
+    /// otherwise (Gemma 2).
+    public let dHead: Int
 
-    public init(layers: Int, heads: Int, dModel: Int, vocab: Int) {
+    public init(layers: Int, heads: Int, dModel: Int, vocab: Int, kvHeads: Int? = nil, dHead: Int? = nil) {
         self.layers = layers
         self.heads = heads
         self.dModel = dModel
         self.vocab = vocab
+        self.kvHeads = kvHeads ?? heads
+        self.dHead = dHead ?? dModel / max(heads, 1)
     }
 
-    public var dHead: Int { dModel / heads }
+    /// Whether the widths are the ones implied by `d_model` and `heads` alone.
+    public var hasPlainHeads: Bool { kvHeads == heads && dHead * heads == dModel }
+
+    /// The KV head a query head reads (HF's `repeat_kv`: consecutive query heads share one).
+    public func valueGroup(ofHead head: Int) -> Int { head / (heads / kvHeads) }
 
     /// Far above any real model (Llama-3.1-405B: 126 layers, 128 heads, d 16384,
     /// vocabulary 128,256), and low enough that no product of them overflows.

@@ -16,8 +16,11 @@ struct AnalysisOptions: ParsableArguments {
     @Option(name: .long, help: "A relation file in the MAPS format, a JSON array of [source, target] pairs (repeatable); named after the file's stem.")
     var relationFile: [String] = []
 
-    @Option(name: .long, help: "k for every relation (default: 1 for copying relations, 10 for the others).")
+    @Option(name: .long, help: "k for every relation (default: the paper's per family: 1 for copying relations and 10 for the others; 3 and 25 for Llama 3 checkpoints).")
     var k: Int?
+
+    @Option(name: .long, help: "What heads read of a source token: mlp0 (the method: layer 0 the embedding, later layers block 0's MLP output), embedding (every layer the embedding, the paper's choice for Llama-3.1-70B) or mlp0-all-layers.")
+    var sources: SourceRule = .mlp0
 
     @Option(name: .long, help: "Skip a relation with fewer single-token pairs than this.")
     var minPairs: Int = TokenizedRelation.defaultMinimumPairs
@@ -41,8 +44,10 @@ struct AnalysisOptions: ParsableArguments {
     }
 }
 
+extension SourceRule: ExpressibleByArgument {}
+
 extension AnalysisOptions {
     func request() throws -> ModelAnalysis.Request {
-        ModelAnalysis.Request(modelPath: try modelPath(), relations: try relations(), k: k, minimumPairs: minPairs)
+        ModelAnalysis.Request(modelPath: try modelPath(), relations: try relations(), k: k, minimumPairs: minPairs, sourceRule: sources)
     }
 }

@@ -27,6 +27,9 @@ struct HeadCommand: ParsableCommand {
     @Option(name: .long, help: "How many mapped tokens per salient token.")
     var mappings: Int = SalientOperations.defaultMappings
 
+    @Option(name: .long, help: "Sources for salient operations (default: the scores' --sources). mlp0-all-layers is what the paper's notebook did.")
+    var salientSources: SourceRule?
+
     @Option(name: .long, help: "Also write the card as JSON (headmaps.head.v1) to this file.")
     var json: String?
 
@@ -53,7 +56,7 @@ struct HeadCommand: ParsableCommand {
             BLAS.setThreads(ProcessInfo.processInfo.activeProcessorCount)
             defer { BLAS.useSingleThread() }
             let card = try HeadCard(analysis: result, layer: layer, head: index, detailed: named ? detailed : [],
-                                    salientCount: salient, mappings: mappings)
+                                    salientCount: salient, mappings: mappings, salientRule: salientSources)
             let tokenizer = result.loaded.tokenizer
             print(HeadCardText.render(card, decode: { tokenizer.decode([$0]) }))
             if let json {
@@ -91,7 +94,7 @@ enum HeadCardText {
     static func json(_ card: HeadCard, model: String, decode: (Int) -> String) -> String {
         let q = JSONString.quoted
         var out = "{\n  \"schema\": \"headmaps.head.v1\",\n  \"model\": \(q(model)),\n  \"layer\": \(card.layer),\n  \"head\": \(card.head),\n"
-        out += "  \"source_rule\": \(q(card.layer == 0 ? "embedding" : "mlp0")),\n  \"salient\": [\n"
+        out += "  \"source_rule\": \(q(card.salientRule.name(layer: card.layer))),\n  \"salient\": [\n"
         out += card.salient.operations.map { op in
             "    {\"token_id\": \(op.tokenID), \"token\": \(q(decode(op.tokenID))), \"amplification\": \(op.amplification), \"mappings\": ["
                 + op.mappings.map { "{\"token_id\": \($0.tokenID), \"token\": \(q(decode($0.tokenID))), \"logit\": \($0.logit)}" }.joined(separator: ", ") + "]}"

@@ -7,6 +7,8 @@ public enum Activation: String, Sendable, CaseIterable {
     /// The exact erf form.
     case gelu = "gelu"
     case relu = "relu"
+    /// `x · σ(x)`, the gate of Llama's, Qwen2's and Mistral's MLPs.
+    case silu = "silu"
 
     public func apply(_ x: Float) -> Float {
         switch self {
@@ -17,8 +19,13 @@ public enum Activation: String, Sendable, CaseIterable {
             return 0.5 * x * (1 + erf(x / 1.4142135623730951))
         case .relu:
             return max(0, x)
+        case .silu:
+            return x / (1 + exp(-x))
         }
     }
+
+    /// The config spellings `init(configName:)` accepts.
+    public static let knownNames = ["gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "silu", "swish"]
 
     /// Accepts the spellings Hugging Face configs use.
     public init?(configName: String) {
@@ -26,6 +33,7 @@ public enum Activation: String, Sendable, CaseIterable {
         case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": self = .geluNew
         case "gelu": self = .gelu
         case "relu": self = .relu
+        case "silu", "swish": self = .silu
         default: return nil
         }
     }
@@ -35,6 +43,16 @@ extension Matrix {
     public mutating func addRowVector(_ v: [Float]) {
         precondition(v.count == cols)
         for r in 0..<rows { for c in 0..<cols { self[r, c] += v[c] } }
+    }
+
+    /// Element-wise product with a matrix of the same shape (a gated MLP's two branches).
+    public mutating func multiplyElementwise(by other: Matrix) {
+        precondition(rows == other.rows && cols == other.cols)
+        for i in storage.indices { storage[i] *= other.storage[i] }
+    }
+
+    public mutating func scale(by factor: Float) {
+        for i in storage.indices { storage[i] *= factor }
     }
 
     public mutating func apply(_ activation: Activation) {

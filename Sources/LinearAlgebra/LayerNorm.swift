@@ -22,3 +22,21 @@ public enum LayerNorm {
         return out
     }
 }
+
+public enum RMSNorm {
+    /// `x / sqrt(mean(x²) + ε) · (offset + w)`: Llama, Qwen2 and Mistral use
+    /// offset 0; Gemma stores `w` centred on zero and multiplies by `1 + w`.
+    public static func apply(_ x: Matrix, weight: [Float], epsilon: Float, weightOffset: Float = 0) -> Matrix {
+        precondition(weight.count == x.cols)
+        var out = x
+        let n = x.cols
+        let scale = weight.map { weightOffset + $0 }
+        for r in 0..<x.rows {
+            var squares: Double = 0
+            for c in 0..<n { let v = Double(x[r, c]); squares += v * v }
+            let inv = 1 / (squares / Double(n) + Double(epsilon)).squareRoot()
+            for c in 0..<n { out[r, c] = Float(Double(x[r, c]) * inv) * scale[c] }
+        }
+        return out
+    }
+}

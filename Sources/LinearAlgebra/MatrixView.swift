@@ -24,6 +24,28 @@ public struct MatrixView: @unchecked Sendable {
         Matrix(rows: rows, cols: cols, storage: Array(UnsafeBufferPointer(start: base, count: rows * cols)))
     }
 
+    /// Columns `cols` of rows `rows`, transposed: `[cols.count, rows.count]`.
+    /// Checkpoints that store linear layers `[out, in]` give their canonical
+    /// `[in, out]` slices this way.
+    public func transposed(rows rowRange: Range<Int>? = nil, cols colRange: Range<Int>? = nil) -> Matrix {
+        let r = rowRange ?? 0..<rows, c = colRange ?? 0..<cols
+        var out = Matrix(rows: c.count, cols: r.count)
+        out.storage.withUnsafeMutableBufferPointer { dst in
+            // Blocked so that both sides stay in cache for large weights.
+            let tile = 64
+            for i0 in stride(from: r.lowerBound, to: r.upperBound, by: tile) {
+                for j0 in stride(from: c.lowerBound, to: c.upperBound, by: tile) {
+                    for i in i0..<min(i0 + tile, r.upperBound) {
+                        for j in j0..<min(j0 + tile, c.upperBound) {
+                            dst[(j - c.lowerBound) * r.count + (i - r.lowerBound)] = base[i * cols + j]
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     public func gatherRows(_ indices: [Int]) -> Matrix {
         var out = [Float](repeating: 0, count: indices.count * cols)
         out.withUnsafeMutableBufferPointer { dst in

@@ -3,13 +3,20 @@ import Foundation
 import Synchronization
 
 
-/// GPT-2's byte-level BPE: text → UTF-8 bytes → printable stand-in characters
-/// → pre-tokens (GPT-2's regex) → merges applied by rank → ids.
+/// Byte-level BPE (GPT-2, Pythia, Phi-2, Llama 3, Qwen2): text → normalised
+/// → added tokens split off → pre-tokens (GPT-2's regex by default) → UTF-8
+/// bytes as printable stand-in characters → merges applied by rank → ids.
 public final class ByteLevelBPE: Tokenizer {
     public let vocabulary: [String: Int]
     public let files: [String]
     private let tokens: [Int: String]
     private let ranks: [Pair: Int]
+    private let normalizers: [Normalizer]
+    private let preTokenizer: [PreTokenizerStep]
+    private let added: AddedTokens
+    /// Llama 3's `ignore_merges`: a pre-token already in the vocabulary is emitted whole.
+    private let ignoreMerges: Bool
+    public let count: Int
     private let cache = Mutex<[String: [Int]]>([:])
     /// Bytes with no token of their own in this vocabulary.
     public let missingBytes: [Int]
@@ -24,12 +31,20 @@ public final class ByteLevelBPE: Tokenizer {
     /// - Parameters:
     ///   - vocabulary: token string (in byte-stand-in characters) → id.
     ///   - merges: merge rules, highest priority first.
-    public init(vocabulary: [String: Int], merges: [(String, String)], source: String = "<memory>", files: [String] = []) throws {
+    ///   - addedTokens: content → id, matched in the text before pre-tokenization.
+    public init(vocabulary: [String: Int], merges: [(String, String)], source: String = "<memory>", files: [String] = [],
+                normalizers: [Normalizer] = [], preTokenizer: [PreTokenizerStep] = [.gpt2Pattern],
+                addedTokens: [String: Int] = [:], ignoreMerges: Bool = false) throws {
         self.vocabulary = vocabulary
         self.files = files
+        self.normalizers = normalizers
+        self.preTokenizer = preTokenizer
+        self.added = AddedTokens(addedTokens)
+        self.ignoreMerges = ignoreMerges
         var tokens: [Int: String] = [:]
         for (token, id) in vocabulary { tokens[id] = token }
         self.tokens = tokens
+        count = max(vocabulary.values.max() ?? -1, addedTokens.values.max() ?? -1) + 1
         var ranks: [Pair: Int] = [:]
         for (rank, (left, right)) in merges.enumerated() {
             guard vocabulary[left + right] != nil else {
@@ -99,11 +114,14 @@ public final class ByteLevelBPE: Tokenizer {
         try self.init(vocabulary: vocabulary, merges: merges, source: mergesFile, files: files)
     }
 
-    public var count: Int { vocabulary.count }
-
     /// Token ids; a byte that has no token in this vocabulary gives `unknownID`.
     public func encode(_ text: String) -> [Int] {
-        ByteLevelBPE.preTokenize(text).flatMap { encodeWord($0) }
+        added.segments(Normalizer.apply(normalizers, to: text)).flatMap { segment -> [Int] in
+            switch segment {
+            case .token(let id): return [id]
+            case .text(let text): return PreTokenizerStep.apply(preTokenizer, to: text).flatMap { encodeWord($0) }
+            }
+        }
     }
 
     /// The id of `text` when it encodes to exactly one known token.
@@ -115,6 +133,10 @@ public final class ByteLevelBPE: Tokenizer {
     public func decode(_ ids: [Int]) -> String {
         var bytes: [UInt8] = []
         for id in ids {
+            if let content = added.content(of: id), vocabulary[content] != id {
+                bytes += Array(content.utf8)
+                continue
+            }
             guard let token = tokens[id] else { continue }
             for ch in token { if let b = ByteLevelBPE.charToByte[ch] { bytes.append(b) } }
         }
@@ -124,6 +146,10 @@ public final class ByteLevelBPE: Tokenizer {
     private func encodeWord(_ word: String) -> [Int] {
         if let hit = cache.withLock({ $0[word] }) { return hit }
         var symbols = word.utf8.map { String(ByteLevelBPE.byteToChar[Int($0)]) }
+        if ignoreMerges, let whole = vocabulary[symbols.joined()] {
+            cache.withLock { $0[word] = [whole] }
+            return [whole]
+        }
         while symbols.count > 1 {
             var best: (rank: Int, index: Int)?
             for i in 0..<(symbols.count - 1) {

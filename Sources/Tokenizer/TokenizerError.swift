@@ -9,10 +9,12 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     case duplicateId(file: String, id: Int, first: String, second: String)
     case badMergeLine(file: String, line: Int, text: String)
     case mergeOutsideVocabulary(file: String, merge: Int, left: String, right: String)
+    case tokenizerJSON(file: String, problem: String)
 
     public var description: String {
         switch self {
-        case .noFiles(let folder): return "\(folder): no vocab.json + merges.txt (or encoder.json + vocab.bpe) in this directory"
+        case .noFiles(let folder): return "\(folder): no tokenizer.json, vocab.json + merges.txt or encoder.json + vocab.bpe in this directory"
+        case .tokenizerJSON(let file, let problem): return "\(file): \(problem)"
         case .unreadable(let error): return error.description
         case .notAVocabulary(let file): return "\(file): is not a JSON object of token → id"
         case .badId(let file, let token, let id): return "\(file): token '\(token)' has id \(id); ids must be non-negative integers"

@@ -103,7 +103,7 @@ final class ScoringTests: XCTestCase {
         let doc = ScoresDocument(source: "tiny", shape: ModelShape(layers: 4, heads: 4, dModel: 64, vocab: 5930), relations: scores + [skipped])
         let text = doc.encoded()
         XCTAssertTrue(text.hasPrefix("{\n  \"schema\": \"headmaps.scores.v1\",\n  \"model\": {\"source\": \"tiny\", \"layers\": 4, \"heads\": 4, \"d_model\": 64, \"vocab\": 5930},\n"))
-        XCTAssertTrue(text.contains("\"name\": \"name_copying\",\n      \"title\": \"Name Copying\",\n      \"k\": 1,\n      \"pairs_total\": 180,\n      \"pairs_kept\": 180,\n      \"skipped\": false,\n      \"scores\": [\n        [0.0, 1.0, 0.0, 0.0],"))
+        XCTAssertTrue(text.contains("\"name\": \"name_copying\",\n      \"title\": \"Name Copying\",\n      \"k\": 1,\n      \"k_rule\": \"standard\",\n      \"source_rule\": \"mlp0\",\n      \"pairs_total\": 180,\n      \"pairs_kept\": 180,\n      \"skipped\": false,\n      \"scores\": [\n        [0.0, 1.0, 0.0, 0.0],"))
         let path = TestSupport.temporaryDirectory("doc") + "/scores.json"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertEqual(try ScoresDocument.read(path: path), doc)

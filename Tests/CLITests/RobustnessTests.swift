@@ -67,10 +67,17 @@ final class RobustnessTests: XCTestCase {
         try assertScoresFail(dir, ["config.json", "key 'n_layer' must be a positive integer", "\"four\""])
     }
 
-    func testArchitectureThatIsNotGPT2() throws {
+    func testUnknownArchitectureNamesItsModelTypeAndTheSupportedOnes() throws {
         let dir = try modelCopy()
-        try editConfig(dir) { $0["model_type"] = "llama"; $0["architectures"] = ["LlamaForCausalLM"] }
-        try assertScoresFail(dir, ["config.json", "model_type 'llama' is not supported yet", "supported: GPT-2"])
+        try editConfig(dir) { $0["model_type"] = "mamba"; $0["architectures"] = ["MambaForCausalLM"] }
+        try assertScoresFail(dir, ["config.json", "model_type 'mamba' is not supported yet",
+                                   "supported: GPT-2, GPT-NeoX (Pythia), Phi, Llama, Qwen2, Gemma 2"])
+    }
+
+    func testAConfigOfAnotherFamilyOverGPT2WeightsNamesTheMissingKey() throws {
+        let dir = try modelCopy()
+        try editConfig(dir) { $0["model_type"] = "llama" }
+        try assertScoresFail(dir, ["config.json", "missing key 'num_hidden_layers'"])
     }
 
     // MARK: Safetensors
@@ -173,7 +180,7 @@ final class RobustnessTests: XCTestCase {
     func testMissingVocabulary() throws {
         let dir = try modelCopy()
         try FileManager.default.removeItem(atPath: dir + "/vocab.json")
-        try assertScoresFail(dir, ["no vocab.json + merges.txt (or encoder.json + vocab.bpe)"])
+        try assertScoresFail(dir, ["no tokenizer.json, vocab.json + merges.txt or encoder.json + vocab.bpe"])
     }
 
     func testMalformedVocabulary() throws {

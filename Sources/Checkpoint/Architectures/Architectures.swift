@@ -1,16 +1,17 @@
 import Tokenizer
 
 public enum Architectures {
-    public static let all: [ArchitectureAdapter] = [GPT2Adapter.adapter]
+    public static let all: [ArchitectureAdapter] = [
+        GPT2Adapter.adapter, GPTNeoXAdapter.adapter, PhiAdapter.adapter, LlamaAdapter.adapter, Qwen2Adapter.adapter, Gemma2Adapter.adapter,
+    ]
 
     /// The checkpoint, its canonical weights and its tokenizer.
     public static func open(modelDirectory path: String) throws -> LoadedModel {
         let (checkpoint, adapter) = try adapter(for: path)
         let weights = try adapter.load(checkpoint)
+        // A tokenizer may hold more ids than the model has rows (Llama 3.2's
+        // files add a vision token): pairs with such tokens are simply not kept.
         let tokenizer = try adapter.tokenizer(path)
-        guard tokenizer.count <= weights.shape.vocab else {
-            throw CheckpointError.tokenizerLargerThanVocabulary(folder: path, tokens: tokenizer.count, vocab: weights.shape.vocab)
-        }
         return LoadedModel(checkpoint: checkpoint, weights: weights, tokenizer: tokenizer)
     }
 

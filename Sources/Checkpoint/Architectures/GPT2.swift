@@ -29,7 +29,7 @@ public enum GPT2Adapter {
         let d = shape.dModel
         let activationName = try config.string("activation_function", default: "gelu_new")
         guard let activation = Activation(configName: activationName) else {
-            throw CheckpointError.invalidConfig(file: config.path, key: "activation_function", problem: "activation_function '\(Excerpt.short(activationName))' is not supported (known: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw CheckpointError.invalidConfig(file: config.path, key: "activation_function", problem: "activation_function '\(Excerpt.short(activationName))' is not supported (known: \(Activation.knownNames.joined(separator: ", ")))")
         }
         let epsilon = Float(try config.double("layer_norm_epsilon", default: 1e-5))
         let dMLP = config.has("n_inner") ? try config.int("n_inner") : 4 * d
@@ -39,35 +39,20 @@ public enum GPT2Adapter {
         try checkpoint.checkNoLayers(from: shape.layers, prefix: "h.", declaredBy: "n_layer")
 
         let embedding = try checkpoint.tensor("wte.weight", shape: [shape.vocab, d])
-        let unembedding = checkpoint.info("lm_head.weight") == nil
-            ? embedding : try checkpoint.tensor("lm_head.weight", shape: [shape.vocab, d])
+        let unembedding = try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape)
 
         let mlp = FirstMLP(
-            normWeight: try checkpoint.vector("h.0.ln_2.weight", count: d),
-            normBias: try checkpoint.vector("h.0.ln_2.bias", count: d),
-            normEpsilon: epsilon,
+            norm: .layerNorm(weight: try checkpoint.vector("h.0.ln_2.weight", count: d),
+                             bias: try checkpoint.vector("h.0.ln_2.bias", count: d), epsilon: epsilon),
             inWeight: try checkpoint.tensor("h.0.mlp.c_fc.weight", shape: [d, dMLP]).matrixCopy(),
             inBias: try checkpoint.vector("h.0.mlp.c_fc.bias", count: dMLP),
             outWeight: try checkpoint.tensor("h.0.mlp.c_proj.weight", shape: [dMLP, d]).matrixCopy(),
             outBias: try checkpoint.vector("h.0.mlp.c_proj.bias", count: d),
             activation: activation)
 
-        // Check every layer's attention shapes now, so a bad file fails before
-        // minutes of scoring rather than halfway through.
-        for layer in 0..<shape.layers {
-            for (name, expected) in [("attn.c_attn.weight", [d, 3 * d]), ("attn.c_proj.weight", [d, d])] {
-                let full = "h.\(layer).\(name)"
-                guard let info = checkpoint.info(full) else {
-                    throw CheckpointError.missingTensor(folder: checkpoint.path, tensor: full, expectedShape: expected)
-                }
-                guard info.shape == expected else {
-                    throw CheckpointError.wrongShape(file: checkpoint.path, tensor: info.name, found: info.shape, expected: expected)
-                }
-                guard info.dtype.isWeightType else {
-                    throw CheckpointError.wrongDType(file: checkpoint.path, tensor: info.name, found: info.dtype.rawValue)
-                }
-            }
-        }
+        try checkpoint.requireTensors((0..<shape.layers).flatMap { layer in
+            [("h.\(layer).attn.c_attn.weight", [d, 3 * d]), ("h.\(layer).attn.c_proj.weight", [d, d])]
+        })
 
         return TransformerWeights(
             architecture: "GPT-2", shape: shape, embedding: embedding, unembedding: unembedding, firstMLP: mlp,
@@ -87,7 +72,7 @@ public enum GPT2Adapter {
                         for j in 0..<dh { wV[i, j] = qkv[i, 2 * d + h * dh + j] }
                     }
                     let wO = proj.rows(h * dh..<(h + 1) * dh).copy()
-                    return HeadOV(valueWeights: wV, outputWeights: wO)
+                    return HeadOV(valueWeights: wV, outputWeights: wO, valueGroup: h)
                 }
             }
         }

@@ -1,0 +1,44 @@
+import LinearAlgebra
+
+/// GPT-NeoX and Pythia (`model_type: gpt_neox`).
+///
+/// QKV is one `[3d, d]` linear whose rows are interleaved per head: head `i`
+/// owns rows `i·3·dh ..< (i+1)·3·dh` as query, key, value. The MLP branch
+/// reads `post_attention_layernorm` (the parallel residual does not change
+/// what the MLP sees). The output embedding `embed_out` is untied.
+public enum GPTNeoXAdapter {
+    public static let adapter = ArchitectureAdapter(name: "GPT-NeoX (Pythia)", modelTypes: ["gpt_neox"], load: load)
+
+    @Sendable public static func load(_ checkpoint: CheckpointDirectory) throws -> TransformerWeights {
+        let config = try HFConfig(checkpoint.config)
+        let shape = config.shape, d = shape.dModel, dMLP = config.dMLP
+        guard shape.hasPlainHeads else {
+            throw CheckpointError.invalidConfig(file: checkpoint.config.path, key: "num_attention_heads", problem: "GPT-NeoX has one KV head per query head and head width hidden_size / num_attention_heads")
+        }
+        try checkpoint.checkNoLayers(from: shape.layers, prefix: "layers.", declaredBy: "num_hidden_layers")
+        let embedding = try checkpoint.tensor("embed_in.weight", shape: [shape.vocab, d])
+        let unembedding = try checkpoint.unembedding("embed_out.weight", embedding: embedding, shape: shape)
+        let mlp = FirstMLP(
+            norm: .layerNorm(weight: try checkpoint.vector("layers.0.post_attention_layernorm.weight", count: d),
+                             bias: try checkpoint.vector("layers.0.post_attention_layernorm.bias", count: d),
+                             epsilon: try config.epsilon("layer_norm_eps", default: 1e-5)),
+            inWeight: try checkpoint.linear("layers.0.mlp.dense_h_to_4h.weight", out: dMLP, in: d),
+            inBias: try checkpoint.vector("layers.0.mlp.dense_h_to_4h.bias", count: dMLP),
+            outWeight: try checkpoint.linear("layers.0.mlp.dense_4h_to_h.weight", out: d, in: dMLP),
+            outBias: try checkpoint.vector("layers.0.mlp.dense_4h_to_h.bias", count: d),
+            activation: try config.activation(keys: ["hidden_act"], default: "gelu"))
+        try checkpoint.requireTensors((0..<shape.layers).flatMap { l in
+            [("layers.\(l).attention.query_key_value.weight", [3 * d, d]), ("layers.\(l).attention.dense.weight", [d, d])]
+        })
+        return TransformerWeights(
+            architecture: "GPT-NeoX", shape: shape, embedding: embedding, unembedding: unembedding, firstMLP: mlp,
+            attentionOV: { layer in
+                let qkv = try checkpoint.tensor("layers.\(layer).attention.query_key_value.weight", shape: [3 * d, d])
+                let dense = try checkpoint.tensor("layers.\(layer).attention.dense.weight", shape: [d, d])
+                return qkv.withMatrix { qkv in dense.withMatrix { dense in
+                    shape.headsFromLinear(value: qkv, valueRowStart: { $0 * 3 * shape.dHead + 2 * shape.dHead }, output: dense)
+                } }
+            },
+            checkUnchanged: { try checkpoint.checkUnchanged() })
+    }
+}

@@ -1,0 +1,19 @@
+/// Gemma 2 (`model_type: gemma2`): Llama's layout with Gemma's choices, as
+/// TransformerLens applies them: head width from `head_dim`, a GeGLU MLP
+/// (`gelu_pytorch_tanh`), RMSNorm multiplying by `1 + w`, the embedding scaled
+/// by `sqrt(d_model)` before use as a source (`W_U` unscaled), tied
+/// embeddings, and `pre_feedforward_layernorm` in front of the MLP (its
+/// `post_feedforward_layernorm` acts on the branch's output, which the method
+/// takes as it is).
+public enum Gemma2Adapter {
+    public static let adapter = ArchitectureAdapter(name: "Gemma 2", modelTypes: ["gemma2"], load: { checkpoint in
+        var options = LlamaAdapter.DecoderOptions(architecture: "Gemma 2")
+        options.mlpNorm = "pre_feedforward_layernorm"
+        options.normWeightOffset = 1
+        options.scalesEmbedding = true
+        options.activationKeys = ["hidden_activation", "hidden_act"]
+        options.defaultActivation = "gelu_pytorch_tanh"
+        options.tiedByDefault = true
+        return try LlamaAdapter.load(checkpoint, options: options)
+    })
+}

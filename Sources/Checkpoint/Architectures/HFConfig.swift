@@ -1,0 +1,105 @@
+import Core
+import LinearAlgebra
+
+/// The config keys the Hugging Face decoder families share (`hidden_size`,
+/// `num_attention_heads`, …), read once for every adapter but GPT-2's.
+struct HFConfig {
+    let file: ConfigFile
+    let shape: ModelShape
+    /// `intermediate_size`.
+    let dMLP: Int
+
+    init(_ config: ConfigFile, headDimKey: String? = nil) throws {
+        file = config
+        let layers = try config.int("num_hidden_layers")
+        let heads = try config.int("num_attention_heads")
+        let d = try config.int("hidden_size")
+        let vocab = try config.int("vocab_size")
+        let kvHeads = config.has("num_key_value_heads") ? try config.int("num_key_value_heads") : heads
+        let explicitHeadDim = headDimKey.flatMap { config.has($0) ? $0 : nil }
+        let dHead: Int
+        if let key = explicitHeadDim {
+            dHead = try config.int(key)
+        } else {
+            guard d % heads == 0 else {
+                throw CheckpointError.invalidConfig(file: config.path, key: "hidden_size", problem: "hidden_size \(d) is not divisible by num_attention_heads \(heads)")
+            }
+            dHead = d / heads
+        }
+        guard heads % kvHeads == 0 else {
+            throw CheckpointError.invalidConfig(file: config.path, key: "num_key_value_heads", problem: "num_attention_heads \(heads) is not a multiple of num_key_value_heads \(kvHeads)")
+        }
+        shape = ModelShape(layers: layers, heads: heads, dModel: d, vocab: vocab, kvHeads: kvHeads, dHead: dHead)
+        try shape.checkLimits(config: config.path, keys: (layers: "num_hidden_layers", heads: "num_attention_heads", dModel: "hidden_size", vocab: "vocab_size"))
+        guard dHead <= ModelShape.Limits.width, heads * dHead <= ModelShape.Limits.width else {
+            throw CheckpointError.invalidConfig(file: config.path, key: explicitHeadDim ?? "hidden_size", problem: "heads × head width \(heads) × \(dHead) is larger than the limit of \(ModelShape.Limits.width)")
+        }
+        dMLP = try config.int("intermediate_size")
+        guard dMLP <= ModelShape.Limits.width else {
+            throw CheckpointError.invalidConfig(file: config.path, key: "intermediate_size", problem: "intermediate_size \(dMLP) is larger than the limit of \(ModelShape.Limits.width)")
+        }
+    }
+
+    /// The MLP activation named by the first of `keys` the config has.
+    func activation(keys: [String], default fallback: String) throws -> Activation {
+        let key = keys.first(where: file.has) ?? keys[0]
+        let name = try file.string(key, default: fallback)
+        guard let activation = Activation(configName: name) else {
+            throw CheckpointError.invalidConfig(file: file.path, key: key, problem: "\(key) '\(Excerpt.short(name))' is not supported (known: \(Activation.knownNames.joined(separator: ", ")))")
+        }
+        return activation
+    }
+
+    func epsilon(_ key: String, default fallback: Double) throws -> Float { Float(try file.double(key, default: fallback)) }
+
+    /// Whether the output embedding is the input one: `tie_word_embeddings`
+    /// (default `defaultTied`), overridden by the presence of the untied tensor.
+    func tied(default defaultTied: Bool) -> Bool {
+        (try? file.bool("tie_word_embeddings")) ?? defaultTied
+    }
+}
+
+extension CheckpointDirectory {
+    /// Checks that every tensor is present with its shape and a weight dtype,
+    /// before any scoring starts, so a bad file fails in the first second
+    /// rather than halfway through.
+    func requireTensors(_ expected: [(name: String, shape: [Int])]) throws {
+        for (name, shape) in expected {
+            guard let info = info(name) else {
+                throw CheckpointError.missingTensor(folder: path, tensor: name, expectedShape: shape)
+            }
+            guard info.shape == shape else {
+                throw CheckpointError.wrongShape(file: file(holding: name), tensor: info.name, found: info.shape, expected: shape)
+            }
+            guard info.dtype.isWeightType else {
+                throw CheckpointError.wrongDType(file: file(holding: name), tensor: info.name, found: info.dtype.rawValue)
+            }
+        }
+    }
+
+    /// A linear layer stored `[out, in]` (PyTorch's `nn.Linear`), as the
+    /// canonical `[in, out]`.
+    func linear(_ name: String, out: Int, in: Int) throws -> Matrix {
+        try tensor(name, shape: [out, `in`]).withMatrix { $0.transposed() }
+    }
+
+    /// The output embedding: the untied tensor when the checkpoint has it,
+    /// else the input embedding.
+    func unembedding(_ name: String, embedding: FloatTensor, shape: ModelShape) throws -> FloatTensor {
+        info(name) == nil ? embedding : try tensor(name, shape: [shape.vocab, shape.dModel])
+    }
+}
+
+extension ModelShape {
+    /// Query heads' OV circuits from `[out, in]` projections: value rows of KV
+    /// head `g` at `valueRowStart(g)`, and `W_O[h]` = columns `h·dh..<(h+1)·dh`
+    /// of `o [d, heads·dh]`. Each KV head's `W_V` is built once and shared.
+    func headsFromLinear(value: MatrixView, valueRowStart: (Int) -> Int, output: MatrixView) -> [HeadOV] {
+        let dh = dHead
+        let values = (0..<kvHeads).map { g in value.transposed(rows: valueRowStart(g)..<(valueRowStart(g) + dh)) }
+        return (0..<heads).map { h in
+            HeadOV(valueWeights: values[valueGroup(ofHead: h)], outputWeights: output.transposed(cols: h * dh..<(h + 1) * dh),
+                   valueGroup: valueGroup(ofHead: h))
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Core
+import Foundation
+
+/// A Hugging Face `tokenizer.json` of the byte-level BPE family (GPT-2,
+/// Pythia, Phi-2, Llama 3, Qwen2): the model's vocabulary and merges (as
+/// `"a b"` strings or `["a", "b"]` pairs), `ignore_merges`, the added tokens,
+/// the normalizer and the pre-tokenizer. Parts that do not change which ids a
+/// text gets (post-processor, decoder, padding) are not read.
+public enum TokenizerJSON {
+    public static func load(_ path: String) throws -> ByteLevelBPE {
+        let data: Data
+        do { data = try InputFile.read(path, kind: "tokenizer.json", limit: InputFile.Limit.vocabulary) } catch {
+            throw TokenizerError.unreadable(error)
+        }
+        return try parse(data, path: path)
+    }
+
+    public static func parse(_ data: Data, path: String) throws -> ByteLevelBPE {
+        func fail(_ problem: String) -> TokenizerError { .tokenizerJSON(file: path, problem: problem) }
+        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw fail("is not a JSON object")
+        }
+        guard let model = root["model"] as? [String: Any] else { throw fail("has no 'model' object") }
+        let type = model["type"] as? String ?? "BPE"
+        guard type == "BPE" else { throw fail("model type '\(Excerpt.short(type))' is not supported (supported: BPE)") }
+        guard let vocabObject = model["vocab"] as? [String: Any] else { throw fail("'model.vocab' is not an object of token → id") }
+        var vocabulary: [String: Int] = [:]
+        var seen: [Int: String] = [:]
+        for (token, value) in vocabObject {
+            guard let n = value as? NSNumber, !JSONBoolean.isBoolean(n), let id = Int(exactly: n.doubleValue), id >= 0 else {
+                throw TokenizerError.badId(file: path, token: Excerpt.short(token), id: Excerpt.short("\(value)"))
+            }
+            if let other = seen[id] {
+                throw TokenizerError.duplicateId(file: path, id: id, first: Excerpt.short(other), second: Excerpt.short(token))
+            }
+            seen[id] = token
+            vocabulary[token] = id
+        }
+        var merges: [(String, String)] = []
+        for (i, item) in ((model["merges"] as? [Any]) ?? []).enumerated() {
+            if let line = item as? String {
+                let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    throw fail("merge \(i + 1) '\(Excerpt.short(line))' is not two tokens separated by one space")
+                }
+                merges.append((String(parts[0]), String(parts[1])))
+            } else if let pair = item as? [String], pair.count == 2 {
+                merges.append((pair[0], pair[1]))
+            } else {
+                throw fail("merge \(i + 1) is neither \"a b\" nor [\"a\", \"b\"]")
+            }
+        }
+        if (model["byte_fallback"] as? Bool) == true || isSentencePiece(root) {
+            throw fail("is a SentencePiece-style BPE ('▁' for spaces, byte fallback: Gemma, Mistral v0.1, Llama 2), which HeadMaps does not read yet; byte-level BPE files (GPT-2, Pythia, Phi-2, Llama 3, Qwen2) are read")
+        }
+        var added: [String: Int] = [:]
+        for (i, item) in ((root["added_tokens"] as? [[String: Any]]) ?? []).enumerated() {
+            guard let content = item["content"] as? String, !content.isEmpty,
+                  let n = item["id"] as? NSNumber, let id = Int(exactly: n.doubleValue), id >= 0 else {
+                throw fail("added token \(i + 1) lacks a non-empty 'content' or a non-negative integer 'id'")
+            }
+            added[content] = id
+        }
+        return try ByteLevelBPE(vocabulary: vocabulary, merges: merges, source: path, files: [path],
+                                normalizers: try normalizers(root["normalizer"], fail: fail),
+                                preTokenizer: try preTokenizer(root["pre_tokenizer"], fail: fail),
+                                addedTokens: added, ignoreMerges: (model["ignore_merges"] as? Bool) ?? false)
+    }
+
+    static func isSentencePiece(_ root: [String: Any]) -> Bool {
+        let text = [root["normalizer"], root["pre_tokenizer"], root["decoder"]].compactMap { $0 }.map { "\($0)" }.joined()
+        return text.contains("Metaspace") || text.contains("▁")
+    }
+
+    static func normalizers(_ value: Any?, fail: (String) -> TokenizerError) throws -> [Normalizer] {
+        guard let object = value as? [String: Any] else { return [] }
+        let type = object["type"] as? String ?? ""
+        switch type {
+        case "Sequence":
+            return try ((object["normalizers"] as? [Any]) ?? []).flatMap { try normalizers($0, fail: fail) }
+        case "NFC": return [.nfc]
+        case "NFKC": return [.nfkc]
+        case "Lowercase": return [.lowercase]
+        case "Prepend":
+            return [.prepend(object["prepend"] as? String ?? "")]
+        case "Replace":
+            guard let pattern = (object["pattern"] as? [String: Any])?["String"] as? String, let content = object["content"] as? String else {
+                throw fail("normalizer Replace: only a 'String' pattern is supported")
+            }
+            return [.replace(pattern: pattern, content: content)]
+        default:
+            throw fail("normalizer '\(Excerpt.short(type))' is not supported (supported: NFC, NFKC, Lowercase, Replace, Prepend, Sequence)")
+        }
+    }
+
+    static func preTokenizer(_ value: Any?, fail: (String) -> TokenizerError) throws -> [PreTokenizerStep] {
+        guard let object = value as? [String: Any] else { return [] }
+        let type = object["type"] as? String ?? ""
+        switch type {
+        case "Sequence":
+            return try ((object["pretokenizers"] as? [Any]) ?? []).flatMap { try preTokenizer($0, fail: fail) }
+        case "ByteLevel":
+            // Byte mapping itself happens in the model; this step only splits.
+            var steps: [PreTokenizerStep] = []
+            if (object["add_prefix_space"] as? Bool) == true { steps.append(.prefixSpace) }
+            if (object["use_regex"] as? Bool) ?? true { steps.append(.gpt2Pattern) }
+            return steps
+        case "Split":
+            let pattern = object["pattern"] as? [String: Any]
+            let regex: PatternRegex
+            if let source = pattern?["Regex"] as? String {
+                do { regex = try PatternRegex(source) } catch { throw fail("pre-tokenizer Split: \(error.description)") }
+            } else if let literal = pattern?["String"] as? String {
+                let escaped = literal.unicodeScalars.map { "\\\\^$.|?*+()[]{}".unicodeScalars.contains($0) ? "\\\($0)" : String($0) }.joined()
+                do { regex = try PatternRegex(escaped) } catch { throw fail("pre-tokenizer Split: \(error.description)") }
+            } else {
+                throw fail("pre-tokenizer Split has no 'Regex' or 'String' pattern")
+            }
+            let name = object["behavior"] as? String ?? "Isolated"
+            guard let behavior = PreTokenizerStep.SplitBehavior(rawValue: name) else {
+                throw fail("pre-tokenizer Split: behavior '\(Excerpt.short(name))' is not supported")
+            }
+            return [.split(regex, behavior: behavior, invert: (object["invert"] as? Bool) ?? false)]
+        case "Digits":
+            let individual = (object["individual_digits"] as? Bool) ?? false
+            return [.split(try! PatternRegex(individual ? "\\p{Nd}" : "\\p{Nd}+"), behavior: .isolated, invert: false)]
+        default:
+            throw fail("pre-tokenizer '\(Excerpt.short(type))' is not supported (supported: ByteLevel, Split, Digits, Sequence)")
+        }
+    }
+}

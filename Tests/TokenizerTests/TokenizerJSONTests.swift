@@ -1,0 +1,82 @@
+import Foundation
+import HeadMapsTestSupport
+import Tokenizer
+import XCTest
+
+/// `tokenizer.json` files of real models against Hugging Face `tokenizers`
+/// (the oracle, run in a subprocess over the same file), on text that
+/// exercises what their pre-tokenizers split: contractions in both cases,
+/// digit runs, whitespace runs, punctuation, accented and CJK letters, emoji.
+final class TokenizerJSONTests: XCTestCase {
+    static let texts = [
+        "Hello, world! I'm here; you're THERE, they'LL go, we'VE seen it's done.",
+        "In 1999 the price was 1234567 dollars, or 3.14159 per 2024-12-02 unit",
+        "  leading spaces, two  spaces, tabs\t\there\nnew line\n\n\nthree and trailing   ",
+        "Ünïcödé àccents: café, naïve, Straße, São Paulo, Zürich, Ελληνικά, русский",
+        "中文字符 日本語のテキスト 한국어 텍스트 and mixed漢字text",
+        "emoji 🙂👍🏽 flags 🇫🇷 and symbols ∑∫√ ©®™ — “quotes” «guillemets» ...!!!???",
+        " Paris", " Tbilisi", " Ouagadougou", " gazed", "x   \n\n  y", "'s'S'T'Re", "A\r\nB\rC",
+    ]
+
+    /// The oracle's ids for every text, without special tokens.
+    func oracleIDs(_ file: String) throws -> [[Int]] {
+        let script = """
+        import json, sys
+        from tokenizers import Tokenizer
+        t = Tokenizer.from_file(sys.argv[1])
+        print(json.dumps([t.encode(x, add_special_tokens=False).ids for x in json.loads(sys.stdin.read())]))
+        """
+        let input = String(decoding: try JSONSerialization.data(withJSONObject: Self.texts), as: UTF8.self)
+        let result = try TestSupport.python(["-c", script, file], stdin: input)
+        XCTAssertEqual(result.status, 0, "the tokenizers oracle failed (scripts/install-deps --tests installs it): \(result.stderr)")
+        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[Int]] ?? []
+    }
+
+    func assertMatchesOracle(_ file: String, line: UInt = #line) throws {
+        let ours = try TokenizerJSON.load(file)
+        let expected = try oracleIDs(file)
+        XCTAssertEqual(expected.count, Self.texts.count, line: line)
+        for (text, ids) in zip(Self.texts, expected) {
+            XCTAssertEqual(ours.encode(text), ids, "\(text.debugDescription)", line: line)
+        }
+    }
+
+    func testLlama3TokenizerMatchesHuggingFaceOnEveryText() throws {
+        try assertMatchesOracle(try TestSupport.llama3TokenizerFile())
+    }
+
+    func testNeoXTokenizerMatchesHuggingFaceOnEveryText() throws {
+        try assertMatchesOracle(TestSupport.neoxTokenizerFile)
+    }
+
+    func testLlama3SplitsDigitsInRunsOfThreeAndKnowsItsWords() throws {
+        let llama = try TokenizerJSON.load(try TestSupport.llama3TokenizerFile())
+        XCTAssertEqual(llama.count, 128_257, "128,000 BPE tokens, 256 reserved and special, and <|image|>")
+        XCTAssertEqual(llama.encode(" Paris 2024"), [12366, 220, 2366, 19])
+        XCTAssertEqual(llama.encode("1234567"), [4513, 10961, 22])
+        XCTAssertEqual(llama.encode("<|begin_of_text|>hi"), [128000, 6151], "added tokens are matched before pre-tokenization")
+        XCTAssertEqual(llama.wordToken("Paris"), 12366)
+        XCTAssertEqual(llama.decode([12366, 220, 2366, 19]), " Paris 2024")
+    }
+
+    func testNeoXMatchesItsRunsOfSpacesAsAddedTokens() throws {
+        let neox = try TokenizerJSON.load(TestSupport.neoxTokenizerFile)
+        XCTAssertEqual(neox.count, 50_277)
+        XCTAssertEqual(neox.wordToken("Paris"), 7785)
+    }
+
+    func testUnsupportedPartsAreNamedWithTheFile() throws {
+        let dir = TestSupport.temporaryDirectory("tokjson")
+        func check(_ json: String, _ expected: String) throws {
+            let path = dir + "/tokenizer.json"
+            try json.write(toFile: path, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try TokenizerJSON.load(path)) { error in
+                XCTAssertTrue("\(error)".contains(path) && "\(error)".contains(expected), "\(error)")
+            }
+        }
+        try check(#"{"model": {"type": "Unigram", "vocab": []}}"#, "model type 'Unigram' is not supported (supported: BPE)")
+        try check(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Whitespace"}}"#, "pre-tokenizer 'Whitespace' is not supported")
+        try check(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(?<=a)b"}, "behavior": "Isolated"}}"#, "group '(?<' is not supported")
+        try check(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a", "a"]]}}"#, "merge 1 'a a'")
+    }
+}

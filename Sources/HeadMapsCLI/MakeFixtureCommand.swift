@@ -6,20 +6,27 @@ import PlantedModels
 struct MakeFixtureCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "make-fixture",
-        abstract: "Write a GPT-2-format checkpoint with planted heads whose scores are known.",
+        abstract: "Write a checkpoint with planted heads whose scores are known, in any supported family's Hugging Face layout.",
         discussion: """
         Shapes: \(PlantedCheckpoint.Shape.presets.map { "\($0.name) (\($0.layers)×\($0.heads), d_model \($0.dModel), vocab \($0.vocabSize.map(String.init) ?? "compact"))" }.joined(separator: ", ")). \
-        The directory gets config.json, model.safetensors, vocab.json, merges.txt and planted.json \
-        (the planted heads and the scores they must get). Same seed, same bytes.
+        The directory gets config.json, the weights, the tokenizer and planted.json (the planted heads and \
+        the scores they must get). --arch gpt2 writes vocab.json + merges.txt; the others a tokenizer.json, \
+        in their real tensor names: neox (fused per-head QKV, untied embed_out, padded rows), phi (untied \
+        lm_head with bias), llama (BF16, two shards with an index, grouped-query attention, gated MLP), \
+        qwen2 (q/k/v biases, tied), gemma2 (head_dim wider than d_model/heads, (1 + w) RMSNorm, scaled \
+        embedding). Same seed, same bytes.
         """)
 
     @Option(name: .long, help: "tiny, demo (GPT-2 medium grid), gpt2-grid (GPT-2 small grid), gpt2 or gpt2-medium (full size).")
     var shape: String = "tiny"
 
+    @Option(name: .long, help: "Family layout: \(FixtureArchitecture.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var arch: String = "gpt2"
+
     @Option(name: .long, help: "Seed for the random weights.")
     var seed: UInt64 = 0
 
-    @Option(name: .long, help: "Storage dtype: F32, F16 or BF16 (the values are identical in all three).")
+    @Option(name: .long, help: "Storage dtype: F32, F16 or BF16 (the values are identical in all three). llama is always BF16.")
     var dtype: String = "F32"
 
     @Option(name: .long, help: "Output directory.")
@@ -33,7 +40,10 @@ struct MakeFixtureCommand: ParsableCommand {
             guard let type = DType(rawValue: dtype.uppercased()), type.isWeightType else {
                 throw CLIError("--dtype must be F32, F16 or BF16, not '\(dtype)'")
             }
-            let planted = try PlantedCheckpoint(shape: preset, seed: seed, dtype: type).write(to: out)
+            guard let architecture = FixtureArchitecture(rawValue: arch) else {
+                throw CLIError("unknown --arch '\(arch)'; known: \(FixtureArchitecture.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let planted = try FamilyFixture(PlantedCheckpoint(shape: preset, seed: seed, dtype: type), architecture: architecture).write(to: out)
             print("wrote \(out): \(preset.layers)×\(preset.heads) heads, \(planted.count) planted")
         }
     }

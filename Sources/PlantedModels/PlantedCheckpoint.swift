@@ -116,16 +116,21 @@ public struct PlantedCheckpoint {
         }
     }
 
-    /// Writes config.json, model.safetensors, vocab.json, merges.txt and
-    /// planted.json into `directory` (created if needed).
-    @discardableResult
-    public func write(to directory: String) throws -> [PlantedHead] {
-        let d = shape.dModel, half = d / 2, dh = d / shape.heads, dMLP = 4 * d
+    /// What every layout of the fixture shares: the vocabulary, the codes
+    /// tokens carry, and the planted heads with their expected scores.
+    struct Plan {
+        let vocab: FixtureVocabulary
+        let codes: [Int: [Int: Float]]
+        let decoyWeight: Float
+        let planted: [PlantedHead]
+        let plantedAt: [Int: Role]
+    }
+
+    func plan(placements: [(layer: Int, head: Int, role: Role)]) throws -> Plan {
+        let d = shape.dModel, half = d / 2, dh = d / shape.heads
         guard d % shape.heads == 0, dh >= 4, half >= Layout.reserved + 3 else {
             throw FixtureError.shapeTooSmall(shape: shape.name, requirement: "need d_model divisible by heads, d_head ≥ 4 and d_model ≥ \(2 * (Layout.reserved + 3))")
         }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-
         // Vocabulary: the relation words, decoys, filler.
         var vocab = FixtureVocabulary()
         let relations = try BuiltinRelations.loadAll()
@@ -138,7 +143,6 @@ public struct PlantedCheckpoint {
             throw FixtureError.vocabularyTooSmall(needed: vocab.count, requested: size)
         }
         let tokenizer = try ByteLevelBPE(vocabulary: vocab.vocabulary, merges: vocab.merges)
-        let vocabSize = vocab.count
 
         // Codes for the planted relations' kept pairs.
         let names = TokenizedRelation(try BuiltinRelations.load("name_copying"), tokenizer: tokenizer)
@@ -165,7 +169,6 @@ public struct PlantedCheckpoint {
             codes[token, default: [:]][i < 9 ? Layout.decoysBelowK : Layout.decoysAtK] = 1
         }
 
-        let placements = placements()
         let planted = placements.map { p -> PlantedHead in
             let rel = p.role.relation == "name_copying" ? names : capitals
             let flagged = (rel.pairsKept + 1) / 2
@@ -180,8 +183,17 @@ public struct PlantedCheckpoint {
         }
         var plantedAt: [Int: Role] = [:]
         for p in placements { plantedAt[p.layer * shape.heads + p.head] = p.role }
+        return Plan(vocab: vocab, codes: codes, decoyWeight: decoyWeight, planted: planted, plantedAt: plantedAt)
+    }
 
-        // Tensors.
+    /// Writes config.json, model.safetensors, vocab.json, merges.txt and
+    /// planted.json into `directory` (created if needed).
+    @discardableResult
+    public func write(to directory: String) throws -> [PlantedHead] {
+        let d = shape.dModel, dMLP = 4 * d
+        let plan = try plan(placements: placements())
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let vocabSize = plan.vocab.count
         var entries: [SafetensorsWriter.Entry] = [
             .init(name: "wte.weight", dtype: dtype, shape: [vocabSize, d]),
             .init(name: "wpe.weight", dtype: dtype, shape: [shape.positions, d]),
@@ -195,49 +207,53 @@ public struct PlantedCheckpoint {
                 entries.append(.init(name: "h.\(l).\(n)", dtype: dtype, shape: s))
             }
         }
-        let seed = self.seed
         try SafetensorsWriter.write(to: (directory as NSString).appendingPathComponent("model.safetensors"), entries: entries) { entry in
-            var rng = SplitMix64(seed: seed ^ fnv1a(entry.name))
-            let count = entry.shape.reduce(1, *)
-            var values: [Float]
-            switch entry.name {
-            case "wte.weight":
-                values = [Float](repeating: 0, count: count)
-                for t in 0..<vocabSize {
-                    for j in 0..<half {
-                        let v = codes[t]?[j] ?? (j < Layout.reserved ? 0 : Grid.round(PlantedCheckpoint.embeddingScale * Grid.normal(&rng)))
-                        values[t * d + j] = v
-                        values[t * d + half + j] = -v
-                    }
+            gpt2Tensor(entry.name, shape: entry.shape, plan: plan)
+        }
+        try write(configJSON(vocabSize: vocabSize), to: directory, "config.json")
+        try write(plan.vocab.vocabJSON(), to: directory, "vocab.json")
+        try write(plan.vocab.mergesText(), to: directory, "merges.txt")
+        try write(plantedJSON(plan.planted, vocabSize: vocabSize), to: directory, "planted.json")
+        return plan.planted
+    }
+
+    /// One tensor of the GPT-2 layout; the other layouts are derived from these.
+    func gpt2Tensor(_ name: String, shape tensorShape: [Int], plan: Plan) -> [Float] {
+        let d = shape.dModel, half = d / 2, dh = d / shape.heads, dMLP = 4 * d
+        var rng = SplitMix64(seed: seed ^ fnv1a(name))
+        let count = tensorShape.reduce(1, *)
+        switch name {
+        case "wte.weight":
+            var values = [Float](repeating: 0, count: count)
+            for t in 0..<tensorShape[0] {
+                for j in 0..<half {
+                    let v = plan.codes[t]?[j] ?? (j < Layout.reserved ? 0 : Grid.round(PlantedCheckpoint.embeddingScale * Grid.normal(&rng)))
+                    values[t * d + j] = v
+                    values[t * d + half + j] = -v
                 }
-            case "h.0.ln_2.weight":
-                values = (0..<count).map { j in j % half < Layout.reserved ? 1 : Grid.round(1 + 0.1 * Grid.normal(&rng)) }
-            case "h.0.ln_2.bias", "h.0.mlp.c_proj.bias":
-                values = (0..<count).map { j in j % half < Layout.reserved ? 0 : Grid.round(0.1 * Grid.normal(&rng)) }
-            case "h.0.mlp.c_fc.weight", "h.0.mlp.c_fc.bias", "h.0.mlp.c_proj.weight":
-                values = firstMLP(entry.name, d: d, dMLP: dMLP, rng: &rng)
-            case _ where entry.name.hasSuffix("attn.c_attn.weight") || entry.name.hasSuffix("attn.c_proj.weight"):
-                let layer = Int(entry.name.split(separator: ".")[1])!
-                let scale = Float(1 / Double(d).squareRoot())
-                values = (0..<count).map { _ in Grid.round(scale * Grid.normal(&rng)) }
-                for h in 0..<shape.heads {
-                    if let role = plantedAt[layer * shape.heads + h] {
-                        plant(role, head: h, into: &values, isValue: entry.name.hasSuffix("c_attn.weight"), d: d, dh: dh, decoyWeight: decoyWeight)
-                    }
-                }
-            case _ where entry.name.hasSuffix(".weight") && entry.shape.count == 1:
-                values = (0..<count).map { _ in Grid.round(1 + 0.1 * Grid.normal(&rng)) }
-            default:
-                values = (0..<count).map { _ in Grid.round(0.05 * Grid.normal(&rng)) }
             }
             return values
+        case "h.0.ln_2.weight":
+            return (0..<count).map { j in j % half < Layout.reserved ? 1 : Grid.round(1 + 0.1 * Grid.normal(&rng)) }
+        case "h.0.ln_2.bias", "h.0.mlp.c_proj.bias":
+            return (0..<count).map { j in j % half < Layout.reserved ? 0 : Grid.round(0.1 * Grid.normal(&rng)) }
+        case "h.0.mlp.c_fc.weight", "h.0.mlp.c_fc.bias", "h.0.mlp.c_proj.weight":
+            return firstMLP(name, d: d, dMLP: dMLP, rng: &rng)
+        case _ where name.hasSuffix("attn.c_attn.weight") || name.hasSuffix("attn.c_proj.weight"):
+            let layer = Int(name.split(separator: ".")[1])!
+            let scale = Float(1 / Double(d).squareRoot())
+            var values = (0..<count).map { _ in Grid.round(scale * Grid.normal(&rng)) }
+            for h in 0..<shape.heads {
+                if let role = plan.plantedAt[layer * shape.heads + h] {
+                    plant(role, head: h, into: &values, isValue: name.hasSuffix("c_attn.weight"), d: d, dh: dh, decoyWeight: plan.decoyWeight)
+                }
+            }
+            return values
+        case _ where name.hasSuffix(".weight") && tensorShape.count == 1:
+            return (0..<count).map { _ in Grid.round(1 + 0.1 * Grid.normal(&rng)) }
+        default:
+            return (0..<count).map { _ in Grid.round(0.05 * Grid.normal(&rng)) }
         }
-
-        try write(configJSON(vocabSize: vocabSize), to: directory, "config.json")
-        try write(vocab.vocabJSON(), to: directory, "vocab.json")
-        try write(vocab.mergesText(), to: directory, "merges.txt")
-        try write(plantedJSON(planted, vocabSize: vocabSize), to: directory, "planted.json")
-        return planted
     }
 
     /// Block 0's MLP: hidden units `2c` and `2c+1` carry reserved dimension `c`
@@ -306,14 +322,14 @@ public struct PlantedCheckpoint {
         """
     }
 
-    private func plantedJSON(_ planted: [PlantedHead], vocabSize: Int) -> String {
+    func plantedJSON(_ planted: [PlantedHead], vocabSize: Int) -> String {
         let rows = planted.map {
             "    {\"layer\": \($0.layer), \"head\": \($0.head), \"role\": \"\($0.role.rawValue)\", \"relation\": \"\($0.relation)\", \"expected_score\": \($0.expectedScore), \"expected_suppression\": \($0.expectedSuppression)}"
         }
         return "{\n  \"shape\": \"\(shape.name)\",\n  \"seed\": \(seed),\n  \"planted\": [\n" + rows.joined(separator: ",\n") + "\n  ]\n}\n"
     }
 
-    private func write(_ text: String, to directory: String, _ name: String) throws {
+    func write(_ text: String, to directory: String, _ name: String) throws {
         try AtomicFile.write(Data(text.utf8), to: (directory as NSString).appendingPathComponent(name))
     }
 

@@ -1,6 +1,7 @@
 import Analysis
 import Foundation
 import HeadMapsTestSupport
+import PlantedModels
 import XCTest
 
 /// HeadMaps against an independent implementation in another language
@@ -9,25 +10,31 @@ import XCTest
 final class CrossCheckTests: XCTestCase {
     func testNumpyImplementationOfThePaperComputationAgrees() throws {
         let relations = ["name_copying", "country_to_capital", "word_to_antonym", "year_to_following"]
-        let files = relations.map { "\(TestSupport.repositoryRoot)/Sources/Analysis/Relations/\($0).json" }
-        var environment: [String: String] = [:]
-        if let extra = ProcessInfo.processInfo.environment["HEADMAPS_PYTHONPATH"] {
-            environment["PYTHONPATH"] = [extra, ProcessInfo.processInfo.environment["PYTHONPATH"]].compactMap { $0 }.joined(separator: ":")
-        }
-        let result = try TestSupport.run("/usr/bin/env", ["python3", "\(TestSupport.repositoryRoot)/Tests/crosscheck/maps_numpy.py", TestSupport.tinyModel] + files,
-                                         environment: environment)
-        XCTAssertEqual(result.status, 0, "maps_numpy.py failed (numpy and regex come from scripts/install-deps --tests): \(result.stderr)")
-        guard result.status == 0 else { return }
+        try assertNumpyAgrees(TestSupport.tinyModel, relations: relations)
+    }
 
-        let numpy = (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any])["relations"] as! [[String: Any]]
-        let ours = try TestSupport.score(TestSupport.tinyModel, relations: relations)
-        XCTAssertEqual(numpy.count, relations.count)
+    /// Every family's planted fixture in its own layout (NeoX's interleaved
+    /// QKV, Phi's shared norm, Llama's BF16 shards and GQA, Qwen2's biases,
+    /// Gemma 2's head_dim, scaled embedding and (1 + w) norm), read by numpy
+    /// from the tensor names alone: every head of every layer agrees.
+    func testNumpyAgreesOnEveryFamilysFixture() throws {
+        for architecture in FixtureArchitecture.allCases where architecture != .gpt2 {
+            try assertNumpyAgrees(TestSupport.familyModel(architecture), relations: ["name_copying", "country_to_capital", "word_to_antonym"],
+                                  label: architecture.rawValue)
+        }
+    }
+
+    func assertNumpyAgrees(_ model: String, relations: [String], label: String = "", line: UInt = #line) throws {
+        let numpy = try TestSupport.numpyScores(model, relations: relations)
+        let ours = try TestSupport.score(model, relations: relations)
+        XCTAssertEqual(numpy.count, relations.count, label, line: line)
         for (theirs, mine) in zip(numpy, ours) {
-            XCTAssertEqual(theirs["name"] as? String, mine.name)
-            XCTAssertEqual(theirs["pairs_kept"] as? Int, mine.pairsKept, mine.name)
-            XCTAssertEqual(theirs["k"] as? Int, mine.k, mine.name)
-            XCTAssertEqual(theirs["scores"] as? [[Double]], mine.scores, mine.name)
-            XCTAssertEqual(theirs["suppression"] as? [[Double]], mine.suppression, mine.name)
+            let what = "\(label) \(mine.name)"
+            XCTAssertEqual(theirs["name"] as? String, mine.name, line: line)
+            XCTAssertEqual(theirs["pairs_kept"] as? Int, mine.pairsKept, what, line: line)
+            XCTAssertEqual(theirs["k"] as? Int, mine.k, what, line: line)
+            XCTAssertEqual(theirs["scores"] as? [[Double]], mine.scores, what, line: line)
+            XCTAssertEqual(theirs["suppression"] as? [[Double]], mine.suppression, what, line: line)
         }
     }
 }

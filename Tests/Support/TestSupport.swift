@@ -4,6 +4,7 @@ import Checkpoint
 import Foundation
 import LinearAlgebra
 import PlantedModels
+import Synchronization
 import Tokenizer
 import XCTest
 
@@ -94,11 +95,40 @@ package enum TestSupport {
         return (model, try ByteLevelBPE(directory: path))
     }
 
-    /// Scores the named built-in relations with the fast scorer.
-    package static func score(_ path: String, relations: [String]) throws -> [RelationScores] {
-        let (model, tokenizer) = try loadModel(path)
-        let tokenized = try relations.map { TokenizedRelation(try BuiltinRelations.load($0), tokenizer: tokenizer) }
-        return try RelationScorer(model: model).score(tokenized).0
+    /// Scores the named built-in relations with the fast scorer, reading the
+    /// model through its family's adapter and tokenizer, with the family's k.
+    package static func score(_ path: String, relations: [String], sourceRule: SourceRule = .mlp0) throws -> [RelationScores] {
+        _ = singleThreadedBLAS
+        let loaded = try Architectures.open(modelDirectory: path)
+        let tokenized = try relations.map {
+            TokenizedRelation(try BuiltinRelations.load($0), tokenizer: loaded.tokenizer, defaults: loaded.weights.defaultK, rows: loaded.weights.shape.vocab)
+        }
+        var scorer = RelationScorer(model: loaded.weights)
+        scorer.sourceRule = sourceRule
+        return try scorer.score(tokenized).0
+    }
+
+    /// A tiny planted checkpoint of each family, written once per test run.
+    package static func familyModel(_ architecture: FixtureArchitecture) -> String {
+        familyModels.withLock { models in
+            if let dir = models[architecture] { return dir }
+            let dir = temporaryDirectory("family-\(architecture.rawValue)")
+            try! FamilyFixture(PlantedCheckpoint(shape: PlantedCheckpoint.Shape.preset("tiny")!, seed: 7), architecture: architecture).write(to: dir)
+            models[architecture] = dir
+            return dir
+        }
+    }
+    private static let familyModels = Mutex<[FixtureArchitecture: String]>([:])
+
+    /// The scores of `Tests/crosscheck/maps_numpy.py` (numpy, its own reading
+    /// of the checkpoint) as `[relation name: (k, pairs kept, scores, suppression)]`.
+    package static func numpyScores(_ model: String, relations: [String]) throws -> [[String: Any]] {
+        let files = relations.map { "\(repositoryRoot)/Sources/Analysis/Relations/\($0).json" }
+        let result = try python(["\(repositoryRoot)/Tests/crosscheck/maps_numpy.py", model] + files)
+        guard result.status == 0 else {
+            throw CLIFailure("maps_numpy.py failed (numpy, regex and tokenizers come from scripts/install-deps --tests): \(result.stderr)")
+        }
+        return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])?["relations"] as? [[String: Any]] ?? []
     }
 }
 

@@ -3,8 +3,10 @@
 code computes them: per head W_VO = W_V @ W_O, the full [n, vocab] logit matrix
 x @ W_VO @ W_U, then the target's rank in each row.
 
-Own safetensors reader (numpy), own GPT-2 BPE (the `regex` module with the
-published pattern). Ties count against the target, as in HeadMaps (only sparse
+Own safetensors reader (numpy; shards, F32/F16/BF16), its own reading of each
+family's tensor names (GPT-2, GPT-NeoX, Phi, Llama/Mistral, Qwen2, Gemma 2),
+own GPT-2 BPE for vocab.json + merges.txt (the `regex` module with the
+published pattern), Hugging Face `tokenizers` for tokenizer.json. Ties count against the target, as in HeadMaps (only sparse
 planted weights produce exact ties). Usage:
     maps_numpy.py MODEL_DIR RELATION_JSON [RELATION_JSON...] > scores.json
 """
@@ -53,8 +55,7 @@ class BPE:
         return [i for p in PATTERN.findall(text) for i in self.word("".join(self.bytes[b] for b in p.encode("utf-8")))]
 
 
-def load_tensors(model_dir):
-    path = os.path.join(model_dir, "model.safetensors")
+def read_safetensors(path):
     raw = open(path, "rb").read()
     (n,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8:8 + n])
@@ -72,7 +73,25 @@ def load_tensors(model_dir):
             arr = (np.frombuffer(buf, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
         else:
             continue
-        out[name.removeprefix("transformer.")] = arr.reshape(e["shape"])
+        out[name] = arr.reshape(e["shape"])
+    return out
+
+
+def load_tensors(model_dir):
+    single = os.path.join(model_dir, "model.safetensors")
+    if os.path.exists(single):
+        files = [single]
+    else:
+        index = json.load(open(os.path.join(model_dir, "model.safetensors.index.json")))
+        files = [os.path.join(model_dir, f) for f in sorted(set(index["weight_map"].values()))]
+    out = {}
+    for f in files:
+        for name, arr in read_safetensors(f).items():
+            for prefix in ("transformer.", "model.", "gpt_neox."):
+                if name.startswith(prefix):
+                    name = name[len(prefix):]
+                    break
+            out[name] = arr
     return out
 
 
@@ -80,39 +99,121 @@ def gelu_new(x):
     return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
 
 
+def gelu(x):
+    from math import erf
+    return 0.5 * x * (1 + np.vectorize(erf)(x / np.sqrt(2)).astype(np.float32))
+
+
+ACTIVATIONS = {"gelu_new": gelu_new, "gelu_pytorch_tanh": gelu_new, "gelu": gelu, "relu": lambda x: np.maximum(x, 0),
+               "silu": lambda x: x / (1 + np.exp(-x))}
+
+
+def layer_norm(x, w, b, eps):
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * w + b
+
+
+def rms_norm(x, w, eps):
+    return x / np.sqrt((x ** 2).mean(-1, keepdims=True) + eps) * w
+
+
+class Model:
+    """The canonical pieces, read by family from the checkpoint's own names."""
+
+    def __init__(self, model_dir):
+        c = json.load(open(os.path.join(model_dir, "config.json")))
+        t = load_tensors(model_dir)
+        kind = c["model_type"]
+        self.scale = 1.0
+        if kind == "gpt2":
+            self.L, self.H, d = c["n_layer"], c["n_head"], c["n_embd"]
+            dh, eps = d // self.H, c.get("layer_norm_epsilon", 1e-5)
+            self.W_E = t["wte.weight"]
+            self.W_U = t.get("lm_head.weight", self.W_E).T
+            act = ACTIVATIONS[c.get("activation_function", "gelu_new")]
+            self.mlp0 = lambda x: act(layer_norm(x, t["h.0.ln_2.weight"], t["h.0.ln_2.bias"], eps) @ t["h.0.mlp.c_fc.weight"]
+                                      + t["h.0.mlp.c_fc.bias"]) @ t["h.0.mlp.c_proj.weight"] + t["h.0.mlp.c_proj.bias"]
+            self.ov = lambda l, h: (t[f"h.{l}.attn.c_attn.weight"][:, 2 * d + h * dh:2 * d + (h + 1) * dh],
+                                    t[f"h.{l}.attn.c_proj.weight"][h * dh:(h + 1) * dh, :])
+            return
+        self.L, self.H, d = c["num_hidden_layers"], c["num_attention_heads"], c["hidden_size"]
+        kv = c.get("num_key_value_heads") or self.H
+        dh = c.get("head_dim") or d // self.H
+        group = self.H // kv
+        if kind == "gpt_neox":
+            eps = c.get("layer_norm_eps", 1e-5)
+            self.W_E = t["embed_in.weight"]
+            self.W_U = t.get("embed_out.weight", self.W_E).T
+            act = ACTIVATIONS[c.get("hidden_act", "gelu")]
+            p = "layers.0."
+            self.mlp0 = lambda x: act(layer_norm(x, t[p + "post_attention_layernorm.weight"], t[p + "post_attention_layernorm.bias"], eps)
+                                      @ t[p + "mlp.dense_h_to_4h.weight"].T + t[p + "mlp.dense_h_to_4h.bias"]) \
+                @ t[p + "mlp.dense_4h_to_h.weight"].T + t[p + "mlp.dense_4h_to_h.bias"]
+            self.ov = lambda l, h: (t[f"layers.{l}.attention.query_key_value.weight"][h * 3 * dh + 2 * dh:(h + 1) * 3 * dh].T,
+                                    t[f"layers.{l}.attention.dense.weight"][:, h * dh:(h + 1) * dh].T)
+            return
+        self.W_E = t["embed_tokens.weight"]
+        self.W_U = t.get("lm_head.weight", self.W_E).T
+        out_name = "dense" if kind == "phi" else "o_proj"
+        self.ov = lambda l, h: (t[f"layers.{l}.self_attn.v_proj.weight"][(h // group) * dh:(h // group + 1) * dh].T,
+                                t[f"layers.{l}.self_attn.{out_name}.weight"][:, h * dh:(h + 1) * dh].T)
+        p = "layers.0."
+        if kind == "phi":
+            eps, act = c.get("layer_norm_eps", 1e-5), ACTIVATIONS[c.get("hidden_act", "gelu_new")]
+            self.mlp0 = lambda x: act(layer_norm(x, t[p + "input_layernorm.weight"], t[p + "input_layernorm.bias"], eps)
+                                      @ t[p + "mlp.fc1.weight"].T + t[p + "mlp.fc1.bias"]) @ t[p + "mlp.fc2.weight"].T + t[p + "mlp.fc2.bias"]
+            return
+        eps = c.get("rms_norm_eps", 1e-6)
+        if kind == "gemma2":
+            act = ACTIVATIONS[c.get("hidden_activation") or c.get("hidden_act") or "gelu_pytorch_tanh"]
+            w = 1 + t[p + "pre_feedforward_layernorm.weight"]
+            self.scale = np.float32(np.sqrt(d))
+        else:
+            act = ACTIVATIONS[c.get("hidden_act", "silu")]
+            w = t[p + "post_attention_layernorm.weight"]
+
+        def mlp0(x):
+            n = rms_norm(x, w, eps)
+            return (act(n @ t[p + "mlp.gate_proj.weight"].T) * (n @ t[p + "mlp.up_proj.weight"].T)) @ t[p + "mlp.down_proj.weight"].T
+        self.mlp0 = mlp0
+
+
+def tokenizer_for(model_dir):
+    path = os.path.join(model_dir, "tokenizer.json")
+    if os.path.exists(path):
+        from tokenizers import Tokenizer
+        tok = Tokenizer.from_file(path)
+        return lambda text: tok.encode(text, add_special_tokens=False).ids
+    return BPE(model_dir).encode
+
+
 def main():
     model_dir, relation_files = sys.argv[1], sys.argv[2:]
-    config = json.load(open(os.path.join(model_dir, "config.json")))
-    L, H, d = config["n_layer"], config["n_head"], config["n_embd"]
-    dh = d // H
-    eps = config.get("layer_norm_epsilon", 1e-5)
-    t = load_tensors(model_dir)
-    bpe = BPE(model_dir)
-    W_E = t["wte.weight"]
-    W_U = t.get("lm_head.weight", W_E).T
+    m = Model(model_dir)
+    encode = tokenizer_for(model_dir)
+    vocab_rows = m.W_E.shape[0]
+    llama3 = json.load(open(os.path.join(model_dir, "config.json"))).get("model_type") == "llama" and vocab_rows >= 128000
     results = []
     for f in relation_files:
         pairs = json.load(open(f, encoding="utf-8"))
         src, tgt = [], []
         for s, g in pairs:
-            a, b = bpe.encode(" " + s), bpe.encode(" " + g)
-            if len(a) == 1 and len(b) == 1:
+            a, b = encode(" " + s), encode(" " + g)
+            if len(a) == 1 and len(b) == 1 and a[0] < vocab_rows and b[0] < vocab_rows:
                 src.append(a[0]); tgt.append(b[0])
         name = os.path.splitext(os.path.basename(f))[0]
-        k = 1 if all(s == g for s, g in pairs) else 10
-        x0 = W_E[src]
-        mu = x0.mean(-1, keepdims=True)
-        var = ((x0 - mu) ** 2).mean(-1, keepdims=True)
-        ln = (x0 - mu) / np.sqrt(var + eps) * t["h.0.ln_2.weight"] + t["h.0.ln_2.bias"]
-        x1 = gelu_new(ln @ t["h.0.mlp.c_fc.weight"] + t["h.0.mlp.c_fc.bias"]) @ t["h.0.mlp.c_proj.weight"] + t["h.0.mlp.c_proj.bias"]
-        scores = np.zeros((L, H)); suppression = np.zeros((L, H))
+        copying = all(s == g for s, g in pairs)
+        k = (3 if copying else 25) if llama3 else (1 if copying else 10)
+        x0 = m.W_E[src] * m.scale
+        x1 = m.mlp0(x0)
+        scores = np.zeros((m.L, m.H)); suppression = np.zeros((m.L, m.H))
         rows = np.arange(len(src))
-        for l in range(L):
+        for l in range(m.L):
             x = x0 if l == 0 else x1
-            qkv, proj = t[f"h.{l}.attn.c_attn.weight"], t[f"h.{l}.attn.c_proj.weight"]
-            for h in range(H):
-                W_VO = qkv[:, 2 * d + h * dh:2 * d + (h + 1) * dh] @ proj[h * dh:(h + 1) * dh, :]
-                logits = x @ W_VO @ W_U
+            for h in range(m.H):
+                W_V, W_O = m.ov(l, h)
+                logits = x @ (W_V @ W_O) @ m.W_U
                 target = logits[rows, tgt][:, None]
                 above = (logits >= target).sum(1) - 1
                 below = (logits <= target).sum(1) - 1

@@ -1,0 +1,90 @@
+import Analysis
+import Checkpoint
+import Foundation
+import HeadMapsTestSupport
+import PlantedModels
+import Tokenizer
+import XCTest
+
+/// Every supported family, through its adapter: planted heads score exactly
+/// as planted, whatever the layout their weights are stored in.
+final class FamilyTests: XCTestCase {
+    func testPlantedHeadsScoreAsPlantedInEveryFamily() throws {
+        for architecture in FixtureArchitecture.allCases {
+            let dir = TestSupport.familyModel(architecture)
+            let planted = try PlantedCheckpoint.plantedHeads(in: dir)
+            let scores = try TestSupport.score(dir, relations: ["name_copying", "country_to_capital"])
+            for head in planted {
+                let relation = try XCTUnwrap(scores.first { $0.name == head.relation })
+                XCTAssertEqual(relation.scores[head.layer][head.head], head.expectedScore, "\(architecture) \(head.role) at \(head.layer).\(head.head)")
+                XCTAssertEqual(relation.suppression[head.layer][head.head], head.expectedSuppression, "\(architecture) \(head.role) at \(head.layer).\(head.head)")
+            }
+            XCTAssertEqual(scores.map(\.pairsKept), [180, 100], "\(architecture): every planted word is one token of its tokenizer.json")
+        }
+    }
+
+    func testEachFamilyIsReadInItsOwnLayout() throws {
+        let llama = try Architectures.open(modelDirectory: TestSupport.familyModel(.llama))
+        XCTAssertEqual(llama.weights.architecture, "Llama")
+        XCTAssertEqual(llama.checkpoint.files.count, 2, "two BF16 shards through model.safetensors.index.json")
+        XCTAssertNotNil(llama.checkpoint.indexFile)
+        XCTAssertEqual(llama.weights.shape.kvHeads, 2)
+        XCTAssertFalse(llama.weights.unembedding === llama.weights.embedding, "Llama's fixture is untied")
+        XCTAssertTrue(llama.tokenizer is ByteLevelBPE && llama.tokenizer.files.first!.hasSuffix("tokenizer.json"))
+
+        let gemma = try Architectures.open(modelDirectory: TestSupport.familyModel(.gemma2))
+        XCTAssertEqual(gemma.weights.shape.dHead, 32, "head_dim from the config, not d_model / heads")
+        XCTAssertEqual(gemma.weights.embeddingScale, 8, "sqrt(d_model) = sqrt(64)")
+        XCTAssertEqual(gemma.weights.firstMLP.norm.weightOffset, 1)
+        XCTAssertTrue(gemma.weights.unembedding === gemma.weights.embedding, "Gemma ties its embeddings")
+
+        let neox = try Architectures.open(modelDirectory: TestSupport.familyModel(.neox))
+        XCTAssertEqual(neox.weights.shape.vocab % 128, 0, "padded rows, as Pythia's")
+        XCTAssertGreaterThan(neox.weights.shape.vocab, neox.tokenizer.count, "the padding rows are part of the vocabulary scored")
+        XCTAssertEqual(neox.weights.firstMLP.activation, .gelu)
+
+        let phi = try Architectures.open(modelDirectory: TestSupport.familyModel(.phi))
+        XCTAssertEqual(phi.weights.firstMLP.norm.kind, .layerNorm)
+        XCTAssertNil(phi.weights.firstMLP.upWeight)
+        XCTAssertEqual(try Architectures.open(modelDirectory: TestSupport.familyModel(.qwen2)).weights.firstMLP.activation, .silu)
+    }
+
+    /// Under grouped-query attention the query heads of one KV head share
+    /// `W_V` (and its storage), and the scorer computes `x·W_V` once for them.
+    func testQueryHeadsOfOneKVHeadShareTheirValueWeights() throws {
+        let model = try Architectures.open(modelDirectory: TestSupport.familyModel(.llama)).weights
+        let heads = try model.heads(ofLayer: 2)
+        XCTAssertEqual(heads.map(\.valueGroup), [0, 0, 1, 1])
+        XCTAssertEqual(heads[2].valueWeights, heads[3].valueWeights)
+        XCTAssertNotEqual(heads[1].valueWeights, heads[2].valueWeights)
+        XCTAssertNotEqual(heads[2].outputWeights, heads[3].outputWeights)
+        // The planted copying and suppression heads share KV head 1.
+        let planted = try PlantedCheckpoint.plantedHeads(in: TestSupport.familyModel(.llama))
+        XCTAssertTrue(planted.contains { $0.layer == 2 && $0.head == 2 && $0.role == .copying })
+        XCTAssertTrue(planted.contains { $0.layer == 2 && $0.head == 3 && $0.role == .suppression })
+    }
+
+    func testSourcesFromTheEmbeddingAtEveryLayerAreOffered() throws {
+        let dir = TestSupport.familyModel(.llama)
+        let method = try TestSupport.score(dir, relations: ["name_copying"])[0]
+        let embedding = try TestSupport.score(dir, relations: ["name_copying"], sourceRule: .embedding)[0]
+        XCTAssertEqual(embedding.sourceRule, "embedding")
+        XCTAssertEqual(method.scores[0], embedding.scores[0], "layer 0 reads the embedding under both rules")
+        XCTAssertEqual(embedding.scores[2][2], 1, "the codes are in the raw embedding too")
+        let loaded = try Architectures.open(modelDirectory: dir)
+        let tokenized = TokenizedRelation(try BuiltinRelations.load("name_copying"), tokenizer: loaded.tokenizer)
+        let reference = try ReferenceScorer(model: loaded.weights, sourceRule: .embedding).score([tokenized])[0]
+        XCTAssertEqual(reference.scores, embedding.scores)
+        XCTAssertEqual(reference.suppression, embedding.suppression)
+    }
+
+    func testATokenizerLargerThanTheModelKeepsOnlyPairsWithRows() throws {
+        let tokenizer = try TestSupport.requireGPT2Tokenizer()
+        let relation = Relation(name: "r", title: "R", category: "t", pairs: [.init("Paris", "France"), .init("Berlin", "Germany")], origin: "test")
+        let all = TokenizedRelation(relation, tokenizer: tokenizer, minimumPairs: 1)
+        XCTAssertEqual(all.pairsKept, 2)
+        // " Paris" 6342, " France" 4881, " Berlin" 11307, " Germany" 4486: with 7000 rows Berlin has none.
+        let fewer = TokenizedRelation(relation, tokenizer: tokenizer, rows: 7000, minimumPairs: 1)
+        XCTAssertEqual(fewer.keptPairs, [.init("Paris", "France")])
+    }
+}

@@ -65,12 +65,18 @@ public struct FamilyFixture {
         }
         for i in out.indices {
             let p = out[i]
-            func conflicts(_ head: Int) -> Bool {
+            func conflicts(_ layer: Int, _ head: Int) -> Bool {
                 out.indices.contains { j in
-                    j != i && out[j].layer == p.layer && (out[j].head == head || (out[j].head / perGroup == head / perGroup && reads(out[j].role) != reads(p.role)))
+                    j != i && out[j].layer == layer
+                        && (out[j].head == head || (out[j].head / perGroup == head / perGroup && reads(out[j].role) != reads(p.role)))
                 }
             }
-            if conflicts(p.head), let head = (0..<shape.heads).first(where: { !conflicts($0) }) { out[i] = (p.layer, head, p.role) }
+            guard conflicts(p.layer, p.head) else { continue }
+            // The nearest free place: this layer first, then the layers around it.
+            let layers = (0..<shape.layers).sorted { (abs($0 - p.layer), $0) < (abs($1 - p.layer), $1) }
+            if let place = layers.lazy.flatMap({ l in (0..<shape.heads).lazy.map { (l, $0) } }).first(where: { !conflicts($0.0, $0.1) }) {
+                out[i] = (place.0, place.1, p.role)
+            }
         }
         return out
     }

@@ -88,3 +88,37 @@ final class FamilyTests: XCTestCase {
         XCTAssertEqual(fewer.keptPairs, [.init("Paris", "France")])
     }
 }
+
+/// The paper's k for Llama 3 (3 for copying relations, 25 for the others),
+/// recognised from the config and the 128k vocabulary, said in the log and
+/// recorded in the scores.
+final class LlamaThreeRuleTests: XCTestCase {
+    func testALlama3SizedVocabularyGetsThePapersK() throws {
+        let dir = TestSupport.temporaryDirectory("llama3")
+        let shape = PlantedCheckpoint.Shape(name: "llama3-vocab", layers: 2, heads: 4, dModel: 64, vocabSize: 128_256, positions: 64)
+        let planted = try FamilyFixture(PlantedCheckpoint(shape: shape, seed: 3), architecture: .llama).write(to: dir)
+        _ = TestSupport.singleThreadedBLAS
+        var lines: [String] = []
+        let analysis = try ModelAnalysis(.init(modelPath: dir, relations: [try BuiltinRelations.load("name_copying"), try BuiltinRelations.load("country_to_capital")]),
+                                         log: { lines.append($0) })
+        XCTAssertTrue(lines.contains { $0.contains("k = 3 for copying relations, 25 otherwise") && $0.contains("Llama 3") }, "\(lines)")
+        let scores = analysis.document.relations
+        XCTAssertEqual(scores.map(\.k), [3, 25])
+        XCTAssertEqual(scores.map(\.kRule), ["llama3", "llama3"])
+        XCTAssertTrue(analysis.document.encoded().contains("\"k_rule\": \"llama3\""))
+        for head in planted where [.copying, .suppression, .capital].contains(head.role) {
+            let relation = scores.first { $0.name == head.relation }!
+            XCTAssertEqual(relation.scores[head.layer][head.head], head.expectedScore, "\(head.role) \(head.layer).\(head.head)")
+            XCTAssertEqual(relation.suppression[head.layer][head.head], head.expectedSuppression)
+        }
+        // An explicit k overrides the family's rule, and says so.
+        let explicit = try ModelAnalysis(.init(modelPath: dir, relations: [try BuiltinRelations.load("name_copying")], k: 1))
+        XCTAssertEqual(explicit.document.relations[0].kRule, "explicit")
+        XCTAssertEqual(explicit.document.relations[0].k, 1)
+    }
+
+    func testLlama2SizedVocabulariesKeepTheStandardRule() throws {
+        let loaded = try Architectures.open(modelDirectory: TestSupport.familyModel(.llama))
+        XCTAssertEqual(loaded.weights.defaultK, .standard)
+    }
+}

@@ -2,8 +2,10 @@ import Core
 import Foundation
 
 /// Finds a model given as a directory or as a Hugging Face id (`gpt2-medium`,
-/// `openai-community/gpt2-medium`) in the local Hugging Face cache. Never
-/// touches the network.
+/// `openai-community/gpt2-medium`, `EleutherAI/pythia-160m@step1000`) in the
+/// local Hugging Face cache: `id@revision` picks a branch or tag (a file under
+/// `refs/`) or a commit (a snapshot, full hash or a unique prefix of at least
+/// seven characters). Never touches the network.
 public enum ModelLocator {
     public struct NotFound: Error, CustomStringConvertible {
         public let id: String
@@ -19,7 +21,7 @@ public enum ModelLocator {
             model '\(id)' is neither a directory nor in the local Hugging Face cache. Looked in:
             \(searched.map { "  - \($0)" }.joined(separator: "\n"))
             \(suggestions.isEmpty ? "" : "Did you mean: \(suggestions.joined(separator: ", "))?\n")Get the weights once, on a machine with network access, e.g.
-              huggingface-cli download \(canonicalId(id)) config.json model.safetensors vocab.json merges.txt
+              huggingface-cli download \(canonicalId(id)) --include "*.json" "*.safetensors" "*.txt"
             then copy the cache (or point HF_HUB_CACHE at it), or pass the model directory itself.
             """
         }
@@ -28,8 +30,11 @@ public enum ModelLocator {
     public enum CacheError: Error, CustomStringConvertible, Equatable {
         case badRef(file: String)
         case danglingLink(file: String, target: String)
+        case unknownRevision(repo: String, revision: String, known: [String])
         public var description: String {
             switch self {
+            case .unknownRevision(let repo, let revision, let known):
+                return "\(repo): no branch, tag or commit '\(revision)' in the cache (it holds: \(known.isEmpty ? "nothing" : known.joined(separator: ", "))); download that revision first"
             case .danglingLink(let file, let target):
                 return "\(file): a link to \(target), which does not exist: the cache holds an incomplete download; fetch the model again"
             case .badRef(let file):
@@ -64,16 +69,22 @@ public enum ModelLocator {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             return (path as NSString).standardizingPath
         }
-        var names = [reference]
-        if !reference.contains("/") { names += organisations.map { "\($0)/\(reference)" } }
-        if let slash = reference.firstIndex(of: "/"), organisations.contains(String(reference[..<slash])) {
-            names.append(String(reference[reference.index(after: slash)...]))
+        var id = reference, revision: String?
+        if let at = reference.lastIndex(of: "@") {
+            id = String(reference[..<at])
+            revision = String(reference[reference.index(after: at)...])
+        }
+        var names = [id]
+        if !id.contains("/") { names += organisations.map { "\($0)/\(id)" } }
+        if let slash = id.firstIndex(of: "/"), organisations.contains(String(id[..<slash])) {
+            names.append(String(id[id.index(after: slash)...]))
         }
         var searched: [String] = []
         for root in cacheRoots(environment: environment) {
             for name in names {
                 let repo = "\(root)/models--\(name.replacingOccurrences(of: "/", with: "--"))"
                 searched.append(repo)
+                if let revision, FileManager.default.fileExists(atPath: repo) { return try snapshot(in: repo, revision: revision) }
                 if let snapshot = try snapshot(in: repo) { return snapshot }
             }
         }
@@ -115,24 +126,49 @@ public enum ModelLocator {
     }
 
     /// The snapshot `refs/main` points at, or the only snapshot there is.
-    /// A ref is a commit hash; one that names a path (`../../..`) would lead
-    /// the analysis out of the cache, and is refused.
     static func snapshot(in repo: String) throws -> String? {
         let snapshots = repo + "/snapshots"
-        let refFile = repo + "/refs/main"
-        if FileManager.default.fileExists(atPath: refFile) {
-            let ref = try InputFile.text(refFile, kind: "Hugging Face cache ref", limit: 4096).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !ref.isEmpty, ref.count <= 128, ref.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
-                throw CacheError.badRef(file: refFile)
-            }
-            let path = snapshots + "/" + ref
-            if FileManager.default.fileExists(atPath: path + "/config.json") { return path }
-            if let target = FileType.danglingLinkTarget(path + "/config.json") {
-                throw CacheError.danglingLink(file: path + "/config.json", target: target)
-            }
-        }
+        if let path = try snapshot(ofRef: repo + "/refs/main", snapshots: snapshots) { return path }
         let all = ((try? FileManager.default.contentsOfDirectory(atPath: snapshots)) ?? []).sorted()
             .filter { FileManager.default.fileExists(atPath: "\(snapshots)/\($0)/config.json") }
         return all.count == 1 ? "\(snapshots)/\(all[0])" : nil
+    }
+
+    /// The snapshot of `revision`: a branch or tag under `refs/`, else a commit.
+    static func snapshot(in repo: String, revision: String) throws -> String {
+        let snapshots = repo + "/snapshots"
+        let commits = ((try? FileManager.default.contentsOfDirectory(atPath: snapshots)) ?? []).sorted()
+        let refs = ((FileManager.default.enumerator(atPath: repo + "/refs")?.allObjects as? [String]) ?? [])
+            .filter { name in
+                var isDirectory: ObjCBool = false
+                return FileManager.default.fileExists(atPath: repo + "/refs/" + name, isDirectory: &isDirectory) && !isDirectory.boolValue
+            }.sorted()
+        let components = revision.split(separator: "/", omittingEmptySubsequences: false)
+        if !revision.isEmpty, !components.contains(".."), !components.contains(""), refs.contains(revision),
+           let path = try snapshot(ofRef: repo + "/refs/" + revision, snapshots: snapshots) {
+            return path
+        }
+        let matching = revision.count >= 7 && revision.allSatisfy(\.isHexDigit) ? commits.filter { $0.hasPrefix(revision.lowercased()) } : []
+        if matching.count == 1, FileManager.default.fileExists(atPath: "\(snapshots)/\(matching[0])/config.json") {
+            return "\(snapshots)/\(matching[0])"
+        }
+        throw CacheError.unknownRevision(repo: repo, revision: Excerpt.short(revision),
+                                         known: refs.map { "branch/tag \($0)" } + commits.map { "commit \($0.prefix(12))" })
+    }
+
+    /// The snapshot a ref file points at. A ref is a commit hash; one that
+    /// names a path (`../../..`) would lead the analysis out of the cache, and is refused.
+    static func snapshot(ofRef refFile: String, snapshots: String) throws -> String? {
+        guard FileManager.default.fileExists(atPath: refFile) else { return nil }
+        let ref = try InputFile.text(refFile, kind: "Hugging Face cache ref", limit: 4096).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !ref.isEmpty, ref.count <= 128, ref.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            throw CacheError.badRef(file: refFile)
+        }
+        let path = snapshots + "/" + ref
+        if FileManager.default.fileExists(atPath: path + "/config.json") { return path }
+        if let target = FileType.danglingLinkTarget(path + "/config.json") {
+            throw CacheError.danglingLink(file: path + "/config.json", target: target)
+        }
+        return nil
     }
 }

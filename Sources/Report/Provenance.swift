@@ -28,7 +28,9 @@ public struct Provenance {
         try manifest.addInput(role: "specification", file: run.spec.file, shownAs: display(run.spec.file))
         for path in templates { try manifest.addInput(role: "template", file: path, shownAs: display(path)) }
         manifest.settings = run.analysis.tokenized.map { ("k.\($0.relation.name)", String($0.k)) }
-            + [("min_pairs", String(run.spec.minimumPairs))] + ScoringSettings.recorded + ReportSettings.recorded
+            + [("k_rule", run.analysis.tokenized.first?.kRule ?? run.analysis.model.defaultK.rule),
+               ("sources", run.spec.sourceRule.rawValue), ("min_pairs", String(run.spec.minimumPairs))]
+            + ScoringSettings.recorded + ReportSettings.recorded
         let versions = Figure.libraryVersions
         let openblas = BLAS.configuration.trimmingCharacters(in: .whitespaces)
         manifest.software = [

@@ -27,7 +27,8 @@ public struct ReportRun {
         self.spec = spec
         modelReference = modelOverride ?? spec.model
         modelPath = try ModelLocator.resolve(modelReference, relativeTo: modelOverride == nil ? spec.directory : FileManager.default.currentDirectoryPath)
-        let request = ModelAnalysis.Request(modelPath: modelPath, relations: try spec.relationsToScore(), k: spec.k, minimumPairs: spec.minimumPairs)
+        let request = ModelAnalysis.Request(modelPath: modelPath, relations: try spec.relationsToScore(), k: spec.k, minimumPairs: spec.minimumPairs,
+                                            sourceRule: spec.sourceRule)
         analysis = try ModelAnalysis(request, log: log, progress: progress)
         var document = analysis.document
         document.source = display(modelPath)

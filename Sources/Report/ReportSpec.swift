@@ -11,7 +11,8 @@ import Plot
 /// model_name: GPT-2 medium        # used in panel titles
 /// relations: [name_copying, country_to_capital]   # or: all (the default)
 /// relation_files: []              # MAPS-format JSON files, relative to this file
-/// k: 10                           # optional: override every relation's k
+/// k: 10                           # optional: override every relation's k (default: the family's, as the paper)
+/// sources: mlp0                   # optional: mlp0 (the method), embedding, mlp0-all-layers
 /// min_pairs: 30
 /// figures:
 ///   - name: figure                # figures/figure.png and .pdf
@@ -50,6 +51,7 @@ public struct ReportSpec {
     public var relations: [String]?
     public var relationFiles: [String]
     public var k: Int?
+    public var sourceRule: SourceRule = .mlp0
     public var minimumPairs: Int
     public var figures: [Figure]
 
@@ -69,7 +71,7 @@ public struct ReportSpec {
 
     /// A spec from its YAML; paths in it are relative to `file`'s folder.
     public static func parse(_ yaml: YAMLMapping, file: String) throws -> ReportSpec {
-        try yaml.allowKeys(["title", "summary", "model", "model_name", "relations", "relation_files", "k", "min_pairs", "figures"])
+        try yaml.allowKeys(["title", "summary", "model", "model_name", "relations", "relation_files", "k", "sources", "min_pairs", "figures"])
         let folder = (file as NSString).deletingLastPathComponent
         let directory = folder.isEmpty ? "." : folder
         func path(_ p: String) -> String { p.hasPrefix("/") ? p : (directory as NSString).appendingPathComponent(p) }
@@ -88,6 +90,13 @@ public struct ReportSpec {
         let k = try yaml.int("k")
         if let k, k < 1 { throw yaml.error("k", "must be at least 1") }
         let minimumPairs = try yaml.int("min_pairs") ?? TokenizedRelation.defaultMinimumPairs
+        var sourceRule = SourceRule.mlp0
+        if let name = try yaml.string("sources") {
+            guard let rule = SourceRule(rawValue: name) else {
+                throw yaml.error("sources", "must be \(SourceRule.allCases.map(\.rawValue).joined(separator: ", ")), not '\(Excerpt.short(name))'")
+            }
+            sourceRule = rule
+        }
 
         var figures: [Figure] = []
         var figureNames: [String: Int?] = [:]
@@ -131,12 +140,14 @@ public struct ReportSpec {
         }
         if figures.isEmpty { figures = [Figure(name: "overview", columns: 5, panels: nil)] }
 
-        return ReportSpec(file: file, name: ((file as NSString).lastPathComponent as NSString).deletingPathExtension,
+        var spec = ReportSpec(file: file, name: ((file as NSString).lastPathComponent as NSString).deletingPathExtension,
                           title: try yaml.string("title") ?? "HeadMaps report",
                           summary: try yaml.string("summary"),
                           model: try yaml.requiredString("model"),
                           modelName: try yaml.string("model_name") ?? "",
                           relations: relations, relationFiles: relationFiles, k: k, minimumPairs: minimumPairs, figures: figures)
+        spec.sourceRule = sourceRule
+        return spec
     }
 
     static func panel(_ p: YAMLMapping, path: (String) -> String) throws -> PanelSpec {

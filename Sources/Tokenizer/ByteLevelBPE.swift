@@ -10,7 +10,7 @@ public final class ByteLevelBPE: Tokenizer {
     public let vocabulary: [String: Int]
     public let files: [String]
     private let tokens: [Int: String]
-    private let ranks: [Pair: Int]
+    private let ranks: MergeRanks
     private let normalizers: [Normalizer]
     private let preTokenizer: [PreTokenizerStep]
     private let added: AddedTokens
@@ -22,11 +22,6 @@ public final class ByteLevelBPE: Tokenizer {
     public let missingBytes: [Int]
     /// What a byte without a token encodes to.
     public static let unknownID = -1
-
-    struct Pair: Hashable {
-        let left: String
-        let right: String
-    }
 
     /// - Parameters:
     ///   - vocabulary: token string (in byte-stand-in characters) → id.
@@ -45,14 +40,7 @@ public final class ByteLevelBPE: Tokenizer {
         for (token, id) in vocabulary { tokens[id] = token }
         self.tokens = tokens
         count = max(vocabulary.values.max() ?? -1, addedTokens.values.max() ?? -1) + 1
-        var ranks: [Pair: Int] = [:]
-        for (rank, (left, right)) in merges.enumerated() {
-            guard vocabulary[left + right] != nil else {
-                throw TokenizerError.mergeOutsideVocabulary(file: source, merge: rank + 1, left: left, right: right)
-            }
-            if ranks[Pair(left: left, right: right)] == nil { ranks[Pair(left: left, right: right)] = rank }
-        }
-        self.ranks = ranks
+        ranks = try MergeRanks(merges, vocabulary: vocabulary, source: source)
         // A vocabulary may lack byte tokens (small test models do): words with
         // such bytes then encode to `unknownID` and are never single tokens.
         missingBytes = (0..<256).filter { vocabulary[String(ByteLevelBPE.byteToChar[$0])] == nil }
@@ -150,29 +138,7 @@ public final class ByteLevelBPE: Tokenizer {
             cache.withLock { $0[word] = [whole] }
             return [whole]
         }
-        while symbols.count > 1 {
-            var best: (rank: Int, index: Int)?
-            for i in 0..<(symbols.count - 1) {
-                if let r = ranks[Pair(left: symbols[i], right: symbols[i + 1])], best == nil || r < best!.rank {
-                    best = (r, i)
-                }
-            }
-            guard let (_, at) = best else { break }
-            let (left, right) = (symbols[at], symbols[at + 1])
-            var merged: [String] = []
-            merged.reserveCapacity(symbols.count)
-            var i = 0
-            while i < symbols.count {
-                if i + 1 < symbols.count && symbols[i] == left && symbols[i + 1] == right {
-                    merged.append(left + right)
-                    i += 2
-                } else {
-                    merged.append(symbols[i])
-                    i += 1
-                }
-            }
-            symbols = merged
-        }
+        symbols = ranks.apply(symbols)
         // Merged symbols are vocabulary tokens (merges were checked); a byte may not be.
         let ids = symbols.map { vocabulary[$0] ?? ByteLevelBPE.unknownID }
         cache.withLock { $0[word] = ids }

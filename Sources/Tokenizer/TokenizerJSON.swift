@@ -1,13 +1,15 @@
 import Core
 import Foundation
 
-/// A Hugging Face `tokenizer.json` of the byte-level BPE family (GPT-2,
-/// Pythia, Phi-2, Llama 3, Qwen2): the model's vocabulary and merges (as
-/// `"a b"` strings or `["a", "b"]` pairs), `ignore_merges`, the added tokens,
-/// the normalizer and the pre-tokenizer. Parts that do not change which ids a
-/// text gets (post-processor, decoder, padding) are not read.
+/// A Hugging Face `tokenizer.json` with a BPE model: byte-level (GPT-2,
+/// Pythia, Phi-2, Llama 3, Qwen2) or SentencePiece-style (Gemma, Mistral
+/// v0.1, Llama 2: `▁` for spaces, byte fallback). Read: the vocabulary and
+/// merges (as `"a b"` strings or `["a", "b"]` pairs), `ignore_merges`,
+/// `byte_fallback`, the unknown token, the added tokens, the normalizer and
+/// the pre-tokenizer. Parts that do not change which ids a text gets
+/// (post-processor, decoder, padding) are not read.
 public enum TokenizerJSON {
-    public static func load(_ path: String) throws -> ByteLevelBPE {
+    public static func load(_ path: String) throws -> any Tokenizer {
         let data: Data
         do { data = try InputFile.read(path, kind: "tokenizer.json", limit: InputFile.Limit.vocabulary) } catch {
             throw TokenizerError.unreadable(error)
@@ -15,7 +17,7 @@ public enum TokenizerJSON {
         return try parse(data, path: path)
     }
 
-    public static func parse(_ data: Data, path: String) throws -> ByteLevelBPE {
+    public static func parse(_ data: Data, path: String) throws -> any Tokenizer {
         func fail(_ problem: String) -> TokenizerError { .tokenizerJSON(file: path, problem: problem) }
         guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw fail("is not a JSON object")
@@ -50,9 +52,6 @@ public enum TokenizerJSON {
                 throw fail("merge \(i + 1) is neither \"a b\" nor [\"a\", \"b\"]")
             }
         }
-        if (model["byte_fallback"] as? Bool) == true || isSentencePiece(root) {
-            throw fail("is a SentencePiece-style BPE ('▁' for spaces, byte fallback: Gemma, Mistral v0.1, Llama 2), which HeadMaps does not read yet; byte-level BPE files (GPT-2, Pythia, Phi-2, Llama 3, Qwen2) are read")
-        }
         var added: [String: Int] = [:]
         for (i, item) in ((root["added_tokens"] as? [[String: Any]]) ?? []).enumerated() {
             guard let content = item["content"] as? String, !content.isEmpty,
@@ -60,6 +59,13 @@ public enum TokenizerJSON {
                 throw fail("added token \(i + 1) lacks a non-empty 'content' or a non-negative integer 'id'")
             }
             added[content] = id
+        }
+        if (model["byte_fallback"] as? Bool) == true || isSentencePiece(root) {
+            return try SentencePieceBPE(vocabulary: vocabulary, merges: merges, source: path, files: [path],
+                                        normalizers: try normalizers(root["normalizer"], fail: fail),
+                                        metaspace: try metaspace(root["pre_tokenizer"], fail: fail),
+                                        addedTokens: added, byteFallback: (model["byte_fallback"] as? Bool) ?? false,
+                                        unknownToken: model["unk_token"] as? String, fuseUnknown: (model["fuse_unk"] as? Bool) ?? false)
         }
         return try ByteLevelBPE(vocabulary: vocabulary, merges: merges, source: path, files: [path],
                                 normalizers: try normalizers(root["normalizer"], fail: fail),
@@ -70,6 +76,25 @@ public enum TokenizerJSON {
     static func isSentencePiece(_ root: [String: Any]) -> Bool {
         let text = [root["normalizer"], root["pre_tokenizer"], root["decoder"]].compactMap { $0 }.map { "\($0)" }.joined()
         return text.contains("Metaspace") || text.contains("▁")
+    }
+
+    /// A SentencePiece-style file's pre-tokenizer: none, or `Metaspace`.
+    static func metaspace(_ value: Any?, fail: (String) -> TokenizerError) throws -> SentencePieceBPE.Metaspace? {
+        guard let object = value as? [String: Any] else { return nil }
+        switch object["type"] as? String ?? "" {
+        case "Metaspace":
+            if let replacement = object["replacement"] as? String, replacement != SentencePieceBPE.space {
+                throw fail("pre-tokenizer Metaspace: replacement '\(Excerpt.short(replacement))' is not supported (only '▁')")
+            }
+            let scheme = object["prepend_scheme"] as? String ?? ((object["add_prefix_space"] as? Bool) == false ? "never" : "always")
+            return SentencePieceBPE.Metaspace(prepend: scheme != "never", split: (object["split"] as? Bool) ?? true)
+        case "Sequence":
+            let steps = (object["pretokenizers"] as? [Any]) ?? []
+            guard steps.count == 1 else { throw fail("pre-tokenizer Sequence of \(steps.count) steps is not supported for SentencePiece-style files") }
+            return try metaspace(steps[0], fail: fail)
+        case let other:
+            throw fail("pre-tokenizer '\(Excerpt.short(other))' is not supported for SentencePiece-style files (supported: none, Metaspace)")
+        }
     }
 
     static func normalizers(_ value: Any?, fail: (String) -> TokenizerError) throws -> [Normalizer] {

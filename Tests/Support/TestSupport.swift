@@ -15,6 +15,10 @@ package enum TestSupport {
 
     package static let demoModel = repositoryRoot + "/fixtures/models/demo-gpt2-medium-grid"
 
+    /// Tiny random checkpoints written by Hugging Face transformers itself, one
+    /// per family (`Tests/crosscheck/make_hf_checkpoints.py` made them).
+    package static let transformersModels = ["gpt2", "gpt_neox", "phi", "llama", "qwen2", "gemma2"].map { repositoryRoot + "/fixtures/models/hf/" + $0 }
+
     package static func temporaryDirectory(_ name: String = "t") -> String {
         let dir = NSTemporaryDirectory() + "headmaps-tests-\(getpid())/\(name)-\(UUID().uuidString.prefix(8))"
         try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -97,11 +101,13 @@ package enum TestSupport {
 
     /// Scores the named built-in relations with the fast scorer, reading the
     /// model through its family's adapter and tokenizer, with the family's k.
-    package static func score(_ path: String, relations: [String], sourceRule: SourceRule = .mlp0) throws -> [RelationScores] {
+    package static func score(_ path: String, relations: [String], k: Int? = nil, minimumPairs: Int = TokenizedRelation.defaultMinimumPairs,
+                              sourceRule: SourceRule = .mlp0) throws -> [RelationScores] {
         _ = singleThreadedBLAS
         let loaded = try Architectures.open(modelDirectory: path)
         let tokenized = try relations.map {
-            TokenizedRelation(try BuiltinRelations.load($0), tokenizer: loaded.tokenizer, defaults: loaded.weights.defaultK, rows: loaded.weights.shape.vocab)
+            TokenizedRelation(try BuiltinRelations.load($0), tokenizer: loaded.tokenizer, k: k, defaults: loaded.weights.defaultK,
+                              rows: loaded.weights.shape.vocab, minimumPairs: minimumPairs)
         }
         var scorer = RelationScorer(model: loaded.weights)
         scorer.sourceRule = sourceRule
@@ -122,9 +128,9 @@ package enum TestSupport {
 
     /// The scores of `Tests/crosscheck/maps_numpy.py` (numpy, its own reading
     /// of the checkpoint) as `[relation name: (k, pairs kept, scores, suppression)]`.
-    package static func numpyScores(_ model: String, relations: [String]) throws -> [[String: Any]] {
+    package static func numpyScores(_ model: String, relations: [String], k: Int? = nil) throws -> [[String: Any]] {
         let files = relations.map { "\(repositoryRoot)/Sources/Analysis/Relations/\($0).json" }
-        let result = try python(["\(repositoryRoot)/Tests/crosscheck/maps_numpy.py", model] + files)
+        let result = try python(["\(repositoryRoot)/Tests/crosscheck/maps_numpy.py"] + (k.map { ["--k", String($0)] } ?? []) + [model] + files)
         guard result.status == 0 else {
             throw CLIFailure("maps_numpy.py failed (numpy, regex and tokenizers come from scripts/install-deps --tests): \(result.stderr)")
         }

@@ -18,22 +18,27 @@ final class TokenizerJSONTests: XCTestCase {
         " Paris", " Tbilisi", " Ouagadougou", " gazed", "x   \n\n  y", "'s'S'T'Re", "A\r\nB\rC",
     ]
 
-    /// The oracle's ids for every text, without special tokens.
-    func oracleIDs(_ file: String) throws -> [[Int]] {
+    /// The oracle's ids for every text, without special tokens: from a
+    /// tokenizer.json, or from GPT-2's original vocabulary and merges files.
+    func oracleIDs(_ file: String, merges: String? = nil) throws -> [[Int]] {
         let script = """
         import json, sys
-        from tokenizers import Tokenizer
-        t = Tokenizer.from_file(sys.argv[1])
+        from tokenizers import Tokenizer, models, pre_tokenizers
+        if len(sys.argv) > 2:
+            t = Tokenizer(models.BPE.from_file(sys.argv[1], sys.argv[2]))
+            t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        else:
+            t = Tokenizer.from_file(sys.argv[1])
         print(json.dumps([t.encode(x, add_special_tokens=False).ids for x in json.loads(sys.stdin.read())]))
         """
         let input = String(decoding: try JSONSerialization.data(withJSONObject: Self.texts), as: UTF8.self)
-        let result = try TestSupport.python(["-c", script, file], stdin: input)
+        let result = try TestSupport.python(["-c", script, file] + (merges.map { [$0] } ?? []), stdin: input)
         XCTAssertEqual(result.status, 0, "the tokenizers oracle failed (scripts/install-deps --tests installs it): \(result.stderr)")
         return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[Int]] ?? []
     }
 
     func assertMatchesOracle(_ file: String, line: UInt = #line) throws {
-        let ours = try TokenizerJSON.load(file)
+        let ours: any Tokenizer = try TokenizerJSON.load(file)
         let expected = try oracleIDs(file)
         XCTAssertEqual(expected.count, Self.texts.count, line: line)
         for (text, ids) in zip(Self.texts, expected) {
@@ -45,8 +50,47 @@ final class TokenizerJSONTests: XCTestCase {
         try assertMatchesOracle(try TestSupport.llama3TokenizerFile())
     }
 
+    func testGPT2VocabularyAndMergesMatchHuggingFaceOnEveryText() throws {
+        let ours = try TestSupport.requireGPT2Tokenizer()
+        let dir = try TestSupport.gpt2VocabularyDirectory()
+        let expected = try oracleIDs(dir + "/encoder.json", merges: dir + "/vocab.bpe")
+        XCTAssertEqual(expected.count, Self.texts.count)
+        for (text, ids) in zip(Self.texts, expected) {
+            XCTAssertEqual(ours.encode(text), ids, text.debugDescription)
+        }
+    }
+
     func testNeoXTokenizerMatchesHuggingFaceOnEveryText() throws {
         try assertMatchesOracle(TestSupport.neoxTokenizerFile)
+    }
+
+    /// SentencePiece-style files (`▁` for spaces, byte fallback for what the
+    /// vocabulary lacks): Gemma's layout as transformers wrote it for the
+    /// fixture, Llama 2's (a `▁` prepended by the normalizer) and Mistral
+    /// v0.1's (a `Metaspace` pre-tokenizer).
+    func testSentencePieceStyleFilesMatchHuggingFaceOnEveryText() throws {
+        let gemma = TestSupport.repositoryRoot + "/fixtures/models/hf/gemma2/tokenizer.json"
+        try assertMatchesOracle(gemma)
+        let dir = TestSupport.temporaryDirectory("sp")
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: gemma))) as! [String: Any]
+        json["normalizer"] = ["type": "Sequence", "normalizers": [["type": "Prepend", "prepend": "▁"],
+                                                                  ["type": "Replace", "pattern": ["String": " "], "content": "▁"]]]
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: dir + "/llama2.json"))
+        try assertMatchesOracle(dir + "/llama2.json")
+        json["normalizer"] = NSNull()
+        json["pre_tokenizer"] = ["type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": false]
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: dir + "/mistral.json"))
+        try assertMatchesOracle(dir + "/mistral.json")
+
+        // A word inside a sentence is "▁word" under each of the three.
+        for file in [gemma, dir + "/llama2.json", dir + "/mistral.json"] {
+            let tokenizer = try TokenizerJSON.load(file)
+            XCTAssertTrue(tokenizer is SentencePieceBPE)
+            let paris = try XCTUnwrap(tokenizer.wordToken("Paris"), file)
+            XCTAssertEqual(tokenizer.decode([paris]), " Paris")
+        }
+        let sp = try TokenizerJSON.load(gemma)
+        XCTAssertEqual(sp.decode(sp.encode("naïve 中文 🙂")), "naïve 中文 🙂", "byte fallback round-trips what the vocabulary lacks")
     }
 
     func testLlama3SplitsDigitsInRunsOfThreeAndKnowsItsWords() throws {
@@ -78,5 +122,7 @@ final class TokenizerJSONTests: XCTestCase {
         try check(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Whitespace"}}"#, "pre-tokenizer 'Whitespace' is not supported")
         try check(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(?<=a)b"}, "behavior": "Isolated"}}"#, "group '(?<' is not supported")
         try check(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a", "a"]]}}"#, "merge 1 'a a'")
+        try check(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [], "byte_fallback": true}, "pre_tokenizer": {"type": "Whitespace"}}"#,
+                  "pre-tokenizer 'Whitespace' is not supported for SentencePiece-style files")
     }
 }

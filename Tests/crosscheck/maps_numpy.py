@@ -8,7 +8,7 @@ family's tensor names (GPT-2, GPT-NeoX, Phi, Llama/Mistral, Qwen2, Gemma 2),
 own GPT-2 BPE for vocab.json + merges.txt (the `regex` module with the
 published pattern), Hugging Face `tokenizers` for tokenizer.json. Ties count against the target, as in HeadMaps (only sparse
 planted weights produce exact ties). Usage:
-    maps_numpy.py MODEL_DIR RELATION_JSON [RELATION_JSON...] > scores.json
+    maps_numpy.py [--k K] MODEL_DIR RELATION_JSON [RELATION_JSON...] > scores.json
 """
 import json, os, struct, sys
 import numpy as np
@@ -189,7 +189,11 @@ def tokenizer_for(model_dir):
 
 
 def main():
-    model_dir, relation_files = sys.argv[1], sys.argv[2:]
+    args = sys.argv[1:]
+    k_override = None
+    if args[:1] == ["--k"]:
+        k_override, args = int(args[1]), args[2:]
+    model_dir, relation_files = args[0], args[1:]
     m = Model(model_dir)
     encode = tokenizer_for(model_dir)
     vocab_rows = m.W_E.shape[0]
@@ -204,7 +208,10 @@ def main():
                 src.append(a[0]); tgt.append(b[0])
         name = os.path.splitext(os.path.basename(f))[0]
         copying = all(s == g for s, g in pairs)
-        k = (3 if copying else 25) if llama3 else (1 if copying else 10)
+        k = k_override or ((3 if copying else 25) if llama3 else (1 if copying else 10))
+        if not src:
+            results.append({"name": name, "k": k, "pairs_kept": 0})
+            continue
         x0 = m.W_E[src] * m.scale
         x1 = m.mlp0(x0)
         scores = np.zeros((m.L, m.H)); suppression = np.zeros((m.L, m.H))
@@ -217,8 +224,8 @@ def main():
                 target = logits[rows, tgt][:, None]
                 above = (logits >= target).sum(1) - 1
                 below = (logits <= target).sum(1) - 1
-                scores[l, h] = (above < k).mean()
-                suppression[l, h] = (below < k).mean()
+                scores[l, h] = int((above < k).sum()) / len(src)  # exact, as count / kept
+                suppression[l, h] = int((below < k).sum()) / len(src)
         results.append({"name": name, "k": k, "pairs_kept": len(src),
                         "scores": scores.tolist(), "suppression": suppression.tolist()})
     json.dump({"relations": results}, sys.stdout)

@@ -9,7 +9,7 @@ import Tokenizer
 /// What each fuzz target feeds with arbitrary bytes. A thrown error is a
 /// correct answer; a crash, a hang or a broken invariant is a bug.
 enum FuzzTargets {
-    static let names = ["safetensors", "config", "relation", "scores", "vocabulary", "bpe", "index", "spec", "png"]
+    static let names = ["safetensors", "config", "relation", "scores", "vocabulary", "bpe", "index", "spec", "png", "pattern", "tokenizer-json"]
 
     static func run(_ target: String, _ data: Data) {
         switch target {
@@ -22,6 +22,8 @@ enum FuzzTargets {
         case "index": _ = try? CheckpointDirectory.parseIndex(data, path: "model.safetensors.index.json")
         case "spec": spec(data)
         case "png": png(data)
+        case "pattern": pattern(data)
+        case "tokenizer-json": tokenizerJSON(data)
         default: fatalError("unknown fuzz target '\(target)'; known: \(names.joined(separator: ", "))")
         }
     }
@@ -50,6 +52,27 @@ enum FuzzTargets {
               let yaml = try? YAMLMapping.parse(text, file: "/nonexistent/spec.yaml") else { return }
         _ = try? ReportSpec.parse(yaml, file: "/nonexistent/spec.yaml")
         _ = try? MarkerSet.parse(yaml, file: "/nonexistent/markers.yaml")
+    }
+
+    /// A pre-tokenizer pattern: an error, or a regex whose matches over any
+    /// text are in order, inside it and non-empty, within the step budget.
+    static func pattern(_ data: Data) {
+        guard let text = String(data: data, encoding: .utf8) else { return }
+        let parts = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let regex = try? PatternRegex(String(parts[0])), (try? regex.checkCost()) != nil else { return }
+        let subject = Array((parts.count > 1 ? String(parts[1]) : "Hello world's 123 \n\n  x").unicodeScalars)
+        var last = 0
+        for m in regex.matches(in: subject) {
+            precondition(m.lowerBound >= last && m.upperBound <= subject.count && !m.isEmpty)
+            last = m.upperBound
+        }
+    }
+
+    /// A tokenizer.json: an error, or a tokenizer whose encoding of a sample
+    /// text gives ids below its count (or the unknown id).
+    static func tokenizerJSON(_ data: Data) {
+        guard let tokenizer = try? TokenizerJSON.parse(data, path: "tokenizer.json") else { return }
+        for id in tokenizer.encode("Hello world's 123 中文 🙂\n") { precondition(id == ByteLevelBPE.unknownID || (0..<tokenizer.count).contains(id)) }
     }
 
     /// Any bytes as a PNG: an error or an image within the limits, never a crash.

@@ -21,11 +21,35 @@ public struct PatternRegex: Sendable {
     /// Every leftmost, non-overlapping match, as scalar ranges (an empty match
     /// moves the search one scalar on, as Oniguruma's scanner does).
     public func matches(in scalars: [Unicode.Scalar]) -> [Range<Int>] {
+        matches(in: Subject(scalars))
+    }
+
+    /// Backtracking can take exponential time on a pathological pattern
+    /// (`(a*)*b`); a search gives up after this many steps per scalar, and
+    /// `checkCost` refuses such a pattern when its file is read.
+    static let stepsPerScalar = 20_000
+
+    /// Throws when the pattern needs more than the step budget on short
+    /// probe texts: a pattern that would make tokenizing hang.
+    public func checkCost() throws(PatternRegexError) {
+        let probes = [String(repeating: "a", count: 40) + "!", String(repeating: " ", count: 40) + "x",
+                      String(repeating: "1", count: 40), String(repeating: "ab1 ", count: 10) + "\n\n", String(repeating: "'s", count: 20)]
+        for probe in probes {
+            let subject = Subject(Array(probe.unicodeScalars))
+            _ = matches(in: subject)
+            if subject.exhausted {
+                throw PatternRegexError(pattern: pattern, position: 0, problem: "the pattern backtracks too much to be used (over \(subject.limit) steps on a \(probe.unicodeScalars.count)-character text)")
+            }
+        }
+    }
+
+    private func matches(in subject: Subject) -> [Range<Int>] {
+        let scalars = subject.s
         var out: [Range<Int>] = []
         var start = 0
-        while start <= scalars.count {
+        while start <= scalars.count && !subject.exhausted {
             var end: Int?
-            _ = root.match(scalars, start) { end = $0; return true }
+            _ = root.match(subject, start) { end = $0; return true }
             if let end {
                 if end > start { out.append(start..<end); start = end } else { start += 1 }
             } else {
@@ -49,6 +73,26 @@ public struct PatternRegexError: Error, Equatable, CustomStringConvertible {
     public var description: String { "regular expression at character \(position + 1): \(problem)" }
 }
 
+/// The text being matched, and the steps spent on it.
+private final class Subject {
+    let s: [Unicode.Scalar]
+    let limit: Int
+    var steps = 0
+    var exhausted = false
+
+    init(_ s: [Unicode.Scalar]) {
+        self.s = s
+        limit = PatternRegex.stepsPerScalar * (s.count + 1)
+    }
+
+    /// Counts one step; false once the budget is spent.
+    func step() -> Bool {
+        steps += 1
+        if steps > limit { exhausted = true }
+        return !exhausted
+    }
+}
+
 /// A compiled pattern node; `match` calls `next` with each end position it can
 /// reach, in preference order, and stops at the first that `next` accepts.
 private indirect enum Node: Sendable {
@@ -60,18 +104,20 @@ private indirect enum Node: Sendable {
     case start
     case end
 
-    func match(_ s: [Unicode.Scalar], _ i: Int, _ next: (Int) -> Bool) -> Bool {
+    func match(_ subject: Subject, _ i: Int, _ next: (Int) -> Bool) -> Bool {
+        guard subject.step() else { return false }
+        let s = subject.s
         switch self {
         case .scalar(let test):
             return i < s.count && test(s[i]) && next(i + 1)
         case .sequence(let nodes):
-            return Node.matchSequence(nodes[...], s, i, next)
+            return Node.matchSequence(nodes[...], subject, i, next)
         case .alternation(let options):
-            return options.contains { $0.match(s, i, next) }
+            return options.contains { $0.match(subject, i, next) }
         case .repetition(let node, let min, let max, let greedy):
-            return Node.matchRepeat(node, min: min, max: max, greedy: greedy, count: 0, s, i, next)
+            return Node.matchRepeat(node, min: min, max: max, greedy: greedy, count: 0, subject, i, next)
         case .lookahead(let node, let negative):
-            let found = node.match(s, i) { _ in true }
+            let found = node.match(subject, i) { _ in true }
             return found != negative && next(i)
         case .start:
             return i == 0 && next(i)
@@ -80,13 +126,13 @@ private indirect enum Node: Sendable {
         }
     }
 
-    private static func matchSequence(_ nodes: ArraySlice<Node>, _ s: [Unicode.Scalar], _ i: Int, _ next: (Int) -> Bool) -> Bool {
+    private static func matchSequence(_ nodes: ArraySlice<Node>, _ s: Subject, _ i: Int, _ next: (Int) -> Bool) -> Bool {
         guard let first = nodes.first else { return next(i) }
         return first.match(s, i) { matchSequence(nodes.dropFirst(), s, $0, next) }
     }
 
     private static func matchRepeat(_ node: Node, min: Int, max: Int?, greedy: Bool, count: Int,
-                                    _ s: [Unicode.Scalar], _ i: Int, _ next: (Int) -> Bool) -> Bool {
+                                    _ s: Subject, _ i: Int, _ next: (Int) -> Bool) -> Bool {
         let canStop = count >= min
         let canGo = max.map { count < $0 } ?? true
         // An iteration that consumes nothing could repeat forever: it is not taken.

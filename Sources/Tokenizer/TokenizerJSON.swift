@@ -134,7 +134,10 @@ public enum TokenizerJSON {
             let pattern = object["pattern"] as? [String: Any]
             let regex: PatternRegex
             if let source = pattern?["Regex"] as? String {
-                do { regex = try PatternRegex(source) } catch { throw fail("pre-tokenizer Split: \(error.description)") }
+                do {
+                    regex = try PatternRegex(source)
+                    try regex.checkCost()
+                } catch { throw fail("pre-tokenizer Split: \(error.description)") }
             } else if let literal = pattern?["String"] as? String {
                 let escaped = literal.unicodeScalars.map { "\\\\^$.|?*+()[]{}".unicodeScalars.contains($0) ? "\\\($0)" : String($0) }.joined()
                 do { regex = try PatternRegex(escaped) } catch { throw fail("pre-tokenizer Split: \(error.description)") }

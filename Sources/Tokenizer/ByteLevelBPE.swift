@@ -104,10 +104,11 @@ public final class ByteLevelBPE: Tokenizer {
 
     /// Token ids; a byte that has no token in this vocabulary gives `unknownID`.
     public func encode(_ text: String) -> [Int] {
-        added.segments(Normalizer.apply(normalizers, to: text)).flatMap { segment -> [Int] in
+        let segments = added.segments(Normalizer.apply(normalizers, to: text))
+        return segments.enumerated().flatMap { i, segment -> [Int] in
             switch segment {
             case .token(let id): return [id]
-            case .text(let text): return PreTokenizerStep.apply(preTokenizer, to: text).flatMap { encodeWord($0) }
+            case .text(let text): return PreTokenizerStep.apply(preTokenizer, to: text, atStart: i == 0).flatMap { encodeWord($0) }
             }
         }
     }

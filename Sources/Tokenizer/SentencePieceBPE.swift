@@ -12,7 +12,7 @@ public final class SentencePieceBPE: Tokenizer {
     private let tokens: [Int: String]
     private let ranks: MergeRanks
     private let normalizers: [Normalizer]
-    private let metaspace: Metaspace?
+    private let preTokenizer: [PreTokenizerStep]
     private let added: AddedTokens
     private let byteFallback: Bool
     private let unknownID: Int?
@@ -21,23 +21,13 @@ public final class SentencePieceBPE: Tokenizer {
 
     public static let space = "▁"
 
-    /// The `Metaspace` pre-tokenizer: spaces to `▁`, a `▁` put in front, pieces split before each `▁`.
-    public struct Metaspace: Sendable {
-        public var prepend: Bool
-        public var split: Bool
-        public init(prepend: Bool, split: Bool) {
-            self.prepend = prepend
-            self.split = split
-        }
-    }
-
     public init(vocabulary: [String: Int], merges: [(String, String)], source: String = "<memory>", files: [String] = [],
-                normalizers: [Normalizer] = [], metaspace: Metaspace? = nil, addedTokens: [String: Int] = [:],
+                normalizers: [Normalizer] = [], preTokenizer: [PreTokenizerStep] = [], addedTokens: [String: Int] = [:],
                 byteFallback: Bool = true, unknownToken: String? = nil, fuseUnknown: Bool = false) throws {
         self.vocabulary = vocabulary
         self.files = files
         self.normalizers = normalizers
-        self.metaspace = metaspace
+        self.preTokenizer = preTokenizer
         self.added = AddedTokens(addedTokens)
         self.byteFallback = byteFallback
         self.unknownID = unknownToken.flatMap { vocabulary[$0] ?? addedTokens[$0] }
@@ -50,10 +40,11 @@ public final class SentencePieceBPE: Tokenizer {
     }
 
     public func encode(_ text: String) -> [Int] {
-        added.segments(Normalizer.apply(normalizers, to: text)).flatMap { segment -> [Int] in
+        let segments = added.segments(Normalizer.apply(normalizers, to: text))
+        return segments.enumerated().flatMap { i, segment -> [Int] in
             switch segment {
             case .token(let id): return [id]
-            case .text(let text): return pieces(text).flatMap(encodePiece)
+            case .text(let text): return PreTokenizerStep.apply(preTokenizer, to: text, atStart: i == 0).flatMap(encodePiece)
             }
         }
     }
@@ -79,21 +70,6 @@ public final class SentencePieceBPE: Tokenizer {
             bytes += Array(token.replacingOccurrences(of: SentencePieceBPE.space, with: " ").utf8)
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    func pieces(_ text: String) -> [String] {
-        guard let metaspace else { return [text] }
-        var t = text.replacingOccurrences(of: " ", with: SentencePieceBPE.space)
-        if metaspace.prepend && !t.hasPrefix(SentencePieceBPE.space) { t = SentencePieceBPE.space + t }
-        guard metaspace.split else { return [t] }
-        var out: [String] = []
-        var current = ""
-        for c in t.unicodeScalars {
-            if String(c) == SentencePieceBPE.space && !current.isEmpty { out.append(current); current = "" }
-            current.unicodeScalars.append(c)
-        }
-        if !current.isEmpty { out.append(current) }
-        return out
     }
 
     private func encodePiece(_ piece: String) -> [Int] {

@@ -31,6 +31,13 @@ public enum PreTokenizerStep: Sendable {
     case prefixSpace
     /// `Split`: pieces at the pattern's matches.
     case split(PatternRegex, behavior: SplitBehavior, invert: Bool)
+    /// SentencePiece's `Metaspace`: spaces to `▁`, a `▁` in front (`always`,
+    /// or `first`: only at the start of the text), pieces split before each `▁`.
+    case metaspace(prepend: MetaspacePrepend, split: Bool)
+
+    public enum MetaspacePrepend: String, Sendable {
+        case always, first, never
+    }
 
     public enum SplitBehavior: String, Sendable {
         case isolated = "Isolated"
@@ -40,12 +47,28 @@ public enum PreTokenizerStep: Sendable {
         case contiguous = "Contiguous"
     }
 
-    public static func apply(_ steps: [PreTokenizerStep], to text: String) -> [String] {
-        steps.reduce([text]) { pieces, step in pieces.flatMap { step.split($0) } }
+    /// - Parameter atStart: whether `text` begins the input (not a stretch after an added token).
+    public static func apply(_ steps: [PreTokenizerStep], to text: String, atStart: Bool = true) -> [String] {
+        steps.reduce([text]) { pieces, step in
+            pieces.enumerated().flatMap { i, piece in step.split(piece, atStart: atStart && i == 0) }
+        }
     }
 
-    func split(_ piece: String) -> [String] {
+    func split(_ piece: String, atStart: Bool) -> [String] {
+        let space = "▁"
         switch self {
+        case .metaspace(let prepend, let split):
+            var t = piece.replacingOccurrences(of: " ", with: space)
+            if (prepend == .always || (prepend == .first && atStart)) && !t.hasPrefix(space) { t = space + t }
+            guard split else { return [t] }
+            var out: [String] = []
+            var current = ""
+            for c in t.unicodeScalars {
+                if c == "▁" && !current.isEmpty { out.append(current); current = "" }
+                current.unicodeScalars.append(c)
+            }
+            if !current.isEmpty { out.append(current) }
+            return out
         case .gpt2Pattern:
             return ByteLevelBPE.preTokenize(piece)
         case .prefixSpace:

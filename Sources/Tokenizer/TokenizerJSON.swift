@@ -63,7 +63,7 @@ public enum TokenizerJSON {
         if (model["byte_fallback"] as? Bool) == true || isSentencePiece(root) {
             return try SentencePieceBPE(vocabulary: vocabulary, merges: merges, source: path, files: [path],
                                         normalizers: try normalizers(root["normalizer"], fail: fail),
-                                        metaspace: try metaspace(root["pre_tokenizer"], fail: fail),
+                                        preTokenizer: try preTokenizer(root["pre_tokenizer"], fail: fail),
                                         addedTokens: added, byteFallback: (model["byte_fallback"] as? Bool) ?? false,
                                         unknownToken: model["unk_token"] as? String, fuseUnknown: (model["fuse_unk"] as? Bool) ?? false)
         }
@@ -76,25 +76,6 @@ public enum TokenizerJSON {
     static func isSentencePiece(_ root: [String: Any]) -> Bool {
         let text = [root["normalizer"], root["pre_tokenizer"], root["decoder"]].compactMap { $0 }.map { "\($0)" }.joined()
         return text.contains("Metaspace") || text.contains("▁")
-    }
-
-    /// A SentencePiece-style file's pre-tokenizer: none, or `Metaspace`.
-    static func metaspace(_ value: Any?, fail: (String) -> TokenizerError) throws -> SentencePieceBPE.Metaspace? {
-        guard let object = value as? [String: Any] else { return nil }
-        switch object["type"] as? String ?? "" {
-        case "Metaspace":
-            if let replacement = object["replacement"] as? String, replacement != SentencePieceBPE.space {
-                throw fail("pre-tokenizer Metaspace: replacement '\(Excerpt.short(replacement))' is not supported (only '▁')")
-            }
-            let scheme = object["prepend_scheme"] as? String ?? ((object["add_prefix_space"] as? Bool) == false ? "never" : "always")
-            return SentencePieceBPE.Metaspace(prepend: scheme != "never", split: (object["split"] as? Bool) ?? true)
-        case "Sequence":
-            let steps = (object["pretokenizers"] as? [Any]) ?? []
-            guard steps.count == 1 else { throw fail("pre-tokenizer Sequence of \(steps.count) steps is not supported for SentencePiece-style files") }
-            return try metaspace(steps[0], fail: fail)
-        case let other:
-            throw fail("pre-tokenizer '\(Excerpt.short(other))' is not supported for SentencePiece-style files (supported: none, Metaspace)")
-        }
     }
 
     static func normalizers(_ value: Any?, fail: (String) -> TokenizerError) throws -> [Normalizer] {
@@ -149,11 +130,21 @@ public enum TokenizerJSON {
                 throw fail("pre-tokenizer Split: behavior '\(Excerpt.short(name))' is not supported")
             }
             return [.split(regex, behavior: behavior, invert: (object["invert"] as? Bool) ?? false)]
+        case "Metaspace":
+            if let replacement = object["replacement"] as? String, replacement != SentencePieceBPE.space {
+                throw fail("pre-tokenizer Metaspace: replacement '\(Excerpt.short(replacement))' is not supported (only '▁')")
+            }
+            let legacy = (object["add_prefix_space"] as? Bool) == false ? "never" : "always"
+            let scheme = object["prepend_scheme"] as? String ?? legacy
+            guard let prepend = PreTokenizerStep.MetaspacePrepend(rawValue: scheme) else {
+                throw fail("pre-tokenizer Metaspace: prepend_scheme '\(Excerpt.short(scheme))' is not always, first or never")
+            }
+            return [.metaspace(prepend: prepend, split: (object["split"] as? Bool) ?? true)]
         case "Digits":
             let individual = (object["individual_digits"] as? Bool) ?? false
             return [.split(try! PatternRegex(individual ? "\\p{Nd}" : "\\p{Nd}+"), behavior: .isolated, invert: false)]
         default:
-            throw fail("pre-tokenizer '\(Excerpt.short(type))' is not supported (supported: ByteLevel, Split, Digits, Sequence)")
+            throw fail("pre-tokenizer '\(Excerpt.short(type))' is not supported (supported: ByteLevel, Split, Metaspace, Digits, Sequence)")
         }
     }
 }

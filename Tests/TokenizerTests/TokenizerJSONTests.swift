@@ -81,6 +81,14 @@ final class TokenizerJSONTests: XCTestCase {
         json["pre_tokenizer"] = ["type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": false]
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: dir + "/mistral.json"))
         try assertMatchesOracle(dir + "/mistral.json")
+        // Split before every ▁, prefix only at the start of the text; and a Split on spaces kept with the word before.
+        json["pre_tokenizer"] = ["type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": true]
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: dir + "/metaspace-first.json"))
+        try assertMatchesOracle(dir + "/metaspace-first.json")
+        json["normalizer"] = ["type": "Replace", "pattern": ["String": " "], "content": "▁"]
+        json["pre_tokenizer"] = ["type": "Split", "pattern": ["String": "▁"], "behavior": "MergedWithNext", "invert": false]
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: dir + "/split.json"))
+        try assertMatchesOracle(dir + "/split.json")
 
         // A word inside a sentence is "▁word" under each of the three.
         for file in [gemma, dir + "/llama2.json", dir + "/mistral.json"] {
@@ -125,6 +133,6 @@ final class TokenizerJSONTests: XCTestCase {
         try check(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(a*)*b"}, "behavior": "Isolated"}}"#,
                   "the pattern backtracks too much to be used")
         try check(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [], "byte_fallback": true}, "pre_tokenizer": {"type": "Whitespace"}}"#,
-                  "pre-tokenizer 'Whitespace' is not supported for SentencePiece-style files")
+                  "pre-tokenizer 'Whitespace' is not supported")
     }
 }

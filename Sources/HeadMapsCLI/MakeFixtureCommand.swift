@@ -10,7 +10,7 @@ struct MakeFixtureCommand: ParsableCommand {
         discussion: """
         Shapes: \(PlantedCheckpoint.Shape.presets.map { "\($0.name) (\($0.layers)×\($0.heads), d_model \($0.dModel), vocab \($0.vocabSize.map(String.init) ?? "compact"))" }.joined(separator: ", ")). \
         The directory gets config.json, the weights, the tokenizer and planted.json (the planted heads and \
-        the scores they must get). --arch gpt2 writes vocab.json + merges.txt; the others a tokenizer.json, \
+        the scores they must get). Every family gets a tokenizer.json (gpt2 also vocab.json + merges.txt), \
         in their real tensor names: neox (fused per-head QKV, untied embed_out, padded rows), phi (untied \
         lm_head with bias), llama (BF16, two shards with an index, grouped-query attention, gated MLP), \
         qwen2 (q/k/v biases, tied), gemma2 (head_dim wider than d_model/heads, (1 + w) RMSNorm, scaled \

@@ -85,7 +85,12 @@ public struct FamilyFixture {
     /// sharded, tokenizer.json, planted.json) into `directory`.
     @discardableResult
     public func write(to directory: String) throws -> [PlantedCheckpoint.PlantedHead] {
-        guard architecture != .gpt2 else { return try planted.write(to: directory) }
+        guard architecture != .gpt2 else {
+            // GPT-2's own files, and the tokenizer.json its Hugging Face repositories also hold.
+            let heads = try planted.write(to: directory)
+            try planted.write(tokenizerJSON(try planted.plan(placements: planted.placements()).vocab), to: directory, "tokenizer.json")
+            return heads
+        }
         let plan = try planted.plan(placements: placements())
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let vocabulary = plan.vocab.count, rows = rows(vocabulary: vocabulary)

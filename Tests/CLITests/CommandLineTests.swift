@@ -63,7 +63,7 @@ final class CommandLineTests: XCTestCase {
             let result = try HeadMapsExecutable.run(["make-fixture", "--shape", "tiny", "--seed", seed, "--dtype", "BF16", "--out", "\(dir)/\(name)"])
             XCTAssertEqual(result.status, 0, result.stderr)
         }
-        for file in ["model.safetensors", "vocab.json", "merges.txt", "config.json", "planted.json"] {
+        for file in ["model.safetensors", "vocab.json", "merges.txt", "tokenizer.json", "config.json", "planted.json"] {
             XCTAssertEqual(FileManager.default.contents(atPath: "\(dir)/a/\(file)"), FileManager.default.contents(atPath: "\(dir)/b/\(file)"), file)
         }
         XCTAssertNotEqual(FileManager.default.contents(atPath: "\(dir)/a/model.safetensors"), FileManager.default.contents(atPath: "\(dir)/c/model.safetensors"))
@@ -75,7 +75,8 @@ final class CommandLineTests: XCTestCase {
         let dir = TestSupport.temporaryDirectory("demo")
         let result = try HeadMapsExecutable.run(["make-fixture", "--shape", "demo", "--dtype", "F16", "--out", dir])
         XCTAssertEqual(result.status, 0, result.stderr)
-        for file in ["model.safetensors", "vocab.json", "merges.txt", "config.json", "planted.json"] {
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), try FileManager.default.contentsOfDirectory(atPath: TestSupport.demoModel).sorted())
+        for file in ["model.safetensors", "vocab.json", "merges.txt", "tokenizer.json", "config.json", "planted.json"] {
             XCTAssertEqual(FileManager.default.contents(atPath: "\(dir)/\(file)"), FileManager.default.contents(atPath: "\(TestSupport.demoModel)/\(file)"),
                            "\(file) differs: regenerate with `headmaps make-fixture --shape demo --dtype F16 --out fixtures/models/demo-gpt2-medium-grid`")
         }

@@ -27,6 +27,10 @@ struct ReportContent {
         let spec = run.spec, document = run.document, shape = document.shape
         let scored = document.relations.filter { !$0.skipped }
         let skipped = document.relations.filter(\.skipped)
+        let defaults = run.analysis.model.defaultK
+        let kText = spec.k.map { "k = \($0) for every relation" }
+            ?? "k = \(defaults.copying) for copying relations, \(defaults.other) otherwise\(defaults == .standard ? "" : ", as the paper used for this family")"
+        let sourcesText = spec.sourceRule == .mlp0 ? "" : " Sources: \(spec.sourceRule.summary)."
 
         var observations: [String] = []
         var overlap: [OverlapSection] = []
@@ -67,7 +71,7 @@ struct ReportContent {
         (\(Plural.count(shape.layers, "layer")) × \(Plural.count(shape.heads, "head"))) for \(Plural.count(scored.count, "relation")) \
         from its parameters alone, with the MAPS method (Elhelo & Geva, ACL 2025): a head's score is the fraction \
         of a relation's pairs whose target token is among the top-k logits when the head's OV circuit is applied to \
-        the source token (k = 1 for copying relations, 10 otherwise); the suppression score uses the bottom-k.\
+        the source token (\(kText)); the suppression score uses the bottom-k.\(sourcesText)\
         \(skipped.isEmpty ? "" : " \(skipped.count) relation\(skipped.count == 1 ? " was" : "s were") skipped for too few single-token pairs.")
         """
         specSummary = spec.summary ?? ""
@@ -100,7 +104,7 @@ struct ReportContent {
         }
         rows += [
             ProvenanceRow(key: "Relations", value: "\(document.relations.count) (\(scoredCount) scored, \(document.relations.count - scoredCount) skipped)"),
-            ProvenanceRow(key: "Settings", value: "k = \(spec.k.map(String.init) ?? "1 for copying, 10 otherwise"); at least \(spec.minimumPairs) single-token pairs"),
+            ProvenanceRow(key: "Settings", value: "k = \(spec.k.map(String.init) ?? "\(run.analysis.model.defaultK.copying) for copying, \(run.analysis.model.defaultK.other) otherwise (\(run.analysis.model.defaultK.rule) rule)"); sources \(spec.sourceRule.rawValue); at least \(spec.minimumPairs) single-token pairs"),
             // Versions only (environment.json has this machine's facts).
             ProvenanceRow(key: "Software", value: manifest.software
                 .map { "\($0.0) \($0.0 == "openblas" ? String($0.1.split(separator: " ").dropFirst().first ?? "") : $0.1)" }.joined(separator: "; ")),

@@ -1,4 +1,5 @@
 import Checkpoint
+import Core
 import Foundation
 import LinearAlgebra
 import Tokenizer
@@ -44,9 +45,11 @@ public struct HeadCard: Sendable {
     /// - Parameters:
     ///   - detailed: names of the relations whose pairs are listed.
     ///   - salientRule: sources for salient operations; by default the scores' rule.
+    ///   - sources: the vocabulary's sources when already computed (a report's
+    ///     cards share one), under `salientRule`.
     public init(analysis: ModelAnalysis, layer: Int, head: Int, detailed: Set<String>,
                 salientCount: Int = SalientOperations.defaultCount, mappings: Int = SalientOperations.defaultMappings,
-                salientRule: SourceRule? = nil) throws {
+                salientRule: SourceRule? = nil, sources shared: VocabularySources? = nil) throws {
         let model = analysis.model
         scoreRule = analysis.request.sourceRule
         let salientRule = salientRule ?? analysis.request.sourceRule
@@ -79,7 +82,8 @@ public struct HeadCard: Sendable {
             return RelationLine(name: scores.name, k: scores.k, skipped: false, score: mine, suppression: scores.suppression[layer][head],
                                 rank: 1 + all.filter { $0 > mine }.count, lastRank: all.filter { $0 >= mine }.count, of: all.count, pairs: pairs)
         }
-        let sources = try VocabularySources(model: model, layers: [layer], rule: salientRule).forLayer(layer)
+        precondition(shared.map { $0.rule == salientRule } ?? true, "shared sources under another rule")
+        let sources = try (shared ?? VocabularySources(model: model, layers: [layer], rule: salientRule)).forLayer(layer)
         salient = try SalientOperations(model: model, layer: layer, head: head, sources: sources, count: salientCount, mappings: mappings)
     }
 
@@ -90,5 +94,29 @@ public struct HeadCard: Sendable {
         let shape = t.filter { !$0.isNumber }
         guard digits.count == 2, ["." , "LH", "L.H"].contains(shape), let l = Int(digits[0]), let h = Int(digits[1]) else { return nil }
         return (l, h)
+    }
+}
+
+extension HeadCard {
+    /// The card's fields as JSON object members (no braces), one per line
+    /// after `indent`: `layer`, `head`, `source_rule`, `salient`, `relations`
+    /// — what `headmaps.head.v1` and a report's `heads.json` both hold.
+    public func jsonFields(decode: (Int) -> String, indent: String) -> String {
+        let q = JSONString.quoted, i = indent
+        var out = "\(i)\"layer\": \(layer),\n\(i)\"head\": \(head),\n"
+        out += "\(i)\"source_rule\": \(q(salientRule.name(layer: layer))),\n\(i)\"salient\": [\n"
+        out += salient.operations.map { op in
+            "\(i)  {\"token_id\": \(op.tokenID), \"token\": \(q(decode(op.tokenID))), \"amplification\": \(op.amplification), \"mappings\": ["
+                + op.mappings.map { "{\"token_id\": \($0.tokenID), \"token\": \(q(decode($0.tokenID))), \"logit\": \($0.logit)}" }.joined(separator: ", ") + "]}"
+        }.joined(separator: ",\n")
+        out += "\n\(i)],\n\(i)\"relations\": [\n"
+        out += relations.filter { !$0.skipped }.map { r in
+            var line = "\(i)  {\"name\": \(q(r.name)), \"k\": \(r.k), \"score\": \(r.score), \"suppression\": \(r.suppression), \"rank\": \(r.rank)"
+            if let pairs = r.pairs {
+                line += ", \"pairs\": [" + pairs.map { "{\"source\": \(q($0.source)), \"target\": \(q($0.target)), \"hit\": \($0.hit), \"target_rank\": \($0.targetRank)}" }.joined(separator: ", ") + "]"
+            }
+            return line + "}"
+        }.joined(separator: ",\n")
+        return out + "\n\(i)]"
     }
 }

@@ -4,8 +4,8 @@ import Tokenizer
 
 /// One analysis of one model: load, tokenize every relation, score every head.
 /// The command line and the report both run exactly this.
-public struct ModelAnalysis {
-    public struct Request {
+public struct ModelAnalysis: Sendable {
+    public struct Request: Sendable {
         public var modelPath: String
         public var relations: [Relation]
         public var k: Int?

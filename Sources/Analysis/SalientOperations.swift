@@ -1,4 +1,6 @@
 import Checkpoint
+import Dispatch
+import Synchronization
 import LinearAlgebra
 
 /// What one head does, read from its weights (the paper's second tool): the
@@ -93,11 +95,24 @@ public struct VocabularySources: Sendable {
         embedding = model.embeddingMatrix()
         let wanted = layers ?? Array(0..<model.shape.layers)
         guard wanted.contains(where: rule.readsMLP) else { afterFirstMLP = nil; return }
+        // Blocks are independent: with one-thread BLAS they run on every core
+        // (the rows, and so the result, are the same whatever the core count);
+        // a BLAS that uses every core itself gets them one at a time.
+        let starts = Array(stride(from: 0, to: vocab, by: VocabularySources.rowsPerBlock))
+        let blocks = Mutex([Int: Result<Matrix, any Error>]())
+        let embedding = self.embedding
+        let workers = BLAS.threadCount == 1 ? starts.count : 1
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for i in stride(from: worker, to: starts.count, by: workers) {
+                let rows = Array(starts[i]..<min(vocab, starts[i] + VocabularySources.rowsPerBlock))
+                let result = Result { try SourceRepresentations.firstMLP(model: model, embedding: embedding.gatherRows(rows), tokens: rows) }
+                blocks.withLock { $0[i] = result }
+            }
+        }
         var out = Matrix(rows: vocab, cols: model.shape.dModel)
-        for start in stride(from: 0, to: vocab, by: VocabularySources.rowsPerBlock) {
-            let rows = Array(start..<min(vocab, start + VocabularySources.rowsPerBlock))
-            let block = try SourceRepresentations.firstMLP(model: model, embedding: embedding.gatherRows(rows), tokens: rows)
-            out.storage.replaceSubrange((start * out.cols)..<((start + rows.count) * out.cols), with: block.storage)
+        for (i, start) in starts.enumerated() {
+            let block = try blocks.withLock { $0[i]! }.get()
+            out.storage.replaceSubrange((start * out.cols)..<(start * out.cols + block.storage.count), with: block.storage)
         }
         afterFirstMLP = out
     }

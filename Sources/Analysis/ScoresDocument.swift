@@ -7,7 +7,7 @@ import Foundation
 ///
 /// Written by hand rather than by `JSONEncoder` so that the key order is the
 /// documented one and each layer is one line: two runs diff line by line.
-public struct ScoresDocument: Equatable {
+public struct ScoresDocument: Equatable, Sendable {
     public static let schema = "headmaps.scores.v1"
 
     public var source: String

@@ -92,21 +92,6 @@ enum HeadCardText {
     }
 
     static func json(_ card: HeadCard, model: String, decode: (Int) -> String) -> String {
-        let q = JSONString.quoted
-        var out = "{\n  \"schema\": \"headmaps.head.v1\",\n  \"model\": \(q(model)),\n  \"layer\": \(card.layer),\n  \"head\": \(card.head),\n"
-        out += "  \"source_rule\": \(q(card.salientRule.name(layer: card.layer))),\n  \"salient\": [\n"
-        out += card.salient.operations.map { op in
-            "    {\"token_id\": \(op.tokenID), \"token\": \(q(decode(op.tokenID))), \"amplification\": \(op.amplification), \"mappings\": ["
-                + op.mappings.map { "{\"token_id\": \($0.tokenID), \"token\": \(q(decode($0.tokenID))), \"logit\": \($0.logit)}" }.joined(separator: ", ") + "]}"
-        }.joined(separator: ",\n")
-        out += "\n  ],\n  \"relations\": [\n"
-        out += card.relations.filter { !$0.skipped }.map { r in
-            var line = "    {\"name\": \(q(r.name)), \"k\": \(r.k), \"score\": \(r.score), \"suppression\": \(r.suppression), \"rank\": \(r.rank)"
-            if let pairs = r.pairs {
-                line += ", \"pairs\": [" + pairs.map { "{\"source\": \(q($0.source)), \"target\": \(q($0.target)), \"hit\": \($0.hit), \"target_rank\": \($0.targetRank)}" }.joined(separator: ", ") + "]"
-            }
-            return line + "}"
-        }.joined(separator: ",\n")
-        return out + "\n  ]\n}\n"
+        "{\n  \"schema\": \"headmaps.head.v1\",\n  \"model\": \(JSONString.quoted(model)),\n" + card.jsonFields(decode: decode, indent: "  ") + "\n}\n"
     }
 }

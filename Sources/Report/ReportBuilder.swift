@@ -49,6 +49,11 @@ public struct ReportBuilder {
             files["figures/\(figure.name).png"] = figure.png
             files["figures/\(figure.name).pdf"] = figure.pdf
         }
+        for card in run.headCards {
+            files["figures/heads/\(card.stem).png"] = card.profilePNG
+            files["figures/heads/\(card.stem).pdf"] = card.profilePDF
+        }
+        if !run.headCards.isEmpty { files["heads.json"] = Data(run.headsJSON().utf8) }
         files["report.md"] = Data(try templates.render("report.md", content).utf8)
         files["report.html"] = Data(try templates.render("report.html", content).utf8)
         manifest.outputs = files.keys.sorted().map { Manifest.Entry(role: "output", path: $0, bytes: files[$0]!.count, sha256: Manifest.sha256(files[$0]!)) }

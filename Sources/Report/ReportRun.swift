@@ -1,6 +1,10 @@
 import Analysis
+import Core
+import Dispatch
 import Foundation
+import LinearAlgebra
 import Plot
+import Synchronization
 
 /// The computing half of a report: the analysis of the model and the figures
 /// the spec asks for, in memory. The report's sections are built from it.
@@ -10,6 +14,35 @@ public struct ReportRun {
         public let png: Data
         public let pdf: Data
         public let caption: String
+        /// Where each heatmap's cells are, for the HTML report's hover and click.
+        public let cellMaps: [CellMap]
+    }
+
+    /// One heatmap of a figure: its plot area as fractions of the figure,
+    /// its grid, its values and its marked heads ("L.H" → class label).
+    public struct CellMap: Sendable {
+        public let label: String
+        public let x: Double, y: Double, width: Double, height: Double
+        public let values: [[Double]]
+        public let marked: [String: String]
+
+        /// Compact JSON for a `data-` attribute (values to four decimals).
+        public var json: String {
+            func n(_ v: Double) -> String { String(format: "%.4f", v) }
+            let rows = values.map { "[" + $0.map { String(format: "%.4g", $0) }.joined(separator: ",") + "]" }.joined(separator: ",")
+            let marks = marked.keys.sorted().map { "\(JSONString.quoted($0)):\(JSONString.quoted(marked[$0]!))" }.joined(separator: ",")
+            return "{\"label\":\(JSONString.quoted(label)),\"x\":\(n(x)),\"y\":\(n(y)),\"w\":\(n(width)),\"h\":\(n(height)),\"values\":[\(rows)],\"marked\":{\(marks)}}"
+        }
+    }
+
+    /// One head's card: what it does, why the report shows it, its relation profile.
+    public struct RenderedHeadCard: Sendable {
+        public let card: HeadCard
+        public let reasons: [String]
+        public let profilePNG: Data
+        public let profilePDF: Data
+        /// `L14H1`: the card's file names and anchor.
+        public var stem: String { "L\(card.layer)H\(card.head)" }
     }
 
     public let spec: ReportSpec
@@ -21,6 +54,7 @@ public struct ReportRun {
     public let figures: [RenderedFigure]
     /// The panels of the spec's explicit figures, in order (overviews have none).
     public let explicitPanels: [PanelSpec]
+    public let headCards: [RenderedHeadCard]
 
     public init(spec: ReportSpec, modelOverride: String?, display: (String) -> String,
                 log: (String) -> Void, progress: ((Int, Int) -> Void)?) throws {
@@ -39,8 +73,16 @@ public struct ReportRun {
         for figureSpec in spec.figures {
             var figure: Figure
             let caption: String
+            var labels: [(String, [String: String])] = []
             if let panelSpecs = figureSpec.panels {
                 let panels = try panelSpecs.map { try $0.panel(from: document, modelName: spec.modelName) }
+                labels = panels.map { panel in
+                    var marked: [String: String] = [:]
+                    for markerClass in panel.markers {
+                        for h in markerClass.heads where marked["\(h.layer).\(h.head)"] == nil { marked["\(h.layer).\(h.head)"] = markerClass.label }
+                    }
+                    return (panel.title, marked)
+                }
                 figure = Figure(panels: panels, columns: figureSpec.columns)
                 caption = panels.map(\.title).joined(separator: " · ")
                 explicitPanels += panelSpecs
@@ -52,6 +94,7 @@ public struct ReportRun {
                     return panel
                 }
                 guard !panels.isEmpty else { continue }
+                labels = panels.map { ($0.title, [:]) }
                 figure = Figure(panels: panels, columns: figureSpec.columns ?? min(ReportSettings.overviewColumns, panels.count),
                                 scale: ReportSettings.overviewScale)
                 figure.sharedColorbar = ColorbarPanel(label: "score")
@@ -60,10 +103,52 @@ public struct ReportRun {
             figure.style.fontSize = figureSpec.fontSize
             if let inches = figureSpec.widthInches { figure = try figure.fitted(toWidth: inches) }
             log("rendering figures/\(figureSpec.name).png and .pdf")
-            figures.append(RenderedFigure(name: figureSpec.name, png: try figure.pngData(dpi: figureSpec.dpi), pdf: try figure.pdfData(), caption: caption))
+            let layout = figure.layout()
+            let cellMaps = figure.panels.indices.compactMap { i -> CellMap? in
+                guard let g = layout.heatmap(i), let panel = figure.panels[i] as? HeatmapPanel else { return nil }
+                return CellMap(label: labels[i].0, x: g.axes.x / layout.size.width, y: g.axes.y / layout.size.height,
+                               width: g.axes.width / layout.size.width, height: g.axes.height / layout.size.height,
+                               values: panel.values, marked: labels[i].1)
+            }
+            figures.append(RenderedFigure(name: figureSpec.name, png: try figure.pngData(dpi: figureSpec.dpi), pdf: try figure.pdfData(),
+                                          caption: caption, cellMaps: cellMaps))
         }
         self.figures = figures
         self.explicitPanels = explicitPanels
+        headCards = try ReportRun.headCards(spec: spec, analysis: analysis, document: document, panels: explicitPanels,
+                                            modelName: spec.modelName, log: log)
+    }
+
+    /// The cards of the top and marked heads, from one computation of the
+    /// vocabulary's sources; cards are independent and run on every core.
+    static func headCards(spec: ReportSpec, analysis: ModelAnalysis, document: ScoresDocument, panels: [PanelSpec],
+                          modelName: String, log: (String) -> Void) throws -> [RenderedHeadCard] {
+        let choices = HeadCardSelection.choose(panels: panels, document: document, perPanel: spec.headCardsPerPanel)
+        guard !choices.isEmpty else { return [] }
+        log("head cards: salient operations of \(choices.count) heads over the whole vocabulary")
+        let sources = try VocabularySources(model: analysis.model, layers: Array(Set(choices.map(\.head.layer))), rule: spec.sourceRule)
+        let results = Mutex([Int: Result<RenderedHeadCard, any Error>]())
+        let workers = BLAS.threadCount == 1 ? choices.count : 1
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for i in stride(from: worker, to: choices.count, by: workers) {
+                let result = Result { () throws -> RenderedHeadCard in
+                    let head = choices[i].head
+                    let card = try HeadCard(analysis: analysis, layer: head.layer, head: head.head, detailed: [],
+                                            salientCount: ReportSettings.cardSalientTokens, mappings: ReportSettings.cardMappings,
+                                            sources: sources)
+                    let shown = card.relations.filter { !$0.skipped }
+                    let titles = Dictionary(document.relations.map { ($0.name, $0.title) }, uniquingKeysWith: { a, _ in a })
+                    let chart = BarChartPanel(title: "\(modelName.isEmpty ? "" : modelName + ": ")head \(head.layer).\(head.head), relation profile",
+                                              labels: shown.map { titles[$0.name] ?? $0.name }, values: shown.map(\.score),
+                                              secondary: shown.map(\.suppression), xLabel: "score (bars) · suppression (thin bars)")
+                    let figure = Figure(panels: [chart])
+                    return RenderedHeadCard(card: card, reasons: choices[i].reasons, profilePNG: try figure.pngData(dpi: ReportSettings.defaultDPI),
+                                            profilePDF: try figure.pdfData())
+                }
+                results.withLock { $0[i] = result }
+            }
+        }
+        return try choices.indices.map { i in try results.withLock { $0[i]! }.get() }
     }
 
     /// "GPT-2 medium" from the spec; else the Hugging Face id it was found by
@@ -72,5 +157,20 @@ public struct ReportRun {
         if !spec.modelName.isEmpty { return spec.modelName }
         if modelPath.contains("/snapshots/"), !modelReference.hasPrefix("/"), !modelReference.hasPrefix(".") { return modelReference }
         return (modelPath as NSString).lastPathComponent
+    }
+}
+
+extension ReportRun {
+    /// `heads.json` (`headmaps.heads.v1`): every card's head, why it was
+    /// chosen, its scores and its salient operations, as `headmaps head` writes one.
+    public func headsJSON() -> String {
+        let tokenizer = analysis.loaded.tokenizer
+        let cards = headCards.map { rendered -> String in
+            let reasons = rendered.reasons.map { JSONString.quoted($0) }.joined(separator: ", ")
+            let fields = rendered.card.jsonFields(decode: { tokenizer.decode([$0]) }, indent: "      ")
+            return "    {\n      \"reasons\": [\(reasons)],\n\(fields)\n    }"
+        }
+        return "{\n  \"schema\": \"headmaps.heads.v1\",\n  \"model\": \(JSONString.quoted(document.source)),\n  \"heads\": [\n"
+            + cards.joined(separator: ",\n") + "\n  ]\n}\n"
     }
 }

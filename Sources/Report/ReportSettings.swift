@@ -15,9 +15,16 @@ public enum ReportSettings {
     public static let overviewColumns = 5
     public static let overviewScale = 0.5
     public static let defaultDPI = 150.0
+    /// Head cards: the top heads of each panel by default, and at most this many cards.
+    public static let defaultHeadCardsPerPanel = 3
+    public static let maximumHeadCards = 64
+    /// Salient tokens shown on a card, and mapped tokens per salient token.
+    public static let cardSalientTokens = 10
+    public static let cardMappings = 5
 
     public static var recorded: [(String, String)] {
         [("observation_thresholds", "\(highScore), \(veryHighScore)"), ("top_heads_listed", String(topHeadsListed)),
-         ("minimum_compared_heads", String(minimumComparedHeads)), ("jaccard_verdicts", "\(largelyTheSame), \(partlyTheSame)")]
+         ("minimum_compared_heads", String(minimumComparedHeads)), ("jaccard_verdicts", "\(largelyTheSame), \(partlyTheSame)"),
+         ("head_card_salient_tokens", "\(cardSalientTokens) × \(cardMappings)")]
     }
 }

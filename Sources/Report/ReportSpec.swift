@@ -13,6 +13,7 @@ import Plot
 /// relation_files: []              # MAPS-format JSON files, relative to this file
 /// k: 10                           # optional: override every relation's k (default: the family's, as the paper)
 /// sources: mlp0                   # optional: mlp0 (the method), embedding, mlp0-all-layers
+/// head_cards: 3                   # cards for the top N heads of each panel and every marked head (0: none)
 /// min_pairs: 30
 /// figures:
 ///   - name: figure                # figures/figure.png and .pdf
@@ -52,6 +53,7 @@ public struct ReportSpec {
     public var relationFiles: [String]
     public var k: Int?
     public var sourceRule: SourceRule = .mlp0
+    public var headCardsPerPanel = ReportSettings.defaultHeadCardsPerPanel
     public var minimumPairs: Int
     public var figures: [Figure]
 
@@ -71,7 +73,7 @@ public struct ReportSpec {
 
     /// A spec from its YAML; paths in it are relative to `file`'s folder.
     public static func parse(_ yaml: YAMLMapping, file: String) throws -> ReportSpec {
-        try yaml.allowKeys(["title", "summary", "model", "model_name", "relations", "relation_files", "k", "sources", "min_pairs", "figures"])
+        try yaml.allowKeys(["title", "summary", "model", "model_name", "relations", "relation_files", "k", "sources", "head_cards", "min_pairs", "figures"])
         let folder = (file as NSString).deletingLastPathComponent
         let directory = folder.isEmpty ? "." : folder
         func path(_ p: String) -> String { p.hasPrefix("/") ? p : (directory as NSString).appendingPathComponent(p) }
@@ -147,6 +149,12 @@ public struct ReportSpec {
                           modelName: try yaml.string("model_name") ?? "",
                           relations: relations, relationFiles: relationFiles, k: k, minimumPairs: minimumPairs, figures: figures)
         spec.sourceRule = sourceRule
+        if let cards = try yaml.int("head_cards") {
+            guard (0...ReportSettings.maximumHeadCards).contains(cards) else {
+                throw yaml.error("head_cards", "must be 0–\(ReportSettings.maximumHeadCards) (top heads per panel)")
+            }
+            spec.headCardsPerPanel = cards
+        }
         return spec
     }
 

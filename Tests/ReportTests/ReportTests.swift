@@ -76,18 +76,31 @@ final class ReportTests: XCTestCase {
         let html = try Data(contentsOf: URL(fileURLWithPath: Self.defaultReport.dir + "/report.html"))
         let parser = XMLParser(data: html)
         final class Collector: NSObject, XMLParserDelegate {
-            var references: [String] = []
+            var sources: [String] = []
+            var links: [String] = []
+            var ids: Set<String> = []
             var images = 0
             func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
                 if name == "img" { images += 1 }
-                for key in ["src", "href"] { if let v = attributes[key] { references.append(v) } }
+                if let v = attributes["src"] { sources.append(v) }
+                if let v = attributes["href"] { links.append(v) }
+                if let v = attributes["id"] { ids.insert(v) }
             }
         }
         let collector = Collector()
         parser.delegate = collector
         XCTAssertTrue(parser.parse(), "report.html parses: \(parser.parserError.map { "\($0)" } ?? "")")
-        XCTAssertEqual(collector.images, 2)
-        XCTAssertTrue(collector.references.allSatisfy { $0.hasPrefix("data:image/png;base64,") }, "only embedded images: \(collector.references.map { String($0.prefix(40)) })")
+        XCTAssertEqual(collector.images, 2 + 9, "two figures and nine head cards' profiles")
+        XCTAssertTrue(collector.sources.allSatisfy { $0.hasPrefix("data:image/png;base64,") }, "only embedded images: \(collector.sources.map { String($0.prefix(40)) })")
+        // Links go to the report's own sections or to the files beside it.
+        for link in collector.links {
+            if link.hasPrefix("#") {
+                XCTAssertTrue(collector.ids.contains(String(link.dropFirst())), "\(link) has a target")
+            } else {
+                XCTAssertTrue(link.hasPrefix("figures/") && FileManager.default.fileExists(atPath: Self.defaultReport.dir + "/" + link), link)
+            }
+        }
+        XCTAssertTrue(collector.links.contains("figures/figure.pdf") && collector.links.contains("#head-cards"))
         let text = String(decoding: html, as: UTF8.self)
         XCTAssertFalse(text.contains("http://") || text.contains("https://") || text.contains("@import"), "no external references")
         XCTAssertTrue(text.contains("@media print"))

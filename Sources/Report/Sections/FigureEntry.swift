@@ -5,6 +5,8 @@ struct FigureEntry {
     let pdf: String
     let dataURI: String
     let caption: String
+    /// JSON of the figure's heatmaps (`CellMap`), for the HTML report's hover and click.
+    let cells: String
 
     init(_ figure: ReportRun.RenderedFigure) {
         name = figure.name
@@ -12,5 +14,6 @@ struct FigureEntry {
         pdf = "figures/\(figure.name).pdf"
         dataURI = "data:image/png;base64," + figure.png.base64EncodedString()
         caption = figure.caption
+        cells = "[" + figure.cellMaps.map(\.json).joined(separator: ",") + "]"
     }
 }

@@ -20,6 +20,8 @@ struct ReportContent {
     let relations: [RelationSection]
     let skipped: [SkippedRelation]
     let hasSkipped: Bool
+    let headCards: [HeadCardEntry]
+    let hasHeadCards: Bool
     let reproduce: String
     let provenance: [ProvenanceRow]
 
@@ -86,6 +88,10 @@ struct ReportContent {
         relations = scored.map { RelationSection($0, marked: markedByRelation[$0.name] ?? []) }
         self.skipped = skipped.map(SkippedRelation.init)
         hasSkipped = !skipped.isEmpty
+        let titles = Dictionary(document.relations.map { ($0.name, $0.title) }, uniquingKeysWith: { a, _ in a })
+        let tokenizer = run.analysis.loaded.tokenizer
+        headCards = run.headCards.map { HeadCardEntry($0, titles: titles, decode: { tokenizer.decode([$0]) }) }
+        hasHeadCards = !headCards.isEmpty
         self.reproduce = reproduce
         provenance = ReportContent.provenanceRows(run: run, manifest: manifest, display: display)
     }

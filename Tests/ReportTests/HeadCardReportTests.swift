@@ -1,0 +1,111 @@
+import Analysis
+import Foundation
+import HeadMapsTestSupport
+import Plot
+import Report
+import XCTest
+
+/// Head cards in the report, `heads.json`, and the explorable HTML checked in
+/// a real headless browser.
+final class HeadCardReportTests: XCTestCase {
+    var report: String { ReportTests.defaultReport.dir }
+
+    func testCardsCoverTheTopAndTheMarkedHeadsAndSayWhy() throws {
+        let markdown = try String(contentsOfFile: report + "/report.md", encoding: .utf8)
+        XCTAssertTrue(markdown.contains("[Head cards](#head-cards)"), "the table of contents links the cards")
+        // Planted copying heads 0.3, 14.1 and 16.4 are the top three of Name Copying; 14.1 is also marked.
+        XCTAssertTrue(markdown.contains("### Head 0.3\n\ntop 1 of Name Copying (1.00). Strongest relations: Name Copying 1.00 (rank 1 of 384)."), markdown)
+        XCTAssertTrue(markdown.contains("### Head 14.1\n\ntop 2 of Name Copying (1.00); marked Mover Heads on Name Copying"))
+        XCTAssertTrue(markdown.contains("![Head 14.1: relation profile](figures/heads/L14H1.png) ([PDF](figures/heads/L14H1.pdf))"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: report + "/figures/heads/L14H1.pdf"))
+
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report + "/heads.json"))) as! [String: Any]
+        XCTAssertEqual(json["schema"] as? String, "headmaps.heads.v1")
+        let heads = json["heads"] as! [[String: Any]]
+        XCTAssertEqual(heads.map { "\($0["layer"]!).\($0["head"]!)" }, ["0.3", "14.1", "16.4", "18.6", "20.10", "22.14", "0.11", "10.2", "12.5"])
+        // A planted copying head's salient tokens map to themselves first.
+        let card = heads[0]
+        XCTAssertEqual(card["source_rule"] as? String, "embedding")
+        for op in card["salient"] as! [[String: Any]] {
+            let mappings = op["mappings"] as! [[String: Any]]
+            XCTAssertEqual(mappings.first?["token_id"] as? Int, op["token_id"] as? Int, "\(op["token"]!) maps to itself")
+        }
+        XCTAssertEqual((card["relations"] as! [[String: Any]]).first { $0["name"] as? String == "name_copying" }?["score"] as? Double, 1)
+    }
+
+    func testARelationProfileBarHasItsScoresColour() throws {
+        let chart = BarChartPanel(title: "t", labels: ["a", "b"], values: [1, 0.5], secondary: [0, 1], xLabel: "score")
+        let figure = Figure(panels: [chart])
+        let layout = try XCTUnwrap(figure.layout().panels[0] as? BarChartLayout)
+        let image = try RasterImage.decode(try figure.pngData(dpi: 72), path: "bars.png")
+        func pixel(_ p: Point) -> [UInt8] {
+            let i = (Int(p.y) * image.width + Int(p.x)) * 4
+            return Array(image.rgba[i..<(i + 3)])
+        }
+        let top = Colormap.viridis.color(1, range: 0...1), mid = Colormap.viridis.color(0.5, range: 0...1)
+        func assertColour(_ got: [UInt8], _ want: RGB, line: UInt = #line) {
+            // Cairo rounds each channel its own way: within one step of 255.
+            for (g, w) in zip(got, [want.r, want.g, want.b]) { XCTAssertEqual(Double(g), w * 255, accuracy: 1, "\(got)", line: line) }
+        }
+        assertColour(pixel(layout.bars[0].center), top)
+        assertColour(pixel(layout.bars[1].center), mid)
+        XCTAssertEqual(layout.bars[1].width, layout.bars[0].width / 2, accuracy: 0.01)
+        XCTAssertEqual(layout.secondaryBars[0].width, 0)
+        XCTAssertEqual(try figure.pngData(dpi: 72), try figure.pngData(dpi: 72), "byte-identical re-renders")
+    }
+
+    func testASpecChoosesHowManyCards() throws {
+        let dir = TestSupport.temporaryDirectory("cards")
+        try "model: \(TestSupport.demoModel)\nrelations: [name_copying]\nhead_cards: 1\nfigures:\n  - name: f\n    panels:\n      - relation: name_copying\n"
+            .write(toFile: dir + "/one.yaml", atomically: true, encoding: .utf8)
+        let one = try HeadMapsExecutable.run(["report", dir + "/one.yaml", "--out", dir + "/one", "--quiet"])
+        XCTAssertEqual(one.status, 0, one.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/one/figures/heads").sorted(), ["L0H3.pdf", "L0H3.png"])
+        try "model: \(TestSupport.demoModel)\nrelations: [name_copying]\nhead_cards: 0\n".write(toFile: dir + "/none.yaml", atomically: true, encoding: .utf8)
+        let none = try HeadMapsExecutable.run(["report", dir + "/none.yaml", "--out", dir + "/none", "--quiet"])
+        XCTAssertEqual(none.status, 0, none.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/none/heads.json"))
+        XCTAssertFalse(try String(contentsOfFile: dir + "/none/report.md", encoding: .utf8).contains("Head cards"))
+        try "model: \(TestSupport.demoModel)\nhead_cards: 1000\n".write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
+        let bad = try HeadMapsExecutable.run(["report", dir + "/bad.yaml", "--out", dir + "/bad", "--quiet"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("head_cards") && bad.stderr.contains("must be 0–64"), bad.stderr)
+    }
+
+    /// The report opened in headless Chromium (installed by the test command
+    /// from Debian): hovering the cell of head 14.1 shows its tooltip, and a
+    /// click lands on its card.
+    func testHoverShowsTheCellAndAClickLandsOnItsCardInARealBrowser() throws {
+        let browser = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let browser else {
+            throw XCTSkip("no Chromium: scripts/install-deps --tests installs it from Debian")
+        }
+        let harness = """
+        <!DOCTYPE html><html><body><iframe id="f" src="report.html" style="width:1200px;height:2400px"></iframe><pre id="out">pending</pre>
+        <script>
+        document.getElementById("f").addEventListener("load", function () {
+          var w = this.contentWindow, d = w.document, out = [];
+          var img = d.querySelector("#figure-figure img"), p = JSON.parse(img.getAttribute("data-cells"))[0];
+          var r = img.getBoundingClientRect(), layers = p.values.length, heads = p.values[0].length;
+          var x = r.left + (p.x + 14.5 / layers * p.w) * r.width, y = r.top + (p.y + 1.5 / heads * p.h) * r.height;
+          img.dispatchEvent(new w.MouseEvent("mousemove", {clientX: x, clientY: y, bubbles: true}));
+          var tip = d.getElementById("cell-tooltip");
+          out.push("tooltip=" + (tip.hidden ? "hidden" : tip.textContent));
+          img.dispatchEvent(new w.MouseEvent("click", {clientX: x, clientY: y, bubbles: true}));
+          out.push("hash=" + w.location.hash);
+          img.dispatchEvent(new w.MouseEvent("mouseleave", {bubbles: true}));
+          out.push("after=" + (tip.hidden ? "hidden" : "shown"));
+          document.getElementById("out").textContent = out.join("|");
+        });
+        </script></body></html>
+        """
+        let dir = TestSupport.temporaryDirectory("browser")
+        for file in ["report.html"] { try FileManager.default.copyItem(atPath: report + "/" + file, toPath: dir + "/" + file) }
+        try harness.write(toFile: dir + "/harness.html", atomically: true, encoding: .utf8)
+        let result = try TestSupport.run(browser, ["--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+                                                   "--virtual-time-budget=5000", "--dump-dom", "file://\(dir)/harness.html"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let out = result.stdout.components(separatedBy: "<pre id=\"out\">").last?.components(separatedBy: "</pre>").first ?? ""
+        XCTAssertEqual(out, "tooltip=GPT-2 medium grid (demo): Name Copying heads · layer 14, head 1 · score 1.00 · rank 1 of 384 · marked: Mover Heads · click for its card|hash=#head-14-1|after=hidden", result.stdout.suffix(500).description)
+    }
+}

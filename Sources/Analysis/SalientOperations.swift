@@ -33,25 +33,69 @@ public struct SalientOperations: Sendable {
     public init(model: TransformerWeights, layer: Int, head: Int, sources: Matrix,
                 count: Int = defaultCount, mappings: Int = defaultMappings) throws {
         precondition(sources.rows == model.shape.vocab)
+        let ov = try model.heads(ofLayer: layer)[head]
+        self.init(model: model, layer: layer, head: head, ov: ov, y: Products.multiply(sources, ov.valueWeights),
+                  squaredNorms: SalientOperations.squaredNorms(sources), count: count, mappings: mappings)
+    }
+
+    /// Every head of one layer: one product of the sources with every KV
+    /// head's `W_V` side by side (a wide product runs near BLAS's peak), then
+    /// the heads, on every core when BLAS uses one thread.
+    public static func layer(model: TransformerWeights, layer: Int, sources: Matrix,
+                             count: Int = defaultCount, mappings: Int = defaultMappings) throws -> [SalientOperations] {
+        precondition(sources.rows == model.shape.vocab)
+        let heads = try model.heads(ofLayer: layer)
+        let groups = Array(Set(heads.map(\.valueGroup))).sorted()
+        let d = sources.cols, dh = heads[0].valueWeights.cols
+        var stacked = Matrix(rows: d, cols: groups.count * dh)
+        for (g, group) in groups.enumerated() {
+            let w = heads.first { $0.valueGroup == group }!.valueWeights
+            for i in 0..<d { for j in 0..<dh { stacked[i, g * dh + j] = w[i, j] } }
+        }
+        let all = Products.multiply(sources, stacked)
+        let norms = squaredNorms(sources)
+        let results = Mutex([Int: SalientOperations]())
+        let workers = BLAS.threadCount == 1 ? heads.count : 1
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for h in stride(from: worker, to: heads.count, by: workers) {
+                let g = groups.firstIndex(of: heads[h].valueGroup)!
+                var y = Matrix(rows: all.rows, cols: dh)
+                for r in 0..<all.rows { for j in 0..<dh { y.storage[r * dh + j] = all.storage[r * all.cols + g * dh + j] } }
+                let op = SalientOperations(model: model, layer: layer, head: h, ov: heads[h], y: y, squaredNorms: norms, count: count, mappings: mappings)
+                results.withLock { $0[h] = op }
+            }
+        }
+        return heads.indices.map { h in results.withLock { $0[h]! } }
+    }
+
+    static func squaredNorms(_ x: Matrix) -> [Double] {
+        (0..<x.rows).map { s in
+            var n = 0.0
+            for j in 0..<x.cols { let v = Double(x.storage[s * x.cols + j]); n += v * v }
+            return n
+        }
+    }
+
+    /// From `y = x·W_V` for every token: amplification through the Gram
+    /// matrix, the top tokens, their mappings.
+    private init(model: TransformerWeights, layer: Int, head: Int, ov: HeadOV, y: Matrix, squaredNorms: [Double],
+                 count: Int, mappings: Int) {
         self.layer = layer
         self.head = head
-        let ov = try model.heads(ofLayer: layer)[head]
         // ‖x·W_V·W_O‖² = (x·W_V)·G·(x·W_V)ᵀ with G = W_O·W_Oᵀ (d_head × d_head): the
         // [vocab, d_model] product is never formed, only [vocab, d_head].
-        let y = Products.multiply(sources, ov.valueWeights)
         let gram = ov.outputWeights.view { o in
             var g = [Float](repeating: 0, count: o.rows * o.rows)
             g.withUnsafeMutableBufferPointer { Products.multiplyTransposed(o, o, into: $0.baseAddress!) }
             return Matrix(rows: o.rows, cols: o.rows, storage: g)
         }
         let yg = Products.multiply(y, gram)
-        let d = sources.cols, dh = y.cols
-        var amplification = [Double](repeating: 0, count: sources.rows)
-        for s in 0..<sources.rows {
-            var inNorm = 0.0, outNorm = 0.0
-            for j in 0..<d { let x = Double(sources.storage[s * d + j]); inNorm += x * x }
+        let dh = y.cols
+        var amplification = [Double](repeating: 0, count: y.rows)
+        for s in 0..<y.rows {
+            var outNorm = 0.0
             for j in 0..<dh { outNorm += Double(y.storage[s * dh + j]) * Double(yg.storage[s * dh + j]) }
-            amplification[s] = inNorm > 0 ? (max(0, outNorm) / inNorm).squareRoot() : 0
+            amplification[s] = squaredNorms[s] > 0 ? (max(0, outNorm) / squaredNorms[s]).squareRoot() : 0
         }
         let top = SalientOperations.best(amplification.count, max(0, min(count, amplification.count))) { amplification[$0] }
         let picked = Products.multiply(y.gatherRows(top), ov.outputWeights)

@@ -117,6 +117,16 @@ _ = try measure("source representations (\(sourceRows) rows)") {
     try SourceRepresentations(model: model, tokens: allRelations.flatMap(\.sourceIds))
 }
 
+// Salient operations of every head (the head cards' computation for all of
+// them): the vocabulary's sources once, then one wide product per layer.
+let salientSources = try measure("salient: vocabulary sources (MLP0)") { try VocabularySources(model: model) }
+let salient = try measure("salient: all \(model.shape.layers * model.shape.heads) heads", gflop: { _ in
+    Double(model.shape.layers) * 2 * Double(model.shape.vocab) * Double(model.shape.dModel) * Double(model.shape.heads * model.shape.dHead) / 1e9
+}) {
+    try (0..<model.shape.layers).flatMap { try SalientOperations.layer(model: model, layer: $0, sources: salientSources.forLayer($0)) }
+}
+precondition(salient.count == model.shape.layers * model.shape.heads)
+
 let document = ScoresDocument(source: fixture, shape: model.shape, relations: figureScores)
 let figure = try Figure(panels: ["name_copying", "country_to_capital"].map {
     var spec = PanelSpec(relation: $0)

@@ -3,6 +3,7 @@ import Checkpoint
 import Foundation
 import HeadMapsTestSupport
 import LinearAlgebra
+import PlantedModels
 import XCTest
 
 /// Salient operations on the planted fixture: the planted heads do what they
@@ -52,5 +53,25 @@ final class SalientOperationsTests: XCTestCase {
         XCTAssertGreaterThan((0..<20).filter(separated).count, 10, "enough distinct amplifications to test the order")
         for i in 0..<20 where separated(i) { XCTAssertEqual(fast.operations[i].tokenID, plain[i].0, "rank \(i)") }
         for (op, p) in zip(fast.operations, plain) { XCTAssertEqual(op.amplification, p.1, accuracy: 1e-4 * max(1, p.1)) }
+    }
+
+    /// A whole layer at once (one product for every KV head) gives each head's
+    /// operations as computing it alone does, under grouped-query attention too.
+    func testALayerAtOnceMatchesEachHeadAlone() throws {
+        _ = TestSupport.singleThreadedBLAS
+        for dir in [TestSupport.tinyModel, TestSupport.familyModel(.llama)] {
+            let model = try Architectures.load(modelDirectory: dir).1
+            let sources = try VocabularySources(model: model, layers: [2])
+            let layer = try SalientOperations.layer(model: model, layer: 2, sources: sources.forLayer(2), count: 8, mappings: 3)
+            XCTAssertEqual(layer.count, model.shape.heads)
+            for (h, batched) in layer.enumerated() {
+                let alone = try SalientOperations(model: model, layer: 2, head: h, sources: sources.forLayer(2), count: 8, mappings: 3)
+                XCTAssertEqual(batched.operations.map(\.tokenID), alone.operations.map(\.tokenID), "\(dir) head \(h)")
+                for (a, b) in zip(batched.operations, alone.operations) {
+                    XCTAssertEqual(a.amplification, b.amplification, accuracy: 1e-5 * max(1, b.amplification))
+                    XCTAssertEqual(a.mappings.map(\.tokenID), b.mappings.map(\.tokenID))
+                }
+            }
+        }
     }
 }

@@ -52,7 +52,7 @@ public struct SalientOperations: Sendable {
             let w = heads.first { $0.valueGroup == group }!.valueWeights
             for i in 0..<d { for j in 0..<dh { stacked[i, g * dh + j] = w[i, j] } }
         }
-        let all = Products.multiply(sources, stacked)
+        let all = BLAS.threadCount == 1 ? Products.multiplyInRowBlocks(sources, stacked) : Products.multiply(sources, stacked)
         let norms = squaredNorms(sources)
         let results = Mutex([Int: SalientOperations]())
         let workers = BLAS.threadCount == 1 ? heads.count : 1

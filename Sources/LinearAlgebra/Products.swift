@@ -1,4 +1,5 @@
 import CBLAS
+import Dispatch
 
 /// Matrix products on views, the shapes the analysis uses.
 public enum Products {
@@ -24,4 +25,33 @@ public enum Products {
     public static func multiply(_ a: Matrix, _ b: Matrix) -> Matrix {
         a.view { av in b.view { bv in multiply(av, bv) } }
     }
+
+    /// `A · B` for a tall `A`, in fixed blocks of rows shared out to every
+    /// core, each block one single-thread product: the blocks (and so every
+    /// rounding) are the same whatever the number of cores. For use while
+    /// BLAS itself runs on one thread.
+    public static func multiplyInRowBlocks(_ a: Matrix, _ b: Matrix, rowsPerBlock: Int = 4096) -> Matrix {
+        precondition(a.cols == b.rows)
+        var c = Matrix(rows: a.rows, cols: b.cols)
+        let blocks = (a.rows + rowsPerBlock - 1) / rowsPerBlock
+        let n = b.cols, k = a.cols
+        c.storage.withUnsafeMutableBufferPointer { cp in
+            let out = UncheckedPointer(cp.baseAddress!)
+            a.storage.withUnsafeBufferPointer { ap in
+                b.storage.withUnsafeBufferPointer { bp in
+                    let (left, right) = (UncheckedConstPointer(ap.baseAddress!), UncheckedConstPointer(bp.baseAddress!))
+                    DispatchQueue.concurrentPerform(iterations: blocks) { i in
+                        let lo = i * rowsPerBlock, m = min(rowsPerBlock, a.rows - lo)
+                        BLAS.gemm(m: m, n: n, k: k, a: left.pointer + lo * k, lda: k, b: right.pointer, ldb: n,
+                                  c: out.pointer + lo * n, ldc: n)
+                    }
+                }
+            }
+        }
+        return c
+    }
 }
+
+/// Pointers handed to worker threads that write disjoint parts.
+struct UncheckedPointer: @unchecked Sendable { let pointer: UnsafeMutablePointer<Float>; init(_ p: UnsafeMutablePointer<Float>) { pointer = p } }
+struct UncheckedConstPointer: @unchecked Sendable { let pointer: UnsafePointer<Float>; init(_ p: UnsafePointer<Float>) { pointer = p } }

@@ -34,13 +34,16 @@ public struct SalientOperations: Sendable {
                 count: Int = defaultCount, mappings: Int = defaultMappings) throws {
         precondition(sources.rows == model.shape.vocab)
         let ov = try model.heads(ofLayer: layer)[head]
-        self.init(model: model, layer: layer, head: head, ov: ov, y: Products.multiply(sources, ov.valueWeights),
-                  squaredNorms: SalientOperations.squaredNorms(sources), count: count, mappings: mappings)
+        let amplified = SalientOperations.amplify(ov: ov, y: Products.multiply(sources, ov.valueWeights),
+                                                  squaredNorms: SalientOperations.squaredNorms(sources), count: count)
+        self.init(layer: layer, head: head, amplified: amplified, logits: model.logits(of: amplified.picked)[...],
+                  vocab: model.shape.vocab, mappings: mappings)
     }
 
     /// Every head of one layer: one product of the sources with every KV
-    /// head's `W_V` side by side (a wide product runs near BLAS's peak), then
-    /// the heads, on every core when BLAS uses one thread.
+    /// head's `W_V` side by side, the heads' amplifications on every core, and
+    /// one product of all their top tokens with the unembedding (wide products
+    /// run near BLAS's peak; a product per head of 15 rows would not).
     public static func layer(model: TransformerWeights, layer: Int, sources: Matrix,
                              count: Int = defaultCount, mappings: Int = defaultMappings) throws -> [SalientOperations] {
         precondition(sources.rows == model.shape.vocab)
@@ -52,20 +55,30 @@ public struct SalientOperations: Sendable {
             let w = heads.first { $0.valueGroup == group }!.valueWeights
             for i in 0..<d { for j in 0..<dh { stacked[i, g * dh + j] = w[i, j] } }
         }
-        let all = BLAS.threadCount == 1 ? Products.multiplyInRowBlocks(sources, stacked) : Products.multiply(sources, stacked)
+        let parallel = BLAS.threadCount == 1
+        let all = parallel ? Products.multiplyInRowBlocks(sources, stacked) : Products.multiply(sources, stacked)
         let norms = squaredNorms(sources)
-        let results = Mutex([Int: SalientOperations]())
-        let workers = BLAS.threadCount == 1 ? heads.count : 1
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for h in stride(from: worker, to: heads.count, by: workers) {
+        let results = Mutex([Int: Amplified]())
+        DispatchQueue.concurrentPerform(iterations: parallel ? heads.count : 1) { worker in
+            for h in stride(from: worker, to: heads.count, by: parallel ? heads.count : 1) {
                 let g = groups.firstIndex(of: heads[h].valueGroup)!
                 var y = Matrix(rows: all.rows, cols: dh)
                 for r in 0..<all.rows { for j in 0..<dh { y.storage[r * dh + j] = all.storage[r * all.cols + g * dh + j] } }
-                let op = SalientOperations(model: model, layer: layer, head: h, ov: heads[h], y: y, squaredNorms: norms, count: count, mappings: mappings)
-                results.withLock { $0[h] = op }
+                let amplified = amplify(ov: heads[h], y: y, squaredNorms: norms, count: count)
+                results.withLock { $0[h] = amplified }
             }
         }
-        return heads.indices.map { h in results.withLock { $0[h]! } }
+        let amplified = heads.indices.map { h in results.withLock { $0[h]! } }
+        let picked = Matrix(rows: amplified.reduce(0) { $0 + $1.picked.rows }, cols: d, storage: amplified.flatMap(\.picked.storage))
+        let vocab = model.shape.vocab
+        let logits = parallel ? model.logitsInVocabularyBlocks(of: picked) : model.logits(of: picked)
+        var row = 0
+        return heads.indices.map { h in
+            let a = amplified[h]
+            defer { row += a.picked.rows }
+            return SalientOperations(layer: layer, head: h, amplified: a, logits: logits[(row * vocab)..<((row + a.picked.rows) * vocab)],
+                                     vocab: vocab, mappings: mappings)
+        }
     }
 
     static func squaredNorms(_ x: Matrix) -> [Double] {
@@ -76,14 +89,16 @@ public struct SalientOperations: Sendable {
         }
     }
 
-    /// From `y = x·W_V` for every token: amplification through the Gram
-    /// matrix, the top tokens, their mappings.
-    private init(model: TransformerWeights, layer: Int, head: Int, ov: HeadOV, y: Matrix, squaredNorms: [Double],
-                 count: Int, mappings: Int) {
-        self.layer = layer
-        self.head = head
-        // ‖x·W_V·W_O‖² = (x·W_V)·G·(x·W_V)ᵀ with G = W_O·W_Oᵀ (d_head × d_head): the
-        // [vocab, d_model] product is never formed, only [vocab, d_head].
+    /// One head's top tokens by amplification, and their `x·W_V·W_O` rows.
+    struct Amplified: Sendable {
+        let top: [Int]
+        let amplification: [Double]
+        let picked: Matrix
+    }
+
+    /// From `y = x·W_V` for every token: ‖x·W_V·W_O‖² = (x·W_V)·G·(x·W_V)ᵀ with
+    /// G = W_O·W_Oᵀ (d_head × d_head), so the [vocab, d_model] product is never formed.
+    static func amplify(ov: HeadOV, y: Matrix, squaredNorms: [Double], count: Int) -> Amplified {
         let gram = ov.outputWeights.view { o in
             var g = [Float](repeating: 0, count: o.rows * o.rows)
             g.withUnsafeMutableBufferPointer { Products.multiplyTransposed(o, o, into: $0.baseAddress!) }
@@ -97,14 +112,19 @@ public struct SalientOperations: Sendable {
             for j in 0..<dh { outNorm += Double(y.storage[s * dh + j]) * Double(yg.storage[s * dh + j]) }
             amplification[s] = squaredNorms[s] > 0 ? (max(0, outNorm) / squaredNorms[s]).squareRoot() : 0
         }
-        let top = SalientOperations.best(amplification.count, max(0, min(count, amplification.count))) { amplification[$0] }
-        let picked = Products.multiply(y.gatherRows(top), ov.outputWeights)
-        let vocab = model.shape.vocab
-        let logits = model.logits(of: picked)
-        operations = top.enumerated().map { i, s in
-            let row = Array(logits[(i * vocab)..<((i + 1) * vocab)])
+        let top = best(amplification.count, max(0, min(count, amplification.count))) { amplification[$0] }
+        return Amplified(top: top, amplification: top.map { amplification[$0] }, picked: Products.multiply(y.gatherRows(top), ov.outputWeights))
+    }
+
+    /// The operations from the top tokens and their logit rows.
+    private init(layer: Int, head: Int, amplified: Amplified, logits: ArraySlice<Float>, vocab: Int, mappings: Int) {
+        self.layer = layer
+        self.head = head
+        let base = logits.startIndex
+        operations = amplified.top.enumerated().map { i, s in
+            let row = Array(logits[(base + i * vocab)..<(base + (i + 1) * vocab)])
             let best = SalientOperations.best(vocab, max(0, min(mappings, vocab))) { Double(row[$0]) }
-            return Operation(tokenID: s, amplification: amplification[s], mappings: best.map { Mapping(tokenID: $0, logit: row[$0]) })
+            return Operation(tokenID: s, amplification: amplified.amplification[i], mappings: best.map { Mapping(tokenID: $0, logit: row[$0]) })
         }
     }
 

@@ -36,13 +36,12 @@ public enum Products {
         let blocks = (a.rows + rowsPerBlock - 1) / rowsPerBlock
         let n = b.cols, k = a.cols
         c.storage.withUnsafeMutableBufferPointer { cp in
-            let out = UncheckedPointer(cp.baseAddress!)
-            a.storage.withUnsafeBufferPointer { ap in
-                b.storage.withUnsafeBufferPointer { bp in
-                    let (left, right) = (UncheckedConstPointer(ap.baseAddress!), UncheckedConstPointer(bp.baseAddress!))
+            let out = SharedFloats(cp.baseAddress!)
+            a.view { left in
+                b.view { right in
                     DispatchQueue.concurrentPerform(iterations: blocks) { i in
                         let lo = i * rowsPerBlock, m = min(rowsPerBlock, a.rows - lo)
-                        BLAS.gemm(m: m, n: n, k: k, a: left.pointer + lo * k, lda: k, b: right.pointer, ldb: n,
+                        BLAS.gemm(m: m, n: n, k: k, a: left.base + lo * k, lda: k, b: right.base, ldb: n,
                                   c: out.pointer + lo * n, ldc: n)
                     }
                 }
@@ -52,6 +51,8 @@ public enum Products {
     }
 }
 
-/// Pointers handed to worker threads that write disjoint parts.
-struct UncheckedPointer: @unchecked Sendable { let pointer: UnsafeMutablePointer<Float>; init(_ p: UnsafeMutablePointer<Float>) { pointer = p } }
-struct UncheckedConstPointer: @unchecked Sendable { let pointer: UnsafePointer<Float>; init(_ p: UnsafePointer<Float>) { pointer = p } }
+/// An output buffer handed to worker threads that each write a disjoint part of it.
+public struct SharedFloats: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Float>
+    public init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
+}

@@ -77,18 +77,7 @@ public final class ByteLevelBPE: Tokenizer {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw TokenizerError.notAVocabulary(file: vocabularyFile)
         }
-        var vocabulary: [String: Int] = [:]
-        var seen: [Int: String] = [:]
-        for (token, value) in object {
-            guard let n = value as? NSNumber, let id = Int(exactly: n.doubleValue), id >= 0 else {
-                throw TokenizerError.badId(file: vocabularyFile, token: Excerpt.short(token), id: Excerpt.short("\(value)"))
-            }
-            if let other = seen[id] {
-                throw TokenizerError.duplicateId(file: vocabularyFile, id: id, first: Excerpt.short(other), second: Excerpt.short(token))
-            }
-            seen[id] = token
-            vocabulary[token] = id
-        }
+        let vocabulary = try MergeRanks.vocabulary(object, file: vocabularyFile)
         var merges: [(String, String)] = []
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = line.hasSuffix("\r") ? line.dropLast() : line

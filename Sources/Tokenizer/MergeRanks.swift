@@ -1,3 +1,6 @@
+import Core
+import Foundation
+
 /// BPE merge rules by priority, shared by the byte-level and the
 /// SentencePiece-style tokenizers: repeatedly merge the adjacent pair with
 /// the best (lowest) rank, every occurrence of it left to right.
@@ -47,5 +50,24 @@ struct MergeRanks: Sendable {
             symbols = merged
         }
         return symbols
+    }
+
+    /// A JSON object of token → id (`vocab.json`, a tokenizer.json's
+    /// `model.vocab`): ids are non-negative integers (not `true`), each given once.
+    static func vocabulary(_ object: [String: Any], file: String) throws -> [String: Int] {
+        var vocabulary: [String: Int] = [:]
+        var seen: [Int: String] = [:]
+        for (token, value) in object {
+            guard let n = value as? NSNumber, !JSONBoolean.isBoolean(n), let id = Int(exactly: n.doubleValue), id >= 0 else {
+                let shown = JSONBoolean.isBoolean(value) ? ((value as? Bool) == true ? "true" : "false") : "\(value)"
+                throw TokenizerError.badId(file: file, token: Excerpt.short(token), id: Excerpt.short(shown))
+            }
+            if let other = seen[id] {
+                throw TokenizerError.duplicateId(file: file, id: id, first: Excerpt.short(other), second: Excerpt.short(token))
+            }
+            seen[id] = token
+            vocabulary[token] = id
+        }
+        return vocabulary
     }
 }

@@ -26,18 +26,7 @@ public enum TokenizerJSON {
         let type = model["type"] as? String ?? "BPE"
         guard type == "BPE" else { throw fail("model type '\(Excerpt.short(type))' is not supported (supported: BPE)") }
         guard let vocabObject = model["vocab"] as? [String: Any] else { throw fail("'model.vocab' is not an object of token → id") }
-        var vocabulary: [String: Int] = [:]
-        var seen: [Int: String] = [:]
-        for (token, value) in vocabObject {
-            guard let n = value as? NSNumber, !JSONBoolean.isBoolean(n), let id = Int(exactly: n.doubleValue), id >= 0 else {
-                throw TokenizerError.badId(file: path, token: Excerpt.short(token), id: Excerpt.short("\(value)"))
-            }
-            if let other = seen[id] {
-                throw TokenizerError.duplicateId(file: path, id: id, first: Excerpt.short(other), second: Excerpt.short(token))
-            }
-            seen[id] = token
-            vocabulary[token] = id
-        }
+        let vocabulary = try MergeRanks.vocabulary(vocabObject, file: path)
         var merges: [(String, String)] = []
         for (i, item) in ((model["merges"] as? [Any]) ?? []).enumerated() {
             if let line = item as? String {

@@ -130,6 +130,7 @@ final class TokenizerJSONTests: XCTestCase {
         try check(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Whitespace"}}"#, "pre-tokenizer 'Whitespace' is not supported")
         try check(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(?<=a)b"}, "behavior": "Isolated"}}"#, "group '(?<' is not supported")
         try check(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a", "a"]]}}"#, "merge 1 'a a'")
+        try check(#"{"model": {"type": "BPE", "vocab": {"a": true}, "merges": []}}"#, "token 'a' has id true; ids must be non-negative integers")
         try check(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(a*)*b"}, "behavior": "Isolated"}}"#,
                   "the pattern backtracks too much to be used")
         try check(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [], "byte_fallback": true}, "pre_tokenizer": {"type": "Whitespace"}}"#,

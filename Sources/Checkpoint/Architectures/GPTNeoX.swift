@@ -18,15 +18,10 @@ public enum GPTNeoXAdapter {
         try checkpoint.checkNoLayers(from: shape.layers, prefix: "layers.", declaredBy: "num_hidden_layers")
         let embedding = try checkpoint.tensor("embed_in.weight", shape: [shape.vocab, d])
         let unembedding = try checkpoint.unembedding("embed_out.weight", embedding: embedding, shape: shape)
-        let mlp = FirstMLP(
-            norm: .layerNorm(weight: try checkpoint.vector("layers.0.post_attention_layernorm.weight", count: d),
-                             bias: try checkpoint.vector("layers.0.post_attention_layernorm.bias", count: d),
-                             epsilon: try config.epsilon("layer_norm_eps", default: 1e-5)),
-            inWeight: try checkpoint.linear("layers.0.mlp.dense_h_to_4h.weight", out: dMLP, in: d),
-            inBias: try checkpoint.vector("layers.0.mlp.dense_h_to_4h.bias", count: dMLP),
-            outWeight: try checkpoint.linear("layers.0.mlp.dense_4h_to_h.weight", out: d, in: dMLP),
-            outBias: try checkpoint.vector("layers.0.mlp.dense_4h_to_h.bias", count: d),
-            activation: try config.activation(keys: ["hidden_act"], default: "gelu"))
+        let mlp = try checkpoint.layerNormMLP(norm: "layers.0.post_attention_layernorm", up: "layers.0.mlp.dense_h_to_4h",
+                                              down: "layers.0.mlp.dense_4h_to_h", d: d, dMLP: dMLP,
+                                              epsilon: try config.epsilon("layer_norm_eps", default: 1e-5),
+                                              activation: try config.activation(keys: ["hidden_act"], default: "gelu"))
         try checkpoint.requireTensors((0..<shape.layers).flatMap { l in
             [("layers.\(l).attention.query_key_value.weight", [3 * d, d]), ("layers.\(l).attention.dense.weight", [d, d])]
         })

@@ -83,6 +83,28 @@ extension CheckpointDirectory {
         try tensor(name, shape: [out, `in`]).withMatrix { $0.transposed() }
     }
 
+    /// Block 0's branch as GPT-NeoX and Phi store it: a LayerNorm with bias
+    /// (`norm.weight`, `norm.bias`) and a plain MLP of two `[out, in]` linears with biases.
+    func layerNormMLP(norm: String, up: String, down: String, d: Int, dMLP: Int, epsilon: Float, activation: Activation) throws -> FirstMLP {
+        FirstMLP(norm: .layerNorm(weight: try vector("\(norm).weight", count: d), bias: try vector("\(norm).bias", count: d), epsilon: epsilon),
+                 inWeight: try linear("\(up).weight", out: dMLP, in: d), inBias: try vector("\(up).bias", count: dMLP),
+                 outWeight: try linear("\(down).weight", out: d, in: dMLP), outBias: try vector("\(down).bias", count: d),
+                 activation: activation)
+    }
+
+    /// Every layer's value and output projections (`[out, in]`), checked now;
+    /// a layer's heads read on demand, value rows of KV head `g` at `g·dh`.
+    func separateProjectionHeads(shape: ModelShape, value: @escaping @Sendable (Int) -> String,
+                                 output: @escaping @Sendable (Int) -> String) throws -> @Sendable (Int) throws -> [HeadOV] {
+        let d = shape.dModel, kvWidth = shape.kvHeads * shape.dHead, qWidth = shape.heads * shape.dHead
+        try requireTensors((0..<shape.layers).flatMap { l in [(value(l), [kvWidth, d]), (output(l), [d, qWidth])] })
+        return { [self] layer in
+            let v = try tensor(value(layer), shape: [kvWidth, d])
+            let o = try tensor(output(layer), shape: [d, qWidth])
+            return v.withMatrix { v in o.withMatrix { o in shape.headsFromLinear(value: v, valueRowStart: { $0 * shape.dHead }, output: o) } }
+        }
+    }
+
     /// The output embedding: the untied tensor when the checkpoint has it,
     /// else the input embedding.
     func unembedding(_ name: String, embedding: FloatTensor, shape: ModelShape) throws -> FloatTensor {

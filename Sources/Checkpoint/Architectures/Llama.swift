@@ -45,21 +45,13 @@ public enum LlamaAdapter {
             upWeight: try checkpoint.linear("layers.0.mlp.up_proj.weight", out: dMLP, in: d),
             outWeight: try checkpoint.linear("layers.0.mlp.down_proj.weight", out: d, in: dMLP),
             activation: try config.activation(keys: options.activationKeys, default: options.defaultActivation))
-        let kvWidth = shape.kvHeads * shape.dHead, qWidth = shape.heads * shape.dHead
-        try checkpoint.requireTensors((0..<shape.layers).flatMap { l in
-            [("layers.\(l).self_attn.v_proj.weight", [kvWidth, d]), ("layers.\(l).self_attn.o_proj.weight", [d, qWidth])]
-        })
+        let heads = try checkpoint.separateProjectionHeads(shape: shape, value: { "layers.\($0).self_attn.v_proj.weight" },
+                                                           output: { "layers.\($0).self_attn.o_proj.weight" })
         return TransformerWeights(
             architecture: options.architecture, shape: shape, embedding: embedding,
             embeddingScale: options.scalesEmbedding ? Float(Double(d).squareRoot()) : 1,
             unembedding: unembedding, firstMLP: mlp, defaultK: defaultK(checkpoint, shape: shape),
-            attentionOV: { layer in
-                let v = try checkpoint.tensor("layers.\(layer).self_attn.v_proj.weight", shape: [kvWidth, d])
-                let o = try checkpoint.tensor("layers.\(layer).self_attn.o_proj.weight", shape: [d, qWidth])
-                return v.withMatrix { v in o.withMatrix { o in
-                    shape.headsFromLinear(value: v, valueRowStart: { $0 * shape.dHead }, output: o)
-                } }
-            },
+            attentionOV: heads,
             checkUnchanged: { try checkpoint.checkUnchanged() })
     }
 

@@ -15,28 +15,14 @@ public enum PhiAdapter {
         try checkpoint.checkNoLayers(from: shape.layers, prefix: "layers.", declaredBy: "num_hidden_layers")
         let embedding = try checkpoint.tensor("embed_tokens.weight", shape: [shape.vocab, d])
         let unembedding = try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape)
-        let mlp = FirstMLP(
-            norm: .layerNorm(weight: try checkpoint.vector("layers.0.input_layernorm.weight", count: d),
-                             bias: try checkpoint.vector("layers.0.input_layernorm.bias", count: d),
-                             epsilon: try config.epsilon("layer_norm_eps", default: 1e-5)),
-            inWeight: try checkpoint.linear("layers.0.mlp.fc1.weight", out: dMLP, in: d),
-            inBias: try checkpoint.vector("layers.0.mlp.fc1.bias", count: dMLP),
-            outWeight: try checkpoint.linear("layers.0.mlp.fc2.weight", out: d, in: dMLP),
-            outBias: try checkpoint.vector("layers.0.mlp.fc2.bias", count: d),
-            activation: try config.activation(keys: ["hidden_act"], default: "gelu_new"))
-        let kvWidth = shape.kvHeads * shape.dHead, qWidth = shape.heads * shape.dHead
-        try checkpoint.requireTensors((0..<shape.layers).flatMap { l in
-            [("layers.\(l).self_attn.v_proj.weight", [kvWidth, d]), ("layers.\(l).self_attn.dense.weight", [d, qWidth])]
-        })
+        let mlp = try checkpoint.layerNormMLP(norm: "layers.0.input_layernorm", up: "layers.0.mlp.fc1", down: "layers.0.mlp.fc2",
+                                              d: d, dMLP: dMLP, epsilon: try config.epsilon("layer_norm_eps", default: 1e-5),
+                                              activation: try config.activation(keys: ["hidden_act"], default: "gelu_new"))
+        let heads = try checkpoint.separateProjectionHeads(shape: shape, value: { "layers.\($0).self_attn.v_proj.weight" },
+                                                           output: { "layers.\($0).self_attn.dense.weight" })
         return TransformerWeights(
             architecture: "Phi", shape: shape, embedding: embedding, unembedding: unembedding, firstMLP: mlp,
-            attentionOV: { layer in
-                let v = try checkpoint.tensor("layers.\(layer).self_attn.v_proj.weight", shape: [kvWidth, d])
-                let o = try checkpoint.tensor("layers.\(layer).self_attn.dense.weight", shape: [d, qWidth])
-                return v.withMatrix { v in o.withMatrix { o in
-                    shape.headsFromLinear(value: v, valueRowStart: { $0 * shape.dHead }, output: o)
-                } }
-            },
+            attentionOV: heads,
             checkUnchanged: { try checkpoint.checkUnchanged() })
     }
 }

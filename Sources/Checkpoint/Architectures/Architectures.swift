@@ -15,6 +15,17 @@ public enum Architectures {
         return LoadedModel(checkpoint: checkpoint, weights: weights, tokenizer: tokenizer)
     }
 
+    /// The model to run: every block's weights and the tokenizer. An error for
+    /// a family without a forward pass yet.
+    public static func openDecoder(modelDirectory path: String) throws -> (DecoderWeights, any Tokenizer) {
+        let (checkpoint, adapter) = try adapter(for: path)
+        guard let decoder = adapter.decoder else {
+            throw CheckpointError.noForwardPass(file: checkpoint.config.path, architecture: adapter.name,
+                                                 supported: all.filter { $0.decoder != nil }.map(\.name))
+        }
+        return (try decoder(checkpoint), try adapter.tokenizer(path))
+    }
+
     /// The checkpoint and its canonical weights (without the tokenizer).
     public static func load(modelDirectory path: String) throws -> (CheckpointDirectory, TransformerWeights) {
         let (checkpoint, adapter) = try adapter(for: path)

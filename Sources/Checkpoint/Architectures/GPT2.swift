@@ -8,7 +8,7 @@ import LinearAlgebra
 /// with the value projection in columns `2d..<3d`, `c_proj` is `[d, d]` with
 /// head `h` reading rows `h·dh..<(h+1)·dh`.
 public enum GPT2Adapter {
-    public static let adapter = ArchitectureAdapter(name: "GPT-2", modelTypes: ["gpt2"], load: load)
+    public static let adapter = ArchitectureAdapter(name: "GPT-2", modelTypes: ["gpt2"], load: load, decoder: decoder)
 
     public static func shape(_ config: ConfigFile) throws -> ModelShape {
         let layers = try config.int("n_layer")
@@ -58,6 +58,42 @@ public enum GPT2Adapter {
             architecture: "GPT-2", shape: shape, embedding: embedding, unembedding: unembedding, firstMLP: mlp,
             attentionOV: { layer in try headsOV(checkpoint, layer: layer, shape: shape) },
             checkUnchanged: { try checkpoint.checkUnchanged() })
+    }
+
+    /// Every block, for the forward pass: Conv1D weights are already `[in, out]`.
+    @Sendable public static func decoder(_ checkpoint: CheckpointDirectory) throws -> DecoderWeights {
+        let config = checkpoint.config
+        let shape = try shape(config)
+        let d = shape.dModel
+        let epsilon = Float(try config.double("layer_norm_epsilon", default: 1e-5))
+        let activationName = try config.string("activation_function", default: "gelu_new")
+        guard let activation = Activation(configName: activationName) else {
+            throw CheckpointError.invalidConfig(file: config.path, key: "activation_function", problem: "activation_function '\(Excerpt.short(activationName))' is not supported (known: \(Activation.knownNames.joined(separator: ", ")))")
+        }
+        let dMLP = config.has("n_inner") ? try config.int("n_inner") : 4 * d
+        guard let positions = checkpoint.info("wpe.weight"), positions.shape.count == 2, positions.shape[1] == d else {
+            throw CheckpointError.missingTensor(folder: checkpoint.path, tensor: "wpe.weight", expectedShape: [try config.int("n_positions"), d])
+        }
+        let embedding = try checkpoint.tensor("wte.weight", shape: [shape.vocab, d])
+        @Sendable func norm(_ name: String) throws -> Norm {
+            .layerNorm(weight: try checkpoint.vector("\(name).weight", count: d), bias: try checkpoint.vector("\(name).bias", count: d), epsilon: epsilon)
+        }
+        let blockTensors: [(String, [Int])] = [("attn.c_attn.weight", [d, 3 * d]), ("attn.c_proj.weight", [d, d]),
+                                               ("mlp.c_fc.weight", [d, dMLP]), ("mlp.c_proj.weight", [dMLP, d])]
+        try checkpoint.requireTensors((0..<shape.layers).flatMap { l in blockTensors.map { ("h.\(l).\($0.0)", $0.1) } })
+        return DecoderWeights(
+            shape: shape, embedding: embedding, positions: try checkpoint.tensor("wpe.weight", shape: positions.shape),
+            finalNorm: try norm("ln_f"), unembedding: try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape),
+            block: { l in
+                DecoderWeights.Block(
+                    attentionNorm: try norm("h.\(l).ln_1"),
+                    qkv: try checkpoint.tensor("h.\(l).attn.c_attn.weight", shape: [d, 3 * d]), qkvBias: try checkpoint.vector("h.\(l).attn.c_attn.bias", count: 3 * d),
+                    output: try checkpoint.tensor("h.\(l).attn.c_proj.weight", shape: [d, d]), outputBias: try checkpoint.vector("h.\(l).attn.c_proj.bias", count: d),
+                    mlpNorm: try norm("h.\(l).ln_2"),
+                    mlpIn: try checkpoint.tensor("h.\(l).mlp.c_fc.weight", shape: [d, dMLP]), mlpInBias: try checkpoint.vector("h.\(l).mlp.c_fc.bias", count: dMLP),
+                    mlpOut: try checkpoint.tensor("h.\(l).mlp.c_proj.weight", shape: [dMLP, d]), mlpOutBias: try checkpoint.vector("h.\(l).mlp.c_proj.bias", count: d),
+                    activation: activation)
+            })
     }
 
     static func headsOV(_ checkpoint: CheckpointDirectory, layer: Int, shape: ModelShape) throws -> [HeadOV] {

@@ -1,0 +1,119 @@
+import Checkpoint
+import Core
+import Foundation
+import LinearAlgebra
+
+/// The model run on prompts, float32, for the experiments that test the maps
+/// (`../docs` of the paper: dynamic scores and ablations). A batch is prompts
+/// of equal length; per block: norm, causal self-attention, output
+/// projection, residual, norm, MLP, residual; then the final norm and the
+/// unembedding. The hooks are the few the experiments need (`Interventions`).
+public struct ForwardPass: Sendable {
+    public let weights: DecoderWeights
+
+    public init(weights: DecoderWeights) { self.weights = weights }
+
+    /// Logits at `positions` (default: each prompt's last), and what was recorded.
+    public struct Output: Sendable {
+        /// `[prompt][position index][vocab]` flattened: row `b · positions + i`.
+        public let logits: Matrix
+        public let positions: [Int]
+        /// `z` of each recorded head: `[prompt][d_head]` flattened, at the recorded position.
+        public let recorded: [HeadIndex: Matrix]
+    }
+
+    public func run(_ batch: [[Int]], interventions: Interventions = Interventions(), positions: [Int]? = nil) throws -> Output {
+        let shape = weights.shape
+        let d = shape.dModel, heads = shape.heads, dh = shape.dHead
+        guard let length = batch.first?.count, length > 0, batch.allSatisfy({ $0.count == length }) else {
+            throw ForwardPassError.unevenBatch(lengths: batch.map(\.count))
+        }
+        guard length <= weights.maximumPositions else { throw ForwardPassError.tooLong(length: length, maximum: weights.maximumPositions) }
+        for prompt in batch { for id in prompt where id < 0 || id >= shape.vocab { throw ForwardPassError.tokenOutsideVocabulary(id: id, vocab: shape.vocab) } }
+        try interventions.validate(layers: shape.layers, heads: heads, length: length, prompts: batch.count, dHead: dh)
+        let wanted = positions ?? [length - 1]
+        guard wanted.allSatisfy({ (0..<length).contains($0) }) else { throw ForwardPassError.positionOutOfRange(positions: wanted, length: length) }
+
+        let rows = batch.count * length
+        // Token and position embeddings.
+        var x = Matrix(rows: rows, cols: d)
+        weights.embedding.withMatrix { e in
+            weights.positions.withMatrix { p in
+                for (b, prompt) in batch.enumerated() {
+                    for (t, id) in prompt.enumerated() {
+                        for j in 0..<d { x[b * length + t, j] = e[id, j] + p[t, j] }
+                    }
+                }
+            }
+        }
+        var recorded: [HeadIndex: Matrix] = [:]
+        let scale = 1 / Float(dh).squareRoot()
+        for layer in 0..<shape.layers {
+            let block = try weights.block(layer)
+            let h = block.attentionNorm.apply(to: x)
+            var qkv = block.qkv.withMatrix { w in h.view { Products.multiply($0, w) } }
+            qkv.addRowVector(block.qkvBias)
+            var z = Matrix(rows: rows, cols: d)
+            for b in 0..<batch.count {
+                for head in 0..<heads {
+                    let index = HeadIndex(layer: layer, head: head)
+                    if interventions.zeroed.contains(index) { continue }
+                    if let replacement = interventions.replacedZ[index] {
+                        for t in 0..<length { for j in 0..<dh { z[b * length + t, head * dh + j] = replacement[b * length + t, j] } }
+                        continue
+                    }
+                    // Scores `q·kᵀ / sqrt(dh)` over keys up to the query (causal), softmax.
+                    var pattern = [Float](repeating: 0, count: length * length)
+                    for q in 0..<length {
+                        var best = -Float.infinity
+                        for k in 0...q {
+                            var s: Float = 0
+                            for j in 0..<dh { s += qkv[b * length + q, head * dh + j] * qkv[b * length + k, d + head * dh + j] }
+                            pattern[q * length + k] = s * scale
+                            best = max(best, s * scale)
+                        }
+                        var sum: Float = 0
+                        for k in 0...q { let e = exp(pattern[q * length + k] - best); pattern[q * length + k] = e; sum += e }
+                        for k in 0...q { pattern[q * length + k] /= sum }
+                        if let forced = interventions.forcedPatterns[index], forced.query == q {
+                            for k in 0..<length { pattern[q * length + k] = k == forced.key ? 1 : 0 }
+                        }
+                    }
+                    for q in 0..<length {
+                        for k in 0...q where pattern[q * length + k] != 0 {
+                            let a = pattern[q * length + k]
+                            for j in 0..<dh { z[b * length + q, head * dh + j] += a * qkv[b * length + k, 2 * d + head * dh + j] }
+                        }
+                    }
+                }
+            }
+            for (index, position) in interventions.recorded where index.layer == layer {
+                var m = Matrix(rows: batch.count, cols: dh)
+                for b in 0..<batch.count { for j in 0..<dh { m[b, j] = z[b * length + position, index.head * dh + j] } }
+                recorded[index] = m
+            }
+            var attention = block.output.withMatrix { w in z.view { Products.multiply($0, w) } }
+            attention.addRowVector(block.outputBias)
+            add(&x, attention)
+
+            let h2 = block.mlpNorm.apply(to: x)
+            var hidden = block.mlpIn.withMatrix { w in h2.view { Products.multiply($0, w) } }
+            hidden.addRowVector(block.mlpInBias)
+            hidden.apply(block.activation)
+            var mlp = block.mlpOut.withMatrix { w in hidden.view { Products.multiply($0, w) } }
+            mlp.addRowVector(block.mlpOutBias)
+            add(&x, mlp)
+        }
+        let picked = x.gatherRows((0..<batch.count).flatMap { b in wanted.map { b * length + $0 } })
+        let normed = weights.finalNorm.apply(to: picked)
+        var logits = Matrix(rows: normed.rows, cols: shape.vocab)
+        weights.unembedding.withMatrix { u in
+            normed.view { r in logits.storage.withUnsafeMutableBufferPointer { Products.multiplyTransposed(r, u, into: $0.baseAddress!) } }
+        }
+        return Output(logits: logits, positions: wanted, recorded: recorded)
+    }
+
+    private func add(_ x: inout Matrix, _ y: Matrix) {
+        for i in x.storage.indices { x.storage[i] += y.storage[i] }
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Checkpoint
+import Core
+import ForwardPass
+import Foundation
+import LinearAlgebra
+import Report
+
+struct ForwardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forward",
+        abstract: "Run the model on a prompt: its next-token prediction (the sanity check before the experiments).",
+        discussion: """
+        The prompt is tokenized as written (no special tokens added) and run in float32; the top N next \
+        tokens after it are printed with their logits. --json writes headmaps.forward.v1: \
+        {"schema", "prompt", "token_ids", "top": [{"token_id", "token", "logit"}]}. GPT-2 family models.
+        """)
+
+    @Option(name: .long, help: "The model: a directory or a Hugging Face id (id@revision) in the local cache.")
+    var model: String
+
+    @Option(name: .long, help: "The prompt.")
+    var prompt: String
+
+    @Option(name: .long, help: "How many next tokens to show.")
+    var top: Int = 10
+
+    @Option(name: .long, help: "Also write the prediction as JSON (headmaps.forward.v1) to this file.")
+    var json: String?
+
+    func validate() throws {
+        guard (1...1000).contains(top) else { throw ValidationError("--top must be 1–1000") }
+        guard !prompt.isEmpty else { throw ValidationError("--prompt must not be empty") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let path = try ModelLocator.resolve(model, relativeTo: FileManager.default.currentDirectoryPath)
+            let (weights, tokenizer) = try Architectures.openDecoder(modelDirectory: path)
+            let ids = tokenizer.encode(prompt)
+            guard !ids.contains(where: { $0 < 0 || $0 >= weights.shape.vocab }) else {
+                throw CLIError("the prompt has bytes this vocabulary cannot encode, or tokens the model has no row for")
+            }
+            // One forward pass of large products: every core may work on each.
+            BLAS.setThreads(ProcessInfo.processInfo.activeProcessorCount)
+            defer { BLAS.useSingleThread() }
+            let output = try ForwardPass(weights: weights).run([ids])
+            let row = (0..<output.logits.cols).map { output.logits[0, $0] }
+            let best = row.indices.sorted { (row[$0], $1) > (row[$1], $0) }.prefix(top)
+            func token(_ id: Int) -> String { tokenizer.decode([id]) }
+            print("prompt: \(ids.count) token\(ids.count == 1 ? "" : "s") \(ids)")
+            for (rank, id) in best.enumerated() {
+                print(String(format: "%3d  %7d  %10.4f  ", rank + 1, id, row[id]) + "'" + token(id).replacingOccurrences(of: "\n", with: "\\n") + "'")
+            }
+            if let json {
+                let q = JSONString.quoted
+                let entries = best.map { "    {\"token_id\": \($0), \"token\": \(q(token($0))), \"logit\": \(row[$0])}" }.joined(separator: ",\n")
+                let text = "{\n  \"schema\": \"headmaps.forward.v1\",\n  \"prompt\": \(q(prompt)),\n  \"token_ids\": \(ids),\n  \"top\": [\n\(entries)\n  ]\n}\n"
+                try AtomicFile.write(Data(text.utf8), to: json)
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Checkpoint
+import Core
+import ForwardPass
+import Foundation
+import HeadMapsTestSupport
+import LinearAlgebra
+import PlantedModels
+import XCTest
+
+/// The forward pass against independent implementations, and its hooks
+/// checked directly.
+final class ForwardPassTests: XCTestCase {
+    func open(_ dir: String) throws -> ForwardPass {
+        _ = TestSupport.singleThreadedBLAS
+        return ForwardPass(weights: try Architectures.openDecoder(modelDirectory: dir).0)
+    }
+
+    func assertClose(_ ours: Matrix, _ theirs: [[Double]], tolerance: Double = 1e-4, line: UInt = #line) {
+        XCTAssertEqual(ours.rows, theirs.count, line: line)
+        for (r, row) in theirs.enumerated() {
+            XCTAssertEqual(ours.cols, row.count, line: line)
+            let scale = row.map(abs).max() ?? 1
+            var worst = 0.0
+            for (c, v) in row.enumerated() { worst = max(worst, abs(Double(ours[r, c]) - v) / max(scale, 1e-6)) }
+            XCTAssertLessThan(worst, tolerance, "prompt \(r): largest difference relative to the row's largest logit", line: line)
+        }
+    }
+
+    /// Hugging Face transformers' own logits (GPT2LMHeadModel, float32) on the
+    /// checkpoint it wrote, kept beside it.
+    func testLogitsEqualTransformersOnACheckpointItWrote() throws {
+        let dir = TestSupport.repositoryRoot + "/fixtures/models/hf/gpt2"
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/transformers_logits.json"))) as! [String: Any]
+        let prompts = expected["prompts"] as! [[Int]]
+        let output = try open(dir).run(prompts)
+        assertClose(output.logits, expected["logits_last_position"] as! [[Double]])
+        // One prompt alone gives the same logits as inside the batch.
+        let alone = try open(dir).run([prompts[1]])
+        for c in 0..<alone.logits.cols { XCTAssertEqual(alone.logits[0, c], output.logits[1, c], accuracy: 1e-4 * max(1, abs(output.logits[1, c]))) }
+    }
+
+    /// numpy in float64 (its own reading of the tensors), on the planted
+    /// fixture and on the transformers-written one, single prompts and batches.
+    func testLogitsEqualNumpyOnPlantedAndRandomCheckpoints() throws {
+        for dir in [TestSupport.tinyModel, TestSupport.repositoryRoot + "/fixtures/models/hf/gpt2"] {
+            let model = try open(dir)
+            for batch in [[[5, 17, 300, 42]], [[5, 17, 300, 42], [1, 2, 3, 4], [900, 800, 700, 600]]] {
+                let input = String(decoding: try JSONSerialization.data(withJSONObject: batch), as: UTF8.self)
+                let result = try TestSupport.python([TestSupport.repositoryRoot + "/Tests/crosscheck/gpt2_forward_numpy.py", dir], stdin: input)
+                XCTAssertEqual(result.status, 0, result.stderr)
+                let theirs = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [[Double]]
+                assertClose(try model.run(batch).logits, theirs)
+            }
+        }
+    }
+
+    /// With a head's pattern forced onto one key, its recorded `z` at that
+    /// query is exactly the key position's value vector.
+    func testAForcedPatternMakesZTheSourcesValueVector() throws {
+        let model = try open(TestSupport.tinyModel)
+        let head = HeadIndex(layer: 0, head: 2)
+        var interventions = Interventions()
+        interventions.forcedPatterns[head] = .init(query: 3, key: 1)
+        interventions.recorded[head] = 3
+        let prompt = [11, 22, 33, 44]
+        let z = try XCTUnwrap(try model.run([prompt], interventions: interventions).recorded[head])
+        // The value vector of position 1: LN1(E[22] + P[1]) · W_V + b_V, head 2's columns.
+        let w = model.weights, d = w.shape.dModel, dh = w.shape.dHead
+        let block = try w.block(0)
+        var x = Matrix(rows: 1, cols: d)
+        w.embedding.withMatrix { e in w.positions.withMatrix { p in for j in 0..<d { x[0, j] = e[22, j] + p[1, j] } } }
+        let h = block.attentionNorm.apply(to: x)
+        for j in 0..<dh {
+            var v = block.qkvBias[2 * d + 2 * dh + j]
+            block.qkv.withMatrix { q in for i in 0..<d { v += h[0, i] * q[i, 2 * d + 2 * dh + j] } }
+            XCTAssertEqual(z[0, j], v, accuracy: 1e-5 * max(1, abs(v)))
+        }
+    }
+
+    /// With every head of a layer zeroed, the layer's attention adds only its
+    /// output bias: the same as replacing every head's z with zeros, and
+    /// different from the unablated run.
+    func testZeroingEveryHeadOfALayerLeavesOnlyItsOutputBias() throws {
+        let model = try open(TestSupport.tinyModel)
+        let heads = model.weights.shape.heads, dh = model.weights.shape.dHead
+        let prompts = [[3, 1, 4, 1, 5], [9, 2, 6, 5, 3]]
+        var zeroed = Interventions(), replaced = Interventions()
+        for h in 0..<heads {
+            zeroed.zeroed.insert(HeadIndex(layer: 1, head: h))
+            replaced.replacedZ[HeadIndex(layer: 1, head: h)] = Matrix(rows: prompts.count * 5, cols: dh)
+        }
+        let a = try model.run(prompts, interventions: zeroed).logits, b = try model.run(prompts, interventions: replaced).logits
+        XCTAssertEqual(a, b)
+        XCTAssertNotEqual(a, try model.run(prompts).logits)
+        // Zeroing one head of a layer changes the logits less than zeroing them all.
+        var one = Interventions()
+        one.zeroed.insert(HeadIndex(layer: 1, head: 0))
+        XCTAssertNotEqual(try model.run(prompts, interventions: one).logits, a)
+    }
+
+    func testBadInputsAreNamedErrors() throws {
+        let model = try open(TestSupport.tinyModel)
+        XCTAssertThrowsError(try model.run([[1, 2], [3]])) { XCTAssertEqual("\($0)", "a batch needs prompts of one length (in tokens); got 2, 1") }
+        XCTAssertThrowsError(try model.run([[1, 999_999]])) { XCTAssertTrue("\($0)".contains("token id 999999 is outside the model's vocabulary")) }
+        XCTAssertThrowsError(try model.run([Array(repeating: 1, count: 33)])) { XCTAssertEqual("\($0)", "a prompt of 33 tokens is longer than the model's 32 positions") }
+        var bad = Interventions()
+        bad.forcedPatterns[HeadIndex(layer: 0, head: 0)] = .init(query: 1, key: 2)
+        XCTAssertThrowsError(try model.run([[1, 2, 3]], interventions: bad)) { XCTAssertTrue("\($0)".contains("not causal")) }
+        XCTAssertThrowsError(try Architectures.openDecoder(modelDirectory: TestSupport.familyModel(.llama))) {
+            XCTAssertTrue("\($0)".contains("running the model is not supported for Llama yet (supported: GPT-2)"), "\($0)")
+        }
+    }
+}

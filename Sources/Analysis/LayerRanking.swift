@@ -111,7 +111,7 @@ struct LayerRanking {
     }
 
     func rank(heads: [HeadOV], sources: Matrix, targets: [Int], k: [Int], layer: Int, pending: PendingRows) -> Outcome {
-        let h = heads.count, n = sources.rows, d = sources.cols, dh = heads[0].valueWeights.cols
+        let n = sources.rows, d = sources.cols, dh = heads[0].valueWeights.cols
         let meter = Meter()
 
         // Per KV head: x·W_V [n, dh], shared by the query heads that read it
@@ -128,7 +128,19 @@ struct LayerRanking {
             } } }
             lock.lock(); values[group] = ag; lock.unlock()
         }
-        let a = heads.map { values[$0.valueGroup]! }
+        var outcome = rank(heads: heads, values: heads.map { values[$0.valueGroup]! }, targets: targets, k: k, layer: layer, pending: pending)
+        outcome.flops += meter.flops
+        outcome.denseSeconds += meter.seconds
+        return outcome
+    }
+
+    /// The same from each head's `x·W_V` rows (`values[h]`, `[rows, d_head]`)
+    /// given directly: the dynamic scores rank a head's own `z` rows, which
+    /// differ from head to head.
+    func rank(heads: [HeadOV], values a: [Matrix], targets: [Int], k: [Int], layer: Int, pending: PendingRows) -> Outcome {
+        let h = heads.count, n = a[0].rows, d = unembedding.cols, dh = heads[0].outputWeights.rows
+        let meter = Meter()
+        let lock = NSLock()
         var aw = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: h)
         var targetLogit = [[Float]](repeating: [], count: h)
         parallel(h) { head in

@@ -48,50 +48,22 @@ public struct RelationScorer {
             let clock = ContinuousClock()
             let representations = try SourceRepresentations(model: model, tokens: sources, rule: sourceRule)
             let start = clock.now
-            let blocks = VocabularyBlocks(vocabularySize: shape.vocab, blockSize: blockSize)
-            stats.blockCount = blocks.blocks.count
-            stats.decidedAfterBlocks = [Int](repeating: 0, count: blocks.blocks.count)
             stats.rowsPerHead = sources.count
-            let workers = max(1, threads)
-            let pending = PendingRows(width: shape.dModel)
-            func record(layer: Int, head: Int, row i: Int, relationHit: Bool, suppressionHit: Bool, until: Int?) {
+            let sourceNorms = [false, true].map { mlp in
+                (mlp ? representations.afterFirstMLP : representations.embedding)?.view { LogitBound.largestRowNorm($0) } ?? 0
+            }
+            let rule = sourceRule
+            let bound = model.unembedding.withMatrix { LogitBound(unembedding: $0) }
+            try RelationScorer.rankLayers(model: model, blockSize: blockSize, threads: threads, targets: targets, k: ks, statistics: &stats,
+                                          progress: progress, rows: { layer, heads, ranking, pending in
+                for (h, head) in heads.enumerated() {
+                    try bound.check(head: head, sourceNorm: sourceNorms[rule.readsMLP(layer: layer) ? 1 : 0], layer: layer, index: h)
+                }
+                return ranking.rank(heads: heads, sources: representations.forLayer(layer), targets: targets, k: ks, layer: layer, pending: pending)
+            }, record: { layer, head, i, relationHit, suppressionHit in
                 if relationHit { hits[owner[i]][layer][head] += 1 }
                 if suppressionHit { suppressionHits[owner[i]][layer][head] += 1 }
-                if let b = until { stats.decidedAfterBlocks[b - 1] += 1 } else { stats.undecided += 1 }
-            }
-            try model.unembedding.withMatrix { unembedding in
-                let ranking = LayerRanking(unembedding: unembedding, blocks: blocks, workers: workers)
-                let bound = LogitBound(unembedding: unembedding)
-                let sourceNorms = [false, true].map { mlp in
-                    (mlp ? representations.afterFirstMLP : representations.embedding)?.view { LogitBound.largestRowNorm($0) } ?? 0
-                }
-                for layer in 0..<shape.layers {
-                    let heads = try model.heads(ofLayer: layer)
-                    for (h, head) in heads.enumerated() {
-                        try bound.check(head: head, sourceNorm: sourceNorms[sourceRule.readsMLP(layer: layer) ? 1 : 0], layer: layer, index: h)
-                    }
-                    let outcome = ranking.rank(heads: heads, sources: representations.forLayer(layer), targets: targets, k: ks,
-                                               layer: layer, pending: pending)
-                    for (h, head) in outcome.heads.enumerated() {
-                        for i in sources.indices where !head.deferred[i] {
-                            record(layer: layer, head: h, row: i, relationHit: head.relationHit[i],
-                                   suppressionHit: head.suppressionHit[i], until: head.blocksUntilDecided[i])
-                        }
-                    }
-                    stats.flops += outcome.flops
-                    stats.denseSeconds += outcome.denseSeconds
-                    stats.headCount += heads.count
-                    progress?(layer + 1, shape.layers)
-                }
-                let meter = LayerRanking.Meter()
-                pending.finish(ranking, meter: meter)
-                for (r, o) in pending.owners.enumerated() {
-                    record(layer: o.layer, head: o.head, row: o.row, relationHit: pending.relationHit(r),
-                           suppressionHit: pending.suppressionHit(r), until: pending.until[r])
-                }
-                stats.flops += meter.flops
-                stats.denseSeconds += meter.seconds
-            }
+            })
             // Mapped F32 tensors are read in place during scoring: a file that
             // shrank meanwhile left zeros there, and these scores must not be kept.
             try model.checkUnchanged()
@@ -104,5 +76,51 @@ public struct RelationScorer {
                            hits: rel.skipped ? [] : hits[r], suppressionHits: rel.skipped ? [] : suppressionHits[r])
         }
         return (results, stats)
+    }
+
+    /// Every layer's heads ranked over the vocabulary, layer by layer, with
+    /// the rows left undecided finished together at the end: the engine of
+    /// the static scores and of the dynamic ones. `rows` ranks one layer's
+    /// heads (its rows computed from shared sources, or given per head);
+    /// `record` receives every (layer, head, row) outcome exactly once.
+    static func rankLayers(model: TransformerWeights, blockSize: Int, threads: Int, targets: [Int], k: [Int],
+                           statistics stats: inout ScoringStatistics, progress: ((Int, Int) -> Void)?,
+                           rows: (_ layer: Int, _ heads: [HeadOV], _ ranking: LayerRanking, _ pending: PendingRows) throws -> LayerRanking.Outcome,
+                           record: (_ layer: Int, _ head: Int, _ row: Int, _ relationHit: Bool, _ suppressionHit: Bool) -> Void) throws {
+        let shape = model.shape
+        let blocks = VocabularyBlocks(vocabularySize: shape.vocab, blockSize: blockSize)
+        stats.blockCount = blocks.blocks.count
+        stats.decidedAfterBlocks = [Int](repeating: 0, count: blocks.blocks.count)
+        let pending = PendingRows(width: shape.dModel)
+        var localStats = stats
+        func note(_ until: Int?) {
+            if let b = until { localStats.decidedAfterBlocks[b - 1] += 1 } else { localStats.undecided += 1 }
+        }
+        try model.unembedding.withMatrix { unembedding in
+            let ranking = LayerRanking(unembedding: unembedding, blocks: blocks, workers: max(1, threads))
+            for layer in 0..<shape.layers {
+                let heads = try model.heads(ofLayer: layer)
+                let outcome = try rows(layer, heads, ranking, pending)
+                for (h, head) in outcome.heads.enumerated() {
+                    for i in head.relationHit.indices where !head.deferred[i] {
+                        record(layer, h, i, head.relationHit[i], head.suppressionHit[i])
+                        note(head.blocksUntilDecided[i])
+                    }
+                }
+                localStats.flops += outcome.flops
+                localStats.denseSeconds += outcome.denseSeconds
+                localStats.headCount += heads.count
+                progress?(layer + 1, shape.layers)
+            }
+            let meter = LayerRanking.Meter()
+            pending.finish(ranking, meter: meter)
+            for (r, o) in pending.owners.enumerated() {
+                record(o.layer, o.head, o.row, pending.relationHit(r), pending.suppressionHit(r))
+                note(pending.until[r])
+            }
+            localStats.flops += meter.flops
+            localStats.denseSeconds += meter.seconds
+        }
+        stats = localStats
     }
 }

@@ -30,6 +30,8 @@ let package = Package(
                 resources: [.copy("Relations")]),
         // Running the model: the forward pass and the experiments' hooks.
         .target(name: "ForwardPass", dependencies: ["Core", "Checkpoint", "LinearAlgebra"]),
+        // The paper's experiments that run the model: dynamic scores and ablations.
+        .target(name: "Experiments", dependencies: ["Core", "Analysis", "Checkpoint", "ForwardPass", "LinearAlgebra", "Tokenizer"]),
         .target(name: "PlantedModels", dependencies: ["Core", "Checkpoint", "Tokenizer", "Analysis"]),
         .target(name: "Plot", dependencies: ["Core", "CCairo"]),
         .target(name: "Report", dependencies: [
@@ -38,7 +40,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "HeadMapsCLI", dependencies: [
-            "Core", "LinearAlgebra", "Analysis", "Checkpoint", "ForwardPass", "Tokenizer", "PlantedModels", "Plot", "Report",
+            "Core", "LinearAlgebra", "Analysis", "Checkpoint", "Experiments", "ForwardPass", "Tokenizer", "PlantedModels", "Plot", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "HeadMapsBench", dependencies: [
@@ -55,7 +57,7 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["HeadMapsTestSupport", "Core", "Analysis", "Checkpoint", "LinearAlgebra", "PlantedModels", "Plot", "Report"]),
         .testTarget(name: "PlotTests", dependencies: ["HeadMapsTestSupport", "Core", "Plot", "Analysis", "Report", "Checkpoint"]),
         .testTarget(name: "ReportTests", dependencies: ["HeadMapsTestSupport", "Core", "Report", "Analysis", "Plot", "Checkpoint"]),
-        .testTarget(name: "ForwardPassTests", dependencies: ["HeadMapsTestSupport", "Core", "ForwardPass", "Checkpoint", "LinearAlgebra", "PlantedModels"]),
+        .testTarget(name: "ForwardPassTests", dependencies: ["HeadMapsTestSupport", "Core", "ForwardPass", "Experiments", "Analysis", "Checkpoint", "LinearAlgebra", "PlantedModels"]),
         .testTarget(name: "CLITests", dependencies: ["HeadMapsTestSupport", "Analysis", "Checkpoint", "Plot", "Report"]),
     ],
     swiftLanguageModes: [.v6]

@@ -123,4 +123,21 @@ public struct RelationScorer {
         }
         stats = localStats
     }
+
+    /// Rows given per head (`values(layer)`: each head's `[rows, d_head]`,
+    /// the rows a head's `W_O` then carries), ranked by the same engine: the
+    /// dynamic scores, whose rows are a head's own `z`.
+    public static func rank(model: TransformerWeights, targets: [Int], k: Int, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                            values: (Int) throws -> [Matrix],
+                            record: (_ layer: Int, _ head: Int, _ row: Int, _ hit: Bool, _ suppressionHit: Bool) -> Void) throws {
+        guard BLAS.threadCount == 1 else { throw AnalysisError.blasNotSingleThreaded(threads: BLAS.threadCount) }
+        guard k < model.shape.vocab else { throw AnalysisError.kNotBelowVocabulary(relation: "dynamic", k: k, vocab: model.shape.vocab) }
+        var stats = ScoringStatistics()
+        let ks = [Int](repeating: k, count: targets.count)
+        try rankLayers(model: model, blockSize: ScoringSettings.vocabularyBlock, threads: threads, targets: targets, k: ks, statistics: &stats,
+                       progress: nil, rows: { layer, heads, ranking, pending in
+            ranking.rank(heads: heads, values: try values(layer), targets: targets, k: ks, layer: layer, pending: pending)
+        }, record: record)
+        try model.checkUnchanged()
+    }
 }

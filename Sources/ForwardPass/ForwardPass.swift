@@ -20,6 +20,8 @@ public struct ForwardPass: Sendable {
         public let positions: [Int]
         /// `z` of each recorded head: `[prompt][d_head]` flattened, at the recorded position.
         public let recorded: [HeadIndex: Matrix]
+        /// Value vectors of the heads asked for, `[prompt][d_head]`, at their position.
+        public let recordedValues: [HeadIndex: Matrix]
     }
 
     public func run(_ batch: [[Int]], interventions: Interventions = Interventions(), positions: [Int]? = nil) throws -> Output {
@@ -46,7 +48,7 @@ public struct ForwardPass: Sendable {
                 }
             }
         }
-        var recorded: [HeadIndex: Matrix] = [:]
+        var recorded: [HeadIndex: Matrix] = [:], recordedValues: [HeadIndex: Matrix] = [:]
         let scale = 1 / Float(dh).squareRoot()
         for layer in 0..<shape.layers {
             let block = try weights.block(layer)
@@ -87,6 +89,11 @@ public struct ForwardPass: Sendable {
                     }
                 }
             }
+            for (index, position) in interventions.recordedValues where index.layer == layer {
+                var m = Matrix(rows: batch.count, cols: dh)
+                for b in 0..<batch.count { for j in 0..<dh { m[b, j] = qkv[b * length + position, 2 * d + index.head * dh + j] } }
+                recordedValues[index] = m
+            }
             for (index, position) in interventions.recorded where index.layer == layer {
                 var m = Matrix(rows: batch.count, cols: dh)
                 for b in 0..<batch.count { for j in 0..<dh { m[b, j] = z[b * length + position, index.head * dh + j] } }
@@ -110,7 +117,7 @@ public struct ForwardPass: Sendable {
         weights.unembedding.withMatrix { u in
             normed.view { r in logits.storage.withUnsafeMutableBufferPointer { Products.multiplyTransposed(r, u, into: $0.baseAddress!) } }
         }
-        return Output(logits: logits, positions: wanted, recorded: recorded)
+        return Output(logits: logits, positions: wanted, recorded: recorded, recordedValues: recordedValues)
     }
 
     private func add(_ x: inout Matrix, _ y: Matrix) {

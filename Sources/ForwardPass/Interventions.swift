@@ -20,11 +20,15 @@ public struct Interventions: Sendable {
     public var replacedZ: [HeadIndex: Matrix] = [:]
     /// Heads whose `z` is recorded at a position.
     public var recorded: [HeadIndex: Int] = [:]
+    /// Heads whose value vector is recorded at a position: what their `z`
+    /// would be with the attention forced wholly onto that position, in a
+    /// run whose residual stream is this one (the dynamic scores without context).
+    public var recordedValues: [HeadIndex: Int] = [:]
 
     public init() {}
 
     func validate(layers: Int, heads: Int, length: Int, prompts: Int, dHead: Int) throws {
-        let all = Array(zeroed) + Array(forcedPatterns.keys) + Array(replacedZ.keys) + Array(recorded.keys)
+        let all = Array(zeroed) + Array(forcedPatterns.keys) + Array(replacedZ.keys) + Array(recorded.keys) + Array(recordedValues.keys)
         for index in all where index.layer >= layers || index.head >= heads {
             throw ForwardPassError.headOutsideModel(head: index, layers: layers, heads: heads)
         }
@@ -34,7 +38,7 @@ public struct Interventions: Sendable {
         for (index, z) in replacedZ where z.rows != prompts * length || z.cols != dHead {
             throw ForwardPassError.badReplacement(head: index, rows: z.rows, cols: z.cols, expected: (prompts * length, dHead))
         }
-        for (_, position) in recorded where !(0..<length).contains(position) {
+        for (_, position) in Array(recorded) + Array(recordedValues) where !(0..<length).contains(position) {
             throw ForwardPassError.positionOutOfRange(positions: [position], length: length)
         }
     }

@@ -26,5 +26,5 @@ struct HeadMaps: ParsableCommand {
         Start with `headmaps report` (no argument): the built-in demo, written to reports/default/.
         """,
         version: HeadMapsVersion.string,
-        subcommands: [ReportCommand.self, ScoresCommand.self, HeadCommand.self, ForwardCommand.self, RenderCommand.self, CompareCommand.self, RelationsCommand.self, MakeFixtureCommand.self])
+        subcommands: [ReportCommand.self, ScoresCommand.self, HeadCommand.self, ForwardCommand.self, DynamicCommand.self, RenderCommand.self, CompareCommand.self, RelationsCommand.self, MakeFixtureCommand.self])
 }

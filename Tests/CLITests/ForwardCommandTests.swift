@@ -25,3 +25,35 @@ final class ForwardCommandTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("running the model is not supported for Qwen2 yet (supported: GPT-2); the static maps are"), result.stderr)
     }
 }
+
+final class DynamicCommandTests: XCTestCase {
+    func testDynamicWritesScoresAndCorrelationsPerRelationAndTemplate() throws {
+        let dir = TestSupport.temporaryDirectory("dynamic")
+        try #"["The story of <X> contains", "No <X> means no"]"#.write(toFile: dir + "/templates.json", atomically: true, encoding: .utf8)
+        let result = try HeadMapsExecutable.run(["dynamic", "--model", TestSupport.repositoryRoot + "/fixtures/models/hf/gpt2",
+                                                 "--relation", "name_copying", "--relation", "country_to_capital", "--min-pairs", "5",
+                                                 "--templates", dir + "/templates.json", "--out", dir + "/dynamic.json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("country_to_capital: with context r = ") && result.stderr.contains("name_copying: with context r"), result.stderr)
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/dynamic.json"))) as! [String: Any]
+        XCTAssertEqual(object["schema"] as? String, "headmaps.dynamic.v1")
+        let relations = object["relations"] as! [[String: Any]]
+        XCTAssertEqual(relations.map { $0["name"] as! String }, ["name_copying", "country_to_capital"])
+        let templates = relations[0]["templates"] as! [[String: Any]]
+        XCTAssertEqual(templates.map { $0["template"] as! String }, ["The story of <X> contains", "No <X> means no"])
+        let scores = (templates[0]["without_context"] as! [String: Any])["scores"] as! [[Double]]
+        XCTAssertEqual(scores.count, 2, "layers")
+        XCTAssertEqual(scores[0].count, 4, "heads")
+        let correlations = relations[0]["correlations"] as! [String: [String: [String: Any]]]
+        XCTAssertEqual(correlations["with_context"]?["score"]?["n"] as? Int, 2 * 2 * 4, "heads × templates")
+    }
+
+    func testATemplateWithoutItsSlotIsAnError() throws {
+        let dir = TestSupport.temporaryDirectory("dynamic-bad")
+        try #"["The story of contains"]"#.write(toFile: dir + "/t.json", atomically: true, encoding: .utf8)
+        let result = try HeadMapsExecutable.run(["dynamic", "--model", TestSupport.tinyModel, "--templates", dir + "/t.json", "--out", dir + "/d.json"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.stderr.contains("t.json: template 'The story of contains' must hold <X> exactly once"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/d.json"))
+    }
+}

@@ -53,7 +53,7 @@ public struct ForwardPass: Sendable {
         for layer in 0..<shape.layers {
             let block = try weights.block(layer)
             let h = block.attentionNorm.apply(to: x)
-            var qkv = block.qkv.withMatrix { w in h.view { Products.multiply($0, w) } }
+            var qkv = block.qkv.withMatrix { product(h, $0) }
             qkv.addRowVector(block.qkvBias)
             var z = Matrix(rows: rows, cols: d)
             for b in 0..<batch.count {
@@ -99,15 +99,15 @@ public struct ForwardPass: Sendable {
                 for b in 0..<batch.count { for j in 0..<dh { m[b, j] = z[b * length + position, index.head * dh + j] } }
                 recorded[index] = m
             }
-            var attention = block.output.withMatrix { w in z.view { Products.multiply($0, w) } }
+            var attention = block.output.withMatrix { product(z, $0) }
             attention.addRowVector(block.outputBias)
             add(&x, attention)
 
             let h2 = block.mlpNorm.apply(to: x)
-            var hidden = block.mlpIn.withMatrix { w in h2.view { Products.multiply($0, w) } }
+            var hidden = block.mlpIn.withMatrix { product(h2, $0) }
             hidden.addRowVector(block.mlpInBias)
             hidden.apply(block.activation)
-            var mlp = block.mlpOut.withMatrix { w in hidden.view { Products.multiply($0, w) } }
+            var mlp = block.mlpOut.withMatrix { product(hidden, $0) }
             mlp.addRowVector(block.mlpOutBias)
             add(&x, mlp)
         }
@@ -118,6 +118,12 @@ public struct ForwardPass: Sendable {
             normed.view { r in logits.storage.withUnsafeMutableBufferPointer { Products.multiplyTransposed(r, u, into: $0.baseAddress!) } }
         }
         return Output(logits: logits, positions: wanted, recorded: recorded, recordedValues: recordedValues)
+    }
+
+    /// `x · w`: with one-thread BLAS, in fixed blocks of rows on every core
+    /// (the same roundings whatever the core count); else one product.
+    private func product(_ x: Matrix, _ w: MatrixView) -> Matrix {
+        BLAS.threadCount == 1 ? Products.multiplyInRowBlocks(x, w, rowsPerBlock: 256) : x.view { Products.multiply($0, w) }
     }
 
     private func add(_ x: inout Matrix, _ y: Matrix) {

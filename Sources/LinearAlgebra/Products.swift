@@ -31,6 +31,10 @@ public enum Products {
     /// rounding) are the same whatever the number of cores. For use while
     /// BLAS itself runs on one thread.
     public static func multiplyInRowBlocks(_ a: Matrix, _ b: Matrix, rowsPerBlock: Int = 4096) -> Matrix {
+        b.view { multiplyInRowBlocks(a, $0, rowsPerBlock: rowsPerBlock) }
+    }
+
+    public static func multiplyInRowBlocks(_ a: Matrix, _ b: MatrixView, rowsPerBlock: Int = 4096) -> Matrix {
         precondition(a.cols == b.rows)
         var c = Matrix(rows: a.rows, cols: b.cols)
         let blocks = (a.rows + rowsPerBlock - 1) / rowsPerBlock
@@ -38,12 +42,10 @@ public enum Products {
         c.storage.withUnsafeMutableBufferPointer { cp in
             let out = SharedFloats(cp.baseAddress!)
             a.view { left in
-                b.view { right in
-                    DispatchQueue.concurrentPerform(iterations: blocks) { i in
-                        let lo = i * rowsPerBlock, m = min(rowsPerBlock, a.rows - lo)
-                        BLAS.gemm(m: m, n: n, k: k, a: left.base + lo * k, lda: k, b: right.base, ldb: n,
-                                  c: out.pointer + lo * n, ldc: n)
-                    }
+                DispatchQueue.concurrentPerform(iterations: blocks) { i in
+                    let lo = i * rowsPerBlock, m = min(rowsPerBlock, a.rows - lo)
+                    BLAS.gemm(m: m, n: n, k: k, a: left.base + lo * k, lda: k, b: b.base, ldb: n,
+                              c: out.pointer + lo * n, ldc: n)
                 }
             }
         }

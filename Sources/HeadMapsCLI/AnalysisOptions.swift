@@ -7,7 +7,7 @@ import Tokenizer
 
 /// Options shared by every command that analyses a model.
 struct AnalysisOptions: ParsableArguments {
-    @Option(name: .long, help: "The model: a directory (config.json, model.safetensors, vocab.json, merges.txt) or a Hugging Face id in the local cache. Required: an analysis is always told which model.")
+    @Option(name: .long, help: "The model: a directory (config.json, safetensors weights, tokenizer.json or vocab.json + merges.txt) or a Hugging Face id in the local cache (id@revision for a branch, tag or commit). Required: an analysis is always told which model.")
     var model: String
 
     @Option(name: .long, help: "A built-in relation to score (repeatable). Default: all 20. See `headmaps relations`.")

@@ -23,19 +23,24 @@ public enum GPT2Adapter {
         return shape
     }
 
-    @Sendable public static func load(_ checkpoint: CheckpointDirectory) throws -> TransformerWeights {
-        let config = checkpoint.config
-        let shape = try shape(config)
-        let d = shape.dModel
+    /// The MLP's activation, the norms' epsilon and the MLP width, from config.json.
+    static func blockSettings(_ config: ConfigFile, d: Int) throws -> (Activation, Float, Int) {
         let activationName = try config.string("activation_function", default: "gelu_new")
         guard let activation = Activation(configName: activationName) else {
             throw CheckpointError.invalidConfig(file: config.path, key: "activation_function", problem: "activation_function '\(Excerpt.short(activationName))' is not supported (known: \(Activation.knownNames.joined(separator: ", ")))")
         }
-        let epsilon = Float(try config.double("layer_norm_epsilon", default: 1e-5))
         let dMLP = config.has("n_inner") ? try config.int("n_inner") : 4 * d
         guard dMLP <= ModelShape.Limits.width else {
             throw CheckpointError.invalidConfig(file: config.path, key: "n_inner", problem: "n_inner \(dMLP) is larger than the limit of \(ModelShape.Limits.width)")
         }
+        return (activation, Float(try config.double("layer_norm_epsilon", default: 1e-5)), dMLP)
+    }
+
+    @Sendable public static func load(_ checkpoint: CheckpointDirectory) throws -> TransformerWeights {
+        let config = checkpoint.config
+        let shape = try shape(config)
+        let d = shape.dModel
+        let (activation, epsilon, dMLP) = try blockSettings(config, d: d)
         try checkpoint.checkNoLayers(from: shape.layers, prefix: "h.", declaredBy: "n_layer")
 
         let embedding = try checkpoint.tensor("wte.weight", shape: [shape.vocab, d])
@@ -65,12 +70,7 @@ public enum GPT2Adapter {
         let config = checkpoint.config
         let shape = try shape(config)
         let d = shape.dModel
-        let epsilon = Float(try config.double("layer_norm_epsilon", default: 1e-5))
-        let activationName = try config.string("activation_function", default: "gelu_new")
-        guard let activation = Activation(configName: activationName) else {
-            throw CheckpointError.invalidConfig(file: config.path, key: "activation_function", problem: "activation_function '\(Excerpt.short(activationName))' is not supported (known: \(Activation.knownNames.joined(separator: ", ")))")
-        }
-        let dMLP = config.has("n_inner") ? try config.int("n_inner") : 4 * d
+        let (activation, epsilon, dMLP) = try blockSettings(config, d: d)
         guard let positions = checkpoint.info("wpe.weight"), positions.shape.count == 2, positions.shape[1] == d else {
             throw CheckpointError.missingTensor(folder: checkpoint.path, tensor: "wpe.weight", expectedShape: [try config.int("n_positions"), d])
         }

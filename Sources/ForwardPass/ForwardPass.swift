@@ -25,6 +25,11 @@ public struct ForwardPass: Sendable {
     }
 
     public func run(_ batch: [[Int]], interventions: Interventions = Interventions(), positions: [Int]? = nil) throws -> Output {
+        try run(batch, interventions: interventions, positions: positions, capture: nil)
+    }
+
+    /// - Parameter capture: receives each layer's `[q | k | v]` rows (for a prefix cache).
+    func run(_ batch: [[Int]], interventions: Interventions, positions: [Int]?, capture: ((Int, Matrix) -> Void)?) throws -> Output {
         let shape = weights.shape
         let d = shape.dModel, heads = shape.heads, dh = shape.dHead
         guard let length = batch.first?.count, length > 0, batch.allSatisfy({ $0.count == length }) else {
@@ -55,6 +60,7 @@ public struct ForwardPass: Sendable {
             let h = block.attentionNorm.apply(to: x)
             var qkv = block.qkv.withMatrix { product(h, $0) }
             qkv.addRowVector(block.qkvBias)
+            capture?(layer, qkv)
             var z = Matrix(rows: rows, cols: d)
             for b in 0..<batch.count {
                 for head in 0..<heads {
@@ -81,7 +87,8 @@ public struct ForwardPass: Sendable {
                             for k in 0..<length { pattern[q * length + k] = k == forced.key ? 1 : 0 }
                         }
                     }
-                    for q in 0..<length {
+                    let silenced = interventions.zeroedAt[index]
+                    for q in 0..<length where q != silenced {
                         for k in 0...q where pattern[q * length + k] != 0 {
                             let a = pattern[q * length + k]
                             for j in 0..<dh { z[b * length + q, head * dh + j] += a * qkv[b * length + k, 2 * d + head * dh + j] }

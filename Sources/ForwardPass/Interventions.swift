@@ -15,6 +15,8 @@ public struct Interventions: Sendable {
 
     /// Heads whose output is zero (ablation): their layer's attention adds only what the others and the output bias add.
     public var zeroed: Set<HeadIndex> = []
+    /// Heads whose output is zero at one query position only (the paper's ablation: the last position).
+    public var zeroedAt: [HeadIndex: Int] = [:]
     public var forcedPatterns: [HeadIndex: ForcedPattern] = [:]
     /// Heads whose `z` is replaced, `[prompt · position][d_head]`.
     public var replacedZ: [HeadIndex: Matrix] = [:]
@@ -28,7 +30,7 @@ public struct Interventions: Sendable {
     public init() {}
 
     func validate(layers: Int, heads: Int, length: Int, prompts: Int, dHead: Int) throws {
-        let all = Array(zeroed) + Array(forcedPatterns.keys) + Array(replacedZ.keys) + Array(recorded.keys) + Array(recordedValues.keys)
+        let all = Array(zeroed) + Array(zeroedAt.keys) + Array(forcedPatterns.keys) + Array(replacedZ.keys) + Array(recorded.keys) + Array(recordedValues.keys)
         for index in all where index.layer >= layers || index.head >= heads {
             throw ForwardPassError.headOutsideModel(head: index, layers: layers, heads: heads)
         }
@@ -38,7 +40,7 @@ public struct Interventions: Sendable {
         for (index, z) in replacedZ where z.rows != prompts * length || z.cols != dHead {
             throw ForwardPassError.badReplacement(head: index, rows: z.rows, cols: z.cols, expected: (prompts * length, dHead))
         }
-        for (_, position) in Array(recorded) + Array(recordedValues) where !(0..<length).contains(position) {
+        for (_, position) in Array(recorded) + Array(recordedValues) + Array(zeroedAt) where !(0..<length).contains(position) {
             throw ForwardPassError.positionOutOfRange(positions: [position], length: length)
         }
     }

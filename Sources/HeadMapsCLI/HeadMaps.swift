@@ -27,5 +27,5 @@ struct HeadMaps: ParsableCommand {
         `headmaps forward` and `headmaps dynamic` run the model (GPT-2 family) to test the maps.
         """,
         version: HeadMapsVersion.string,
-        subcommands: [ReportCommand.self, ScoresCommand.self, HeadCommand.self, ForwardCommand.self, DynamicCommand.self, RenderCommand.self, CompareCommand.self, RelationsCommand.self, MakeFixtureCommand.self])
+        subcommands: [ReportCommand.self, ScoresCommand.self, HeadCommand.self, ForwardCommand.self, DynamicCommand.self, AblateCommand.self, RenderCommand.self, CompareCommand.self, RelationsCommand.self, MakeFixtureCommand.self])
 }

@@ -57,3 +57,29 @@ final class DynamicCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/d.json"))
     }
 }
+
+final class AblateCommandTests: XCTestCase {
+    func testAblateWritesTheCurvesAndTheirSummary() throws {
+        let dir = TestSupport.temporaryDirectory("ablate")
+        let result = try HeadMapsExecutable.run(["ablate", "--model", TestSupport.repositoryRoot + "/fixtures/models/hf/gpt2", "--relation", "name_copying",
+                                                 "--k", "300", "--heads", "4", "--random-draws", "2", "--control", "country_to_capital",
+                                                 "--min-pairs", "5", "--out", dir + "/ablation.json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("name_copying: accuracy ") && result.stderr.contains("on country_to_capital's task"), result.stderr)
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/ablation.json"))) as! [String: Any]
+        XCTAssertEqual(object["schema"] as? String, "headmaps.ablation.v1")
+        XCTAssertEqual(object["template"] as? String, " John-> John; Donna-> Donna; <X>->", "the paper's template")
+        let top = object["top_heads"] as! [String: Any]
+        XCTAssertEqual((top["heads"] as! [String]).count, 4)
+        XCTAssertEqual((top["accuracy"] as! [Double]).count, 5)
+        XCTAssertEqual((object["random_heads"] as! [Any]).count, 2)
+        XCTAssertEqual((object["control"] as! [String: Any])["relation"] as? String, "country_to_capital")
+    }
+
+    func testARelationWithoutAPaperTemplateNeedsOne() throws {
+        let result = try HeadMapsExecutable.run(["ablate", "--model", TestSupport.repositoryRoot + "/fixtures/models/hf/gpt2", "--relation", "word_to_antonym",
+                                                 "--min-pairs", "5", "--out", TestSupport.temporaryDirectory("ablate-bad") + "/a.json"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.stderr.contains("no paper template for 'word_to_antonym': give one with --template"), result.stderr)
+    }
+}

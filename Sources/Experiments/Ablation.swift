@@ -1,0 +1,123 @@
+import Analysis
+import Checkpoint
+import Core
+import ForwardPass
+import Foundation
+import LinearAlgebra
+import Tokenizer
+
+/// The paper's second experiment: accuracy on a relation's task (the argmax
+/// next token is the target) as the heads with the highest static scores are
+/// ablated one more at a time — their output at the last position set to 0 —
+/// against the same number of random heads, and against the relation's heads
+/// ablated on another relation's task.
+public struct Ablation: Sendable {
+    /// The paper's task template per relation (`<X>` is the source word).
+    public static let paperTemplates: [String: String] = [
+        "country_to_capital": "The capital of <X> is",
+        "country_to_language": "The official language of <X> is",
+        "product_by_company": "Nesquik is made by Nestlé; Mustang is made by Ford; <X> is made by",
+        "object_to_superclass": "A <X> is a kind of",
+        "adjective_to_comparative": " lovely-> lovelier; edgy-> edgier; <X>->",
+        "verb_to_past_tense": " hike->hiked; purchase-> purchased; <X>->",
+        "word_to_first_letter": " word-> w, o, r, d; cat-> c, a, t; <X>->",
+        "word_to_last_letter": " word-> d, r, o, w; cat-> t, a, c; <X>->",
+        "year_to_following": " 1300-> 1301; 1000-> 1001; <X>->",
+        "copying": " walk-> walk; cat-> cat; water-> water; <X>->",
+        "name_copying": " John-> John; Donna-> Donna; <X>->",
+        "noun_to_pronoun": " mother-> she; father-> he; tribe-> they; actress-> she; apartment-> it; <X>->",
+        "english_to_spanish": " apartment-> departamento; computer-> computadora; tribe-> tribu; <X>->",
+    ]
+
+    /// A relation's task: its prompts grouped by length, and their targets.
+    public struct Task: Sendable {
+        public let relation: String
+        public let template: String
+        let groups: [(prompts: [[Int]], targets: [Int])]
+        public var prompts: Int { groups.reduce(0) { $0 + $1.prompts.count } }
+
+        public init(relation: TokenizedRelation, template: String, tokenizer: any Tokenizer) {
+            self.relation = relation.relation.name
+            self.template = template
+            var byLength: [Int: (prompts: [[Int]], targets: [Int])] = [:]
+            for (i, pair) in relation.keptPairs.enumerated() {
+                let ids = tokenizer.encode(template.replacingOccurrences(of: "<X>", with: pair.source))
+                guard ids.count >= 2, ids.allSatisfy({ $0 >= 0 }) else { continue }
+                byLength[ids.count, default: ([], [])].prompts.append(ids)
+                byLength[ids.count, default: ([], [])].targets.append(relation.targetIds[i])
+            }
+            groups = byLength.keys.sorted().map { byLength[$0]! }
+        }
+    }
+
+    public struct Curve: Sendable, Equatable {
+        /// Accuracy after ablating the first `i` heads, `i = 0 … heads.count`.
+        public let accuracy: [Double]
+        public let heads: [HeadIndex]
+    }
+
+    public let relation: String
+    public let template: String
+    public let prompts: Int
+    public let top: Curve
+    public let random: [Curve]
+    /// The relation's heads ablated on another relation's task.
+    public let control: (relation: String, template: String, curve: Curve)?
+
+    /// - Parameters:
+    ///   - maximumHeads: at most this many heads (the paper: 150), and only heads with a positive score.
+    public static func run(relation: TokenizedRelation, statics: RelationScores, decoder: DecoderWeights, tokenizer: any Tokenizer,
+                           template: String, maximumHeads: Int = 150, randomDraws: Int = 5, seed: UInt64 = 0,
+                           control: (TokenizedRelation, String)? = nil, log: (String) -> Void = { _ in }) throws -> Ablation {
+        let forward = ForwardPass(weights: decoder)
+        let shape = decoder.shape
+        let task = Task(relation: relation, template: template, tokenizer: tokenizer)
+        guard task.prompts > 0 else { throw ExperimentError.noPrompt(template: template, relation: relation.relation.name) }
+        let ranked = statics.scores.enumerated().flatMap { l, row in row.enumerated().map { h, v in (HeadIndex(layer: l, head: h), v) } }
+            .filter { $0.1 > 0 }
+            .sorted { ($1.1, $0.0) < ($0.1, $1.0) }
+            .prefix(maximumHeads).map(\.0)
+        log("ablation: \(relation.relation.name), \(task.prompts) prompts, \(ranked.count) heads")
+        let caches = try task.groups.map { try forward.prefix($0.prompts) }
+        let top = try curve(forward: forward, task: task, caches: caches, heads: Array(ranked))
+        var rng = SplitMix64(seed: seed)
+        let others = (0..<shape.layers).flatMap { l in (0..<shape.heads).map { HeadIndex(layer: l, head: $0) } }.filter { !ranked.contains($0) }
+        var random: [Curve] = []
+        for draw in 0..<randomDraws {
+            var pool = others
+            var chosen: [HeadIndex] = []
+            while chosen.count < min(ranked.count, others.count) {
+                let i = Int(rng.next() % UInt64(pool.count))
+                chosen.append(pool.remove(at: i))
+            }
+            random.append(try curve(forward: forward, task: task, caches: caches, heads: chosen))
+            log("  random draw \(draw + 1) of \(randomDraws)")
+        }
+        var controlResult: (String, String, Curve)?
+        if let (other, otherTemplate) = control {
+            let otherTask = Task(relation: other, template: otherTemplate, tokenizer: tokenizer)
+            let otherCaches = try otherTask.groups.map { try forward.prefix($0.prompts) }
+            controlResult = (other.relation.name, otherTemplate, try curve(forward: forward, task: otherTask, caches: otherCaches, heads: Array(ranked)))
+        }
+        return Ablation(relation: relation.relation.name, template: template, prompts: task.prompts, top: top, random: random, control: controlResult)
+    }
+
+    /// Accuracy after ablating each prefix of `heads`, from the prompts' caches.
+    static func curve(forward: ForwardPass, task: Task, caches: [PrefixCache], heads: [HeadIndex]) throws -> Curve {
+        var accuracy: [Double] = []
+        for n in 0...heads.count {
+            let zeroed = Set(heads.prefix(n))
+            var correct = 0
+            for (group, cache) in zip(task.groups, caches) {
+                let logits = try forward.lastLogits(cache, zeroed: zeroed)
+                for (b, target) in group.targets.enumerated() {
+                    var best = 0
+                    for c in 1..<logits.cols where logits[b, c] > logits[b, best] { best = c }
+                    if best == target { correct += 1 }
+                }
+            }
+            accuracy.append(Double(correct) / Double(task.prompts))
+        }
+        return Curve(accuracy: accuracy, heads: heads)
+    }
+}

@@ -1,0 +1,93 @@
+import Checkpoint
+import Core
+import Foundation
+import LinearAlgebra
+
+/// Every prompt but its last token, run once: each layer's keys and values.
+/// An intervention at the last position changes nothing before it (the
+/// attention is causal), so an ablation sweep recomputes only the last
+/// position against this cache — one row per prompt instead of all of them.
+public struct PrefixCache: Sendable {
+    /// Per layer, `[prompt · position][q | k | v]` rows of the prefix.
+    let qkv: [Matrix]
+    public let prompts: Int
+    /// Tokens before the last.
+    public let prefixLength: Int
+    public let lastTokens: [Int]
+}
+
+extension ForwardPass {
+    /// Runs every prompt's tokens but the last and keeps their keys and values.
+    public func prefix(_ batch: [[Int]]) throws -> PrefixCache {
+        guard let length = batch.first?.count, length >= 2, batch.allSatisfy({ $0.count == length }) else {
+            throw ForwardPassError.unevenBatch(lengths: batch.map(\.count))
+        }
+        var captured = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: weights.shape.layers)
+        _ = try run(batch.map { Array($0.dropLast()) }, interventions: Interventions(), positions: nil) { layer, qkv in captured[layer] = qkv }
+        return PrefixCache(qkv: captured, prompts: batch.count, prefixLength: length - 1, lastTokens: batch.map { $0[length - 1] })
+    }
+
+    /// The logits after each prompt (at its last position) with `zeroed`
+    /// heads' output at that position set to 0: the same as `run` with
+    /// `zeroedAt` the last position, at the cost of one row per prompt.
+    public func lastLogits(_ cache: PrefixCache, zeroed: Set<HeadIndex> = []) throws -> Matrix {
+        let shape = weights.shape, d = shape.dModel, dh = shape.dHead, p = cache.prefixLength, n = cache.prompts
+        for index in zeroed where index.layer >= shape.layers || index.head >= shape.heads {
+            throw ForwardPassError.headOutsideModel(head: index, layers: shape.layers, heads: shape.heads)
+        }
+        var x = Matrix(rows: n, cols: d)
+        weights.embedding.withMatrix { e in
+            weights.positions.withMatrix { pos in
+                for (b, id) in cache.lastTokens.enumerated() { for j in 0..<d { x[b, j] = e[id, j] + pos[p, j] } }
+            }
+        }
+        let scale = 1 / Float(dh).squareRoot()
+        for layer in 0..<shape.layers {
+            let block = try weights.block(layer)
+            let h = block.attentionNorm.apply(to: x)
+            var qkv = block.qkv.withMatrix { w in h.view { Products.multiply($0, w) } }
+            qkv.addRowVector(block.qkvBias)
+            let past = cache.qkv[layer]
+            var z = Matrix(rows: n, cols: d)
+            for b in 0..<n {
+                for head in 0..<shape.heads where !zeroed.contains(HeadIndex(layer: layer, head: head)) {
+                    // Keys: the prefix's, then the last position's own.
+                    var scores = [Float](repeating: 0, count: p + 1)
+                    for k in 0...p {
+                        var s: Float = 0
+                        for j in 0..<dh {
+                            let key = k < p ? past[b * p + k, d + head * dh + j] : qkv[b, d + head * dh + j]
+                            s += qkv[b, head * dh + j] * key
+                        }
+                        scores[k] = s * scale
+                    }
+                    let best = scores.max()!
+                    var sum: Float = 0
+                    for k in 0...p { scores[k] = exp(scores[k] - best); sum += scores[k] }
+                    for k in 0...p {
+                        let a = scores[k] / sum
+                        for j in 0..<dh {
+                            z[b, head * dh + j] += a * (k < p ? past[b * p + k, 2 * d + head * dh + j] : qkv[b, 2 * d + head * dh + j])
+                        }
+                    }
+                }
+            }
+            var attention = block.output.withMatrix { w in z.view { Products.multiply($0, w) } }
+            attention.addRowVector(block.outputBias)
+            for i in x.storage.indices { x.storage[i] += attention.storage[i] }
+            let h2 = block.mlpNorm.apply(to: x)
+            var hidden = block.mlpIn.withMatrix { w in h2.view { Products.multiply($0, w) } }
+            hidden.addRowVector(block.mlpInBias)
+            hidden.apply(block.activation)
+            var mlp = block.mlpOut.withMatrix { w in hidden.view { Products.multiply($0, w) } }
+            mlp.addRowVector(block.mlpOutBias)
+            for i in x.storage.indices { x.storage[i] += mlp.storage[i] }
+        }
+        let normed = weights.finalNorm.apply(to: x)
+        var logits = Matrix(rows: n, cols: shape.vocab)
+        weights.unembedding.withMatrix { u in
+            normed.view { r in logits.storage.withUnsafeMutableBufferPointer { Products.multiplyTransposed(r, u, into: $0.baseAddress!) } }
+        }
+        return logits
+    }
+}

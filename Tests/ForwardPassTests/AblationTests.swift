@@ -1,0 +1,67 @@
+import Analysis
+import Checkpoint
+import Core
+import Experiments
+import ForwardPass
+import Foundation
+import HeadMapsTestSupport
+import LinearAlgebra
+import XCTest
+
+/// The paper's second experiment: the last-position pass it runs on, and its curves.
+final class AblationTests: XCTestCase {
+    let model = TestSupport.repositoryRoot + "/fixtures/models/hf/gpt2"
+
+    /// The prefix cache and the last position alone give the full pass's
+    /// logits, with and without heads zeroed at the last position.
+    func testTheLastPositionFromACacheEqualsTheFullPass() throws {
+        _ = TestSupport.singleThreadedBLAS
+        let forward = ForwardPass(weights: try Architectures.openDecoder(modelDirectory: model).0)
+        let prompts = [[5, 17, 300, 42, 7], [1, 2, 3, 4, 5]]
+        let cache = try forward.prefix(prompts)
+        let zeroed: Set<HeadIndex> = [HeadIndex(layer: 0, head: 1), HeadIndex(layer: 1, head: 3)]
+        var atLast = Interventions()
+        for head in zeroed { atLast.zeroedAt[head] = 4 }
+        for (fast, full) in [(try forward.lastLogits(cache), try forward.run(prompts).logits),
+                             (try forward.lastLogits(cache, zeroed: zeroed), try forward.run(prompts, interventions: atLast).logits)] {
+            for i in full.storage.indices { XCTAssertEqual(fast.storage[i], full.storage[i], accuracy: 1e-4 * max(1, abs(full.storage[i]))) }
+        }
+        XCTAssertNotEqual(try forward.lastLogits(cache, zeroed: zeroed), try forward.lastLogits(cache))
+    }
+
+    func testCurvesStartAtTheModelsAccuracyAndAblateInScoreOrder() throws {
+        _ = TestSupport.singleThreadedBLAS
+        let loaded = try Architectures.open(modelDirectory: model)
+        let (decoder, _) = try Architectures.openDecoder(modelDirectory: model)
+        // k = 300 gives many heads a positive score on this small random model.
+        let relation = TokenizedRelation(try BuiltinRelations.load("name_copying"), tokenizer: loaded.tokenizer, k: 300, minimumPairs: 1)
+        let statics = try RelationScorer(model: loaded.weights).score([relation]).0[0]
+        let run = { try Ablation.run(relation: relation, statics: statics, decoder: decoder, tokenizer: loaded.tokenizer,
+                                     template: " John-> John; Donna-> Donna; <X>->", maximumHeads: 3, randomDraws: 2, seed: 9) }
+        let a = try run()
+        XCTAssertEqual(a.prompts, relation.pairsKept)
+        let scores = a.top.heads.map { statics.scores[$0.layer][$0.head] }
+        XCTAssertEqual(scores, scores.sorted(by: >), "best static heads first")
+        XCTAssertTrue(scores.allSatisfy { $0 > 0 })
+        XCTAssertEqual(a.top.accuracy.count, a.top.heads.count + 1)
+        for curve in a.random {
+            XCTAssertEqual(curve.heads.count, a.top.heads.count)
+            XCTAssertTrue(Set(curve.heads).isDisjoint(with: a.top.heads), "random heads exclude the relation's")
+            XCTAssertEqual(curve.accuracy.first, a.top.accuracy.first, "nothing ablated: the same model")
+        }
+        XCTAssertEqual(try run().random, a.random, "the same seed, the same draws")
+
+        // Accuracy with nothing ablated is the full pass's argmax accuracy.
+        let forward = ForwardPass(weights: decoder)
+        let task = Ablation.Task(relation: relation, template: a.template, tokenizer: loaded.tokenizer)
+        var correct = 0
+        for (prompt, target) in zip(relation.keptPairs, relation.targetIds) {
+            let ids = loaded.tokenizer.encode(a.template.replacingOccurrences(of: "<X>", with: prompt.source))
+            let logits = try forward.run([ids]).logits
+            let best = (0..<logits.cols).max { logits[0, $0] < logits[0, $1] }!
+            if best == target { correct += 1 }
+        }
+        XCTAssertEqual(task.prompts, relation.pairsKept)
+        XCTAssertEqual(a.top.accuracy[0], Double(correct) / Double(relation.pairsKept), accuracy: 1e-12)
+    }
+}

@@ -4,6 +4,7 @@ import Checkpoint
 import Core
 import Experiments
 import Foundation
+import Report
 
 struct AblateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,6 +38,9 @@ struct AblateCommand: ParsableCommand {
     @Option(name: .long, help: "Where to write ablation.json.")
     var out: String
 
+    @Option(name: .long, help: "Also draw accuracy against heads ablated (.png, .pdf or .svg).")
+    var figure: String?
+
     func validate() throws {
         guard analysis.relation.count + analysis.relationFile.count == 1 else { throw ValidationError("name exactly one relation (--relation or --relation-file)") }
         guard (1...10_000).contains(heads), (0...100).contains(randomDraws) else { throw ValidationError("--heads must be 1–10000 and --random-draws 0–100") }
@@ -65,6 +69,11 @@ struct AblateCommand: ParsableCommand {
             progress.log(AblationDocument.summary(ablation))
             try AtomicFile.write(Data(AblationDocument.encode(model: result.document.source, ablation).utf8), to: out)
             progress.log("wrote \(out)")
+            if let figure {
+                let drawn = ExperimentFigures.ablation(ablation, title: "\(result.document.relations[0].title): accuracy as heads are ablated")
+                try AtomicFile.write(try ExperimentFigures.data(drawn, path: figure), to: figure)
+                progress.log("wrote \(figure)")
+            }
         }
     }
 }

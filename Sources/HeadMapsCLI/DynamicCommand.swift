@@ -4,6 +4,7 @@ import Checkpoint
 import Core
 import Experiments
 import Foundation
+import Report
 
 struct DynamicCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,6 +27,9 @@ struct DynamicCommand: ParsableCommand {
     @Option(name: .long, help: "Where to write dynamic.json.")
     var out: String
 
+    @Option(name: .long, help: "Also draw static against dynamic scores, a panel per relation (.png, .pdf or .svg).")
+    var figure: String?
+
     func run() throws {
         try reportingErrors {
             let progress = Progress(quiet: analysis.quiet)
@@ -42,6 +46,10 @@ struct DynamicCommand: ParsableCommand {
             }
             try AtomicFile.write(Data(DynamicDocument.encode(model: result.document.source, templates: templates, relations: relations).utf8), to: out)
             progress.log("wrote \(out)")
+            if let figure, let drawn = ExperimentFigures.dynamic(relations, statics: result.document, modelName: "") {
+                try AtomicFile.write(try ExperimentFigures.data(drawn, path: figure), to: figure)
+                progress.log("wrote \(figure)")
+            }
         }
     }
 

@@ -32,11 +32,12 @@ final class DynamicCommandTests: XCTestCase {
         try #"["The story of <X> contains", "No <X> means no"]"#.write(toFile: dir + "/templates.json", atomically: true, encoding: .utf8)
         let result = try HeadMapsExecutable.run(["dynamic", "--model", TestSupport.repositoryRoot + "/fixtures/models/hf/gpt2",
                                                  "--relation", "name_copying", "--relation", "country_to_capital", "--min-pairs", "5",
-                                                 "--templates", dir + "/templates.json", "--out", dir + "/dynamic.json"])
+                                                 "--templates", dir + "/templates.json", "--out", dir + "/dynamic.json", "--figure", dir + "/dynamic.png"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stderr.contains("country_to_capital: with context r = ") && result.stderr.contains("name_copying: with context r"), result.stderr)
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/dynamic.json"))) as! [String: Any]
         XCTAssertEqual(object["schema"] as? String, "headmaps.dynamic.v1")
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/dynamic.png")?.prefix(4), Data([0x89, 0x50, 0x4E, 0x47]), "the figure, as a PNG")
         let relations = object["relations"] as! [[String: Any]]
         XCTAssertEqual(relations.map { $0["name"] as! String }, ["name_copying", "country_to_capital"])
         let templates = relations[0]["templates"] as! [[String: Any]]
@@ -63,8 +64,9 @@ final class AblateCommandTests: XCTestCase {
         let dir = TestSupport.temporaryDirectory("ablate")
         let result = try HeadMapsExecutable.run(["ablate", "--model", TestSupport.repositoryRoot + "/fixtures/models/hf/gpt2", "--relation", "name_copying",
                                                  "--k", "300", "--heads", "4", "--random-draws", "2", "--control", "country_to_capital",
-                                                 "--min-pairs", "5", "--out", dir + "/ablation.json"])
+                                                 "--min-pairs", "5", "--out", dir + "/ablation.json", "--figure", dir + "/ablation.pdf"])
         XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(try Tools.run("pdftotext", [dir + "/ablation.pdf", "-"]).contains("heads ablated"), "the figure, as a PDF")
         XCTAssertTrue(result.stderr.contains("name_copying: accuracy ") && result.stderr.contains("on country_to_capital's task"), result.stderr)
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/ablation.json"))) as! [String: Any]
         XCTAssertEqual(object["schema"] as? String, "headmaps.ablation.v1")

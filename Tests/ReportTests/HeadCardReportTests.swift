@@ -109,3 +109,30 @@ final class HeadCardReportTests: XCTestCase {
         XCTAssertEqual(out, "tooltip=GPT-2 medium grid (demo): Name Copying heads · layer 14, head 1 · score 1.00 · rank 1 of 384 · marked: Mover Heads · click for its card|hash=#head-14-1|after=hidden", result.stdout.suffix(500).description)
     }
 }
+
+/// The experiments' figure panel.
+final class XYPanelTests: XCTestCase {
+    func testALineAndItsBandLandWhereTheirValuesSay() throws {
+        let panel = XYPanel(title: "t", xLabel: "heads ablated", yLabel: "accuracy",
+                            series: [.init(label: "top", x: [0, 1, 2], y: [1, 0.5, 0], style: .line, color: RGB(1, 0, 0)),
+                                     .init(label: "random", x: [0, 1, 2], y: [0.5, 0.5, 0.5], style: .line, color: RGB(0, 0, 1),
+                                           band: ([0.25, 0.25, 0.25], [0.75, 0.75, 0.75]))],
+                            xRange: 0...2, yRange: 0...1)
+        let figure = Figure(panels: [panel])
+        let layout = try XCTUnwrap(figure.layout().panels[0] as? XYLayout)
+        let image = try RasterImage.decode(try figure.pngData(dpi: 72), path: "xy.png")
+        func pixel(_ x: Double, _ y: Double) -> [UInt8] {
+            let p = layout.point(x, y, panel: panel)
+            let i = (Int(p.y) * image.width + Int(p.x)) * 4
+            return Array(image.rgba[i..<(i + 3)])
+        }
+        XCTAssertEqual(pixel(0.5, 0.75).map { $0 > 200 ? 1 : 0 }, [1, 0, 0], "the red line passes (0.5, 0.75)")
+        XCTAssertEqual(pixel(1.25, 0.5).map { $0 > 200 ? 1 : 0 }, [0, 0, 1], "the blue line is level at 0.5")
+        let band = pixel(1.25, 0.35)
+        XCTAssertTrue(band[2] > band[0] && band[0] > 150, "the band is a light blue: \(band)")
+        XCTAssertEqual(pixel(1.25, 0.9), [255, 255, 255], "outside the band: white")
+        XCTAssertEqual(try figure.pngData(dpi: 72), try figure.pngData(dpi: 72), "byte-identical re-renders")
+        XCTAssertEqual(XYPanel.ticks(0...1), [0, 0.2, 0.4, 0.6, 0.8, 1.0])
+        XCTAssertEqual(XYPanel.ticks(0...150), [0, 50, 100, 150])
+    }
+}

@@ -1,4 +1,5 @@
 import Analysis
+import Experiments
 import Core
 import Foundation
 
@@ -54,6 +55,10 @@ public struct ReportBuilder {
             files["figures/heads/\(card.stem).pdf"] = card.profilePDF
         }
         if !run.headCards.isEmpty { files["heads.json"] = Data(run.headsJSON().utf8) }
+        if !run.dynamic.isEmpty {
+            files["dynamic.json"] = Data(DynamicDocument.encode(model: run.document.source, templates: spec.dynamic?.templates ?? [], relations: run.dynamic).utf8)
+        }
+        for a in run.ablations { files["ablation-\(a.relation).json"] = Data(AblationDocument.encode(model: run.document.source, a).utf8) }
         files["report.md"] = Data(try templates.render("report.md", content).utf8)
         files["report.html"] = Data(try templates.render("report.html", content).utf8)
         manifest.outputs = files.keys.sorted().map { Manifest.Entry(role: "output", path: $0, bytes: files[$0]!.count, sha256: Manifest.sha256(files[$0]!)) }

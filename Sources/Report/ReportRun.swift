@@ -1,5 +1,7 @@
 import Analysis
+import Checkpoint
 import Core
+import Experiments
 import Dispatch
 import Foundation
 import LinearAlgebra
@@ -55,6 +57,9 @@ public struct ReportRun {
     /// The panels of the spec's explicit figures, in order (overviews have none).
     public let explicitPanels: [PanelSpec]
     public let headCards: [RenderedHeadCard]
+    /// The experiments the spec asks for, run on the model.
+    public let dynamic: [DynamicScores.RelationResult]
+    public let ablations: [Ablation]
 
     public init(spec: ReportSpec, modelOverride: String?, display: (String) -> String,
                 log: (String) -> Void, progress: ((Int, Int) -> Void)?) throws {
@@ -113,10 +118,54 @@ public struct ReportRun {
             figures.append(RenderedFigure(name: figureSpec.name, png: try figure.pngData(dpi: figureSpec.dpi), pdf: try figure.pdfData(),
                                           caption: caption, cellMaps: cellMaps))
         }
-        self.figures = figures
         self.explicitPanels = explicitPanels
         headCards = try ReportRun.headCards(spec: spec, analysis: analysis, document: document, panels: explicitPanels,
                                             modelName: spec.modelName, log: log)
+        let experiments = try ReportRun.experiments(spec: spec, analysis: analysis, document: document, modelPath: modelPath, log: log)
+        dynamic = experiments.dynamic
+        ablations = experiments.ablations
+        self.figures = figures + experiments.figures
+    }
+
+    /// The experiments the spec asks for (`dynamic:`, `ablation:`), and their figures.
+    static func experiments(spec: ReportSpec, analysis: ModelAnalysis, document: ScoresDocument, modelPath: String,
+                            log: (String) -> Void) throws -> (dynamic: [DynamicScores.RelationResult], ablations: [Ablation], figures: [RenderedFigure]) {
+        var figures: [RenderedFigure] = []
+        var dynamic: [DynamicScores.RelationResult] = [], ablations: [Ablation] = []
+        if spec.dynamic != nil || spec.ablation != nil {
+            let (decoder, _) = try Architectures.openDecoder(modelDirectory: modelPath)
+            func scored(_ name: String) -> (TokenizedRelation, RelationScores)? {
+                guard let i = analysis.tokenized.firstIndex(where: { $0.relation.name == name }), !analysis.tokenized[i].skipped else { return nil }
+                return (analysis.tokenized[i], document.relations[i])
+            }
+            for name in spec.dynamic?.relations ?? [] {
+                guard let (tokenized, statics) = scored(name) else { log("dynamic scores: \(name) is skipped"); continue }
+                log("dynamic scores: \(name)")
+                dynamic.append(try DynamicScores.run(relation: tokenized, statics: statics, model: analysis.model, decoder: decoder,
+                                                     tokenizer: analysis.loaded.tokenizer, templates: spec.dynamic!.templates, log: log))
+            }
+            if let a = spec.ablation {
+                for name in a.relations {
+                    guard let (tokenized, statics) = scored(name) else { log("ablation: \(name) is skipped"); continue }
+                    let control = a.control.flatMap { c in scored(c).map { ($0.0, Ablation.paperTemplates[c]!) } }
+                    ablations.append(try Ablation.run(relation: tokenized, statics: statics, decoder: decoder, tokenizer: analysis.loaded.tokenizer,
+                                                      template: Ablation.paperTemplates[name]!, maximumHeads: a.heads, randomDraws: a.randomDraws,
+                                                      seed: a.seed, control: control, log: log))
+                }
+            }
+            if let figure = ExperimentFigures.dynamic(dynamic, statics: document, modelName: spec.modelName) {
+                log("rendering figures/dynamic.png and .pdf")
+                figures.append(RenderedFigure(name: "dynamic", png: try figure.pngData(dpi: ReportSettings.defaultDPI), pdf: try figure.pdfData(),
+                                              caption: "Static against dynamic scores (every head × template)", cellMaps: []))
+            }
+            for a in ablations {
+                let title = document.relation(named: a.relation)?.title ?? a.relation
+                let figure = ExperimentFigures.ablation(a, title: "\(spec.modelName.isEmpty ? "" : spec.modelName + ": ")\(title): accuracy as heads are ablated")
+                figures.append(RenderedFigure(name: "ablation-\(a.relation)", png: try figure.pngData(dpi: ReportSettings.defaultDPI), pdf: try figure.pdfData(),
+                                              caption: "\(title): accuracy as its top static heads are ablated, against random heads", cellMaps: []))
+            }
+        }
+        return (dynamic, ablations, figures)
     }
 
     /// The cards of the top and marked heads, from one computation of the

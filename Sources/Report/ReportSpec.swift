@@ -1,5 +1,6 @@
 import Core
 import Analysis
+import Experiments
 import Foundation
 import Plot
 
@@ -14,6 +15,15 @@ import Plot
 /// k: 10                           # optional: override every relation's k (default: the family's, as the paper)
 /// sources: mlp0                   # optional: mlp0 (the method), embedding, mlp0-all-layers
 /// head_cards: 3                   # cards for the top N heads of each panel and every marked head (0: none)
+/// dynamic:                        # optional: the paper's experiment 1 (GPT-2 family)
+///   relations: [name_copying]     #   default: the relations of the figures' panels
+///   templates: ["No <X> means no"] #  default: the paper's four
+/// ablation:                       # optional: the paper's experiment 2
+///   relations: [country_to_capital]
+///   heads: 150
+///   random_draws: 5
+///   seed: 0
+///   control: name_copying         #   optional: the heads ablated on this relation's task too
 /// min_pairs: 30
 /// figures:
 ///   - name: figure                # figures/figure.png and .pdf
@@ -54,6 +64,22 @@ public struct ReportSpec {
     public var k: Int?
     public var sourceRule: SourceRule = .mlp0
     public var headCardsPerPanel = ReportSettings.defaultHeadCardsPerPanel
+    /// The experiments that run the model, when the spec asks for them.
+    public var dynamic: DynamicSpec?
+    public var ablation: AblationSpec?
+
+    public struct DynamicSpec: Sendable {
+        public var relations: [String]
+        public var templates: [String]
+    }
+
+    public struct AblationSpec: Sendable {
+        public var relations: [String]
+        public var heads = 150
+        public var randomDraws = 5
+        public var seed: UInt64 = 0
+        public var control: String?
+    }
     public var minimumPairs: Int
     public var figures: [Figure]
 
@@ -73,7 +99,7 @@ public struct ReportSpec {
 
     /// A spec from its YAML; paths in it are relative to `file`'s folder.
     public static func parse(_ yaml: YAMLMapping, file: String) throws -> ReportSpec {
-        try yaml.allowKeys(["title", "summary", "model", "model_name", "relations", "relation_files", "k", "sources", "head_cards", "min_pairs", "figures"])
+        try yaml.allowKeys(["title", "summary", "model", "model_name", "relations", "relation_files", "k", "sources", "head_cards", "dynamic", "ablation", "min_pairs", "figures"])
         let folder = (file as NSString).deletingLastPathComponent
         let directory = folder.isEmpty ? "." : folder
         func path(_ p: String) -> String { p.hasPrefix("/") ? p : (directory as NSString).appendingPathComponent(p) }
@@ -155,6 +181,42 @@ public struct ReportSpec {
             }
             spec.headCardsPerPanel = cards
         }
+        let panelRelations = spec.figures.flatMap { $0.panels ?? [] }.map(\.relation).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        func names(_ m: YAMLMapping) throws -> [String] {
+            let list = try m.scalars("relations")?.map(\.text) ?? panelRelations
+            let scored = try spec.relationsToScore().map(\.name)
+            for name in list where !scored.contains(name) {
+                throw m.error("relations", "'\(Excerpt.short(name))' is not among the relations this report scores (\(scored.joined(separator: ", ")))")
+            }
+            guard !list.isEmpty else { throw m.error("relations", "is empty, and the report has no figure panels to take them from") }
+            return list
+        }
+        if let d = try yaml.mapping("dynamic") {
+            try d.allowKeys(["relations", "templates"])
+            let templates = try d.scalars("templates")?.map(\.text) ?? DynamicScores.paperTemplates
+            for t in templates where t.components(separatedBy: "<X>").count != 2 {
+                throw d.error("templates", "template '\(Excerpt.short(t))' must hold <X> exactly once")
+            }
+            spec.dynamic = DynamicSpec(relations: try names(d), templates: templates)
+        }
+        if let a = try yaml.mapping("ablation") {
+            try a.allowKeys(["relations", "heads", "random_draws", "seed", "control"])
+            var ablation = AblationSpec(relations: try names(a))
+            for name in ablation.relations where Ablation.paperTemplates[name] == nil {
+                throw a.error("relations", "'\(name)' has no task template in the paper (those that do: \(Ablation.paperTemplates.keys.sorted().joined(separator: ", ")))")
+            }
+            ablation.heads = try a.int("heads") ?? 150
+            ablation.randomDraws = try a.int("random_draws") ?? 5
+            guard (1...10_000).contains(ablation.heads), (0...100).contains(ablation.randomDraws) else {
+                throw a.error("heads", "heads must be 1–10000 and random_draws 0–100")
+            }
+            ablation.seed = UInt64(max(0, try a.int("seed") ?? 0))
+            ablation.control = try a.string("control")
+            if let c = ablation.control, Ablation.paperTemplates[c] == nil || !BuiltinRelations.names.contains(c) {
+                throw a.error("control", "'\(Excerpt.short(c))' is not a built-in relation with a task template")
+            }
+            spec.ablation = ablation
+        }
         return spec
     }
 
@@ -197,6 +259,7 @@ public struct ReportSpec {
     /// The relations to score: those named, those the panels need, the files.
     public func relationsToScore() throws -> [Relation] {
         var names = relations ?? BuiltinRelations.names
+        if let control = ablation?.control, !names.contains(control) { names.append(control) }
         for figure in figures {
             for panel in figure.panels ?? [] where !names.contains(panel.relation) && BuiltinRelations.names.contains(panel.relation) {
                 names.append(panel.relation)

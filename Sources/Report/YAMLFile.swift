@@ -94,6 +94,12 @@ public struct YAMLMapping {
         }
     }
 
+    public func mapping(_ key: String) throws -> YAMLMapping? {
+        guard let v = value(key) else { return nil }
+        guard let m = v.mapping else { throw fail(key, "must be a mapping", at: v) }
+        return YAMLMapping(file: file, node: m, line: v.mark?.line, path: "\(path)\(key).")
+    }
+
     public func mappings(_ key: String) throws -> [YAMLMapping]? {
         guard let v = value(key) else { return nil }
         guard let seq = v.sequence else { throw fail(key, "must be a list", at: v) }

@@ -136,3 +136,61 @@ final class XYPanelTests: XCTestCase {
         XCTAssertEqual(XYPanel.ticks(0...150), [0, 50, 100, 150])
     }
 }
+
+/// The experiments as report sections (`dynamic:` and `ablation:` in a spec).
+final class ExperimentReportTests: XCTestCase {
+    func testASpecWithExperimentsReportsTheirTablesFiguresAndFiles() throws {
+        let dir = TestSupport.temporaryDirectory("experiments")
+        try """
+        model: \(TestSupport.repositoryRoot)/fixtures/models/hf/gpt2
+        relations: [name_copying, country_to_capital]
+        min_pairs: 5
+        k: 100
+        head_cards: 0
+        dynamic:
+          templates: ["The story of <X> contains"]
+        ablation:
+          relations: [country_to_capital]
+          heads: 4
+          random_draws: 2
+          control: name_copying
+        figures:
+          - name: figure
+            panels:
+              - relation: name_copying
+              - relation: country_to_capital
+        """.write(toFile: dir + "/spec.yaml", atomically: true, encoding: .utf8)
+        let result = try HeadMapsExecutable.run(["report", dir + "/spec.yaml", "--out", dir + "/out", "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let markdown = try String(contentsOfFile: dir + "/out/report.md", encoding: .utf8)
+        XCTAssertTrue(markdown.contains("[Running the model](#running-the-model)"))
+        XCTAssertTrue(markdown.contains("| Name Copying | "), markdown)
+        XCTAssertTrue(markdown.contains("| Country to capital | 4 | "), markdown)
+        for file in ["dynamic.json", "ablation-country_to_capital.json", "figures/dynamic.png", "figures/dynamic.pdf", "figures/ablation-country_to_capital.pdf"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/out/\(file)"), file)
+        }
+        let dynamic = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/dynamic.json"))) as! [String: Any]
+        XCTAssertEqual(dynamic["templates"] as? [String], ["The story of <X> contains"])
+        XCTAssertEqual((dynamic["relations"] as! [[String: Any]]).map { $0["name"] as! String }, ["name_copying", "country_to_capital"], "the panels' relations by default")
+    }
+
+    func testExperimentSectionsNameWhatIsWrong() throws {
+        let dir = TestSupport.temporaryDirectory("experiments-bad")
+        func check(_ yaml: String, _ expected: String, line: UInt = #line) throws {
+            try yaml.write(toFile: dir + "/spec.yaml", atomically: true, encoding: .utf8)
+            let result = try HeadMapsExecutable.run(["report", dir + "/spec.yaml", "--out", dir + "/out", "--quiet"])
+            XCTAssertEqual(result.status, 2, line: line)
+            XCTAssertTrue(result.stderr.contains(expected), result.stderr, line: line)
+        }
+        try check("model: \(TestSupport.tinyModel)\nrelations: [name_copying]\ndynamic:\n  relations: [copying]\n", "'copying' is not among the relations this report scores")
+        try check("model: \(TestSupport.tinyModel)\nrelations: [word_to_antonym]\nablation:\n  relations: [word_to_antonym]\n", "'word_to_antonym' has no task template in the paper")
+        try check("model: \(TestSupport.tinyModel)\nrelations: [name_copying]\ndynamic:\n  relations: [name_copying]\n  templates: [\"no slot\"]\n", "must hold <X> exactly once")
+    }
+
+    func testThePaperExperimentsPresetLoads() throws {
+        let spec = try ReportSpec.load(file: TestSupport.repositoryRoot + "/reports/gpt2-medium-experiments.yaml")
+        XCTAssertEqual(spec.dynamic?.relations.count, 18)
+        XCTAssertEqual(spec.ablation?.relations.count, 12)
+        XCTAssertEqual(spec.ablation?.control, "word_to_last_letter")
+    }
+}

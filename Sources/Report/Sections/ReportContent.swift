@@ -22,6 +22,11 @@ struct ReportContent {
     let hasSkipped: Bool
     let headCards: [HeadCardEntry]
     let hasHeadCards: Bool
+    let dynamic: [DynamicRow]
+    let ablation: [AblationRow]
+    let hasExperiments: Bool
+    let hasDynamic: Bool
+    let hasAblation: Bool
     let reproduce: String
     let provenance: [ProvenanceRow]
 
@@ -92,6 +97,11 @@ struct ReportContent {
         let tokenizer = run.analysis.loaded.tokenizer
         headCards = run.headCards.map { HeadCardEntry($0, titles: titles, decode: { tokenizer.decode([$0]) }) }
         hasHeadCards = !headCards.isEmpty
+        dynamic = run.dynamic.map { DynamicRow($0, title: titles[$0.name] ?? $0.name) }
+        ablation = run.ablations.map { AblationRow($0, title: titles[$0.relation] ?? $0.relation) }
+        hasDynamic = !dynamic.isEmpty
+        hasAblation = !ablation.isEmpty
+        hasExperiments = hasDynamic || hasAblation
         self.reproduce = reproduce
         provenance = ReportContent.provenanceRows(run: run, manifest: manifest, display: display)
     }

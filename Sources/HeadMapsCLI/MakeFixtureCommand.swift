@@ -29,6 +29,9 @@ struct MakeFixtureCommand: ParsableCommand {
     @Option(name: .long, help: "Storage dtype: F32, F16 or BF16 (the values are identical in all three). llama is always BF16.")
     var dtype: String = "F32"
 
+    @Flag(name: .long, help: "Also right when run (gpt2 only): planted heads copy and map in a forward pass, for the experiments (dynamic, ablate).")
+    var runnable = false
+
     @Option(name: .long, help: "Output directory.")
     var out: String
 
@@ -43,7 +46,8 @@ struct MakeFixtureCommand: ParsableCommand {
             guard let architecture = FixtureArchitecture(rawValue: arch) else {
                 throw CLIError("unknown --arch '\(arch)'; known: \(FixtureArchitecture.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let planted = try FamilyFixture(PlantedCheckpoint(shape: preset, seed: seed, dtype: type), architecture: architecture).write(to: out)
+            guard !runnable || architecture == .gpt2 else { throw CLIError("--runnable is for --arch gpt2 (the family with a forward pass)") }
+            let planted = try FamilyFixture(PlantedCheckpoint(shape: preset, seed: seed, dtype: type, runnable: runnable), architecture: architecture).write(to: out)
             print("wrote \(out): \(preset.layers)×\(preset.heads) heads, \(planted.count) planted")
         }
     }

@@ -82,11 +82,15 @@ public struct PlantedCheckpoint {
     public let shape: Shape
     public let seed: UInt64
     public let dtype: DType
+    /// Also right when the model runs (`RunnableFixture`): the planted heads
+    /// do their job in a forward pass, for the experiments' tests.
+    public var runnable = false
 
-    public init(shape: Shape, seed: UInt64 = 0, dtype: DType = .f32) {
+    public init(shape: Shape, seed: UInt64 = 0, dtype: DType = .f32, runnable: Bool = false) {
         self.shape = shape
         self.seed = seed
         self.dtype = dtype
+        self.runnable = runnable
     }
 
     /// Codes are integers times this power of two: exact in every dtype, and
@@ -208,7 +212,8 @@ public struct PlantedCheckpoint {
             }
         }
         try SafetensorsWriter.write(to: (directory as NSString).appendingPathComponent("model.safetensors"), entries: entries) { entry in
-            gpt2Tensor(entry.name, shape: entry.shape, plan: plan)
+            let values = gpt2Tensor(entry.name, shape: entry.shape, plan: plan)
+            return runnable ? runnableTensor(entry.name, values, plan: plan) : values
         }
         try write(configJSON(vocabSize: vocabSize), to: directory, "config.json")
         try write(plan.vocab.vocabJSON(), to: directory, "vocab.json")
@@ -308,7 +313,7 @@ public struct PlantedCheckpoint {
         {
           "activation_function": "gelu_new",
           "architectures": ["GPT2LMHeadModel"],
-          "headmaps_fixture": {"shape": "\(shape.name)", "seed": \(seed), "dtype": "\(dtype.rawValue)"},
+          "headmaps_fixture": {"shape": "\(shape.name)", "seed": \(seed), "dtype": "\(dtype.rawValue)"\(runnable ? ", \"runnable\": true" : "")},
           "layer_norm_epsilon": 1e-05,
           "model_type": "gpt2",
           "n_ctx": \(shape.positions),

@@ -1,4 +1,5 @@
 import Analysis
+import ForwardPass
 import Checkpoint
 import Foundation
 import LinearAlgebra
@@ -127,6 +128,28 @@ let salient = try measure("salient: all \(model.shape.layers * model.shape.heads
 }
 precondition(salient.count == model.shape.layers * model.shape.heads)
 
+// The forward pass (issue 16): 100 prompts of 10 tokens, against numpy doing
+// the same matrix products on this machine.
+let decoder = try Architectures.openDecoder(modelDirectory: fixture).0
+let promptBatch = (0..<100).map { p in (0..<10).map { (p * 31 + $0 * 7) % model.shape.vocab } }
+_ = try measure("forward: 100 prompts × 10 tokens", repeats: repeats) { try ForwardPass(weights: decoder).run(promptBatch) }
+var numpyForward: Double?
+do {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "Tests/crosscheck/forward_products_numpy.py", String(model.shape.layers), String(model.shape.dModel),
+                         String(model.shape.vocab), "1000", String(repeats)]
+    var environment = ProcessInfo.processInfo.environment
+    environment["PYTHONPATH"] = fileManager.currentDirectoryPath + "/.build/python"
+    process.environment = environment
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    numpyForward = Double(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+}
+
 let document = ScoresDocument(source: fixture, shape: model.shape, relations: figureScores)
 let figure = try Figure(panels: ["name_copying", "country_to_capital"].map {
     var spec = PanelSpec(relation: $0)
@@ -239,6 +262,9 @@ if let n = naiveAll {
     print(String(format: "naive baseline, all 20 relations: %.1f s%@ → speed-up %.1f×; scores on the sampled layers %@",
                  n.seconds, n.layers < model.shape.layers ? " (extrapolated from \(n.layers) layers)" as NSString : "", n.seconds / allScoring,
                  n.agrees ? "identical" : "DIFFER"))
+}
+if let numpyForward, let ours = phases.first(where: { $0.name.hasPrefix("forward:") })?.seconds {
+    print(String(format: "forward pass, 100 × 10 tokens: %.2f s; numpy's same matrix products: %.2f s → %.1f× numpy", ours, numpyForward, ours / numpyForward))
 }
 print(String(format: "peak RSS of any phase: %.0f MB; checkpoint file: %.0f MB", phases.map(\.peakMB).max() ?? 0, fileBytes / 1e6))
 try? fileManager.removeItem(atPath: workspace)

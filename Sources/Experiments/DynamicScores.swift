@@ -49,7 +49,7 @@ public struct DynamicScores: Sendable {
     ///   - statics: the relation's static scores (the same k).
     ///   - batchSize: prompts per forward pass.
     public static func run(relation: TokenizedRelation, statics: RelationScores, model: TransformerWeights, decoder: DecoderWeights,
-                           tokenizer: any Tokenizer, templates: [String] = paperTemplates, batchSize: Int = 64,
+                           tokenizer: any Tokenizer, templates: [String] = paperTemplates, batchSize: Int = 256,
                            log: (String) -> Void = { _ in }) throws -> RelationResult {
         let shape = model.shape
         let forward = ForwardPass(weights: decoder)
@@ -76,6 +76,7 @@ public struct DynamicScores: Sendable {
                     interventions.recordedValues[HeadIndex(layer: l, head: h)] = position
                 }
             }
+            let clock = ContinuousClock(), started = clock.now
             var z = [HeadIndex: Matrix](), v = [HeadIndex: Matrix]()
             for start in stride(from: 0, to: kept.count, by: batchSize) {
                 let chunk = Array(kept[start..<min(kept.count, start + batchSize)])
@@ -83,10 +84,12 @@ public struct DynamicScores: Sendable {
                 for (index, m) in output.recorded { z[index] = z[index].map { append($0, m) } ?? m }
                 for (index, m) in output.recordedValues { v[index] = v[index].map { append($0, m) } ?? m }
             }
+            let ranked = clock.now
             let targets = kept.map { relation.targetIds[$0] }
             let with = try count(model: model, rows: z, targets: targets, k: relation.k)
             let without = try count(model: model, rows: v, targets: targets, k: relation.k)
-            log("  \(relation.relation.name), '\(template)': \(kept.count) prompts")
+            log(String(format: "  %@, '%@': %d prompts of %d tokens; run %.1f s, ranked %.1f s", relation.relation.name, template, kept.count, length,
+                       (ranked - started).seconds, (clock.now - ranked).seconds))
             results.append(TemplateResult(template: template, dropped: relation.pairsKept - kept.count, withContext: with, withoutContext: without))
         }
         let staticScores = Array(statics.scores.joined()), staticSuppression = Array(statics.suppression.joined())

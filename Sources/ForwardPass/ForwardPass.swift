@@ -57,9 +57,7 @@ public struct ForwardPass: Sendable {
         let scale = 1 / Float(dh).squareRoot()
         for layer in 0..<shape.layers {
             let block = try weights.block(layer)
-            let h = block.attentionNorm.apply(to: x)
-            var qkv = block.qkv.withMatrix { product(h, $0) }
-            qkv.addRowVector(block.qkvBias)
+            let qkv = queryKeyValue(x, block: block)
             capture?(layer, qkv)
             var z = Matrix(rows: rows, cols: d)
             for b in 0..<batch.count {
@@ -106,31 +104,49 @@ public struct ForwardPass: Sendable {
                 for b in 0..<batch.count { for j in 0..<dh { m[b, j] = z[b * length + position, index.head * dh + j] } }
                 recorded[index] = m
             }
-            var attention = block.output.withMatrix { product(z, $0) }
-            attention.addRowVector(block.outputBias)
-            add(&x, attention)
-
-            let h2 = block.mlpNorm.apply(to: x)
-            var hidden = block.mlpIn.withMatrix { product(h2, $0) }
-            hidden.addRowVector(block.mlpInBias)
-            hidden.apply(block.activation)
-            var mlp = block.mlpOut.withMatrix { product(hidden, $0) }
-            mlp.addRowVector(block.mlpOutBias)
-            add(&x, mlp)
+            finishBlock(&x, z: z, block: block)
         }
         let picked = x.gatherRows((0..<batch.count).flatMap { b in wanted.map { b * length + $0 } })
-        let normed = weights.finalNorm.apply(to: picked)
-        var logits = Matrix(rows: normed.rows, cols: shape.vocab)
-        weights.unembedding.withMatrix { u in
-            normed.view { r in logits.storage.withUnsafeMutableBufferPointer { Products.multiplyTransposed(r, u, into: $0.baseAddress!) } }
-        }
-        return Output(logits: logits, positions: wanted, recorded: recorded, recordedValues: recordedValues)
+        return Output(logits: logits(picked), positions: wanted, recorded: recorded, recordedValues: recordedValues)
     }
 
     /// `x · w`: with one-thread BLAS, in fixed blocks of rows on every core
     /// (the same roundings whatever the core count); else one product.
     private func product(_ x: Matrix, _ w: MatrixView) -> Matrix {
         BLAS.threadCount == 1 ? Products.multiplyInRowBlocks(x, w, rowsPerBlock: 256) : x.view { Products.multiply($0, w) }
+    }
+
+    /// The rest of a block once its heads' `z` is known: the output
+    /// projection into the residual stream, then the MLP on its norm.
+    func finishBlock(_ x: inout Matrix, z: Matrix, block: DecoderWeights.Block) {
+        var attention = block.output.withMatrix { product(z, $0) }
+        attention.addRowVector(block.outputBias)
+        add(&x, attention)
+        let h2 = block.mlpNorm.apply(to: x)
+        var hidden = block.mlpIn.withMatrix { product(h2, $0) }
+        hidden.addRowVector(block.mlpInBias)
+        hidden.apply(block.activation)
+        var mlp = block.mlpOut.withMatrix { product(hidden, $0) }
+        mlp.addRowVector(block.mlpOutBias)
+        add(&x, mlp)
+    }
+
+    /// `[q | k | v]` rows of a block for the residual rows `x`.
+    func queryKeyValue(_ x: Matrix, block: DecoderWeights.Block) -> Matrix {
+        let h = block.attentionNorm.apply(to: x)
+        var qkv = block.qkv.withMatrix { product(h, $0) }
+        qkv.addRowVector(block.qkvBias)
+        return qkv
+    }
+
+    /// Final norm and unembedding of residual rows.
+    func logits(_ rows: Matrix) -> Matrix {
+        let normed = weights.finalNorm.apply(to: rows)
+        var logits = Matrix(rows: normed.rows, cols: weights.shape.vocab)
+        weights.unembedding.withMatrix { u in
+            normed.view { r in logits.storage.withUnsafeMutableBufferPointer { Products.multiplyTransposed(r, u, into: $0.baseAddress!) } }
+        }
+        return logits
     }
 
     private func add(_ x: inout Matrix, _ y: Matrix) {

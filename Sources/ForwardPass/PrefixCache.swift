@@ -44,9 +44,7 @@ extension ForwardPass {
         let scale = 1 / Float(dh).squareRoot()
         for layer in 0..<shape.layers {
             let block = try weights.block(layer)
-            let h = block.attentionNorm.apply(to: x)
-            var qkv = block.qkv.withMatrix { w in h.view { Products.multiply($0, w) } }
-            qkv.addRowVector(block.qkvBias)
+            let qkv = queryKeyValue(x, block: block)
             let past = cache.qkv[layer]
             var z = Matrix(rows: n, cols: d)
             for b in 0..<n {
@@ -72,22 +70,8 @@ extension ForwardPass {
                     }
                 }
             }
-            var attention = block.output.withMatrix { w in z.view { Products.multiply($0, w) } }
-            attention.addRowVector(block.outputBias)
-            for i in x.storage.indices { x.storage[i] += attention.storage[i] }
-            let h2 = block.mlpNorm.apply(to: x)
-            var hidden = block.mlpIn.withMatrix { w in h2.view { Products.multiply($0, w) } }
-            hidden.addRowVector(block.mlpInBias)
-            hidden.apply(block.activation)
-            var mlp = block.mlpOut.withMatrix { w in hidden.view { Products.multiply($0, w) } }
-            mlp.addRowVector(block.mlpOutBias)
-            for i in x.storage.indices { x.storage[i] += mlp.storage[i] }
+            finishBlock(&x, z: z, block: block)
         }
-        let normed = weights.finalNorm.apply(to: x)
-        var logits = Matrix(rows: n, cols: shape.vocab)
-        weights.unembedding.withMatrix { u in
-            normed.view { r in logits.storage.withUnsafeMutableBufferPointer { Products.multiplyTransposed(r, u, into: $0.baseAddress!) } }
-        }
-        return logits
+        return logits(x)
     }
 }

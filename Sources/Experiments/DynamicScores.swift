@@ -63,7 +63,9 @@ public struct DynamicScores: Sendable {
             for (i, ids) in prompts.enumerated() {
                 if let p = ids.firstIndex(of: relation.sourceIds[i]) { shapes[[ids.count, p], default: 0] += 1 }
             }
-            guard let common = shapes.max(by: { ($0.value, $1.key.lexicographicallyPrecedes($0.key) ? 1 : 0) < ($1.value, 0) })?.key else {
+            // The most common (length, source position); ties to the shorter prompt.
+            let ordered = shapes.keys.sorted { a, b in shapes[a]! != shapes[b]! ? shapes[a]! > shapes[b]! : a.lexicographicallyPrecedes(b) }
+            guard let common = ordered.first else {
                 throw ExperimentError.noPrompt(template: template, relation: relation.relation.name)
             }
             let kept = prompts.indices.filter { prompts[$0].count == common[0] && prompts[$0].firstIndex(of: relation.sourceIds[$0]) == common[1] }

@@ -1,5 +1,6 @@
 import Checkpoint
 import Core
+import Dispatch
 import Foundation
 import LinearAlgebra
 
@@ -59,41 +60,7 @@ public struct ForwardPass: Sendable {
             let block = try weights.block(layer)
             let qkv = queryKeyValue(x, block: block)
             capture?(layer, qkv)
-            var z = Matrix(rows: rows, cols: d)
-            for b in 0..<batch.count {
-                for head in 0..<heads {
-                    let index = HeadIndex(layer: layer, head: head)
-                    if interventions.zeroed.contains(index) { continue }
-                    if let replacement = interventions.replacedZ[index] {
-                        for t in 0..<length { for j in 0..<dh { z[b * length + t, head * dh + j] = replacement[b * length + t, j] } }
-                        continue
-                    }
-                    // Scores `q·kᵀ / sqrt(dh)` over keys up to the query (causal), softmax.
-                    var pattern = [Float](repeating: 0, count: length * length)
-                    for q in 0..<length {
-                        var best = -Float.infinity
-                        for k in 0...q {
-                            var s: Float = 0
-                            for j in 0..<dh { s += qkv[b * length + q, head * dh + j] * qkv[b * length + k, d + head * dh + j] }
-                            pattern[q * length + k] = s * scale
-                            best = max(best, s * scale)
-                        }
-                        var sum: Float = 0
-                        for k in 0...q { let e = exp(pattern[q * length + k] - best); pattern[q * length + k] = e; sum += e }
-                        for k in 0...q { pattern[q * length + k] /= sum }
-                        if let forced = interventions.forcedPatterns[index], forced.query == q {
-                            for k in 0..<length { pattern[q * length + k] = k == forced.key ? 1 : 0 }
-                        }
-                    }
-                    let silenced = interventions.zeroedAt[index]
-                    for q in 0..<length where q != silenced {
-                        for k in 0...q where pattern[q * length + k] != 0 {
-                            let a = pattern[q * length + k]
-                            for j in 0..<dh { z[b * length + q, head * dh + j] += a * qkv[b * length + k, 2 * d + head * dh + j] }
-                        }
-                    }
-                }
-            }
+            let z = attention(qkv, layer: layer, prompts: batch.count, length: length, interventions: interventions, scale: scale)
             for (index, position) in interventions.recordedValues where index.layer == layer {
                 var m = Matrix(rows: batch.count, cols: dh)
                 for b in 0..<batch.count { for j in 0..<dh { m[b, j] = qkv[b * length + position, 2 * d + index.head * dh + j] } }
@@ -116,6 +83,58 @@ public struct ForwardPass: Sendable {
         BLAS.threadCount == 1 ? Products.multiplyInRowBlocks(x, w, rowsPerBlock: 256) : x.view { Products.multiply($0, w) }
     }
 
+    /// Every head's `z` for every position: causal softmax attention, with the
+    /// interventions. Prompts run on every core (each writes only its own rows).
+    func attention(_ qkv: Matrix, layer: Int, prompts: Int, length: Int, interventions: Interventions, scale: Float) -> Matrix {
+        let shape = weights.shape, d = shape.dModel, dh = shape.dHead, heads = shape.heads
+        var z = Matrix(rows: prompts * length, cols: d)
+        z.storage.withUnsafeMutableBufferPointer { zp in
+            let out = SharedFloats(zp.baseAddress!)
+            qkv.view { v in
+                DispatchQueue.concurrentPerform(iterations: prompts) { b in
+                    let row = { (t: Int) in v.base + (b * length + t) * 3 * d }
+                    var pattern = [Float](repeating: 0, count: length * length)
+                    for head in 0..<heads {
+                        let index = HeadIndex(layer: layer, head: head)
+                        if interventions.zeroed.contains(index) { continue }
+                        if let replacement = interventions.replacedZ[index] {
+                            for t in 0..<length { for j in 0..<dh { out.pointer[(b * length + t) * d + head * dh + j] = replacement[b * length + t, j] } }
+                            continue
+                        }
+                        // Scores `q·kᵀ / sqrt(dh)` over keys up to the query (causal), softmax.
+                        let forced = interventions.forcedPatterns[index]
+                        for q in 0..<length {
+                            let query = row(q) + head * dh
+                            var best = -Float.infinity
+                            for k in 0...q {
+                                let key = row(k) + d + head * dh
+                                var s: Float = 0
+                                for j in 0..<dh { s += query[j] * key[j] }
+                                pattern[q * length + k] = s * scale
+                                best = max(best, s * scale)
+                            }
+                            var sum: Float = 0
+                            for k in 0...q { let e = exp(pattern[q * length + k] - best); pattern[q * length + k] = e; sum += e }
+                            for k in 0...q { pattern[q * length + k] /= sum }
+                            if let forced, forced.query == q {
+                                for k in 0...q { pattern[q * length + k] = k == forced.key ? 1 : 0 }
+                            }
+                        }
+                        let silenced = interventions.zeroedAt[index]
+                        for q in 0..<length where q != silenced {
+                            let target = out.pointer + (b * length + q) * d + head * dh
+                            for k in 0...q where pattern[q * length + k] != 0 {
+                                let a = pattern[q * length + k], value = row(k) + 2 * d + head * dh
+                                for j in 0..<dh { target[j] += a * value[j] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return z
+    }
+
     /// The rest of a block once its heads' `z` is known: the output
     /// projection into the residual stream, then the MLP on its norm.
     func finishBlock(_ x: inout Matrix, z: Matrix, block: DecoderWeights.Block) {
@@ -125,7 +144,7 @@ public struct ForwardPass: Sendable {
         let h2 = block.mlpNorm.apply(to: x)
         var hidden = block.mlpIn.withMatrix { product(h2, $0) }
         hidden.addRowVector(block.mlpInBias)
-        hidden.apply(block.activation)
+        hidden.applyInParallel(block.activation)
         var mlp = block.mlpOut.withMatrix { product(hidden, $0) }
         mlp.addRowVector(block.mlpOutBias)
         add(&x, mlp)

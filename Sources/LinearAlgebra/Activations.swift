@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// The element-wise pieces of a transformer block that the analysis needs.
@@ -53,6 +54,17 @@ extension Matrix {
 
     public mutating func scale(by factor: Float) {
         for i in storage.indices { storage[i] *= factor }
+    }
+
+    /// The same on every core, in fixed chunks (each element computed alone).
+    public mutating func applyInParallel(_ activation: Activation, chunk: Int = 1 << 16) {
+        let count = storage.count
+        storage.withUnsafeMutableBufferPointer { p in
+            let shared = SharedFloats(p.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { i in
+                for j in (i * chunk)..<min(count, (i + 1) * chunk) { shared.pointer[j] = activation.apply(shared.pointer[j]) }
+            }
+        }
     }
 
     public mutating func apply(_ activation: Activation) {

@@ -11,8 +11,15 @@ import LinearAlgebra
 /// unembedding. The hooks are the few the experiments need (`Interventions`).
 public struct ForwardPass: Sendable {
     public let weights: DecoderWeights
+    private let blocks = BlockCache()
 
     public init(weights: DecoderWeights) { self.weights = weights }
+
+    /// Block `layer`, read (and checked) once for all the runs of this pass:
+    /// an ablation sweep runs the model hundreds of times.
+    func block(_ layer: Int) throws -> DecoderWeights.Block {
+        try blocks.block(layer) { try weights.block($0) }
+    }
 
     /// Logits at `positions` (default: each prompt's last), and what was recorded.
     public struct Output: Sendable {
@@ -57,7 +64,7 @@ public struct ForwardPass: Sendable {
         var recorded: [HeadIndex: Matrix] = [:], recordedValues: [HeadIndex: Matrix] = [:]
         let scale = 1 / Float(dh).squareRoot()
         for layer in 0..<shape.layers {
-            let block = try weights.block(layer)
+            let block = try block(layer)
             let qkv = queryKeyValue(x, block: block)
             capture?(layer, qkv)
             let z = attention(qkv, layer: layer, prompts: batch.count, length: length, interventions: interventions, scale: scale)
@@ -80,7 +87,9 @@ public struct ForwardPass: Sendable {
     /// `x · w`: with one-thread BLAS, in fixed blocks of rows on every core
     /// (the same roundings whatever the core count); else one product.
     private func product(_ x: Matrix, _ w: MatrixView) -> Matrix {
-        BLAS.threadCount == 1 ? Products.multiplyInRowBlocks(x, w, rowsPerBlock: 256) : x.view { Products.multiply($0, w) }
+        guard BLAS.threadCount == 1 else { return x.view { Products.multiply($0, w) } }
+        // Few rows (the last position of each prompt): split the columns instead.
+        return x.rows >= 512 ? Products.multiplyInRowBlocks(x, w, rowsPerBlock: 256) : Products.multiplyInColumnBlocks(x, w)
     }
 
     /// Every head's `z` for every position: causal softmax attention, with the
@@ -161,14 +170,32 @@ public struct ForwardPass: Sendable {
     /// Final norm and unembedding of residual rows.
     func logits(_ rows: Matrix) -> Matrix {
         let normed = weights.finalNorm.apply(to: rows)
-        var logits = Matrix(rows: normed.rows, cols: weights.shape.vocab)
-        weights.unembedding.withMatrix { u in
-            normed.view { r in logits.storage.withUnsafeMutableBufferPointer { Products.multiplyTransposed(r, u, into: $0.baseAddress!) } }
+        return weights.unembedding.withMatrix { u in
+            guard BLAS.threadCount == 1 else {
+                var logits = Matrix(rows: normed.rows, cols: weights.shape.vocab)
+                normed.view { r in logits.storage.withUnsafeMutableBufferPointer { Products.multiplyTransposed(r, u, into: $0.baseAddress!) } }
+                return logits
+            }
+            return Products.multiplyTransposedInRowBlocksOfB(normed, u)
         }
-        return logits
     }
 
     private func add(_ x: inout Matrix, _ y: Matrix) {
         for i in x.storage.indices { x.storage[i] += y.storage[i] }
+    }
+}
+
+/// The blocks a forward pass has read, shared by its copies.
+private final class BlockCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var blocks: [Int: DecoderWeights.Block] = [:]
+
+    func block(_ layer: Int, read: (Int) throws -> DecoderWeights.Block) throws -> DecoderWeights.Block {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = blocks[layer] { return cached }
+        let block = try read(layer)
+        blocks[layer] = block
+        return block
     }
 }

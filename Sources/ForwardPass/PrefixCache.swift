@@ -43,7 +43,7 @@ extension ForwardPass {
         }
         let scale = 1 / Float(dh).squareRoot()
         for layer in 0..<shape.layers {
-            let block = try weights.block(layer)
+            let block = try block(layer)
             let qkv = queryKeyValue(x, block: block)
             let past = cache.qkv[layer]
             var z = Matrix(rows: n, cols: d)

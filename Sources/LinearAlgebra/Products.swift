@@ -53,6 +53,44 @@ public enum Products {
     }
 }
 
+extension Products {
+    /// `A · B` for a short `A` (a few rows): `B`'s columns in fixed blocks
+    /// shared out to every core, each one single-thread product.
+    public static func multiplyInColumnBlocks(_ a: Matrix, _ b: MatrixView, columnsPerBlock: Int = 512) -> Matrix {
+        precondition(a.cols == b.rows)
+        var c = Matrix(rows: a.rows, cols: b.cols)
+        let blocks = (b.cols + columnsPerBlock - 1) / columnsPerBlock
+        c.storage.withUnsafeMutableBufferPointer { cp in
+            let out = SharedFloats(cp.baseAddress!)
+            a.view { left in
+                DispatchQueue.concurrentPerform(iterations: blocks) { i in
+                    let lo = i * columnsPerBlock, n = min(columnsPerBlock, b.cols - lo)
+                    BLAS.gemm(m: a.rows, n: n, k: a.cols, a: left.base, lda: a.cols, b: b.base + lo, ldb: b.cols, c: out.pointer + lo, ldc: b.cols)
+                }
+            }
+        }
+        return c
+    }
+
+    /// `A · Bᵀ` with `B`'s rows (the unembedding's vocabulary) in fixed blocks on every core.
+    public static func multiplyTransposedInRowBlocksOfB(_ a: Matrix, _ b: MatrixView, rowsPerBlock: Int = 4096) -> Matrix {
+        precondition(a.cols == b.cols)
+        var c = Matrix(rows: a.rows, cols: b.rows)
+        let blocks = (b.rows + rowsPerBlock - 1) / rowsPerBlock
+        c.storage.withUnsafeMutableBufferPointer { cp in
+            let out = SharedFloats(cp.baseAddress!)
+            a.view { left in
+                DispatchQueue.concurrentPerform(iterations: blocks) { i in
+                    let lo = i * rowsPerBlock, n = min(rowsPerBlock, b.rows - lo)
+                    BLAS.gemm(transposeB: true, m: a.rows, n: n, k: a.cols, a: left.base, lda: a.cols, b: b.base + lo * b.cols, ldb: b.cols,
+                              c: out.pointer + lo, ldc: b.rows)
+                }
+            }
+        }
+        return c
+    }
+}
+
 /// An output buffer handed to worker threads that each write a disjoint part of it.
 public struct SharedFloats: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>

@@ -71,7 +71,7 @@ struct AblateCommand: ParsableCommand {
             progress.log("wrote \(out)")
             if let figure {
                 let drawn = ExperimentFigures.ablation(ablation, title: "\(result.document.relations[0].title): accuracy as heads are ablated")
-                try AtomicFile.write(try ExperimentFigures.data(drawn, path: figure), to: figure)
+                try FigureFiles.write(drawn, to: figure, dpi: ReportSettings.defaultDPI)
                 progress.log("wrote \(figure)")
             }
         }

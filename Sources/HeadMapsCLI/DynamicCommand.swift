@@ -47,7 +47,7 @@ struct DynamicCommand: ParsableCommand {
             try AtomicFile.write(Data(DynamicDocument.encode(model: result.document.source, templates: templates, relations: relations).utf8), to: out)
             progress.log("wrote \(out)")
             if let figure, let drawn = ExperimentFigures.dynamic(relations, statics: result.document, modelName: "") {
-                try AtomicFile.write(try ExperimentFigures.data(drawn, path: figure), to: figure)
+                try FigureFiles.write(drawn, to: figure, dpi: ReportSettings.defaultDPI)
                 progress.log("wrote \(figure)")
             }
         }

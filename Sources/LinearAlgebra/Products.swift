@@ -36,54 +36,40 @@ public enum Products {
 
     public static func multiplyInRowBlocks(_ a: Matrix, _ b: MatrixView, rowsPerBlock: Int = 4096) -> Matrix {
         precondition(a.cols == b.rows)
-        var c = Matrix(rows: a.rows, cols: b.cols)
-        let blocks = (a.rows + rowsPerBlock - 1) / rowsPerBlock
         let n = b.cols, k = a.cols
-        c.storage.withUnsafeMutableBufferPointer { cp in
-            let out = SharedFloats(cp.baseAddress!)
-            a.view { left in
-                DispatchQueue.concurrentPerform(iterations: blocks) { i in
-                    let lo = i * rowsPerBlock, m = min(rowsPerBlock, a.rows - lo)
-                    BLAS.gemm(m: m, n: n, k: k, a: left.base + lo * k, lda: k, b: b.base, ldb: n,
-                              c: out.pointer + lo * n, ldc: n)
-                }
-            }
+        return product(rows: a.rows, cols: n, a: a, blocks: a.rows, size: rowsPerBlock) { left, out, lo, m in
+            BLAS.gemm(m: m, n: n, k: k, a: left + lo * k, lda: k, b: b.base, ldb: n, c: out + lo * n, ldc: n)
         }
-        return c
     }
-}
 
-extension Products {
     /// `A · B` for a short `A` (a few rows): `B`'s columns in fixed blocks
     /// shared out to every core, each one single-thread product.
     public static func multiplyInColumnBlocks(_ a: Matrix, _ b: MatrixView, columnsPerBlock: Int = 512) -> Matrix {
         precondition(a.cols == b.rows)
-        var c = Matrix(rows: a.rows, cols: b.cols)
-        let blocks = (b.cols + columnsPerBlock - 1) / columnsPerBlock
-        c.storage.withUnsafeMutableBufferPointer { cp in
-            let out = SharedFloats(cp.baseAddress!)
-            a.view { left in
-                DispatchQueue.concurrentPerform(iterations: blocks) { i in
-                    let lo = i * columnsPerBlock, n = min(columnsPerBlock, b.cols - lo)
-                    BLAS.gemm(m: a.rows, n: n, k: a.cols, a: left.base, lda: a.cols, b: b.base + lo, ldb: b.cols, c: out.pointer + lo, ldc: b.cols)
-                }
-            }
+        return product(rows: a.rows, cols: b.cols, a: a, blocks: b.cols, size: columnsPerBlock) { left, out, lo, n in
+            BLAS.gemm(m: a.rows, n: n, k: a.cols, a: left, lda: a.cols, b: b.base + lo, ldb: b.cols, c: out + lo, ldc: b.cols)
         }
-        return c
     }
 
     /// `A · Bᵀ` with `B`'s rows (the unembedding's vocabulary) in fixed blocks on every core.
     public static func multiplyTransposedInRowBlocksOfB(_ a: Matrix, _ b: MatrixView, rowsPerBlock: Int = 4096) -> Matrix {
         precondition(a.cols == b.cols)
-        var c = Matrix(rows: a.rows, cols: b.rows)
-        let blocks = (b.rows + rowsPerBlock - 1) / rowsPerBlock
+        return product(rows: a.rows, cols: b.rows, a: a, blocks: b.rows, size: rowsPerBlock) { left, out, lo, n in
+            BLAS.gemm(transposeB: true, m: a.rows, n: n, k: a.cols, a: left, lda: a.cols, b: b.base + lo * b.cols, ldb: b.cols,
+                      c: out + lo, ldc: b.rows)
+        }
+    }
+
+    /// A `[rows, cols]` result whose fixed blocks of `extent` (rows of A, or
+    /// columns of the result) are computed on every core by `block(a, c, start, count)`.
+    private static func product(rows: Int, cols: Int, a: Matrix, blocks extent: Int, size: Int,
+                                block: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void) -> Matrix {
+        var c = Matrix(rows: rows, cols: cols)
         c.storage.withUnsafeMutableBufferPointer { cp in
             let out = SharedFloats(cp.baseAddress!)
             a.view { left in
-                DispatchQueue.concurrentPerform(iterations: blocks) { i in
-                    let lo = i * rowsPerBlock, n = min(rowsPerBlock, b.rows - lo)
-                    BLAS.gemm(transposeB: true, m: a.rows, n: n, k: a.cols, a: left.base, lda: a.cols, b: b.base + lo * b.cols, ldb: b.cols,
-                              c: out.pointer + lo, ldc: b.rows)
+                DispatchQueue.concurrentPerform(iterations: (extent + size - 1) / size) { i in
+                    block(left.base, out.pointer, i * size, min(size, extent - i * size))
                 }
             }
         }

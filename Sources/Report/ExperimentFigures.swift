@@ -38,13 +38,4 @@ public enum ExperimentFigures {
         return Figure(panels: [XYPanel(title: title, xLabel: "heads ablated", yLabel: "accuracy", series: series,
                                        xRange: 0...Double(max(1, n - 1)), yRange: 0...1)])
     }
-
-    /// PNG, PDF or SVG by the file's extension.
-    public static func data(_ figure: Figure, path: String) throws -> Data {
-        switch (path as NSString).pathExtension.lowercased() {
-        case "pdf": return try figure.pdfData()
-        case "svg": return try figure.svgData()
-        default: return try figure.pngData(dpi: ReportSettings.defaultDPI)
-        }
-    }
 }

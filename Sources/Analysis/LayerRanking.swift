@@ -34,6 +34,9 @@ struct LayerRanking {
         var blocksUntilDecided: [Int?]
         /// Rows handed to `PendingRows`: their outcome is decided there.
         var deferred: [Bool]
+        /// Whether the head's own `W_O · W_U[:, block]` was computed past the
+        /// first block: a hard head, on the dense route.
+        var dense = false
     }
 
     struct Outcome {
@@ -141,19 +144,21 @@ struct LayerRanking {
         let h = heads.count, n = a[0].rows, d = unembedding.cols, dh = heads[0].outputWeights.rows
         let meter = Meter()
         let lock = NSLock()
-        var aw = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: h)
+        // Target logits as `a · (W_O · u_target)`, the association the block
+        // products use, without a `[rows, d_model]` matrix per head (on
+        // Llama-3.1-8B those would hold 0.7 GB per layer).
+        let targetRows = unembedding.gatherRows(targets)
         var targetLogit = [[Float]](repeating: [], count: h)
         parallel(h) { head in
-            let ah = a[head]
-            var awh = Matrix(rows: n, cols: d)
-            ah.view { av in heads[head].outputWeights.view { wo in awh.storage.withUnsafeMutableBufferPointer { out in
-                meter.gemm(transposeB: false, m: n, n: d, k: dh, a: av.base, lda: dh, b: wo.base, ldb: d, c: out.baseAddress!, ldc: d)
+            var projected = [Float](repeating: 0, count: n * dh)
+            targetRows.view { u in heads[head].outputWeights.view { wo in projected.withUnsafeMutableBufferPointer { out in
+                meter.gemm(transposeB: true, m: n, n: dh, k: d, a: u.base, lda: d, b: wo.base, ldb: d, c: out.baseAddress!, ldc: dh)
             } } }
             var t = [Float](repeating: 0, count: n)
-            awh.storage.withUnsafeBufferPointer { p in
-                for i in 0..<n { t[i] = BLAS.dot(p.baseAddress! + i * d, unembedding.base + targets[i] * d, count: d) }
-            }
-            lock.lock(); aw[head] = awh; targetLogit[head] = t; lock.unlock()
+            a[head].storage.withUnsafeBufferPointer { av in projected.withUnsafeBufferPointer { p in
+                for i in 0..<n { t[i] = BLAS.dot(av.baseAddress! + i * dh, p.baseAddress! + i * dh, count: dh) }
+            } }
+            lock.lock(); targetLogit[head] = t; lock.unlock()
         }
         // All heads' W_O stacked: [heads · dh, d].
         let outputStack = Matrix(rows: h * dh, cols: d, storage: heads.flatMap(\.outputWeights.storage))
@@ -163,6 +168,7 @@ struct LayerRanking {
         var until = [[Int?]](repeating: [Int?](repeating: nil, count: n), count: h)
         var active = [[Int]](repeating: Array(0..<n), count: h)
         var deferred = [[Bool]](repeating: [Bool](repeating: false, count: n), count: h)
+        var denseHeads = Set<Int>()
         let maxWidth = blocks.blocks.map(\.count).max() ?? 0
         var projected = LayerRanking.uninitialized(h * dh * maxWidth)
         let scratch = Scratch(workers: max(1, workers), capacity: n * maxWidth)
@@ -180,6 +186,7 @@ struct LayerRanking {
             // row product pays d per column for every row.
             let shared = live.filter { dh * d + active[$0].count * dh < active[$0].count * d }
             let rowwise = live.filter { !shared.contains($0) }
+            if blockNumber > 0 { denseHeads.formUnion(shared) }
             var counts = [[(Int, Int)]](repeating: [(Int, Int)](), count: h)
 
             if !shared.isEmpty {
@@ -203,15 +210,21 @@ struct LayerRanking {
                 }
             }
 
-            // Few rows left: they continue with the rows of every other layer.
+            // Few rows left: they continue with the rows of every other layer,
+            // as `(x·W_V)·W_O` rows.
             for head in rowwise {
-                for i in active[head] {
-                    aw[head].storage.withUnsafeBufferPointer { v in
-                        pending.append(vector: v.baseAddress! + i * d, count: d, targetLogit: targetLogit[head][i], target: targets[i],
+                let rows = active[head]
+                var vectors = LayerRanking.uninitialized(rows.count * d)
+                a[head].gatherRows(rows).view { x in heads[head].outputWeights.view { wo in vectors.withUnsafeMutableBufferPointer { out in
+                    meter.gemm(transposeB: false, m: rows.count, n: d, k: dh, a: x.base, lda: dh, b: wo.base, ldb: d, c: out.baseAddress!, ldc: d)
+                } } }
+                vectors.withUnsafeBufferPointer { v in
+                    for (r, i) in rows.enumerated() {
+                        pending.append(vector: v.baseAddress! + r * d, count: d, targetLogit: targetLogit[head][i], target: targets[i],
                                        k: k[i], above: above[head][i], below: below[head][i], nextBlock: blockNumber,
                                        owner: PendingRows.Owner(layer: layer, head: head, row: i))
+                        deferred[head][i] = true
                     }
-                    deferred[head][i] = true
                 }
                 active[head] = []
             }
@@ -231,7 +244,7 @@ struct LayerRanking {
         let outcomes = (0..<h).map { head in
             HeadOutcome(relationHit: (0..<n).map { above[head][$0] < k[$0] },
                         suppressionHit: (0..<n).map { below[head][$0] < k[$0] },
-                        blocksUntilDecided: until[head], deferred: deferred[head])
+                        blocksUntilDecided: until[head], deferred: deferred[head], dense: denseHeads.contains(head))
         }
         return Outcome(heads: outcomes, flops: meter.flops, denseSeconds: meter.seconds)
     }

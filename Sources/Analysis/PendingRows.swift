@@ -28,6 +28,8 @@ final class PendingRows {
 
     init(width: Int) { self.width = width }
 
+    static let rowsPerChunk = 1024
+
     var count: Int { owners.count }
 
     func append(vector: UnsafePointer<Float>, count: Int, targetLogit t: Float, target: Int, k: Int,
@@ -56,25 +58,30 @@ final class PendingRows {
             if open.isEmpty { break }
             if rows.isEmpty { continue }
             let block = blocks[b], columns = block.count
-            var stacked = LayerRanking.uninitialized(rows.count * width)
-            vectors.withUnsafeBufferPointer { src in
-                stacked.withUnsafeMutableBufferPointer { dst in
-                    for (slot, r) in rows.enumerated() {
-                        (dst.baseAddress! + slot * width).update(from: src.baseAddress! + r * width, count: width)
+            var counts = [(Int, Int)](repeating: (0, 0), count: rows.count)
+            // Rows in fixed chunks: the copies and logits of a chunk, not of
+            // every pending row of the model, are what memory holds.
+            for chunkStart in stride(from: 0, to: rows.count, by: PendingRows.rowsPerChunk) {
+                let chunk = Array(rows[chunkStart..<min(rows.count, chunkStart + PendingRows.rowsPerChunk)])
+                var stacked = LayerRanking.uninitialized(chunk.count * width)
+                vectors.withUnsafeBufferPointer { src in
+                    stacked.withUnsafeMutableBufferPointer { dst in
+                        for (slot, r) in chunk.enumerated() {
+                            (dst.baseAddress! + slot * width).update(from: src.baseAddress! + r * width, count: width)
+                        }
                     }
                 }
-            }
-            var logits = LayerRanking.uninitialized(rows.count * columns)
-            stacked.withUnsafeBufferPointer { s in logits.withUnsafeMutableBufferPointer { out in
-                ranking.timesBlock(s.baseAddress!, rows: rows.count, block: ranking.unembedding.rows(block), into: out.baseAddress!, meter: meter)
-            } }
-            var counts = [(Int, Int)](repeating: (0, 0), count: rows.count)
-            logits.withUnsafeBufferPointer { l in
-                counts.withUnsafeMutableBufferPointer { c in
-                    ranking.parallel(rows.count) { slot in
-                        let r = rows[slot]
-                        c[slot] = LayerRanking.countRow(l.baseAddress! + slot * columns, width: columns, block: block,
-                                                        target: target[r], targetLogit: targetLogit[r])
+                var logits = LayerRanking.uninitialized(chunk.count * columns)
+                stacked.withUnsafeBufferPointer { s in logits.withUnsafeMutableBufferPointer { out in
+                    ranking.timesBlock(s.baseAddress!, rows: chunk.count, block: ranking.unembedding.rows(block), into: out.baseAddress!, meter: meter)
+                } }
+                logits.withUnsafeBufferPointer { l in
+                    counts.withUnsafeMutableBufferPointer { c in
+                        ranking.parallel(chunk.count) { slot in
+                            let r = chunk[slot]
+                            c[chunkStart + slot] = LayerRanking.countRow(l.baseAddress! + slot * columns, width: columns, block: block,
+                                                                         target: target[r], targetLogit: targetLogit[r])
+                        }
                     }
                 }
             }

@@ -1,4 +1,5 @@
 import Checkpoint
+import Core
 import Dispatch
 import Foundation
 import LinearAlgebra
@@ -102,6 +103,7 @@ public struct RelationScorer {
                 let heads = try model.heads(ofLayer: layer)
                 let outcome = try rows(layer, heads, ranking, pending)
                 for (h, head) in outcome.heads.enumerated() {
+                    if head.dense { localStats.denseHeads.append(HeadIndex(layer: layer, head: h)) }
                     for i in head.relationHit.indices where !head.deferred[i] {
                         record(layer, h, i, head.relationHit[i], head.suppressionHit[i])
                         note(head.blocksUntilDecided[i])

@@ -1,4 +1,5 @@
 import Checkpoint
+import Core
 import Dispatch
 import Foundation
 import LinearAlgebra
@@ -12,6 +13,9 @@ public struct ScoringStatistics: Sendable {
     public var decidedAfterBlocks: [Int] = []
     /// (head, row) pairs that needed the whole vocabulary.
     public var undecided = 0
+    /// Heads whose own `W_O · W_U` was computed past the first vocabulary
+    /// block: the hard heads, which cost what a dense product costs.
+    public var denseHeads: [HeadIndex] = []
     public var flops = 0.0
     /// Summed over threads: time spent inside matrix products.
     public var denseSeconds = 0.0

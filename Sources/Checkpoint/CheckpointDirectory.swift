@@ -125,15 +125,17 @@ public final class CheckpointDirectory: Sendable {
     /// The file that holds tensor `name` (the folder when none does), for errors.
     public func file(holding name: String) -> String { locations[name].map { files[$0.file].path } ?? path }
 
-    /// Reads a tensor after checking its shape; `nil` when absent and optional.
-    public func tensor(_ name: String, shape expected: [Int]) throws -> FloatTensor {
+    /// Reads a tensor after checking its shape. `deferred`: convert a 16-bit
+    /// tensor only where it is read (`FloatTensor.gatherRows`), for input
+    /// embeddings of which the scores read a few rows.
+    public func tensor(_ name: String, shape expected: [Int], deferred: Bool = false) throws -> FloatTensor {
         guard let (fileIndex, info) = locations[name] else {
             throw CheckpointError.missingTensor(folder: path, tensor: name, expectedShape: expected)
         }
         guard info.shape == expected else {
             throw CheckpointError.wrongShape(file: files[fileIndex].path, tensor: info.name, found: info.shape, expected: expected)
         }
-        return try files[fileIndex].floats(info)
+        return try deferred ? files[fileIndex].deferredFloats(info) : files[fileIndex].floats(info)
     }
 
     public func vector(_ name: String, count: Int) throws -> [Float] {

@@ -2,35 +2,68 @@ import Core
 import Foundation
 import LinearAlgebra
 
-/// A tensor's values as `Float`, either borrowed from a mapping (kept alive
-/// here) or owned after conversion from a 16-bit type.
+/// A tensor's values as `Float`: borrowed from a mapping (kept alive here),
+/// converted from a 16-bit type, or converted only when first needed.
+///
+/// The last kind exists for untied input embeddings of large models: the
+/// scores read a few thousand of Llama-3.1-8B's 128,256 embedding rows, and a
+/// full `Float` copy would cost 2.1 GB of memory for nothing. Such a tensor
+/// converts the rows asked for (`gatherRows`) and the whole matrix only if
+/// someone asks for it.
 public final class FloatTensor: @unchecked Sendable {
     public let shape: [Int]
-    /// Valid while `self` lives; outside this module only through the
-    /// scoped accessors below, so no pointer can outlive its storage.
-    let values: UnsafeBufferPointer<Float>
+    public let count: Int
     private let owner: AnyObject?
-    private let owned: UnsafeMutableBufferPointer<Float>?
+    /// Set at once for mapped and converted tensors; on first use for deferred ones.
+    private var storage: UnsafeBufferPointer<Float>?
+    private var owned: UnsafeMutableBufferPointer<Float>?
+    private let deferred: Deferred?
+    private let lock = NSLock()
+
+    /// How to convert element ranges of a tensor that is not converted yet.
+    struct Deferred: @unchecked Sendable {
+        /// Writes elements `range` into `destination`.
+        let convert: (_ range: Range<Int>, _ destination: UnsafeMutablePointer<Float>) -> Void
+    }
 
     init(shape: [Int], mapped: UnsafePointer<Float>, count: Int, owner: AnyObject) {
         self.shape = shape
-        self.values = UnsafeBufferPointer(start: mapped, count: count)
+        self.count = count
+        self.storage = UnsafeBufferPointer(start: mapped, count: count)
         self.owner = owner
-        self.owned = nil
+        self.deferred = nil
     }
 
-    init(shape: [Int], converting count: Int, _ element: (Int) -> Float) {
+    init(shape: [Int], converting count: Int, _ convert: (_ range: Range<Int>, _ destination: UnsafeMutablePointer<Float>) -> Void) {
         let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(count, 1))
-        for i in 0..<count { buffer[i] = element(i) }
+        convert(0..<count, buffer.baseAddress!)
         self.shape = shape
-        self.values = UnsafeBufferPointer(start: buffer.baseAddress, count: count)
+        self.count = count
+        self.storage = UnsafeBufferPointer(start: buffer.baseAddress, count: count)
         self.owner = nil
         self.owned = buffer
+        self.deferred = nil
+    }
+
+    init(shape: [Int], deferring count: Int, owner: AnyObject, _ convert: @escaping (_ range: Range<Int>, _ destination: UnsafeMutablePointer<Float>) -> Void) {
+        self.shape = shape
+        self.count = count
+        self.owner = owner
+        self.deferred = Deferred(convert: convert)
     }
 
     deinit { owned?.deallocate() }
 
-    public var count: Int { values.count }
+    /// The values, converting them all first if that has not happened yet.
+    var values: UnsafeBufferPointer<Float> {
+        lock.lock(); defer { lock.unlock() }
+        if let storage { return storage }
+        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(count, 1))
+        deferred!.convert(0..<count, buffer.baseAddress!)
+        owned = buffer
+        storage = UnsafeBufferPointer(start: buffer.baseAddress, count: count)
+        return storage!
+    }
 
     public subscript(index: Int) -> Float { withExtendedLifetime(self) { values[index] } }
 
@@ -54,5 +87,30 @@ public final class FloatTensor: @unchecked Sendable {
 
     public func matrixCopy() -> Matrix { withMatrix { $0.copy() } }
 
-    public var isBorrowedFromMapping: Bool { owner != nil }
+    /// Rows `indices` of a matrix, converting only those rows when the whole
+    /// tensor has not been converted.
+    public func gatherRows(_ indices: [Int]) -> Matrix {
+        precondition(shape.count == 2, "not a matrix: shape \(shape)")
+        lock.lock()
+        let converted = storage != nil
+        lock.unlock()
+        if converted { return withMatrix { $0.gatherRows(indices) } }
+        let cols = shape[1]
+        var out = Matrix(rows: indices.count, cols: cols)
+        out.storage.withUnsafeMutableBufferPointer { p in
+            for (r, i) in indices.enumerated() {
+                precondition(i >= 0 && i < shape[0], "row \(i) out of range")
+                deferred!.convert(i * cols..<(i + 1) * cols, p.baseAddress! + r * cols)
+            }
+        }
+        return withExtendedLifetime(self) { out }
+    }
+
+    public var isBorrowedFromMapping: Bool { deferred == nil && owner != nil }
+
+    /// Whether the values are still to be converted (only rows asked for so far).
+    public var isDeferred: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return storage == nil
+    }
 }

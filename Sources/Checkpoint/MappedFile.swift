@@ -54,6 +54,17 @@ public final class MappedFile: @unchecked Sendable {
         munmap(UnsafeMutableRawPointer(mutating: bytes), mappedLength)
     }
 
+    /// Hands the pages wholly inside `range` (byte offsets) back to the kernel:
+    /// they stop counting as this process's memory, and a later read maps
+    /// them again from the page cache or the file. Read-only private pages
+    /// hold nothing else, so this changes no value.
+    func release(_ range: Range<Int>) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let lo = (range.lowerBound + page - 1) / page * page, hi = min(range.upperBound, size) / page * page
+        guard hi > lo else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: bytes + lo), hi - lo, MADV_DONTNEED)
+    }
+
     /// Throws when the file on disk no longer has the size it had when mapped,
     /// or when a read found pages that had vanished.
     public func checkUnchanged() throws {

@@ -136,11 +136,22 @@ public struct SafetensorsFile: Sendable {
 
     /// A tensor's values as `Float`: a view of the mapping when stored as
     /// aligned F32, a converted copy otherwise.
+    ///
+    /// A conversion reads the mapping in chunks and hands each chunk's pages
+    /// back once converted, so a 16-bit checkpoint's pages do not stay
+    /// resident beside their `Float` copies (on Llama-3.1-8B that would add
+    /// the whole 16 GB file to the process's memory as it is read).
     public func floats(_ info: TensorInfo) throws -> FloatTensor {
-        guard info.dtype.isWeightType else {
-            throw CheckpointError.wrongDType(file: path, tensor: info.name, found: info.dtype.rawValue)
+        try checkWeightType(info)
+        let tensor: FloatTensor
+        if info.dtype == .f32, Int(bitPattern: rawStart(info)) % MemoryLayout<Float>.alignment == 0 {
+            tensor = FloatTensor(shape: info.shape, mapped: rawStart(info).assumingMemoryBound(to: Float.self), count: info.elementCount, owner: file)
+        } else {
+            let convert = converter(info)
+            tensor = FloatTensor(shape: info.shape, converting: info.elementCount) { range, destination in
+                forEachChunk(of: info, in: range) { chunk in convert(chunk, destination + (chunk.lowerBound - range.lowerBound)) }
+            }
         }
-        let tensor = try convert(info)
         // A conversion that ran into pages of a shrunken file read zeros (the
         // SIGBUS guard's doing): the check after it catches both cases.
         try file.checkUnchanged()
@@ -151,26 +162,59 @@ public struct SafetensorsFile: Sendable {
         return tensor
     }
 
+    /// A tensor converted only where it is read: rows on demand, the whole
+    /// matrix only if asked for. Its values are checked for NaN and ±Inf now,
+    /// from the stored bits.
+    public func deferredFloats(_ info: TensorInfo) throws -> FloatTensor {
+        try checkWeightType(info)
+        if info.dtype == .f32 { return try floats(info) }
+        var bad = 0
+        forEachChunk(of: info, in: 0..<info.elementCount) { chunk in bad += NonFiniteValues.count(stored: rawStart(info), dtype: info.dtype, range: chunk) }
+        try file.checkUnchanged()
+        guard bad == 0 else {
+            throw CheckpointError.nonFinite(file: path, tensor: info.name, count: bad, of: info.elementCount)
+        }
+        let convert = converter(info)
+        return FloatTensor(shape: info.shape, deferring: info.elementCount, owner: file) { range, destination in convert(range, destination) }
+    }
+
     /// Throws if the file changed under its mapping since it was opened.
     public func checkUnchanged() throws { try file.checkUnchanged() }
 
-    private func convert(_ info: TensorInfo) throws -> FloatTensor {
-        let raw = file.bytes + dataStart + info.dataOffsets.lowerBound
-        let count = info.elementCount
+    private func checkWeightType(_ info: TensorInfo) throws {
+        guard info.dtype.isWeightType else {
+            throw CheckpointError.wrongDType(file: path, tensor: info.name, found: info.dtype.rawValue)
+        }
+    }
+
+    private func rawStart(_ info: TensorInfo) -> UnsafeRawPointer { file.bytes + dataStart + info.dataOffsets.lowerBound }
+
+    /// Runs `body` on `range` in chunks of 16 Mi elements, handing each
+    /// chunk's pages of the mapping back to the kernel after it.
+    private func forEachChunk(of info: TensorInfo, in range: Range<Int>, _ body: (Range<Int>) -> Void) {
+        let step = 1 << 24, size = info.dtype.byteSize
+        for lo in stride(from: range.lowerBound, to: range.upperBound, by: step) {
+            let chunk = lo..<min(range.upperBound, lo + step)
+            body(chunk)
+            file.release(dataStart + info.dataOffsets.lowerBound + chunk.lowerBound * size ..< dataStart + info.dataOffsets.lowerBound + chunk.upperBound * size)
+        }
+    }
+
+    /// Converts elements `range` of a stored tensor into `Float`s at `destination`.
+    private func converter(_ info: TensorInfo) -> (Range<Int>, UnsafeMutablePointer<Float>) -> Void {
+        let raw = rawStart(info)
         switch info.dtype {
-        case .f32 where Int(bitPattern: raw) % MemoryLayout<Float>.alignment == 0:
-            return FloatTensor(shape: info.shape, mapped: raw.assumingMemoryBound(to: Float.self), count: count, owner: file)
         case .f32:
-            return FloatTensor(shape: info.shape, converting: count) { i in
-                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+            return { range, out in
+                for (o, i) in range.enumerated() { out[o] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
             }
         case .f16:
-            return FloatTensor(shape: info.shape, converting: count) { i in
-                HalfPrecision.float(fromF16: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+            return { range, out in
+                for (o, i) in range.enumerated() { out[o] = HalfPrecision.float(fromF16: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
             }
         case .bf16:
-            return FloatTensor(shape: info.shape, converting: count) { i in
-                HalfPrecision.float(fromBF16: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+            return { range, out in
+                for (o, i) in range.enumerated() { out[o] = HalfPrecision.float(fromBF16: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
             }
         default:
             fatalError("unreachable: checked isWeightType")

@@ -50,7 +50,7 @@ public struct TransformerWeights: Sendable {
 
     /// The embedding rows of `tokens` as a head reads them (scaled where the family scales).
     public func embeddingRows(_ tokens: [Int]) -> Matrix {
-        var rows = embedding.withMatrix { $0.gatherRows(tokens) }
+        var rows = embedding.gatherRows(tokens)
         if embeddingScale != 1 { rows.scale(by: embeddingScale) }
         return rows
     }

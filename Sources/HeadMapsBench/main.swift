@@ -8,17 +8,25 @@ import Plot
 import Report
 import Tokenizer
 
-// headmaps-bench: the speed of the analysis on a GPT-2-medium-shaped checkpoint.
+// headmaps-bench: the speed of the analysis, on planted checkpoints of real shapes.
 //
-//   swift run -c release headmaps-bench [--naive-layers N] [--fixture DIR]
+//   swift run -c release headmaps-bench [--fixtures easy,hard,xl,llama | all] [--quick]
+//                                      [--repeats N] [--naive-layers N] [--naive-layers-all N] [--skip-naive]
 //
-// Builds (once, cached under .build/headmaps-bench/) a planted checkpoint of GPT-2
-// medium's shape (24 × 16 heads, d_model 1024, vocabulary 50257, 1.4 GB) and prints,
-// per phase, wall time, GFLOP/s and peak resident memory; OpenBLAS's own sgemm
-// throughput; and a naive baseline computed the way the paper's code does (full
-// logits per head and relation), with the speed-up and whether every score agrees.
-// The naive baseline runs on the first N layers (default: all 24 for the two
-// figure relations, 2 for all 20) and is extrapolated to the whole model.
+// Fixtures (built once under .build/headmaps-bench/, never committed):
+//   easy   GPT-2-medium-shaped, a dozen planted heads (1.4 GB): every phase of a report;
+//   hard   the same shape with a fifth of the heads planted, so ranking them needs the
+//          whole vocabulary: the 2 figure relations, against the dense products those
+//          heads need and against the naive computation;
+//   xl     GPT-2-xl-shaped (48 × 25, d 1600; 6.4 GB F32): all 20 relations;
+//   llama  Llama-3.1-8B-shaped (32 × 32 heads, 8 KV heads, d 4096, vocabulary 128,256,
+//          BF16 in 4 shards; 16 GB): all 20 relations, peak memory against the checkpoint.
+// For each: wall time per phase, peak resident memory, GFLOP/s against OpenBLAS's own
+// sgemm measured in the same run, the distribution of decision blocks, how many heads
+// took the dense route, and the naive computation (the paper's way) timed on a sample of
+// layers and extrapolated, with the speed-up and whether every score on those layers agrees.
+// --quick: easy and hard, one run each, no naive baseline on easy, no all-heads salient
+// operations (under two minutes once the fixtures exist).
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 @MainActor func option(_ name: String) -> String? {
@@ -26,45 +34,41 @@ let arguments = Array(CommandLine.arguments.dropFirst())
     return arguments[i + 1]
 }
 if arguments.contains("--help") {
-    print("usage: headmaps-bench [--fixture DIR] [--repeats N] [--naive-layers N] [--naive-layers-all N] [--skip-naive]")
+    print("usage: headmaps-bench [--fixtures easy,hard,xl,llama | all] [--quick] [--repeats N] [--naive-layers N] [--naive-layers-all N] [--skip-naive]")
     exit(0)
 }
-let fixture = option("--fixture") ?? ".build/headmaps-bench/gpt2-medium"
+let quick = arguments.contains("--quick")
+let fixtureKeys = Set((option("--fixtures") ?? "easy,hard").split(separator: ",").map(String.init).flatMap { $0 == "all" ? ["easy", "hard", "xl", "llama"] : [$0] })
+let fixture = ".build/headmaps-bench/gpt2-medium"
 let naiveLayersFigure = Int(option("--naive-layers") ?? "24")!
 let naiveLayersAll = Int(option("--naive-layers-all") ?? "2")!
-let repeats = Int(option("--repeats") ?? "3")!
+let repeats = Int(option("--repeats") ?? (quick ? "1" : "3"))!
 let skipNaive = arguments.contains("--skip-naive")
 
-// MARK: Measuring
+log("measuring…")
+let sgemm1 = sgemmGFLOPs(size: 2048, threads: 1)
+let cores = ProcessInfo.processInfo.activeProcessorCount
+let sgemmAll = sgemmGFLOPs(size: 4096, threads: cores)
+BLAS.useSingleThread()
 
-/// Peak resident memory since the last reset (Linux: VmHWM, reset through clear_refs).
-func peakResidentMB() -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
-    return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
-}
-func resetPeak() { try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8) }
+// MARK: Scoring on the hard and large fixtures (first, each in a scope of its
+// own, so that each one's peak memory is its own).
 
-struct Phase { let name: String; let seconds: Double; let gflop: Double?; let peakMB: Double; let note: String }
-var phases: [Phase] = []
-/// Runs `body` `repeats` times and keeps the fastest (this machine is shared
-/// and its timings vary from run to run); peak memory is over all runs.
-@MainActor func measure<T>(_ name: String, repeats: Int = 1, gflop: ((T) -> Double?)? = nil, note: ((T) -> String)? = nil, _ body: () throws -> T) rethrows -> T {
-    resetPeak()
-    let clock = ContinuousClock()
-    var seconds = Double.infinity
-    var last: T?
-    for _ in 0..<max(1, repeats) {
-        let start = clock.now
-        last = try body()
-        seconds = min(seconds, (clock.now - start).seconds)
-    }
-    let result = last!
-    phases.append(Phase(name: name, seconds: seconds, gflop: gflop?(result), peakMB: peakResidentMB(), note: note?(result) ?? ""))
-    let p = phases.last!
-    FileHandle.standardError.write(Data(("  " + p.name.padding(toLength: 38, withPad: " ", startingAt: 0) + String(format: "%8.2f s\n", p.seconds)).utf8))
-    return result
+let suites: [BenchFixture] = [
+    .planted("llama", title: "Llama-3.1-8B-shaped planted checkpoint", shape: "llama-3.1-8b", arch: .llama, allRelations: true, naiveLayers: 1),
+    .planted("xl", title: "GPT-2-xl-shaped planted checkpoint", shape: "gpt2-xl", allRelations: true, naiveLayers: 1),
+    .planted("hard", title: "GPT-2-medium-shaped, a fifth of the heads planted", shape: "gpt2-medium-hard", allRelations: false, naiveLayers: quick ? 1 : 2),
+].filter { fixtureKeys.contains($0.key) }
+var scoringResults: [ScoringResult] = []
+for suite in suites {
+    log("\(suite.key): \(suite.title)")
+    scoringResults.append(try runScoringSuite(suite, repeats: suite.key == "hard" ? repeats : 1, naive: !skipNaive, threads: cores))
 }
+for result in scoringResults { printScoringResult(result, sgemmAll: sgemmAll) }
+guard fixtureKeys.contains("easy") else { exit(0) }
+print("")
+
+// MARK: The easy fixture: every phase of a report
 
 // MARK: Fixture
 
@@ -76,26 +80,6 @@ if !fileManager.fileExists(atPath: fixture + "/model.safetensors") {
 let fileBytes = (try fileManager.attributesOfItem(atPath: fixture + "/model.safetensors")[.size] as! NSNumber).doubleValue
 
 // MARK: sgemm
-
-func sgemmGFLOPs(size n: Int, threads: Int) -> Double {
-    BLAS.setThreads(threads)
-    let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
-    var c = [Float](repeating: 0, count: n * n)
-    var best = Double.infinity
-    for _ in 0..<3 {
-        let clock = ContinuousClock(), start = clock.now
-        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-            BLAS.gemm(m: n, n: n, k: n, a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
-        } } }
-        best = min(best, (clock.now - start).seconds)
-    }
-    return 2 * Double(n * n * n) / best / 1e9
-}
-FileHandle.standardError.write(Data("measuring…\n".utf8))
-let sgemm1 = sgemmGFLOPs(size: 2048, threads: 1)
-let cores = ProcessInfo.processInfo.activeProcessorCount
-let sgemmAll = sgemmGFLOPs(size: 4096, threads: cores)
-BLAS.useSingleThread()
 
 // MARK: Phases
 
@@ -120,13 +104,15 @@ _ = try measure("source representations (\(sourceRows) rows)") {
 
 // Salient operations of every head (the head cards' computation for all of
 // them): the vocabulary's sources once, then one wide product per layer.
-let salientSources = try measure("salient: vocabulary sources (MLP0)") { try VocabularySources(model: model) }
-let salient = try measure("salient: all \(model.shape.layers * model.shape.heads) heads", gflop: { _ in
-    Double(model.shape.layers) * 2 * Double(model.shape.vocab) * Double(model.shape.dModel) * Double(model.shape.heads * model.shape.dHead) / 1e9
-}) {
-    try (0..<model.shape.layers).flatMap { try SalientOperations.layer(model: model, layer: $0, sources: salientSources.forLayer($0)) }
+if !quick {
+    let salientSources = try measure("salient: vocabulary sources (MLP0)") { try VocabularySources(model: model) }
+    let salient = try measure("salient: all \(model.shape.layers * model.shape.heads) heads", gflop: { _ in
+        Double(model.shape.layers) * 2 * Double(model.shape.vocab) * Double(model.shape.dModel) * Double(model.shape.heads * model.shape.dHead) / 1e9
+    }) {
+        try (0..<model.shape.layers).flatMap { try SalientOperations.layer(model: model, layer: $0, sources: salientSources.forLayer($0)) }
+    }
+    precondition(salient.count == model.shape.layers * model.shape.heads)
 }
-precondition(salient.count == model.shape.layers * model.shape.heads)
 
 // The forward pass (issue 16): 100 prompts of 10 tokens, against numpy doing
 // the same matrix products on this machine.
@@ -186,44 +172,20 @@ if fileManager.isExecutableFile(atPath: executable) {
     process.waitUntilExit()
     var usage = rusage()
     getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
-    phases.append(Phase(name: "headmaps report, end to end (2 rel.)", seconds: (clock.now - start).seconds, gflop: nil,
-                        peakMB: Double(usage.ru_maxrss) / 1024, note: process.terminationStatus == 0 ? "" : "FAILED"))
-    FileHandle.standardError.write(Data(("  " + phases.last!.name.padding(toLength: 38, withPad: " ", startingAt: 0) + String(format: "%8.2f s\n", phases.last!.seconds)).utf8))
+    record(Phase(name: "headmaps report, end to end (2 rel.)", seconds: (clock.now - start).seconds, gflop: nil,
+                 peakMB: Double(usage.ru_maxrss) / 1024, note: process.terminationStatus == 0 ? "" : "FAILED"))
 } else {
     FileHandle.standardError.write(Data("(no headmaps executable beside headmaps-bench: build it to time the whole report)\n".utf8))
 }
 
 // MARK: Naive baseline
 
-struct Naive { let seconds: Double; let layers: Int; let agrees: Bool }
-func naive(_ relations: [TokenizedRelation], fast: [RelationScores], layers: Int) throws -> Naive {
-    let sample = try SampledModel(model, layers: layers)
-    let clock = ContinuousClock(), start = clock.now
-    let reference = try ReferenceScorer(model: sample).score(relations)
-    let seconds = (clock.now - start).seconds
-    var agrees = true
-    for (r, f) in zip(reference, fast) where !f.skipped {
-        for l in 0..<layers where r.hits[l] != f.hits[l] || r.suppressionHits[l] != f.suppressionHits[l] { agrees = false }
-    }
-    return Naive(seconds: seconds * Double(model.shape.layers) / Double(layers), layers: layers, agrees: agrees)
-}
-
-/// The first `layers` layers of a model, for a naive baseline timed on a sample.
-func SampledModel(_ m: TransformerWeights, layers: Int) throws -> TransformerWeights {
-    TransformerWeights(architecture: m.architecture,
-                       shape: ModelShape(layers: min(layers, m.shape.layers), heads: m.shape.heads, dModel: m.shape.dModel, vocab: m.shape.vocab),
-                       embedding: m.embedding, unembedding: m.unembedding, firstMLP: m.firstMLP,
-                       attentionOV: { try m.heads(ofLayer: $0) })
-}
-
-var naiveFigure: Naive?, naiveAll: Naive?
-if !skipNaive {
-    FileHandle.standardError.write(Data("naive baseline (the paper's way) on \(naiveLayersFigure) layers, 2 relations…\n".utf8))
-    BLAS.setThreads(cores)
-    naiveFigure = try naive(figureRelations, fast: figureScores, layers: naiveLayersFigure)
-    FileHandle.standardError.write(Data("naive baseline on \(naiveLayersAll) layers, 20 relations…\n".utf8))
-    naiveAll = try naive(allRelations, fast: allScores, layers: naiveLayersAll)
-    BLAS.useSingleThread()
+var naiveFigure: NaiveBaseline?, naiveAll: NaiveBaseline?
+if !skipNaive && !quick {
+    log("naive baseline (the paper's way) on \(naiveLayersFigure) layers, 2 relations…")
+    naiveFigure = try naiveBaseline(model: model, relations: figureRelations, fast: figureScores, layers: naiveLayersFigure, threads: cores)
+    log("naive baseline on \(naiveLayersAll) layers, 20 relations…")
+    naiveAll = try naiveBaseline(model: model, relations: allRelations, fast: allScores, layers: naiveLayersAll, threads: cores)
 }
 
 // MARK: Report
@@ -245,12 +207,8 @@ for (label, stats) in [("2 figure relations", figureStats), ("all 20 relations",
                  label as NSString, perThread, 100 * perThread / sgemm1, stats.flops / stats.scoringSeconds / 1e9,
                  100 * stats.flops / stats.scoringSeconds / 1e9 / sgemmAll, cores))
 }
-let total = allStats.headCount * allStats.rowsPerHead
-let histogram = allStats.decidedAfterBlocks.enumerated().filter { $0.element > 0 }
-    .map { "\($0.offset + 1): \($0.element)" }.joined(separator: ", ")
-print(String(format: "early decisions (all 20 relations): %d (head, row) pairs in %d vocabulary blocks; %.1f%% decided after the first block, %.2f%% needed the whole vocabulary",
-             total, allStats.blockCount, 100 * Double(allStats.decidedAfterBlocks.first ?? 0) / Double(total), 100 * Double(allStats.undecided) / Double(total)))
-print("  decided after b blocks: \(histogram); never decided: \(allStats.undecided)")
+print("early decisions (all 20 relations): " + decisionSummary(allStats))
+print("dense route: \(allStats.denseHeads.count) of \(allStats.headCount) heads computed their own W_O·W_U past the first block")
 let figureScoring = phases.first { $0.name.hasPrefix("score: 2") }!.seconds
 let allScoring = phases.first { $0.name.hasPrefix("score: all") }!.seconds
 if let n = naiveFigure {

@@ -17,7 +17,11 @@ struct MakeFixtureCommand: ParsableCommand {
         embedding). Same seed, same bytes.
         """)
 
-    @Option(name: .long, help: "tiny, demo (GPT-2 medium grid), gpt2-grid (GPT-2 small grid), gpt2 or gpt2-medium (full size).")
+    @Option(name: .long, help: """
+        tiny, demo (GPT-2 medium grid), gpt2-grid (GPT-2 small grid); full size: gpt2, gpt2-medium, \
+        gpt2-medium-hard (a fifth of the heads planted: the benchmark's hard case), gpt2-xl (6.4 GB in F32), \
+        llama-3.1-8b (with --arch llama: 32 × 32 heads, 8 KV heads, vocabulary 128,256; 16 GB in BF16).
+        """)
     var shape: String = "tiny"
 
     @Option(name: .long, help: "Family layout: \(FixtureArchitecture.allCases.map(\.rawValue).joined(separator: ", ")).")

@@ -32,11 +32,16 @@ public struct FamilyFixture {
     var d: Int { shape.dModel }
     var dh: Int { d / shape.heads }
     /// Key/value heads: half the query heads for the GQA families.
-    public var kvHeads: Int { architecture.gated && shape.heads % 2 == 0 ? shape.heads / 2 : shape.heads }
+    public var kvHeads: Int { architecture.gated ? shape.kvHeads ?? (shape.heads % 2 == 0 ? shape.heads / 2 : shape.heads) : shape.heads }
     /// Gemma 2 sets `head_dim` wider than `d_model / heads`.
     public var headDim: Int { architecture == .gemma2 ? 2 * dh : dh }
     public var dtype: DType { architecture == .llama && planted.dtype == .f32 ? .bf16 : planted.dtype }
-    var shards: Int { architecture == .llama ? 2 : 1 }
+    /// Llama is sharded as its real checkpoints are: at least two files, about 5 GB each.
+    var shards: Int {
+        guard architecture == .llama else { return 1 }
+        let values = Double(shape.vocabSize ?? 0) * Double(2 * d) + Double(shape.layers) * Double(3 * d * shape.dMLP + 4 * d * d)
+        return max(2, Int((values * Double(dtype.byteSize) / 5e9).rounded(.up)))
+    }
     var tied: Bool { [.qwen2, .gemma2].contains(architecture) }
     /// Rows past the tokenizer, as Pythia (to a multiple of 128) and Phi-2 (256) pad.
     func rows(vocabulary: Int) -> Int {
@@ -104,18 +109,38 @@ public struct FamilyFixture {
 
     // MARK: - Tensors
 
+    /// A tensor's shape, and its values made only when the writer reaches
+    /// it: a Llama-3.1-8B-shaped fixture is written one tensor at a time.
     struct Tensor {
         let shape: [Int]
-        let values: [Float]
+        let values: () -> [Float]
+        init(shape: [Int], values: @autoclosure @escaping () -> [Float]) {
+            self.shape = shape
+            self.values = values
+        }
+    }
+
+    /// The GPT-2 fixture's attention weights of one layer, made once for all
+    /// the tensors written from them (the writer visits a layer's tensors together).
+    final class AttentionSource {
+        let make: (Int) -> (attn: [Float], proj: [Float])
+        private var layer = -1
+        private var cached: (attn: [Float], proj: [Float]) = ([], [])
+        init(_ make: @escaping (Int) -> (attn: [Float], proj: [Float])) { self.make = make }
+        func callAsFunction(_ l: Int) -> (attn: [Float], proj: [Float]) {
+            if layer != l { cached = ([], []); cached = make(l); layer = l }
+            return cached
+        }
     }
 
     func tensors(plan: PlantedCheckpoint.Plan, rows: Int) throws -> [String: Tensor] {
-        let L = shape.layers, H = shape.heads, half = d / 2, dMLP = 4 * d
+        let L = shape.layers, H = shape.heads, half = d / 2, dMLP = shape.dMLP
         var out: [String: Tensor] = [:]
+        let planted = self.planted, architecture = self.architecture, d = self.d, dh = self.dh
         func gpt2(_ name: String, _ shape: [Int]) -> [Float] { planted.gpt2Tensor(name, shape: shape, plan: plan) }
         func random(_ name: String, _ shape: [Int], scale: Float) -> [Float] {
             var rng = SplitMix64(seed: planted.seed ^ fnv1a(architecture.rawValue + name))
-            return (0..<shape.reduce(1, *)).map { _ in Grid.round(scale * Grid.normal(&rng)) }
+            return Grid.noise(shape.reduce(1, *), scale: scale, seed: planted.seed ^ fnv1a(architecture.rawValue + name), rng: &rng)
         }
         /// `[rows, cols]` row-major → `[cols, rows]`.
         func transpose(_ v: [Float], rows r: Int, cols c: Int) -> [Float] {
@@ -136,28 +161,29 @@ public struct FamilyFixture {
         if !tied {
             // Same code dimensions as W_E (planted scores need W_U = W_E there), fresh elsewhere,
             // so a reader that took W_E for W_U would disagree on every random head.
-            var unembedding = random("unembedding", [rows, d], scale: PlantedCheckpoint.embeddingScale)
-            for t in 0..<rows {
-                for j in 0..<half where j < Layout.reserved {
-                    unembedding[t * d + j] = embedding[t * d + j]
-                    unembedding[t * d + half + j] = embedding[t * d + half + j]
+            out[names.unembedding] = Tensor(shape: [rows, d], values: {
+                var unembedding = random("unembedding", [rows, d], scale: PlantedCheckpoint.embeddingScale)
+                for t in 0..<rows {
+                    for j in 0..<half where j < Layout.reserved {
+                        unembedding[t * d + j] = embedding[t * d + j]
+                        unembedding[t * d + half + j] = embedding[t * d + half + j]
+                    }
                 }
-            }
-            out[names.unembedding] = Tensor(shape: [rows, d], values: unembedding)
+                return unembedding
+            }())
             if architecture == .phi { out["lm_head.bias"] = Tensor(shape: [rows], values: random("lm_head.bias", [rows], scale: 0.05)) }
         }
         out[names.finalNorm + ".weight"] = Tensor(shape: [d], values: normWeight(gpt2("ln_f.weight", [d])))
         if !architecture.gated { out[names.finalNorm + ".bias"] = Tensor(shape: [d], values: gpt2("ln_f.bias", [d])) }
 
+        let attention = AttentionSource { l in (gpt2("h.\(l).attn.c_attn.weight", [d, 3 * d]), gpt2("h.\(l).attn.c_proj.weight", [d, d])) }
         for l in 0..<L {
             let p = names.layer(l)
-            let attn = gpt2("h.\(l).attn.c_attn.weight", [d, 3 * d])
-            let proj = gpt2("h.\(l).attn.c_proj.weight", [d, d])
             // Canonical pieces: column c of c_attn, row r of c_proj.
-            func q(_ h: Int, _ j: Int, _ i: Int) -> Float { attn[i * 3 * d + h * dh + j] }
-            func k(_ h: Int, _ j: Int, _ i: Int) -> Float { attn[i * 3 * d + d + h * dh + j] }
-            func v(_ h: Int, _ j: Int, _ i: Int) -> Float { attn[i * 3 * d + 2 * d + h * dh + j] }
-            func o(_ h: Int, _ j: Int, _ out: Int) -> Float { proj[(h * dh + j) * d + out] }
+            func q(_ attn: [Float], _ h: Int, _ j: Int, _ i: Int) -> Float { attn[i * 3 * d + h * dh + j] }
+            func k(_ attn: [Float], _ h: Int, _ j: Int, _ i: Int) -> Float { attn[i * 3 * d + d + h * dh + j] }
+            func v(_ attn: [Float], _ h: Int, _ j: Int, _ i: Int) -> Float { attn[i * 3 * d + 2 * d + h * dh + j] }
+            func o(_ proj: [Float], _ h: Int, _ j: Int, _ out: Int) -> Float { proj[(h * dh + j) * d + out] }
             let plantedHeads = Set((0..<H).filter { plan.plantedAt[l * H + $0] != nil })
 
             for norm in names.norms(layer: l) {
@@ -172,25 +198,30 @@ public struct FamilyFixture {
             switch architecture {
             case .neox:
                 // Rows i·3·dh ..< (i+1)·3·dh: head i's query, key, value.
-                var qkv = [Float](repeating: 0, count: 3 * d * d)
-                for h in 0..<H {
-                    for j in 0..<dh {
-                        for i in 0..<d {
-                            qkv[(h * 3 * dh + j) * d + i] = q(h, j, i)
-                            qkv[(h * 3 * dh + dh + j) * d + i] = k(h, j, i)
-                            qkv[(h * 3 * dh + 2 * dh + j) * d + i] = v(h, j, i)
+                out["\(p).attention.query_key_value.weight"] = Tensor(shape: [3 * d, d], values: {
+                    let attn = attention(l).attn
+                    var qkv = [Float](repeating: 0, count: 3 * d * d)
+                    for h in 0..<H {
+                        for j in 0..<dh {
+                            for i in 0..<d {
+                                qkv[(h * 3 * dh + j) * d + i] = q(attn, h, j, i)
+                                qkv[(h * 3 * dh + dh + j) * d + i] = k(attn, h, j, i)
+                                qkv[(h * 3 * dh + 2 * dh + j) * d + i] = v(attn, h, j, i)
+                            }
                         }
                     }
-                }
-                out["\(p).attention.query_key_value.weight"] = Tensor(shape: [3 * d, d], values: qkv)
+                    return qkv
+                }())
                 out["\(p).attention.query_key_value.bias"] = Tensor(shape: [3 * d], values: random("\(p).qkv.bias", [3 * d], scale: 0.05))
-                out["\(p).attention.dense.weight"] = Tensor(shape: [d, d], values: transpose(proj, rows: d, cols: d))
+                out["\(p).attention.dense.weight"] = Tensor(shape: [d, d], values: transpose(attention(l).proj, rows: d, cols: d))
                 out["\(p).attention.dense.bias"] = Tensor(shape: [d], values: random("\(p).dense.bias", [d], scale: 0.05))
             default:
                 let w = headDim, kv = kvHeads, perGroup = H / kv
                 // Projections `[heads·w, d]`; columns past the canonical width are zero for planted heads.
+                // (Without such columns every value is overwritten: no random values to make.)
                 func projection(_ heads: Int, _ name: String, _ value: (Int, Int, Int) -> Float, planted: (Int) -> Bool) -> [Float] {
-                    var m = random("\(p).\(name)", [heads * w, d], scale: Float(1 / Double(d).squareRoot()))
+                    var m = w == dh ? [Float](repeating: 0, count: heads * w * d)
+                        : random("\(p).\(name)", [heads * w, d], scale: Float(1 / Double(d).squareRoot()))
                     for h in 0..<heads {
                         for j in 0..<w {
                             for i in 0..<d {
@@ -204,18 +235,30 @@ public struct FamilyFixture {
                 let source = (0..<kv).map { g in (g * perGroup..<(g + 1) * perGroup).first(where: plantedHeads.contains) ?? g * perGroup }
                 let groupPlanted = { (g: Int) in plantedHeads.contains(source[g]) }
                 let attnName = architecture == .phi ? "self_attn.dense" : "self_attn.o_proj"
-                out["\(p).self_attn.q_proj.weight"] = Tensor(shape: [H * w, d], values: projection(H, "q", q, planted: { _ in false }))
-                out["\(p).self_attn.k_proj.weight"] = Tensor(shape: [kv * w, d], values: projection(kv, "k", { g, j, i in k(source[g], j, i) }, planted: { _ in false }))
-                out["\(p).self_attn.v_proj.weight"] = Tensor(shape: [kv * w, d], values: projection(kv, "v", { g, j, i in v(source[g], j, i) }, planted: groupPlanted))
-                var oProj = random("\(p).o", [d, H * w], scale: Float(1 / Double(d).squareRoot()))
-                for h in 0..<H {
-                    for j in 0..<w {
-                        for r in 0..<d {
-                            if j < dh { oProj[r * H * w + h * w + j] = o(h, j, r) } else if plantedHeads.contains(h) { oProj[r * H * w + h * w + j] = 0 }
+                out["\(p).self_attn.q_proj.weight"] = Tensor(shape: [H * w, d], values: {
+                    let attn = attention(l).attn
+                    return projection(H, "q", { h, j, i in q(attn, h, j, i) }, planted: { _ in false })
+                }())
+                out["\(p).self_attn.k_proj.weight"] = Tensor(shape: [kv * w, d], values: {
+                    let attn = attention(l).attn
+                    return projection(kv, "k", { g, j, i in k(attn, source[g], j, i) }, planted: { _ in false })
+                }())
+                out["\(p).self_attn.v_proj.weight"] = Tensor(shape: [kv * w, d], values: {
+                    let attn = attention(l).attn
+                    return projection(kv, "v", { g, j, i in v(attn, source[g], j, i) }, planted: groupPlanted)
+                }())
+                out["\(p).\(attnName).weight"] = Tensor(shape: [d, H * w], values: {
+                    let proj = attention(l).proj
+                    var oProj = w == dh ? [Float](repeating: 0, count: d * H * w) : random("\(p).o", [d, H * w], scale: Float(1 / Double(d).squareRoot()))
+                    for h in 0..<H {
+                        for j in 0..<w {
+                            for r in 0..<d {
+                                if j < dh { oProj[r * H * w + h * w + j] = o(proj, h, j, r) } else if plantedHeads.contains(h) { oProj[r * H * w + h * w + j] = 0 }
+                            }
                         }
                     }
-                }
-                out["\(p).\(attnName).weight"] = Tensor(shape: [d, H * w], values: oProj)
+                    return oProj
+                }())
                 if architecture == .phi || architecture == .qwen2 {
                     for (n, width) in [("q_proj", H * w), ("k_proj", kv * w), ("v_proj", kv * w)] {
                         out["\(p).self_attn.\(n).bias"] = Tensor(shape: [width], values: random("\(p).\(n).bias", [width], scale: 0.05))
@@ -226,11 +269,16 @@ public struct FamilyFixture {
 
             // The MLP.
             if architecture.gated {
-                let (gate, up, down) = l == 0 ? gatedFirstMLP(dMLP: dMLP, random: random)
-                    : (random("\(p).gate", [dMLP, d], scale: 0.05), random("\(p).up", [dMLP, d], scale: 0.05), random("\(p).down", [d, dMLP], scale: 0.05))
-                out["\(p).mlp.gate_proj.weight"] = Tensor(shape: [dMLP, d], values: gate)
-                out["\(p).mlp.up_proj.weight"] = Tensor(shape: [dMLP, d], values: up)
-                out["\(p).mlp.down_proj.weight"] = Tensor(shape: [d, dMLP], values: down)
+                if l == 0 {
+                    let (gate, up, down) = gatedFirstMLP(dMLP: dMLP, random: random)
+                    out["\(p).mlp.gate_proj.weight"] = Tensor(shape: [dMLP, d], values: gate)
+                    out["\(p).mlp.up_proj.weight"] = Tensor(shape: [dMLP, d], values: up)
+                    out["\(p).mlp.down_proj.weight"] = Tensor(shape: [d, dMLP], values: down)
+                } else {
+                    out["\(p).mlp.gate_proj.weight"] = Tensor(shape: [dMLP, d], values: random("\(p).gate", [dMLP, d], scale: 0.05))
+                    out["\(p).mlp.up_proj.weight"] = Tensor(shape: [dMLP, d], values: random("\(p).up", [dMLP, d], scale: 0.05))
+                    out["\(p).mlp.down_proj.weight"] = Tensor(shape: [d, dMLP], values: random("\(p).down", [d, dMLP], scale: 0.05))
+                }
             } else {
                 let (fcIn, fcOut) = architecture == .neox ? ("dense_h_to_4h", "dense_4h_to_h") : ("fc1", "fc2")
                 out["\(p).mlp.\(fcIn).weight"] = Tensor(shape: [dMLP, d], values: transpose(gpt2("h.\(l).mlp.c_fc.weight", [d, dMLP]), rows: d, cols: dMLP))
@@ -271,9 +319,9 @@ public struct FamilyFixture {
         for (i, group) in groups.enumerated() {
             let file = shards == 1 ? "model.safetensors" : String(format: "model-%05d-of-%05d.safetensors", i + 1, groups.count)
             let entries = group.map { SafetensorsWriter.Entry(name: $0, dtype: dtype, shape: tensors[$0]!.shape) }
-            try SafetensorsWriter.write(to: (directory as NSString).appendingPathComponent(file), entries: entries) { tensors[$0.name]!.values }
+            try SafetensorsWriter.write(to: (directory as NSString).appendingPathComponent(file), entries: entries) { tensors[$0.name]!.values() }
             weightMap += group.map { ($0, file) }
-            total += group.reduce(0) { $0 + tensors[$1]!.values.count * dtype.byteSize }
+            total += group.reduce(0) { $0 + tensors[$1]!.shape.reduce(1, *) * dtype.byteSize }
         }
         if shards > 1 {
             let map = weightMap.sorted { $0.0 < $1.0 }.map { "    \(JSONString.quoted($0.0)): \(JSONString.quoted($0.1))" }.joined(separator: ",\n")
@@ -287,7 +335,7 @@ public struct FamilyFixture {
         let fixture = "\"headmaps_fixture\": {\"shape\": \"\(shape.name)\", \"seed\": \(planted.seed), \"dtype\": \"\(dtype.rawValue)\", \"arch\": \"\(architecture.rawValue)\"}"
         var items: [String] = [fixture]
         func add(_ key: String, _ value: String) { items.append("\(JSONString.quoted(key)): \(value)") }
-        let common: [(String, String)] = [("hidden_size", "\(d)"), ("intermediate_size", "\(4 * d)"), ("num_attention_heads", "\(shape.heads)"),
+        let common: [(String, String)] = [("hidden_size", "\(d)"), ("intermediate_size", "\(shape.dMLP)"), ("num_attention_heads", "\(shape.heads)"),
                                           ("num_hidden_layers", "\(shape.layers)"), ("vocab_size", "\(rows)"),
                                           ("max_position_embeddings", "\(shape.positions)"), ("torch_dtype", "\"\(dtype == .bf16 ? "bfloat16" : dtype == .f16 ? "float16" : "float32")\"")]
         for (k, v) in common { add(k, v) }

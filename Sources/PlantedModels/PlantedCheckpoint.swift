@@ -35,15 +35,29 @@ public struct PlantedCheckpoint {
         /// `nil`: just the relation words plus a little filler.
         public let vocabSize: Int?
         public let positions: Int
+        /// The MLP's hidden width; `nil`: 4 × d_model, as GPT-2.
+        public let mlpWidth: Int?
+        /// Key/value heads of the grouped-query families; `nil`: half the query heads.
+        public let kvHeads: Int?
+        /// Plant a fifth of all heads, not a dozen: heads whose targets sit at
+        /// the top for every pair of their relation, so ranking them needs the
+        /// whole vocabulary (the benchmark's hard case).
+        public let dense: Bool
 
-        public init(name: String, layers: Int, heads: Int, dModel: Int, vocabSize: Int?, positions: Int) {
+        public init(name: String, layers: Int, heads: Int, dModel: Int, vocabSize: Int?, positions: Int,
+                    mlpWidth: Int? = nil, kvHeads: Int? = nil, dense: Bool = false) {
             self.name = name
             self.layers = layers
             self.heads = heads
             self.dModel = dModel
             self.vocabSize = vocabSize
             self.positions = positions
+            self.mlpWidth = mlpWidth
+            self.kvHeads = kvHeads
+            self.dense = dense
         }
+
+        public var dMLP: Int { mlpWidth ?? 4 * dModel }
 
         public static let presets: [Shape] = [
             Shape(name: "tiny", layers: 4, heads: 4, dModel: 64, vocabSize: nil, positions: 32),
@@ -51,6 +65,10 @@ public struct PlantedCheckpoint {
             Shape(name: "gpt2-grid", layers: 12, heads: 12, dModel: 48, vocabSize: nil, positions: 64),
             Shape(name: "gpt2", layers: 12, heads: 12, dModel: 768, vocabSize: 50257, positions: 1024),
             Shape(name: "gpt2-medium", layers: 24, heads: 16, dModel: 1024, vocabSize: 50257, positions: 1024),
+            Shape(name: "gpt2-medium-hard", layers: 24, heads: 16, dModel: 1024, vocabSize: 50257, positions: 1024, dense: true),
+            Shape(name: "gpt2-xl", layers: 48, heads: 25, dModel: 1600, vocabSize: 50257, positions: 1024),
+            // Llama-3.1-8B's widths (write it with --arch llama: 16 GB in BF16).
+            Shape(name: "llama-3.1-8b", layers: 32, heads: 32, dModel: 4096, vocabSize: 128_256, positions: 1024, mlpWidth: 14_336, kvHeads: 8),
         ]
 
         public static func preset(_ name: String) -> Shape? { presets.first { $0.name == name } }
@@ -103,6 +121,17 @@ public struct PlantedCheckpoint {
     /// Heads placed where the paper's figure has its markers (for the 24 × 16
     /// grid), plus heads the markers miss; elsewhere spread over the depth.
     public func placements() -> [(layer: Int, head: Int, role: Role)] {
+        if shape.dense {
+            // Every fifth head, copying and capital in turn, around the figure's own.
+            var out = PlantedCheckpoint(shape: Shape(name: shape.name, layers: shape.layers, heads: shape.heads, dModel: shape.dModel,
+                                                     vocabSize: shape.vocabSize, positions: shape.positions), seed: seed).placements()
+            var used = Set(out.map { $0.layer * shape.heads + $0.head })
+            for index in stride(from: 2, to: shape.layers * shape.heads, by: 5) where !used.contains(index) {
+                used.insert(index)
+                out.append((index / shape.heads, index % shape.heads, out.count % 2 == 0 ? .copying : .capital))
+            }
+            return out
+        }
         if shape.layers == 24 && shape.heads == 16 {
             return [(0, 3, .copying), (14, 1, .copying), (16, 4, .copying), (18, 6, .copying), (19, 9, .copying),
                     (21, 7, .suppression), (0, 11, .capital), (12, 5, .capital), (15, 12, .capital), (20, 10, .capital),
@@ -194,7 +223,7 @@ public struct PlantedCheckpoint {
     /// planted.json into `directory` (created if needed).
     @discardableResult
     public func write(to directory: String) throws -> [PlantedHead] {
-        let d = shape.dModel, dMLP = 4 * d
+        let d = shape.dModel, dMLP = shape.dMLP
         let plan = try plan(placements: placements())
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let vocabSize = plan.vocab.count
@@ -224,7 +253,7 @@ public struct PlantedCheckpoint {
 
     /// One tensor of the GPT-2 layout; the other layouts are derived from these.
     func gpt2Tensor(_ name: String, shape tensorShape: [Int], plan: Plan) -> [Float] {
-        let d = shape.dModel, half = d / 2, dh = d / shape.heads, dMLP = 4 * d
+        let d = shape.dModel, half = d / 2, dh = d / shape.heads, dMLP = shape.dMLP
         var rng = SplitMix64(seed: seed ^ fnv1a(name))
         let count = tensorShape.reduce(1, *)
         switch name {
@@ -247,7 +276,7 @@ public struct PlantedCheckpoint {
         case _ where name.hasSuffix("attn.c_attn.weight") || name.hasSuffix("attn.c_proj.weight"):
             let layer = Int(name.split(separator: ".")[1])!
             let scale = Float(1 / Double(d).squareRoot())
-            var values = (0..<count).map { _ in Grid.round(scale * Grid.normal(&rng)) }
+            var values = Grid.noise(count, scale: scale, seed: seed ^ fnv1a(name), rng: &rng)
             for h in 0..<shape.heads {
                 if let role = plan.plantedAt[layer * shape.heads + h] {
                     plant(role, head: h, into: &values, isValue: name.hasSuffix("c_attn.weight"), d: d, dh: dh, decoyWeight: plan.decoyWeight)
@@ -257,7 +286,7 @@ public struct PlantedCheckpoint {
         case _ where name.hasSuffix(".weight") && tensorShape.count == 1:
             return (0..<count).map { _ in Grid.round(1 + 0.1 * Grid.normal(&rng)) }
         default:
-            return (0..<count).map { _ in Grid.round(0.05 * Grid.normal(&rng)) }
+            return Grid.noise(count, scale: 0.05, seed: seed ^ fnv1a(name), rng: &rng)
         }
     }
 
@@ -367,6 +396,31 @@ enum Grid {
         let b = HalfPrecision.float(fromBF16: HalfPrecision.bf16Bits(x))
         return abs(b) < 6.103515625e-05 ? 0 : min(max(b, -60000), 60000)
     }
+
+    /// `count` random values of spread `scale`: normal samples from `rng`, or,
+    /// for tensors past 16 Mi values (only shapes of billions of parameters
+    /// have them), uniform ones of the same spread made on every core in
+    /// chunks seeded from `seed`, so that writing Llama-3.1-8B's shape takes a
+    /// minute rather than ten. No analysis reads a distribution's shape.
+    static func noise(_ count: Int, scale: Float, seed: UInt64, rng: inout SplitMix64) -> [Float] {
+        guard count > 1 << 24 else { return (0..<count).map { _ in round(scale * normal(&rng)) } }
+        let chunk = 1 << 20, chunks = (count + chunk - 1) / chunk
+        let width = Float(3.0.squareRoot()) * scale
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let out = UncheckedBuffer(base: buffer.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                var local = SplitMix64(seed: seed ^ (0x9E37_79B9_7F4A_7C15 &* UInt64(c + 1)))
+                for i in c * chunk..<min(count, (c + 1) * chunk) {
+                    let u = Float(local.next() >> 40) / Float(1 << 24)
+                    out.base[i] = round(width * (2 * u - 1))
+                }
+            }
+            initialized = count
+        }
+    }
+
+    /// Chunks write disjoint ranges of one buffer.
+    private struct UncheckedBuffer: @unchecked Sendable { let base: UnsafeMutablePointer<Float> }
 
     /// A standard normal sample (Box–Muller), already on the grid.
     static func normal(_ rng: inout SplitMix64) -> Float {

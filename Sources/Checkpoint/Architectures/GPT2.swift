@@ -43,7 +43,7 @@ public enum GPT2Adapter {
         let (activation, epsilon, dMLP) = try blockSettings(config, d: d)
         try checkpoint.checkNoLayers(from: shape.layers, prefix: "h.", declaredBy: "n_layer")
 
-        let embedding = try checkpoint.tensor("wte.weight", shape: [shape.vocab, d])
+        let embedding = try checkpoint.tensor("wte.weight", shape: [shape.vocab, d], deferred: true)
         let unembedding = try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape)
 
         let mlp = FirstMLP(
@@ -74,7 +74,7 @@ public enum GPT2Adapter {
         guard let positions = checkpoint.info("wpe.weight"), positions.shape.count == 2, positions.shape[1] == d else {
             throw CheckpointError.missingTensor(folder: checkpoint.path, tensor: "wpe.weight", expectedShape: [try config.int("n_positions"), d])
         }
-        let embedding = try checkpoint.tensor("wte.weight", shape: [shape.vocab, d])
+        let embedding = try checkpoint.tensor("wte.weight", shape: [shape.vocab, d], deferred: true)
         @Sendable func norm(_ name: String) throws -> Norm {
             .layerNorm(weight: try checkpoint.vector("\(name).weight", count: d), bias: try checkpoint.vector("\(name).bias", count: d), epsilon: epsilon)
         }

@@ -16,7 +16,7 @@ public enum GPTNeoXAdapter {
             throw CheckpointError.invalidConfig(file: checkpoint.config.path, key: "num_attention_heads", problem: "GPT-NeoX has one KV head per query head and head width hidden_size / num_attention_heads")
         }
         try checkpoint.checkNoLayers(from: shape.layers, prefix: "layers.", declaredBy: "num_hidden_layers")
-        let embedding = try checkpoint.tensor("embed_in.weight", shape: [shape.vocab, d])
+        let embedding = try checkpoint.tensor("embed_in.weight", shape: [shape.vocab, d], deferred: true)
         let unembedding = try checkpoint.unembedding("embed_out.weight", embedding: embedding, shape: shape)
         let mlp = try checkpoint.layerNormMLP(norm: "layers.0.post_attention_layernorm", up: "layers.0.mlp.dense_h_to_4h",
                                               down: "layers.0.mlp.dense_4h_to_h", d: d, dMLP: dMLP,

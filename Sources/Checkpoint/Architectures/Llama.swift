@@ -32,7 +32,7 @@ public enum LlamaAdapter {
         let config = try HFConfig(checkpoint.config, headDimKey: options.headDimKey)
         let shape = config.shape, d = shape.dModel, dMLP = config.dMLP
         try checkpoint.checkNoLayers(from: shape.layers, prefix: "layers.", declaredBy: "num_hidden_layers")
-        let embedding = try checkpoint.tensor("embed_tokens.weight", shape: [shape.vocab, d])
+        let embedding = try checkpoint.tensor("embed_tokens.weight", shape: [shape.vocab, d], deferred: true)
         // An untied config without lm_head is a broken export, not a tied model.
         if !config.tied(default: options.tiedByDefault) && checkpoint.info("lm_head.weight") == nil {
             throw CheckpointError.missingTensor(folder: checkpoint.path, tensor: "lm_head.weight", expectedShape: [shape.vocab, d])

@@ -13,7 +13,7 @@ public enum PhiAdapter {
         let config = try HFConfig(checkpoint.config)
         let shape = config.shape, d = shape.dModel, dMLP = config.dMLP
         try checkpoint.checkNoLayers(from: shape.layers, prefix: "layers.", declaredBy: "num_hidden_layers")
-        let embedding = try checkpoint.tensor("embed_tokens.weight", shape: [shape.vocab, d])
+        let embedding = try checkpoint.tensor("embed_tokens.weight", shape: [shape.vocab, d], deferred: true)
         let unembedding = try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape)
         let mlp = try checkpoint.layerNormMLP(norm: "layers.0.input_layernorm", up: "layers.0.mlp.fc1", down: "layers.0.mlp.fc2",
                                               d: d, dMLP: dMLP, epsilon: try config.epsilon("layer_norm_eps", default: 1e-5),

@@ -1,54 +1,106 @@
+import Foundation
 import LinearAlgebra
 
 /// Everything a forward pass needs, in one canonical layout (as
 /// `TransformerWeights` is for the static analysis): every block's norms,
-/// attention and MLP, in "row vector times matrix" orientation. Tensors stay
-/// as read (F32 mapped in place), one block resolved at a time.
+/// attention and MLP as linear maps of row vectors. Tensors stay as read (F32
+/// mapped in place, in the orientation the checkpoint stores), one block
+/// resolved at a time.
 public struct DecoderWeights: Sendable {
+    /// `x·W + b` for row vectors `x`, whichever way the checkpoint stores `W`.
+    public struct Linear: Sendable {
+        public let weight: FloatTensor
+        /// Stored `[out, in]` (Hugging Face's `nn.Linear`), not `[in, out]` (GPT-2's Conv1D).
+        public let storedOutIn: Bool
+        /// Empty: no bias.
+        public let bias: [Float]
+
+        public init(weight: FloatTensor, storedOutIn: Bool, bias: [Float] = []) {
+            self.weight = weight
+            self.storedOutIn = storedOutIn
+            self.bias = bias
+        }
+
+        public var outputs: Int { storedOutIn ? weight.shape[0] : weight.shape[1] }
+    }
+
     public struct Block: Sendable {
         public let attentionNorm: Norm
-        /// `[d, 3·d]`: query, key and value columns, head `h` at `h·dh` within each third.
-        public let qkv: FloatTensor
-        public let qkvBias: [Float]
-        /// `[d, d]`: rows `h·dh ..< (h+1)·dh` read head `h`'s output.
-        public let output: FloatTensor
-        public let outputBias: [Float]
+        /// Maps whose outputs, side by side, are `[q | k | v]`: queries of
+        /// every head (`heads · d_head`), then keys and values of every KV
+        /// head (`kv_heads · d_head` each). GPT-2 has one fused map; the
+        /// Llama layout three.
+        public let queryKeyValue: [Linear]
+        /// `z` (`heads · d_head`) into the residual stream.
+        public let output: Linear
         public let mlpNorm: Norm
-        public let mlpIn: FloatTensor
-        public let mlpInBias: [Float]
-        public let mlpOut: FloatTensor
-        public let mlpOutBias: [Float]
+        public let mlpIn: Linear
+        /// The gated MLPs: `act(gate(x)) ⊙ mlpIn(x)`.
+        public let mlpGate: Linear?
+        public let mlpOut: Linear
         public let activation: Activation
 
-        public init(attentionNorm: Norm, qkv: FloatTensor, qkvBias: [Float], output: FloatTensor, outputBias: [Float],
-                    mlpNorm: Norm, mlpIn: FloatTensor, mlpInBias: [Float], mlpOut: FloatTensor, mlpOutBias: [Float], activation: Activation) {
+        public init(attentionNorm: Norm, queryKeyValue: [Linear], output: Linear, mlpNorm: Norm,
+                    mlpIn: Linear, mlpGate: Linear? = nil, mlpOut: Linear, activation: Activation) {
             self.attentionNorm = attentionNorm
-            self.qkv = qkv
-            self.qkvBias = qkvBias
+            self.queryKeyValue = queryKeyValue
             self.output = output
-            self.outputBias = outputBias
             self.mlpNorm = mlpNorm
             self.mlpIn = mlpIn
-            self.mlpInBias = mlpInBias
+            self.mlpGate = mlpGate
             self.mlpOut = mlpOut
-            self.mlpOutBias = mlpOutBias
             self.activation = activation
+        }
+    }
+
+    /// Rotary position embeddings as Hugging Face applies them ("rotate
+    /// half"): within each query and key head, dimension `i` and
+    /// `i + dimensions/2` (for `i < dimensions/2`) turn by the angle
+    /// `position · inverseFrequencies[i]`.
+    public struct Rotary: Sendable {
+        public let inverseFrequencies: [Float]
+        public var dimensions: Int { 2 * inverseFrequencies.count }
+
+        public init(inverseFrequencies: [Float]) { self.inverseFrequencies = inverseFrequencies }
+
+        /// `1 / base^(2i / dimensions)`, computed in float32 as PyTorch does.
+        public static func standard(dimensions: Int, base: Float) -> Rotary {
+            Rotary(inverseFrequencies: (0..<(dimensions / 2)).map { i in 1 / pow(base, Float(2 * i) / Float(dimensions)) })
+        }
+
+        /// Rotates `count` heads of width `stride` starting at `row`, at `position`.
+        public func apply(_ row: UnsafeMutablePointer<Float>, heads count: Int, stride: Int, position: Int) {
+            let half = inverseFrequencies.count
+            for i in 0..<half {
+                let angle = Float(position) * inverseFrequencies[i]
+                let c = cos(angle), s = sin(angle)
+                for h in 0..<count {
+                    let x = row + h * stride
+                    let a = x[i], b = x[i + half]
+                    x[i] = a * c - b * s
+                    x[i + half] = b * c + a * s
+                }
+            }
         }
     }
 
     public let shape: ModelShape
     public let embedding: FloatTensor
-    /// Learned absolute positions, `[positions, d]`.
-    public let positions: FloatTensor
+    /// Learned absolute positions, `[positions, d]` (GPT-2); `nil` where positions are rotary.
+    public let positions: FloatTensor?
+    public let rotary: Rotary?
+    public let maximumPositions: Int
     public let finalNorm: Norm
     public let unembedding: FloatTensor
     private let block: @Sendable (Int) throws -> Block
 
-    public init(shape: ModelShape, embedding: FloatTensor, positions: FloatTensor, finalNorm: Norm, unembedding: FloatTensor,
-                block: @escaping @Sendable (Int) throws -> Block) {
+    public init(shape: ModelShape, embedding: FloatTensor, positions: FloatTensor?, rotary: Rotary? = nil, maximumPositions: Int,
+                finalNorm: Norm, unembedding: FloatTensor, block: @escaping @Sendable (Int) throws -> Block) {
         self.shape = shape
         self.embedding = embedding
         self.positions = positions
+        self.rotary = rotary
+        self.maximumPositions = maximumPositions
         self.finalNorm = finalNorm
         self.unembedding = unembedding
         self.block = block
@@ -57,5 +109,21 @@ public struct DecoderWeights: Sendable {
     /// Block `layer`'s weights, read when asked.
     public func block(_ layer: Int) throws -> Block { try block(layer) }
 
-    public var maximumPositions: Int { positions.shape[0] }
+    /// Where each part of a `[q | k | v]` row starts, and how wide the row is.
+    public var queryWidth: Int { shape.heads * shape.dHead }
+    public var keyOffset: Int { queryWidth }
+    public var valueOffset: Int { queryWidth + shape.kvHeads * shape.dHead }
+    public var queryKeyValueWidth: Int { queryWidth + 2 * shape.kvHeads * shape.dHead }
+
+    /// The residual stream's input rows: token embeddings plus learned positions where the model has them.
+    public func inputRows(tokens: [Int], positions: [Int]) -> Matrix {
+        let d = shape.dModel
+        var x = embedding.gatherRows(tokens)
+        if let table = self.positions {
+            table.withMatrix { p in
+                for (r, t) in positions.enumerated() { for j in 0..<d { x[r, j] += p[t, j] } }
+            }
+        }
+        return x
+    }
 }

@@ -39,7 +39,7 @@ public struct ForwardPass: Sendable {
     /// - Parameter capture: receives each layer's `[q | k | v]` rows (for a prefix cache).
     func run(_ batch: [[Int]], interventions: Interventions, positions: [Int]?, capture: ((Int, Matrix) -> Void)?) throws -> Output {
         let shape = weights.shape
-        let d = shape.dModel, heads = shape.heads, dh = shape.dHead
+        let heads = shape.heads, dh = shape.dHead
         guard let length = batch.first?.count, length > 0, batch.allSatisfy({ $0.count == length }) else {
             throw ForwardPassError.unevenBatch(lengths: batch.map(\.count))
         }
@@ -49,28 +49,20 @@ public struct ForwardPass: Sendable {
         let wanted = positions ?? [length - 1]
         guard wanted.allSatisfy({ (0..<length).contains($0) }) else { throw ForwardPassError.positionOutOfRange(positions: wanted, length: length) }
 
-        let rows = batch.count * length
-        // Token and position embeddings.
-        var x = Matrix(rows: rows, cols: d)
-        weights.embedding.withMatrix { e in
-            weights.positions.withMatrix { p in
-                for (b, prompt) in batch.enumerated() {
-                    for (t, id) in prompt.enumerated() {
-                        for j in 0..<d { x[b * length + t, j] = e[id, j] + p[t, j] }
-                    }
-                }
-            }
-        }
+        // Token embeddings, and learned positions where the model has them.
+        let rowPositions = batch.indices.flatMap { _ in Array(0..<length) }
+        var x = weights.inputRows(tokens: batch.flatMap { $0 }, positions: rowPositions)
         var recorded: [HeadIndex: Matrix] = [:], recordedValues: [HeadIndex: Matrix] = [:]
         let scale = 1 / Float(dh).squareRoot()
         for layer in 0..<shape.layers {
             let block = try block(layer)
-            let qkv = queryKeyValue(x, block: block)
+            let qkv = queryKeyValue(x, block: block, positions: rowPositions)
             capture?(layer, qkv)
             let z = attention(qkv, layer: layer, prompts: batch.count, length: length, interventions: interventions, scale: scale)
             for (index, position) in interventions.recordedValues where index.layer == layer {
                 var m = Matrix(rows: batch.count, cols: dh)
-                for b in 0..<batch.count { for j in 0..<dh { m[b, j] = qkv[b * length + position, 2 * d + index.head * dh + j] } }
+                let offset = weights.valueOffset + shape.valueGroup(ofHead: index.head) * dh
+                for b in 0..<batch.count { for j in 0..<dh { m[b, j] = qkv[b * length + position, offset + j] } }
                 recordedValues[index] = m
             }
             for (index, position) in interventions.recorded where index.layer == layer {
@@ -84,39 +76,57 @@ public struct ForwardPass: Sendable {
         return Output(logits: logits(picked), positions: wanted, recorded: recorded, recordedValues: recordedValues)
     }
 
-    /// `x · w`: with one-thread BLAS, in fixed blocks of rows on every core
-    /// (the same roundings whatever the core count); else one product.
-    private func product(_ x: Matrix, _ w: MatrixView) -> Matrix {
-        guard BLAS.threadCount == 1 else { return x.view { Products.multiply($0, w) } }
-        // Few rows (the last position of each prompt): split the columns instead.
-        return x.rows >= 512 ? Products.multiplyInRowBlocks(x, w, rowsPerBlock: 256) : Products.multiplyInColumnBlocks(x, w)
+    /// `x · W + b`: with one-thread BLAS, in fixed blocks of rows on every
+    /// core (the same roundings whatever the core count); else one product.
+    /// Few rows (the last position of each prompt) split the columns instead.
+    func apply(_ linear: DecoderWeights.Linear, to x: Matrix) -> Matrix {
+        var y = linear.weight.withMatrix { w -> Matrix in
+            switch (BLAS.threadCount == 1, linear.storedOutIn) {
+            case (false, false):
+                return x.view { Products.multiply($0, w) }
+            case (false, true):
+                var out = Matrix(rows: x.rows, cols: w.rows)
+                x.view { r in out.storage.withUnsafeMutableBufferPointer { Products.multiplyTransposed(r, w, into: $0.baseAddress!) } }
+                return out
+            case (true, false):
+                return x.rows >= 512 ? Products.multiplyInRowBlocks(x, w, rowsPerBlock: 256) : Products.multiplyInColumnBlocks(x, w)
+            case (true, true):
+                return x.rows >= 512 ? Products.multiplyTransposedInRowBlocks(x, w, rowsPerBlock: 256)
+                    : Products.multiplyTransposedInRowBlocksOfB(x, w, rowsPerBlock: 512)
+            }
+        }
+        if !linear.bias.isEmpty { y.addRowVector(linear.bias) }
+        return y
     }
 
     /// Every head's `z` for every position: causal softmax attention, with the
     /// interventions. Prompts run on every core (each writes only its own rows).
     func attention(_ qkv: Matrix, layer: Int, prompts: Int, length: Int, interventions: Interventions, scale: Float) -> Matrix {
-        let shape = weights.shape, d = shape.dModel, dh = shape.dHead, heads = shape.heads
-        var z = Matrix(rows: prompts * length, cols: d)
+        let shape = weights.shape, dh = shape.dHead, heads = shape.heads
+        let width = weights.queryKeyValueWidth, zWidth = weights.queryWidth
+        let keyOffset = weights.keyOffset, valueOffset = weights.valueOffset
+        var z = Matrix(rows: prompts * length, cols: zWidth)
         z.storage.withUnsafeMutableBufferPointer { zp in
             let out = SharedFloats(zp.baseAddress!)
             qkv.view { v in
                 DispatchQueue.concurrentPerform(iterations: prompts) { b in
-                    let row = { (t: Int) in v.base + (b * length + t) * 3 * d }
+                    let row = { (t: Int) in v.base + (b * length + t) * width }
                     var pattern = [Float](repeating: 0, count: length * length)
                     for head in 0..<heads {
                         let index = HeadIndex(layer: layer, head: head)
                         if interventions.zeroed.contains(index) { continue }
                         if let replacement = interventions.replacedZ[index] {
-                            for t in 0..<length { for j in 0..<dh { out.pointer[(b * length + t) * d + head * dh + j] = replacement[b * length + t, j] } }
+                            for t in 0..<length { for j in 0..<dh { out.pointer[(b * length + t) * zWidth + head * dh + j] = replacement[b * length + t, j] } }
                             continue
                         }
+                        let group = shape.valueGroup(ofHead: head)
                         // Scores `q·kᵀ / sqrt(dh)` over keys up to the query (causal), softmax.
                         let forced = interventions.forcedPatterns[index]
                         for q in 0..<length {
                             let query = row(q) + head * dh
                             var best = -Float.infinity
                             for k in 0...q {
-                                let key = row(k) + d + head * dh
+                                let key = row(k) + keyOffset + group * dh
                                 var s: Float = 0
                                 for j in 0..<dh { s += query[j] * key[j] }
                                 pattern[q * length + k] = s * scale
@@ -131,9 +141,9 @@ public struct ForwardPass: Sendable {
                         }
                         let silenced = interventions.zeroedAt[index]
                         for q in 0..<length where q != silenced {
-                            let target = out.pointer + (b * length + q) * d + head * dh
+                            let target = out.pointer + (b * length + q) * zWidth + head * dh
                             for k in 0...q where pattern[q * length + k] != 0 {
-                                let a = pattern[q * length + k], value = row(k) + 2 * d + head * dh
+                                let a = pattern[q * length + k], value = row(k) + valueOffset + group * dh
                                 for j in 0..<dh { target[j] += a * value[j] }
                             }
                         }
@@ -147,23 +157,45 @@ public struct ForwardPass: Sendable {
     /// The rest of a block once its heads' `z` is known: the output
     /// projection into the residual stream, then the MLP on its norm.
     func finishBlock(_ x: inout Matrix, z: Matrix, block: DecoderWeights.Block) {
-        var attention = block.output.withMatrix { product(z, $0) }
-        attention.addRowVector(block.outputBias)
-        add(&x, attention)
+        add(&x, apply(block.output, to: z))
         let h2 = block.mlpNorm.apply(to: x)
-        var hidden = block.mlpIn.withMatrix { product(h2, $0) }
-        hidden.addRowVector(block.mlpInBias)
-        hidden.applyInParallel(block.activation)
-        var mlp = block.mlpOut.withMatrix { product(hidden, $0) }
-        mlp.addRowVector(block.mlpOutBias)
-        add(&x, mlp)
+        var hidden = apply(block.mlpIn, to: h2)
+        if let gate = block.mlpGate {
+            var gated = apply(gate, to: h2)
+            gated.applyInParallel(block.activation)
+            for i in hidden.storage.indices { hidden.storage[i] *= gated.storage[i] }
+        } else {
+            hidden.applyInParallel(block.activation)
+        }
+        add(&x, apply(block.mlpOut, to: hidden))
     }
 
-    /// `[q | k | v]` rows of a block for the residual rows `x`.
-    func queryKeyValue(_ x: Matrix, block: DecoderWeights.Block) -> Matrix {
+    /// `[q | k | v]` rows of a block for the residual rows `x` at `positions`,
+    /// queries and keys turned by the rotary embedding where the model has one.
+    func queryKeyValue(_ x: Matrix, block: DecoderWeights.Block, positions: [Int]) -> Matrix {
         let h = block.attentionNorm.apply(to: x)
-        var qkv = block.qkv.withMatrix { product(h, $0) }
-        qkv.addRowVector(block.qkvBias)
+        let parts = block.queryKeyValue.map { apply($0, to: h) }
+        var qkv: Matrix
+        if parts.count == 1 {
+            qkv = parts[0]
+        } else {
+            qkv = Matrix(rows: h.rows, cols: weights.queryKeyValueWidth)
+            var column = 0
+            for part in parts {
+                for r in 0..<h.rows { for j in 0..<part.cols { qkv[r, column + j] = part[r, j] } }
+                column += part.cols
+            }
+        }
+        if let rotary = weights.rotary {
+            let shape = weights.shape, width = weights.queryKeyValueWidth, keyOffset = weights.keyOffset
+            qkv.storage.withUnsafeMutableBufferPointer { p in
+                for (r, position) in positions.enumerated() {
+                    let row = p.baseAddress! + r * width
+                    rotary.apply(row, heads: shape.heads, stride: shape.dHead, position: position)
+                    rotary.apply(row + keyOffset, heads: shape.kvHeads, stride: shape.dHead, position: position)
+                }
+            }
+        }
         return qkv
     }
 

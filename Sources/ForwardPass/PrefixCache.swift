@@ -31,31 +31,27 @@ extension ForwardPass {
     /// heads' output at that position set to 0: the same as `run` with
     /// `zeroedAt` the last position, at the cost of one row per prompt.
     public func lastLogits(_ cache: PrefixCache, zeroed: Set<HeadIndex> = []) throws -> Matrix {
-        let shape = weights.shape, d = shape.dModel, dh = shape.dHead, p = cache.prefixLength, n = cache.prompts
+        let shape = weights.shape, dh = shape.dHead, p = cache.prefixLength, n = cache.prompts
         for index in zeroed where index.layer >= shape.layers || index.head >= shape.heads {
             throw ForwardPassError.headOutsideModel(head: index, layers: shape.layers, heads: shape.heads)
         }
-        var x = Matrix(rows: n, cols: d)
-        weights.embedding.withMatrix { e in
-            weights.positions.withMatrix { pos in
-                for (b, id) in cache.lastTokens.enumerated() { for j in 0..<d { x[b, j] = e[id, j] + pos[p, j] } }
-            }
-        }
+        var x = weights.inputRows(tokens: cache.lastTokens, positions: [Int](repeating: p, count: n))
         let scale = 1 / Float(dh).squareRoot()
+        let keyOffset = weights.keyOffset, valueOffset = weights.valueOffset
         for layer in 0..<shape.layers {
             let block = try block(layer)
-            let qkv = queryKeyValue(x, block: block)
+            let qkv = queryKeyValue(x, block: block, positions: [Int](repeating: p, count: n))
             let past = cache.qkv[layer]
-            var z = Matrix(rows: n, cols: d)
+            var z = Matrix(rows: n, cols: weights.queryWidth)
             for b in 0..<n {
                 for head in 0..<shape.heads where !zeroed.contains(HeadIndex(layer: layer, head: head)) {
+                    let key = keyOffset + shape.valueGroup(ofHead: head) * dh, value = valueOffset + shape.valueGroup(ofHead: head) * dh
                     // Keys: the prefix's, then the last position's own.
                     var scores = [Float](repeating: 0, count: p + 1)
                     for k in 0...p {
                         var s: Float = 0
                         for j in 0..<dh {
-                            let key = k < p ? past[b * p + k, d + head * dh + j] : qkv[b, d + head * dh + j]
-                            s += qkv[b, head * dh + j] * key
+                            s += qkv[b, head * dh + j] * (k < p ? past[b * p + k, key + j] : qkv[b, key + j])
                         }
                         scores[k] = s * scale
                     }
@@ -65,7 +61,7 @@ extension ForwardPass {
                     for k in 0...p {
                         let a = scores[k] / sum
                         for j in 0..<dh {
-                            z[b, head * dh + j] += a * (k < p ? past[b * p + k, 2 * d + head * dh + j] : qkv[b, 2 * d + head * dh + j])
+                            z[b, head * dh + j] += a * (k < p ? past[b * p + k, value + j] : qkv[b, value + j])
                         }
                     }
                 }

@@ -68,11 +68,12 @@ final class ForwardPassTests: XCTestCase {
         let w = model.weights, d = w.shape.dModel, dh = w.shape.dHead
         let block = try w.block(0)
         var x = Matrix(rows: 1, cols: d)
-        w.embedding.withMatrix { e in w.positions.withMatrix { p in for j in 0..<d { x[0, j] = e[22, j] + p[1, j] } } }
+        w.embedding.withMatrix { e in try! XCTUnwrap(w.positions).withMatrix { p in for j in 0..<d { x[0, j] = e[22, j] + p[1, j] } } }
         let h = block.attentionNorm.apply(to: x)
+        let qkv = try XCTUnwrap(block.queryKeyValue.first)
         for j in 0..<dh {
-            var v = block.qkvBias[2 * d + 2 * dh + j]
-            block.qkv.withMatrix { q in for i in 0..<d { v += h[0, i] * q[i, 2 * d + 2 * dh + j] } }
+            var v = qkv.bias[2 * d + 2 * dh + j]
+            qkv.weight.withMatrix { q in for i in 0..<d { v += h[0, i] * q[i, 2 * d + 2 * dh + j] } }
             XCTAssertEqual(z[0, j], v, accuracy: 1e-5 * max(1, abs(v)))
         }
     }

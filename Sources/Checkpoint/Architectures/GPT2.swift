@@ -81,17 +81,21 @@ public enum GPT2Adapter {
         let blockTensors: [(String, [Int])] = [("attn.c_attn.weight", [d, 3 * d]), ("attn.c_proj.weight", [d, d]),
                                                ("mlp.c_fc.weight", [d, dMLP]), ("mlp.c_proj.weight", [dMLP, d])]
         try checkpoint.requireTensors((0..<shape.layers).flatMap { l in blockTensors.map { ("h.\(l).\($0.0)", $0.1) } })
+        @Sendable func conv1D(_ name: String, _ inputs: Int, _ outputs: Int) throws -> DecoderWeights.Linear {
+            DecoderWeights.Linear(weight: try checkpoint.tensor("\(name).weight", shape: [inputs, outputs]), storedOutIn: false,
+                                  bias: try checkpoint.vector("\(name).bias", count: outputs))
+        }
         return DecoderWeights(
             shape: shape, embedding: embedding, positions: try checkpoint.tensor("wpe.weight", shape: positions.shape),
+            maximumPositions: positions.shape[0],
             finalNorm: try norm("ln_f"), unembedding: try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape),
             block: { l in
                 DecoderWeights.Block(
                     attentionNorm: try norm("h.\(l).ln_1"),
-                    qkv: try checkpoint.tensor("h.\(l).attn.c_attn.weight", shape: [d, 3 * d]), qkvBias: try checkpoint.vector("h.\(l).attn.c_attn.bias", count: 3 * d),
-                    output: try checkpoint.tensor("h.\(l).attn.c_proj.weight", shape: [d, d]), outputBias: try checkpoint.vector("h.\(l).attn.c_proj.bias", count: d),
+                    queryKeyValue: [try conv1D("h.\(l).attn.c_attn", d, 3 * d)],
+                    output: try conv1D("h.\(l).attn.c_proj", d, d),
                     mlpNorm: try norm("h.\(l).ln_2"),
-                    mlpIn: try checkpoint.tensor("h.\(l).mlp.c_fc.weight", shape: [d, dMLP]), mlpInBias: try checkpoint.vector("h.\(l).mlp.c_fc.bias", count: dMLP),
-                    mlpOut: try checkpoint.tensor("h.\(l).mlp.c_proj.weight", shape: [dMLP, d]), mlpOutBias: try checkpoint.vector("h.\(l).mlp.c_proj.bias", count: d),
+                    mlpIn: try conv1D("h.\(l).mlp.c_fc", d, dMLP), mlpOut: try conv1D("h.\(l).mlp.c_proj", dMLP, d),
                     activation: activation)
             })
     }

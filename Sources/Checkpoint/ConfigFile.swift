@@ -34,6 +34,7 @@ public struct ConfigFile: Sendable {
         case _ where JSONBoolean.isBoolean(value): return (value as? Bool) ?? false
         case let n as NSNumber: return n.doubleValue
         case let a as [Any]: return a.compactMap { ($0 as? String) }
+        case let o as [String: Any]: return o.compactMapValues { sendable($0) }
         default: return nil
         }
     }
@@ -76,4 +77,16 @@ public struct ConfigFile: Sendable {
     }
 
     public func strings(_ key: String) -> [String] { (object[key] as? [String]) ?? [] }
+
+    /// A nested object (`rope_scaling`, …) as a config of its own, whose
+    /// errors name it: "config.json › rope_scaling".
+    public func section(_ key: String) -> ConfigFile? {
+        guard let nested = object[key] as? [String: any Sendable] else { return nil }
+        return ConfigFile(path: "\(path) › \(key)", object: nested)
+    }
+
+    private init(path: String, object: [String: any Sendable]) {
+        self.path = path
+        self.object = object
+    }
 }

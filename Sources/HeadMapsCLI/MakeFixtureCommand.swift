@@ -50,7 +50,7 @@ struct MakeFixtureCommand: ParsableCommand {
             guard let architecture = FixtureArchitecture(rawValue: arch) else {
                 throw CLIError("unknown --arch '\(arch)'; known: \(FixtureArchitecture.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            guard !runnable || architecture == .gpt2 else { throw CLIError("--runnable is for --arch gpt2 (the family with a forward pass)") }
+            guard !runnable || architecture == .gpt2 else { throw CLIError("--runnable is for --arch gpt2 (the planted heads are made to work through learned positions)") }
             let planted = try FamilyFixture(PlantedCheckpoint(shape: preset, seed: seed, dtype: type, runnable: runnable), architecture: architecture).write(to: out)
             print("wrote \(out): \(preset.layers)×\(preset.heads) heads, \(planted.count) planted")
         }

@@ -20,9 +20,9 @@ final class ForwardCommandTests: XCTestCase {
     }
 
     func testForwardOnAFamilyWithoutAForwardPassSaysSo() throws {
-        let result = try HeadMapsExecutable.run(["forward", "--model", TestSupport.familyModel(.qwen2), "--prompt", "hi"])
+        let result = try HeadMapsExecutable.run(["forward", "--model", TestSupport.familyModel(.gemma2), "--prompt", "hi"])
         XCTAssertEqual(result.status, 2)
-        XCTAssertTrue(result.stderr.contains("running the model is not supported for Qwen2 yet (supported: GPT-2); the static maps are"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("running the model is not supported for Gemma 2 yet (supported: GPT-2, Llama, Qwen2); the static maps are"), result.stderr)
     }
 }
 

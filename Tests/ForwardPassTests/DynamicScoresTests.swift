@@ -14,17 +14,21 @@ final class DynamicScoresTests: XCTestCase {
     /// `z` with the attention at the last position forced onto the source.
     func testRecordedValuesAreTheForcedPatternsZ() throws {
         _ = TestSupport.singleThreadedBLAS
-        let model = ForwardPass(weights: try Architectures.openDecoder(modelDirectory: TestSupport.tinyModel).0)
-        let prompts = [[7, 8, 9, 10, 11], [12, 13, 14, 15, 16]]
-        for head in [HeadIndex(layer: 0, head: 1), HeadIndex(layer: 2, head: 3)] {
-            var clean = Interventions()
-            clean.recordedValues[head] = 1
-            var forced = Interventions()
-            forced.forcedPatterns[head] = .init(query: 4, key: 1)
-            forced.recorded[head] = 4
-            let v = try XCTUnwrap(try model.run(prompts, interventions: clean).recordedValues[head])
-            let z = try XCTUnwrap(try model.run(prompts, interventions: forced).recorded[head])
-            for i in v.storage.indices { XCTAssertEqual(z.storage[i], v.storage[i], accuracy: 1e-5 * max(1, abs(v.storage[i]))) }
+        // GPT-2, and Llama's grouped-query layout (heads 2 and 3 read KV head 1).
+        for (dir, heads) in [(TestSupport.tinyModel, [HeadIndex(layer: 0, head: 1), HeadIndex(layer: 2, head: 3)]),
+                             (TestSupport.repositoryRoot + "/fixtures/models/hf/llama", [HeadIndex(layer: 0, head: 1), HeadIndex(layer: 1, head: 3)])] {
+            let model = ForwardPass(weights: try Architectures.openDecoder(modelDirectory: dir).0)
+            let prompts = [[7, 8, 9, 10, 11], [12, 13, 14, 15, 16]]
+            for head in heads {
+                var clean = Interventions()
+                clean.recordedValues[head] = 1
+                var forced = Interventions()
+                forced.forcedPatterns[head] = .init(query: 4, key: 1)
+                forced.recorded[head] = 4
+                let v = try XCTUnwrap(try model.run(prompts, interventions: clean).recordedValues[head])
+                let z = try XCTUnwrap(try model.run(prompts, interventions: forced).recorded[head])
+                for i in v.storage.indices { XCTAssertEqual(z.storage[i], v.storage[i], accuracy: 1e-5 * max(1, abs(v.storage[i]))) }
+            }
         }
     }
 

@@ -26,17 +26,60 @@ final class ForwardPassTests: XCTestCase {
         }
     }
 
-    /// Hugging Face transformers' own logits (GPT2LMHeadModel, float32) on the
-    /// checkpoint it wrote, kept beside it.
-    func testLogitsEqualTransformersOnACheckpointItWrote() throws {
-        let dir = TestSupport.repositoryRoot + "/fixtures/models/hf/gpt2"
-        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/transformers_logits.json"))) as! [String: Any]
+    /// Hugging Face transformers' own logits (float32, eager attention) on
+    /// the checkpoints it wrote, kept beside them: GPT-2; Llama (BF16, three
+    /// shards, grouped-query attention, rotary positions, gated MLP); Qwen2
+    /// (the same with q/k/v biases, tied embeddings).
+    func testLogitsEqualTransformersOnCheckpointsItWrote() throws {
+        for family in ["gpt2", "llama", "qwen2"] {
+            let dir = TestSupport.repositoryRoot + "/fixtures/models/hf/" + family
+            let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/transformers_logits.json"))) as! [String: Any]
+            let prompts = expected["prompts"] as! [[Int]]
+            let output = try open(dir).run(prompts)
+            assertClose(output.logits, expected["logits_last_position"] as! [[Double]])
+            // One prompt alone gives the same logits as inside the batch.
+            let alone = try open(dir).run([prompts[1]])
+            for c in 0..<alone.logits.cols { XCTAssertEqual(alone.logits[0, c], output.logits[1, c], accuracy: 1e-4 * max(1, abs(output.logits[1, c])), family) }
+            // The last position from a cached prefix equals the full pass.
+            let model = try open(dir)
+            let cached = try model.lastLogits(try model.prefix(prompts))
+            assertClose(cached, (0..<output.logits.rows).map { r in (0..<output.logits.cols).map { Double(output.logits[r, $0]) } }, tolerance: 1e-5)
+        }
+    }
+
+    /// Llama 3.1's rotary scaling (`rope_type: llama3`) rescales the
+    /// frequencies exactly as transformers does: its logits with that config.
+    func testLlama3RotaryScalingMatchesTransformers() throws {
+        let source = TestSupport.repositoryRoot + "/fixtures/models/hf/llama"
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source + "/transformers_logits.json"))) as! [String: Any]
+        let dir = TestSupport.temporaryDirectory("llama3-rope")
+        for name in try FileManager.default.contentsOfDirectory(atPath: source) where name != "config.json" {
+            try FileManager.default.copyItem(atPath: source + "/" + name, toPath: dir + "/" + name)
+        }
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source + "/config.json"))) as! [String: Any]
+        config["rope_parameters"] = expected["rope_parameters_llama3"]
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
         let prompts = expected["prompts"] as! [[Int]]
-        let output = try open(dir).run(prompts)
-        assertClose(output.logits, expected["logits_last_position"] as! [[Double]])
-        // One prompt alone gives the same logits as inside the batch.
-        let alone = try open(dir).run([prompts[1]])
-        for c in 0..<alone.logits.cols { XCTAssertEqual(alone.logits[0, c], output.logits[1, c], accuracy: 1e-4 * max(1, abs(output.logits[1, c]))) }
+        let scaled = try open(dir).run(prompts).logits
+        assertClose(scaled, expected["logits_last_position_llama3_rope"] as! [[Double]])
+        XCTAssertNotEqual(scaled, try open(source).run(prompts).logits, "the scaling changes these prompts' logits")
+
+        // Transformers 4's spelling of the same scaling: rope_theta and rope_scaling.
+        var older = config
+        var scaling = expected["rope_parameters_llama3"] as! [String: Any]
+        older["rope_theta"] = scaling.removeValue(forKey: "rope_theta")
+        older["rope_parameters"] = nil
+        older["rope_scaling"] = scaling
+        try JSONSerialization.data(withJSONObject: older).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        XCTAssertEqual(try open(dir).run(prompts).logits, scaled)
+
+        // A scaling the forward pass does not implement is refused by name.
+        older["rope_scaling"] = ["rope_type": "yarn", "factor": 4.0]
+        try JSONSerialization.data(withJSONObject: older).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        XCTAssertThrowsError(try open(dir)) { error in
+            XCTAssertTrue("\(error)".contains("rotary scaling 'yarn' is not supported by the forward pass (supported: default, linear, llama3)"), "\(error)")
+            XCTAssertTrue("\(error)".contains("rope_scaling"), "\(error)")
+        }
     }
 
     /// numpy in float64 (its own reading of the tensors), on the planted
@@ -107,8 +150,8 @@ final class ForwardPassTests: XCTestCase {
         var bad = Interventions()
         bad.forcedPatterns[HeadIndex(layer: 0, head: 0)] = .init(query: 1, key: 2)
         XCTAssertThrowsError(try model.run([[1, 2, 3]], interventions: bad)) { XCTAssertTrue("\($0)".contains("not causal")) }
-        XCTAssertThrowsError(try Architectures.openDecoder(modelDirectory: TestSupport.familyModel(.llama))) {
-            XCTAssertTrue("\($0)".contains("running the model is not supported for Llama yet (supported: GPT-2)"), "\($0)")
+        XCTAssertThrowsError(try Architectures.openDecoder(modelDirectory: TestSupport.familyModel(.neox))) {
+            XCTAssertTrue("\($0)".contains("running the model is not supported for GPT-NeoX (Pythia) yet (supported: GPT-2, Llama, Qwen2)"), "\($0)")
         }
     }
 }

@@ -52,6 +52,41 @@ struct HFConfig {
 
     func epsilon(_ key: String, default fallback: Double) throws -> Float { Float(try file.double(key, default: fallback)) }
 
+    /// The rotary embedding of `dimensions` leading dimensions per head, from
+    /// `rope_theta` and `rope_scaling` (transformers 4) or `rope_parameters`
+    /// (transformers 5). Scalings that change the frequencies are applied
+    /// (`linear`, Llama 3.1's `llama3`); others are refused by name, never
+    /// silently ignored.
+    func rotary(dimensions: Int) throws -> DecoderWeights.Rotary {
+        let parameters = file.section("rope_parameters")
+        let scaling = parameters ?? file.section("rope_scaling")
+        let theta = try (parameters?.has("rope_theta") == true ? parameters! : file).double("rope_theta", default: 10_000)
+        let kind = try scaling.map { s in try s.string(s.has("rope_type") ? "rope_type" : "type", default: "default") } ?? "default"
+        let standard = DecoderWeights.Rotary.standard(dimensions: dimensions, base: Float(theta))
+        switch kind {
+        case "default":
+            return standard
+        case "linear":
+            let factor = Float(try scaling!.double("factor"))
+            return DecoderWeights.Rotary(inverseFrequencies: standard.inverseFrequencies.map { $0 / factor })
+        case "llama3":
+            let s = scaling!
+            let factor = try s.double("factor"), low = try s.double("low_freq_factor"), high = try s.double("high_freq_factor")
+            let context = try s.double("original_max_position_embeddings")
+            let lowWavelength = context / low, highWavelength = context / high
+            return DecoderWeights.Rotary(inverseFrequencies: standard.inverseFrequencies.map { f in
+                let frequency = Double(f), wavelength = 2 * Double.pi / frequency
+                if wavelength < highWavelength { return f }
+                if wavelength > lowWavelength { return Float(frequency / factor) }
+                let smooth = (context / wavelength - low) / (high - low)
+                return Float((1 - smooth) * frequency / factor + smooth * frequency)
+            })
+        default:
+            throw CheckpointError.invalidConfig(file: scaling?.path ?? file.path, key: "rope_type",
+                                                problem: "rotary scaling '\(Excerpt.short(kind))' is not supported by the forward pass (supported: default, linear, llama3)")
+        }
+    }
+
     /// Whether the output embedding is the input one: `tie_word_embeddings`
     /// (default `defaultTied`), overridden by the presence of the untied tensor.
     func tied(default defaultTied: Bool) -> Bool {

@@ -9,8 +9,14 @@ import LinearAlgebra
 /// their differences (`DecoderOptions`).
 public enum LlamaAdapter {
     public static let adapter = ArchitectureAdapter(name: "Llama", modelTypes: ["llama", "mistral"], load: { checkpoint in
-        try load(checkpoint, options: DecoderOptions(architecture: checkpoint.config.modelType == "mistral" ? "Mistral" : "Llama"))
+        try load(checkpoint, options: options(checkpoint))
+    }, decoder: { checkpoint in
+        try decoder(checkpoint, options: options(checkpoint))
     })
+
+    static func options(_ checkpoint: CheckpointDirectory) -> DecoderOptions {
+        DecoderOptions(architecture: checkpoint.config.modelType == "mistral" ? "Mistral" : "Llama")
+    }
 
     /// What a Llama-layout family changes.
     public struct DecoderOptions: Sendable {
@@ -32,12 +38,7 @@ public enum LlamaAdapter {
         let config = try HFConfig(checkpoint.config, headDimKey: options.headDimKey)
         let shape = config.shape, d = shape.dModel, dMLP = config.dMLP
         try checkpoint.checkNoLayers(from: shape.layers, prefix: "layers.", declaredBy: "num_hidden_layers")
-        let embedding = try checkpoint.tensor("embed_tokens.weight", shape: [shape.vocab, d], deferred: true)
-        // An untied config without lm_head is a broken export, not a tied model.
-        if !config.tied(default: options.tiedByDefault) && checkpoint.info("lm_head.weight") == nil {
-            throw CheckpointError.missingTensor(folder: checkpoint.path, tensor: "lm_head.weight", expectedShape: [shape.vocab, d])
-        }
-        let unembedding = try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape)
+        let (embedding, unembedding) = try embeddings(checkpoint, config: config, options: options)
         let mlp = FirstMLP(
             norm: .rmsNorm(weight: try checkpoint.vector("layers.0.\(options.mlpNorm).weight", count: d),
                            epsilon: try config.epsilon("rms_norm_eps", default: 1e-6), weightOffset: options.normWeightOffset),
@@ -53,6 +54,53 @@ public enum LlamaAdapter {
             unembedding: unembedding, firstMLP: mlp, defaultK: defaultK(checkpoint, shape: shape),
             attentionOV: heads,
             checkUnchanged: { try checkpoint.checkUnchanged() })
+    }
+
+    /// `W_E` (converted where read) and `W_U`. An untied config without
+    /// lm_head is a broken export, not a tied model.
+    static func embeddings(_ checkpoint: CheckpointDirectory, config: HFConfig, options: DecoderOptions) throws -> (FloatTensor, FloatTensor) {
+        let shape = config.shape
+        let embedding = try checkpoint.tensor("embed_tokens.weight", shape: [shape.vocab, shape.dModel], deferred: true)
+        if !config.tied(default: options.tiedByDefault) && checkpoint.info("lm_head.weight") == nil {
+            throw CheckpointError.missingTensor(folder: checkpoint.path, tensor: "lm_head.weight", expectedShape: [shape.vocab, shape.dModel])
+        }
+        return (embedding, try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape))
+    }
+
+    /// Every block, for the forward pass: RMSNorm, rotary positions over
+    /// the whole head, grouped-query attention (biases on q/k/v where the
+    /// checkpoint has them: Qwen2), the gated MLP.
+    static func decoder(_ checkpoint: CheckpointDirectory, options: DecoderOptions) throws -> DecoderWeights {
+        let config = try HFConfig(checkpoint.config, headDimKey: options.headDimKey)
+        let shape = config.shape, d = shape.dModel, dMLP = config.dMLP, dh = shape.dHead
+        let epsilon = try config.epsilon("rms_norm_eps", default: 1e-6)
+        let activation = try config.activation(keys: options.activationKeys, default: options.defaultActivation)
+        let (embedding, unembedding) = try embeddings(checkpoint, config: config, options: options)
+        let projections: [(String, Int, Int)] = [("self_attn.q_proj", shape.heads * dh, d), ("self_attn.k_proj", shape.kvHeads * dh, d),
+                                                 ("self_attn.v_proj", shape.kvHeads * dh, d), ("self_attn.o_proj", d, shape.heads * dh),
+                                                 ("mlp.gate_proj", dMLP, d), ("mlp.up_proj", dMLP, d), ("mlp.down_proj", d, dMLP)]
+        try checkpoint.requireTensors((0..<shape.layers).flatMap { l in projections.map { ("layers.\(l).\($0.0).weight", [$0.1, $0.2]) } })
+        let offset = options.normWeightOffset
+        @Sendable func norm(_ name: String) throws -> Norm {
+            .rmsNorm(weight: try checkpoint.vector("\(name).weight", count: d), epsilon: epsilon, weightOffset: offset)
+        }
+        @Sendable func linear(_ l: Int, _ index: Int) throws -> DecoderWeights.Linear {
+            let (name, out, inputs) = projections[index]
+            let bias = "layers.\(l).\(name).bias"
+            return DecoderWeights.Linear(weight: try checkpoint.tensor("layers.\(l).\(name).weight", shape: [out, inputs]), storedOutIn: true,
+                                         bias: checkpoint.info(bias) == nil ? [] : try checkpoint.vector(bias, count: out))
+        }
+        return DecoderWeights(
+            shape: shape, embedding: embedding, positions: nil, rotary: try config.rotary(dimensions: dh),
+            maximumPositions: try checkpoint.config.int("max_position_embeddings"),
+            finalNorm: try norm("norm"), unembedding: unembedding,
+            block: { l in
+                DecoderWeights.Block(
+                    attentionNorm: try norm("layers.\(l).input_layernorm"),
+                    queryKeyValue: [try linear(l, 0), try linear(l, 1), try linear(l, 2)], output: try linear(l, 3),
+                    mlpNorm: try norm("layers.\(l).post_attention_layernorm"),
+                    mlpIn: try linear(l, 5), mlpGate: try linear(l, 4), mlpOut: try linear(l, 6), activation: activation)
+            })
     }
 
     /// The paper scored Llama-3.1 with k = 3 / 25 for its 128k vocabulary. A

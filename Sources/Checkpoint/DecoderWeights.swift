@@ -39,6 +39,20 @@ public struct DecoderWeights: Sendable {
         public let mlpGate: Linear?
         public let mlpOut: Linear
         public let activation: Activation
+        /// The one fused map's outputs are grouped per head, `[q k v]` of
+        /// head 0, then of head 1, … (GPT-NeoX), not `[q | k | v]`.
+        public var interleavedPerHead = false
+        /// Attention and MLP both read the block's input and add to it at
+        /// once (GPT-NeoX's parallel residual, Phi), rather than the MLP
+        /// reading the stream after attention.
+        public var parallel = false
+        /// Norms of the attention's and the MLP's outputs before they join
+        /// the stream (Gemma 2).
+        public var attentionOutputNorm: Norm?
+        public var mlpOutputNorm: Norm?
+        /// Keys at least this many positions before the query are not seen
+        /// (Gemma 2's sliding layers).
+        public var slidingWindow: Int?
 
         public init(attentionNorm: Norm, queryKeyValue: [Linear], output: Linear, mlpNorm: Norm,
                     mlpIn: Linear, mlpGate: Linear? = nil, mlpOut: Linear, activation: Activation) {
@@ -63,9 +77,11 @@ public struct DecoderWeights: Sendable {
 
         public init(inverseFrequencies: [Float]) { self.inverseFrequencies = inverseFrequencies }
 
-        /// `1 / base^(2i / dimensions)`, computed in float32 as PyTorch does.
+        /// `1 / base^(2i / dimensions)` for `2i < dimensions`, computed in
+        /// float32 as PyTorch does. An odd count (a tiny head times
+        /// `rotary_pct`) turns one more dimension, as Hugging Face does.
         public static func standard(dimensions: Int, base: Float) -> Rotary {
-            Rotary(inverseFrequencies: (0..<(dimensions / 2)).map { i in 1 / pow(base, Float(2 * i) / Float(dimensions)) })
+            Rotary(inverseFrequencies: stride(from: 0, to: dimensions, by: 2).map { i in 1 / pow(base, Float(i) / Float(dimensions)) })
         }
 
         /// Rotates `count` heads of width `stride` starting at `row`, at `position`.
@@ -92,6 +108,15 @@ public struct DecoderWeights: Sendable {
     public let maximumPositions: Int
     public let finalNorm: Norm
     public let unembedding: FloatTensor
+    /// Multiplies token embeddings (Gemma: `sqrt(d_model)`).
+    public var embeddingScale: Float = 1
+    /// Added to the logits (Phi's `lm_head` bias); empty: none.
+    public var unembeddingBias: [Float] = []
+    /// Multiplies `q·k`; `nil`: `1 / sqrt(d_head)` (Gemma 2: `query_pre_attn_scalar^-½`).
+    public var attentionScale: Float?
+    /// `c · tanh(x / c)` on attention scores and on the final logits (Gemma 2).
+    public var attentionSoftcap: Float?
+    public var finalSoftcap: Float?
     private let block: @Sendable (Int) throws -> Block
 
     public init(shape: ModelShape, embedding: FloatTensor, positions: FloatTensor?, rotary: Rotary? = nil, maximumPositions: Int,
@@ -109,6 +134,13 @@ public struct DecoderWeights: Sendable {
     /// Block `layer`'s weights, read when asked.
     public func block(_ layer: Int) throws -> Block { try block(layer) }
 
+    /// The attention score of a query and a key from their dot product.
+    public func attentionScore(_ dot: Float) -> Float {
+        let s = dot * (attentionScale ?? 1 / Float(shape.dHead).squareRoot())
+        guard let cap = attentionSoftcap else { return s }
+        return cap * tanh(s / cap)
+    }
+
     /// Where each part of a `[q | k | v]` row starts, and how wide the row is.
     public var queryWidth: Int { shape.heads * shape.dHead }
     public var keyOffset: Int { queryWidth }
@@ -119,6 +151,7 @@ public struct DecoderWeights: Sendable {
     public func inputRows(tokens: [Int], positions: [Int]) -> Matrix {
         let d = shape.dModel
         var x = embedding.gatherRows(tokens)
+        if embeddingScale != 1 { x.scale(by: embeddingScale) }
         if let table = self.positions {
             table.withMatrix { p in
                 for (r, t) in positions.enumerated() { for j in 0..<d { x[r, j] += p[t, j] } }

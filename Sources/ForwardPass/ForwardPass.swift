@@ -53,12 +53,11 @@ public struct ForwardPass: Sendable {
         let rowPositions = batch.indices.flatMap { _ in Array(0..<length) }
         var x = weights.inputRows(tokens: batch.flatMap { $0 }, positions: rowPositions)
         var recorded: [HeadIndex: Matrix] = [:], recordedValues: [HeadIndex: Matrix] = [:]
-        let scale = 1 / Float(dh).squareRoot()
         for layer in 0..<shape.layers {
             let block = try block(layer)
             let qkv = queryKeyValue(x, block: block, positions: rowPositions)
             capture?(layer, qkv)
-            let z = attention(qkv, layer: layer, prompts: batch.count, length: length, interventions: interventions, scale: scale)
+            let z = attention(qkv, layer: layer, window: block.slidingWindow, prompts: batch.count, length: length, interventions: interventions)
             for (index, position) in interventions.recordedValues where index.layer == layer {
                 var m = Matrix(rows: batch.count, cols: dh)
                 let offset = weights.valueOffset + shape.valueGroup(ofHead: index.head) * dh
@@ -101,7 +100,8 @@ public struct ForwardPass: Sendable {
 
     /// Every head's `z` for every position: causal softmax attention, with the
     /// interventions. Prompts run on every core (each writes only its own rows).
-    func attention(_ qkv: Matrix, layer: Int, prompts: Int, length: Int, interventions: Interventions, scale: Float) -> Matrix {
+    func attention(_ qkv: Matrix, layer: Int, window: Int?, prompts: Int, length: Int, interventions: Interventions) -> Matrix {
+        let weights = self.weights
         let shape = weights.shape, dh = shape.dHead, heads = shape.heads
         let width = weights.queryKeyValueWidth, zWidth = weights.queryWidth
         let keyOffset = weights.keyOffset, valueOffset = weights.valueOffset
@@ -120,21 +120,25 @@ public struct ForwardPass: Sendable {
                             continue
                         }
                         let group = shape.valueGroup(ofHead: head)
-                        // Scores `q·kᵀ / sqrt(dh)` over keys up to the query (causal), softmax.
+                        // Scores `q·kᵀ / sqrt(dh)` over keys up to the query (causal, and
+                        // within the sliding window where the layer has one), softmax.
                         let forced = interventions.forcedPatterns[index]
                         for q in 0..<length {
                             let query = row(q) + head * dh
+                            let first = window.map { max(0, q - $0 + 1) } ?? 0
                             var best = -Float.infinity
                             for k in 0...q {
+                                guard k >= first else { pattern[q * length + k] = 0; continue }
                                 let key = row(k) + keyOffset + group * dh
                                 var s: Float = 0
                                 for j in 0..<dh { s += query[j] * key[j] }
-                                pattern[q * length + k] = s * scale
-                                best = max(best, s * scale)
+                                let score = weights.attentionScore(s)
+                                pattern[q * length + k] = score
+                                best = max(best, score)
                             }
                             var sum: Float = 0
-                            for k in 0...q { let e = exp(pattern[q * length + k] - best); pattern[q * length + k] = e; sum += e }
-                            for k in 0...q { pattern[q * length + k] /= sum }
+                            for k in first...q { let e = exp(pattern[q * length + k] - best); pattern[q * length + k] = e; sum += e }
+                            for k in first...q { pattern[q * length + k] /= sum }
                             if let forced, forced.query == q {
                                 for k in 0...q { pattern[q * length + k] = k == forced.key ? 1 : 0 }
                             }
@@ -157,7 +161,10 @@ public struct ForwardPass: Sendable {
     /// The rest of a block once its heads' `z` is known: the output
     /// projection into the residual stream, then the MLP on its norm.
     func finishBlock(_ x: inout Matrix, z: Matrix, block: DecoderWeights.Block) {
-        add(&x, apply(block.output, to: z))
+        var attention = apply(block.output, to: z)
+        if let norm = block.attentionOutputNorm { attention = norm.apply(to: attention) }
+        // Parallel blocks: the MLP reads the block's input, not the stream after attention.
+        if !block.parallel { add(&x, attention) }
         let h2 = block.mlpNorm.apply(to: x)
         var hidden = apply(block.mlpIn, to: h2)
         if let gate = block.mlpGate {
@@ -167,7 +174,10 @@ public struct ForwardPass: Sendable {
         } else {
             hidden.applyInParallel(block.activation)
         }
-        add(&x, apply(block.mlpOut, to: hidden))
+        var mlp = apply(block.mlpOut, to: hidden)
+        if let norm = block.mlpOutputNorm { mlp = norm.apply(to: mlp) }
+        if block.parallel { add(&x, attention) }
+        add(&x, mlp)
     }
 
     /// `[q | k | v]` rows of a block for the residual rows `x` at `positions`,
@@ -176,7 +186,18 @@ public struct ForwardPass: Sendable {
         let h = block.attentionNorm.apply(to: x)
         let parts = block.queryKeyValue.map { apply($0, to: h) }
         var qkv: Matrix
-        if parts.count == 1 {
+        if parts.count == 1 && block.interleavedPerHead {
+            // `[q k v]` per head → `[q | k | v]`.
+            let dh = weights.shape.dHead, heads = weights.shape.heads
+            qkv = Matrix(rows: h.rows, cols: weights.queryKeyValueWidth)
+            for r in 0..<h.rows {
+                for head in 0..<heads {
+                    for part in 0..<3 {
+                        for j in 0..<dh { qkv[r, part * heads * dh + head * dh + j] = parts[0][r, (3 * head + part) * dh + j] }
+                    }
+                }
+            }
+        } else if parts.count == 1 {
             qkv = parts[0]
         } else {
             qkv = Matrix(rows: h.rows, cols: weights.queryKeyValueWidth)
@@ -202,7 +223,7 @@ public struct ForwardPass: Sendable {
     /// Final norm and unembedding of residual rows.
     func logits(_ rows: Matrix) -> Matrix {
         let normed = weights.finalNorm.apply(to: rows)
-        return weights.unembedding.withMatrix { u in
+        var logits = weights.unembedding.withMatrix { u in
             guard BLAS.threadCount == 1 else {
                 var logits = Matrix(rows: normed.rows, cols: weights.shape.vocab)
                 normed.view { r in logits.storage.withUnsafeMutableBufferPointer { Products.multiplyTransposed(r, u, into: $0.baseAddress!) } }
@@ -210,6 +231,9 @@ public struct ForwardPass: Sendable {
             }
             return Products.multiplyTransposedInRowBlocksOfB(normed, u)
         }
+        if !weights.unembeddingBias.isEmpty { logits.addRowVector(weights.unembeddingBias) }
+        if let cap = weights.finalSoftcap { for i in logits.storage.indices { logits.storage[i] = cap * tanh(logits.storage[i] / cap) } }
+        return logits
     }
 
     private func add(_ x: inout Matrix, _ y: Matrix) {

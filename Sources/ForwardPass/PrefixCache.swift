@@ -36,7 +36,6 @@ extension ForwardPass {
             throw ForwardPassError.headOutsideModel(head: index, layers: shape.layers, heads: shape.heads)
         }
         var x = weights.inputRows(tokens: cache.lastTokens, positions: [Int](repeating: p, count: n))
-        let scale = 1 / Float(dh).squareRoot()
         let keyOffset = weights.keyOffset, valueOffset = weights.valueOffset
         for layer in 0..<shape.layers {
             let block = try block(layer)
@@ -46,19 +45,20 @@ extension ForwardPass {
             for b in 0..<n {
                 for head in 0..<shape.heads where !zeroed.contains(HeadIndex(layer: layer, head: head)) {
                     let key = keyOffset + shape.valueGroup(ofHead: head) * dh, value = valueOffset + shape.valueGroup(ofHead: head) * dh
-                    // Keys: the prefix's, then the last position's own.
+                    // Keys: the prefix's (within the sliding window), then the last position's own.
+                    let first = block.slidingWindow.map { max(0, p - $0 + 1) } ?? 0
                     var scores = [Float](repeating: 0, count: p + 1)
-                    for k in 0...p {
+                    for k in first...p {
                         var s: Float = 0
                         for j in 0..<dh {
                             s += qkv[b, head * dh + j] * (k < p ? past[b * p + k, key + j] : qkv[b, key + j])
                         }
-                        scores[k] = s * scale
+                        scores[k] = weights.attentionScore(s)
                     }
-                    let best = scores.max()!
+                    let best = scores[first...p].max()!
                     var sum: Float = 0
-                    for k in 0...p { scores[k] = exp(scores[k] - best); sum += scores[k] }
-                    for k in 0...p {
+                    for k in first...p { scores[k] = exp(scores[k] - best); sum += scores[k] }
+                    for k in first...p {
                         let a = scores[k] / sum
                         for j in 0..<dh {
                             z[b, head * dh + j] += a * (k < p ? past[b * p + k, value + j] : qkv[b, value + j])

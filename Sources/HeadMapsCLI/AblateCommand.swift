@@ -15,7 +15,7 @@ struct AblateCommand: ParsableCommand {
         word in it, is the target. The heads with a positive static score, best first (at most --heads), are \
         ablated one more at a time (their output at the last position set to 0); --random-draws draws of as \
         many random other heads give the baseline, and --control RELATION runs the same heads on that \
-        relation's task. Writes headmaps.ablation.v1 to --out. GPT-2, Llama/Mistral and Qwen2 models.
+        relation's task. Writes headmaps.ablation.v1 to --out. Every supported family.
         """)
 
     @OptionGroup var analysis: AnalysisOptions

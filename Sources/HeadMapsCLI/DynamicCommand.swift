@@ -16,7 +16,7 @@ struct DynamicCommand: ParsableCommand {
         output at the last position, z·W_O·W_U, hits when the target is in its top k. With context: the run's \
         own z; without: its attention there forced onto the source (the residual stream stays the clean run's). \
         Pearson correlations (with p-values) against the static scores over heads × templates. Writes \
-        headmaps.dynamic.v1 to --out; a summary per relation goes to stderr. GPT-2, Llama/Mistral and Qwen2 models.
+        headmaps.dynamic.v1 to --out; a summary per relation goes to stderr. Every supported family.
         """)
 
     @OptionGroup var analysis: AnalysisOptions

@@ -13,7 +13,7 @@ struct ForwardCommand: ParsableCommand {
         discussion: """
         The prompt is tokenized as written (no special tokens added) and run in float32; the top N next \
         tokens after it are printed with their logits. --json writes headmaps.forward.v1: \
-        {"schema", "prompt", "token_ids", "top": [{"token_id", "token", "logit"}]}. GPT-2, Llama/Mistral and Qwen2 models.
+        {"schema", "prompt", "token_ids", "top": [{"token_id", "token", "logit"}]}. Every supported family.
         """)
 
     @Option(name: .long, help: "The model: a directory or a Hugging Face id (id@revision) in the local cache.")

@@ -24,7 +24,7 @@ struct HeadMaps: ParsableCommand {
         is among the head's top-k logits when its OV circuit is applied to the source token.
 
         Start with `headmaps report` (no argument): the built-in demo, written to reports/default/. \
-        `headmaps forward` and `headmaps dynamic` run the model (GPT-2, Llama/Mistral, Qwen2) to test the maps.
+        `headmaps forward` and `headmaps dynamic` run the model to test the maps.
         """,
         version: HeadMapsVersion.string,
         subcommands: [ReportCommand.self, ScoresCommand.self, HeadCommand.self, ForwardCommand.self, DynamicCommand.self, AblateCommand.self, RenderCommand.self, CompareCommand.self, RelationsCommand.self, MakeFixtureCommand.self])

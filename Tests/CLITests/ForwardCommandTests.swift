@@ -19,10 +19,17 @@ final class ForwardCommandTests: XCTestCase {
         XCTAssertEqual(logits, logits.sorted(by: >))
     }
 
-    func testForwardOnAFamilyWithoutAForwardPassSaysSo() throws {
-        let result = try HeadMapsExecutable.run(["forward", "--model", TestSupport.familyModel(.gemma2), "--prompt", "hi"])
-        XCTAssertEqual(result.status, 2)
-        XCTAssertTrue(result.stderr.contains("running the model is not supported for Gemma 2 yet (supported: GPT-2, Llama, Qwen2); the static maps are"), result.stderr)
+    /// Every family runs from the command line and writes its top 10.
+    func testForwardRunsEveryFamily() throws {
+        for family in ["gpt2", "gpt_neox", "phi", "llama", "qwen2", "gemma2"] {
+            let dir = TestSupport.repositoryRoot + "/fixtures/models/hf/" + family
+            let out = TestSupport.temporaryDirectory("forward-\(family)") + "/next.json"
+            let result = try HeadMapsExecutable.run(["forward", "--model", dir, "--prompt", "The capital of France is", "--json", out])
+            XCTAssertEqual(result.status, 0, "\(family): \(result.stderr)")
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as! [String: Any]
+            XCTAssertEqual(json["schema"] as? String, "headmaps.forward.v1", family)
+            XCTAssertEqual((json["top"] as? [[String: Any]])?.count, 10, family)
+        }
     }
 }
 

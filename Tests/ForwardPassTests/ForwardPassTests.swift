@@ -15,28 +15,32 @@ final class ForwardPassTests: XCTestCase {
         return ForwardPass(weights: try Architectures.openDecoder(modelDirectory: dir).0)
     }
 
-    func assertClose(_ ours: Matrix, _ theirs: [[Double]], tolerance: Double = 1e-4, line: UInt = #line) {
+    func assertClose(_ ours: Matrix, _ theirs: [[Double]], tolerance: Double = 1e-4, _ label: String = "", line: UInt = #line) {
         XCTAssertEqual(ours.rows, theirs.count, line: line)
         for (r, row) in theirs.enumerated() {
             XCTAssertEqual(ours.cols, row.count, line: line)
             let scale = row.map(abs).max() ?? 1
             var worst = 0.0
             for (c, v) in row.enumerated() { worst = max(worst, abs(Double(ours[r, c]) - v) / max(scale, 1e-6)) }
-            XCTAssertLessThan(worst, tolerance, "prompt \(r): largest difference relative to the row's largest logit", line: line)
+            XCTAssertLessThan(worst, tolerance, "\(label) prompt \(r): largest difference relative to the row's largest logit", line: line)
         }
     }
 
     /// Hugging Face transformers' own logits (float32, eager attention) on
-    /// the checkpoints it wrote, kept beside them: GPT-2; Llama (BF16, three
-    /// shards, grouped-query attention, rotary positions, gated MLP); Qwen2
-    /// (the same with q/k/v biases, tied embeddings).
+    /// the checkpoints it wrote, kept beside them, every family: GPT-2;
+    /// GPT-NeoX (fused QKV per head, rotary on a quarter of each head, the
+    /// parallel residual); Phi (rotary on half, one norm for both branches,
+    /// lm_head's bias); Llama (BF16, three shards, grouped-query attention,
+    /// rotary, gated MLP); Qwen2 (q/k/v biases, tied); Gemma 2 (scaled
+    /// embedding, four norms a block, soft-capped scores and logits).
     func testLogitsEqualTransformersOnCheckpointsItWrote() throws {
-        for family in ["gpt2", "llama", "qwen2"] {
+        for family in ["gpt2", "gpt_neox", "phi", "llama", "qwen2", "gemma2"] {
             let dir = TestSupport.repositoryRoot + "/fixtures/models/hf/" + family
             let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/transformers_logits.json"))) as! [String: Any]
             let prompts = expected["prompts"] as! [[Int]]
             let output = try open(dir).run(prompts)
-            assertClose(output.logits, expected["logits_last_position"] as! [[Double]])
+            assertClose(output.logits, expected["logits_last_position"] as! [[Double]], family)
+            XCTAssertGreaterThan(output.logits.storage.map(abs).max() ?? 0, 0.1, "\(family): logits large enough to tell")
             // One prompt alone gives the same logits as inside the batch.
             let alone = try open(dir).run([prompts[1]])
             for c in 0..<alone.logits.cols { XCTAssertEqual(alone.logits[0, c], output.logits[1, c], accuracy: 1e-4 * max(1, abs(output.logits[1, c])), family) }
@@ -47,18 +51,53 @@ final class ForwardPassTests: XCTestCase {
         }
     }
 
+    /// Gemma 2's sliding layers: with a window of 3 positions, shorter than
+    /// the prompts, the logits are transformers' with that window.
+    func testGemma2SlidingWindowMatchesTransformers() throws {
+        let source = TestSupport.repositoryRoot + "/fixtures/models/hf/gemma2"
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source + "/transformers_logits.json"))) as! [String: Any]
+        let dir = try copy(source, config: { $0["sliding_window"] = 3 })
+        let prompts = expected["prompts"] as! [[Int]]
+        let windowed = try open(dir)
+        XCTAssertEqual(try windowed.weights.block(0).slidingWindow, 3, "layer_types: layer 0 slides")
+        XCTAssertNil(try windowed.weights.block(1).slidingWindow)
+        let logits = try windowed.run(prompts).logits
+        assertClose(logits, expected["logits_last_position_sliding_window_3"] as! [[Double]])
+        XCTAssertNotEqual(logits, try open(source).run(prompts).logits)
+        let cached = try windowed.lastLogits(try windowed.prefix(prompts))
+        assertClose(cached, (0..<logits.rows).map { r in (0..<logits.cols).map { Double(logits[r, $0]) } }, tolerance: 1e-5)
+    }
+
+    /// GPT-NeoX with `use_parallel_residual: false`: the MLP reads the stream after attention.
+    func testGPTNeoXSequentialResidualMatchesTransformers() throws {
+        let source = TestSupport.repositoryRoot + "/fixtures/models/hf/gpt_neox"
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source + "/transformers_logits.json"))) as! [String: Any]
+        let dir = try copy(source, config: { $0["use_parallel_residual"] = false })
+        let prompts = expected["prompts"] as! [[Int]]
+        let logits = try open(dir).run(prompts).logits
+        assertClose(logits, expected["logits_last_position_sequential_residual"] as! [[Double]])
+        XCTAssertNotEqual(logits, try open(source).run(prompts).logits)
+    }
+
+    /// A copy of a committed checkpoint with its config.json changed.
+    func copy(_ source: String, config change: (inout [String: Any]) -> Void) throws -> String {
+        let dir = TestSupport.temporaryDirectory("changed-config")
+        for name in try FileManager.default.contentsOfDirectory(atPath: source) where name != "config.json" {
+            try FileManager.default.copyItem(atPath: source + "/" + name, toPath: dir + "/" + name)
+        }
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source + "/config.json"))) as! [String: Any]
+        change(&config)
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        return dir
+    }
+
     /// Llama 3.1's rotary scaling (`rope_type: llama3`) rescales the
     /// frequencies exactly as transformers does: its logits with that config.
     func testLlama3RotaryScalingMatchesTransformers() throws {
         let source = TestSupport.repositoryRoot + "/fixtures/models/hf/llama"
         let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source + "/transformers_logits.json"))) as! [String: Any]
-        let dir = TestSupport.temporaryDirectory("llama3-rope")
-        for name in try FileManager.default.contentsOfDirectory(atPath: source) where name != "config.json" {
-            try FileManager.default.copyItem(atPath: source + "/" + name, toPath: dir + "/" + name)
-        }
-        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source + "/config.json"))) as! [String: Any]
-        config["rope_parameters"] = expected["rope_parameters_llama3"]
-        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        let dir = try copy(source, config: { $0["rope_parameters"] = expected["rope_parameters_llama3"] })
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as! [String: Any]
         let prompts = expected["prompts"] as! [[Int]]
         let scaled = try open(dir).run(prompts).logits
         assertClose(scaled, expected["logits_last_position_llama3_rope"] as! [[Double]])
@@ -150,8 +189,7 @@ final class ForwardPassTests: XCTestCase {
         var bad = Interventions()
         bad.forcedPatterns[HeadIndex(layer: 0, head: 0)] = .init(query: 1, key: 2)
         XCTAssertThrowsError(try model.run([[1, 2, 3]], interventions: bad)) { XCTAssertTrue("\($0)".contains("not causal")) }
-        XCTAssertThrowsError(try Architectures.openDecoder(modelDirectory: TestSupport.familyModel(.neox))) {
-            XCTAssertTrue("\($0)".contains("running the model is not supported for GPT-NeoX (Pythia) yet (supported: GPT-2, Llama, Qwen2)"), "\($0)")
-        }
+        let dir = try copy(TestSupport.repositoryRoot + "/fixtures/models/hf/phi", config: { $0["qk_layernorm"] = true })
+        XCTAssertThrowsError(try open(dir)) { XCTAssertTrue("\($0)".contains("qk_layernorm true is not supported by the forward pass"), "\($0)") }
     }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes transformers_logits.json beside the committed Hugging Face
-checkpoints (fixtures/models/hf/{gpt2,llama,qwen2}): the logits that
+checkpoints (fixtures/models/hf/*, every family): the logits that
 transformers itself computes (AutoModelForCausalLM, float32, eager attention)
 at the last position of a batch of token id prompts. For Llama also with the
 config's rotary scaling replaced by Llama 3.1's (`llama3`), whose frequencies
@@ -32,10 +32,24 @@ def logits(directory, rope=None):
 
 def main():
     by = f"transformers {transformers.__version__}, torch {torch.__version__}, float32, eager attention"
-    for family in ["gpt2", "llama", "qwen2"]:
+    for family in ["gpt2", "gpt_neox", "phi", "llama", "qwen2", "gemma2"]:
         directory = os.path.join(ROOT, "fixtures/models/hf", family)
         prompts, last = logits(directory)
         out = {"prompts": prompts, "logits_last_position": last, "by": by}
+        if family == "gpt_neox":
+            # The sequential residual (use_parallel_residual false), as some GPT-NeoX models have.
+            sequential = AutoConfig.from_pretrained(directory)
+            sequential.use_parallel_residual = False
+            model = AutoModelForCausalLM.from_pretrained(directory, config=sequential, dtype=torch.float32, attn_implementation="eager").eval()
+            with torch.no_grad():
+                out["logits_last_position_sequential_residual"] = model(torch.tensor(prompts)).logits[:, -1].tolist()
+        if family == "gemma2":
+            # Gemma 2's sliding layers with a window shorter than the prompts.
+            directory_config = AutoConfig.from_pretrained(directory)
+            directory_config.sliding_window = 3
+            model = AutoModelForCausalLM.from_pretrained(directory, config=directory_config, dtype=torch.float32, attn_implementation="eager").eval()
+            with torch.no_grad():
+                out["logits_last_position_sliding_window_3"] = model(torch.tensor(prompts)).logits[:, -1].tolist()
         if family == "llama":
             _, scaled = logits(directory, LLAMA3_ROPE)
             out["rope_parameters_llama3"] = LLAMA3_ROPE

@@ -7,7 +7,7 @@ import LinearAlgebra
 /// reads `post_attention_layernorm` (the parallel residual does not change
 /// what the MLP sees). The output embedding `embed_out` is untied.
 public enum GPTNeoXAdapter {
-    public static let adapter = ArchitectureAdapter(name: "GPT-NeoX (Pythia)", modelTypes: ["gpt_neox"], load: load)
+    public static let adapter = ArchitectureAdapter(name: "GPT-NeoX (Pythia)", modelTypes: ["gpt_neox"], load: load, decoder: decoder)
 
     @Sendable public static func load(_ checkpoint: CheckpointDirectory) throws -> TransformerWeights {
         let config = try HFConfig(checkpoint.config)
@@ -35,5 +35,39 @@ public enum GPTNeoXAdapter {
                 } }
             },
             checkUnchanged: { try checkpoint.checkUnchanged() })
+    }
+
+    /// Every block, for the forward pass: rotary positions on the first
+    /// `rotary_pct` of each head, the parallel residual (`use_parallel_residual`,
+    /// default true), LayerNorms and linears with biases.
+    @Sendable public static func decoder(_ checkpoint: CheckpointDirectory) throws -> DecoderWeights {
+        let config = try HFConfig(checkpoint.config)
+        let shape = config.shape, d = shape.dModel, dMLP = config.dMLP
+        let epsilon = try config.epsilon("layer_norm_eps", default: 1e-5)
+        let activation = try config.activation(keys: ["hidden_act"], default: "gelu")
+        let parallel = checkpoint.config.has("use_parallel_residual") ? try checkpoint.config.bool("use_parallel_residual") : true
+        let embedding = try checkpoint.tensor("embed_in.weight", shape: [shape.vocab, d], deferred: true)
+        let linears: [(String, Int, Int)] = [("attention.query_key_value", 3 * d, d), ("attention.dense", d, d),
+                                             ("mlp.dense_h_to_4h", dMLP, d), ("mlp.dense_4h_to_h", d, dMLP)]
+        try checkpoint.requireTensors((0..<shape.layers).flatMap { l in linears.map { ("layers.\(l).\($0.0).weight", [$0.1, $0.2]) } })
+        @Sendable func linear(_ l: Int, _ index: Int) throws -> DecoderWeights.Linear {
+            try checkpoint.decoderLinear("layers.\(l).\(linears[index].0)", out: linears[index].1, in: linears[index].2)
+        }
+        return DecoderWeights(
+            shape: shape, embedding: embedding, positions: nil,
+            rotary: try config.rotary(headWidth: shape.dHead, thetaKeys: ["rotary_emb_base"], fractionKeys: ["rotary_pct"]),
+            maximumPositions: try checkpoint.config.int("max_position_embeddings"),
+            finalNorm: try checkpoint.layerNorm("final_layer_norm", count: d, epsilon: epsilon),
+            unembedding: try checkpoint.unembedding("embed_out.weight", embedding: embedding, shape: shape),
+            block: { l in
+                var block = DecoderWeights.Block(
+                    attentionNorm: try checkpoint.layerNorm("layers.\(l).input_layernorm", count: d, epsilon: epsilon),
+                    queryKeyValue: [try linear(l, 0)], output: try linear(l, 1),
+                    mlpNorm: try checkpoint.layerNorm("layers.\(l).post_attention_layernorm", count: d, epsilon: epsilon),
+                    mlpIn: try linear(l, 2), mlpOut: try linear(l, 3), activation: activation)
+                block.interleavedPerHead = true
+                block.parallel = parallel
+                return block
+            })
     }
 }

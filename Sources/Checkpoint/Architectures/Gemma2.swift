@@ -7,6 +7,16 @@
 /// takes as it is).
 public enum Gemma2Adapter {
     public static let adapter = ArchitectureAdapter(name: "Gemma 2", modelTypes: ["gemma2"], load: { checkpoint in
+        try LlamaAdapter.load(checkpoint, options: options)
+    }, decoder: { checkpoint in
+        try LlamaAdapter.decoder(checkpoint, options: options)
+    })
+
+    /// Running the model adds what the method does not see: the norms of
+    /// each branch's output, attention scores scaled by
+    /// `query_pre_attn_scalar^-½` and soft-capped, as are the final logits,
+    /// and a sliding window on every other layer.
+    static let options: LlamaAdapter.DecoderOptions = {
         var options = LlamaAdapter.DecoderOptions(architecture: "Gemma 2")
         options.mlpNorm = "pre_feedforward_layernorm"
         options.normWeightOffset = 1
@@ -14,6 +24,6 @@ public enum Gemma2Adapter {
         options.activationKeys = ["hidden_activation", "hidden_act"]
         options.defaultActivation = "gelu_pytorch_tanh"
         options.tiedByDefault = true
-        return try LlamaAdapter.load(checkpoint, options: options)
-    })
+        return options
+    }()
 }

@@ -52,15 +52,22 @@ struct HFConfig {
 
     func epsilon(_ key: String, default fallback: Double) throws -> Float { Float(try file.double(key, default: fallback)) }
 
-    /// The rotary embedding of `dimensions` leading dimensions per head, from
-    /// `rope_theta` and `rope_scaling` (transformers 4) or `rope_parameters`
-    /// (transformers 5). Scalings that change the frequencies are applied
-    /// (`linear`, Llama 3.1's `llama3`); others are refused by name, never
-    /// silently ignored.
-    func rotary(dimensions: Int) throws -> DecoderWeights.Rotary {
+    /// The rotary embedding of a head `headWidth` wide, from `rope_theta`
+    /// (or the family's older `thetaKeys`), the fraction of each head it
+    /// turns (`partial_rotary_factor`, or `fractionKeys`) and `rope_scaling`
+    /// (transformers 4), or all of them from `rope_parameters` (transformers 5).
+    /// Scalings that change the frequencies are applied (`linear`, Llama
+    /// 3.1's `llama3`); others are refused by name, never silently ignored.
+    func rotary(headWidth: Int, thetaKeys: [String] = ["rope_theta"], fractionKeys: [String] = ["partial_rotary_factor"]) throws -> DecoderWeights.Rotary {
         let parameters = file.section("rope_parameters")
         let scaling = parameters ?? file.section("rope_scaling")
-        let theta = try (parameters?.has("rope_theta") == true ? parameters! : file).double("rope_theta", default: 10_000)
+        func number(_ keys: [String], default fallback: Double) throws -> Double {
+            if let parameters, let key = keys.first(where: parameters.has) { return try parameters.double(key) }
+            if let key = keys.first(where: file.has) { return try file.double(key) }
+            return fallback
+        }
+        let theta = try number(["rope_theta"] + thetaKeys, default: 10_000)
+        let dimensions = Int(Double(headWidth) * (try number(["partial_rotary_factor"] + fractionKeys, default: 1)))
         let kind = try scaling.map { s in try s.string(s.has("rope_type") ? "rope_type" : "type", default: "default") } ?? "default"
         let standard = DecoderWeights.Rotary.standard(dimensions: dimensions, base: Float(theta))
         switch kind {
@@ -87,6 +94,25 @@ struct HFConfig {
         }
     }
 
+    /// Which layers attend within a sliding window, and how wide: the
+    /// config's `layer_types` where it lists them; else Gemma 2's even
+    /// layers, Mistral's every layer (when `sliding_window` is set).
+    func slidingWindow(layer: Int) throws -> Int? {
+        guard file.has("sliding_window") else { return nil }
+        let types = file.strings("layer_types")
+        let sliding: Bool
+        if !types.isEmpty {
+            sliding = layer < types.count && types[layer] == "sliding_attention"
+        } else {
+            switch file.modelType {
+            case "gemma2": sliding = layer % 2 == 0
+            case "mistral": sliding = true
+            default: sliding = false
+            }
+        }
+        return sliding ? try file.int("sliding_window") : nil
+    }
+
     /// Whether the output embedding is the input one: `tie_word_embeddings`
     /// (default `defaultTied`), overridden by the presence of the untied tensor.
     func tied(default defaultTied: Bool) -> Bool {
@@ -95,6 +121,17 @@ struct HFConfig {
 }
 
 extension CheckpointDirectory {
+    /// A `[out, in]` linear layer for the forward pass, with its bias where the checkpoint has one.
+    func decoderLinear(_ name: String, out: Int, in inputs: Int) throws -> DecoderWeights.Linear {
+        DecoderWeights.Linear(weight: try tensor("\(name).weight", shape: [out, inputs]), storedOutIn: true,
+                              bias: info("\(name).bias") == nil ? [] : try vector("\(name).bias", count: out))
+    }
+
+    /// A LayerNorm with weight and bias.
+    func layerNorm(_ name: String, count: Int, epsilon: Float) throws -> Norm {
+        .layerNorm(weight: try vector("\(name).weight", count: count), bias: try vector("\(name).bias", count: count), epsilon: epsilon)
+    }
+
     /// Checks that every tensor is present with its shape and a weight dtype,
     /// before any scoring starts, so a bad file fails in the first second
     /// rather than halfway through.

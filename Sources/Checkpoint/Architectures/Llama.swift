@@ -86,21 +86,34 @@ public enum LlamaAdapter {
         }
         @Sendable func linear(_ l: Int, _ index: Int) throws -> DecoderWeights.Linear {
             let (name, out, inputs) = projections[index]
-            let bias = "layers.\(l).\(name).bias"
-            return DecoderWeights.Linear(weight: try checkpoint.tensor("layers.\(l).\(name).weight", shape: [out, inputs]), storedOutIn: true,
-                                         bias: checkpoint.info(bias) == nil ? [] : try checkpoint.vector(bias, count: out))
+            return try checkpoint.decoderLinear("layers.\(l).\(name)", out: out, in: inputs)
         }
-        return DecoderWeights(
-            shape: shape, embedding: embedding, positions: nil, rotary: try config.rotary(dimensions: dh),
+        let windows = try (0..<shape.layers).map { try config.slidingWindow(layer: $0) }
+        // Gemma 2 norms each branch's output too, and names its MLP norm `pre_feedforward_layernorm`.
+        let outputNorms = options.mlpNorm != "post_attention_layernorm"
+        var weights = DecoderWeights(
+            shape: shape, embedding: embedding, positions: nil, rotary: try config.rotary(headWidth: dh),
             maximumPositions: try checkpoint.config.int("max_position_embeddings"),
             finalNorm: try norm("norm"), unembedding: unembedding,
             block: { l in
-                DecoderWeights.Block(
+                var block = DecoderWeights.Block(
                     attentionNorm: try norm("layers.\(l).input_layernorm"),
                     queryKeyValue: [try linear(l, 0), try linear(l, 1), try linear(l, 2)], output: try linear(l, 3),
-                    mlpNorm: try norm("layers.\(l).post_attention_layernorm"),
+                    mlpNorm: try norm("layers.\(l).\(options.mlpNorm)"),
                     mlpIn: try linear(l, 5), mlpGate: try linear(l, 4), mlpOut: try linear(l, 6), activation: activation)
+                if outputNorms {
+                    block.attentionOutputNorm = try norm("layers.\(l).post_attention_layernorm")
+                    block.mlpOutputNorm = try norm("layers.\(l).post_feedforward_layernorm")
+                }
+                block.slidingWindow = windows[l]
+                return block
             })
+        if options.scalesEmbedding { weights.embeddingScale = Float(Double(d).squareRoot()) }
+        let file = checkpoint.config
+        if file.has("query_pre_attn_scalar") { weights.attentionScale = Float(1 / (try file.double("query_pre_attn_scalar")).squareRoot()) }
+        if file.has("attn_logit_softcapping") { weights.attentionSoftcap = Float(try file.double("attn_logit_softcapping")) }
+        if file.has("final_logit_softcapping") { weights.finalSoftcap = Float(try file.double("final_logit_softcapping")) }
+        return weights
     }
 
     /// The paper scored Llama-3.1 with k = 3 / 25 for its 128k vocabulary. A

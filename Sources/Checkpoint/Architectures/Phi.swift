@@ -7,7 +7,7 @@ import LinearAlgebra
 /// `input_layernorm` in parallel, so that is block 0's MLP norm. `lm_head`
 /// is untied and has a bias, which does not enter either.
 public enum PhiAdapter {
-    public static let adapter = ArchitectureAdapter(name: "Phi", modelTypes: ["phi"], load: load)
+    public static let adapter = ArchitectureAdapter(name: "Phi", modelTypes: ["phi"], load: load, decoder: decoder)
 
     @Sendable public static func load(_ checkpoint: CheckpointDirectory) throws -> TransformerWeights {
         let config = try HFConfig(checkpoint.config)
@@ -24,5 +24,40 @@ public enum PhiAdapter {
             architecture: "Phi", shape: shape, embedding: embedding, unembedding: unembedding, firstMLP: mlp,
             attentionOV: heads,
             checkUnchanged: { try checkpoint.checkUnchanged() })
+    }
+
+    /// Every block, for the forward pass: rotary positions on the first
+    /// `partial_rotary_factor` of each head, attention and MLP in parallel on
+    /// the one `input_layernorm`, and `lm_head`'s bias on the logits.
+    @Sendable public static func decoder(_ checkpoint: CheckpointDirectory) throws -> DecoderWeights {
+        let config = try HFConfig(checkpoint.config)
+        let shape = config.shape, d = shape.dModel, dMLP = config.dMLP, width = shape.heads * shape.dHead, kvWidth = shape.kvHeads * shape.dHead
+        if checkpoint.config.has("qk_layernorm"), try checkpoint.config.bool("qk_layernorm") {
+            throw CheckpointError.invalidConfig(file: checkpoint.config.path, key: "qk_layernorm", problem: "qk_layernorm true is not supported by the forward pass")
+        }
+        let epsilon = try config.epsilon("layer_norm_eps", default: 1e-5)
+        let activation = try config.activation(keys: ["hidden_act"], default: "gelu_new")
+        let embedding = try checkpoint.tensor("embed_tokens.weight", shape: [shape.vocab, d], deferred: true)
+        let linears: [(String, Int, Int)] = [("self_attn.q_proj", width, d), ("self_attn.k_proj", kvWidth, d), ("self_attn.v_proj", kvWidth, d),
+                                             ("self_attn.dense", d, width), ("mlp.fc1", dMLP, d), ("mlp.fc2", d, dMLP)]
+        try checkpoint.requireTensors((0..<shape.layers).flatMap { l in linears.map { ("layers.\(l).\($0.0).weight", [$0.1, $0.2]) } })
+        @Sendable func linear(_ l: Int, _ index: Int) throws -> DecoderWeights.Linear {
+            try checkpoint.decoderLinear("layers.\(l).\(linears[index].0)", out: linears[index].1, in: linears[index].2)
+        }
+        var weights = DecoderWeights(
+            shape: shape, embedding: embedding, positions: nil, rotary: try config.rotary(headWidth: shape.dHead),
+            maximumPositions: try checkpoint.config.int("max_position_embeddings"),
+            finalNorm: try checkpoint.layerNorm("final_layernorm", count: d, epsilon: epsilon),
+            unembedding: try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape),
+            block: { l in
+                let norm = try checkpoint.layerNorm("layers.\(l).input_layernorm", count: d, epsilon: epsilon)
+                var block = DecoderWeights.Block(
+                    attentionNorm: norm, queryKeyValue: [try linear(l, 0), try linear(l, 1), try linear(l, 2)], output: try linear(l, 3),
+                    mlpNorm: norm, mlpIn: try linear(l, 4), mlpOut: try linear(l, 5), activation: activation)
+                block.parallel = true
+                return block
+            })
+        if checkpoint.info("lm_head.bias") != nil { weights.unembeddingBias = try checkpoint.vector("lm_head.bias", count: shape.vocab) }
+        return weights
     }
 }

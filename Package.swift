@@ -44,7 +44,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "HeadMapsBench", dependencies: [
-            "Analysis", "Checkpoint", "ForwardPass", "LinearAlgebra", "PlantedModels", "Plot", "Report", "Tokenizer",
+            "Analysis", "Checkpoint", "Experiments", "ForwardPass", "LinearAlgebra", "PlantedModels", "Plot", "Report", "Tokenizer",
         ]),
         // libFuzzer targets (scripts/fuzz builds them with -sanitize=fuzzer -DFUZZING);
         // a plain build replays inputs through the same targets.

@@ -53,7 +53,10 @@ public struct DynamicScores: Sendable {
                            log: (String) -> Void = { _ in }) throws -> RelationResult {
         let shape = model.shape
         let forward = ForwardPass(weights: decoder)
-        var results: [TemplateResult] = []
+        // Each template's run: every head's z at the last position (with
+        // context) and value vector at the source (without).
+        struct Run { let template: String; let kept: Int; let targets: [Int]; let z: [HeadIndex: Matrix]; let v: [HeadIndex: Matrix] }
+        var runs: [Run] = []
         for template in templates {
             // One prompt per kept pair; those with the common length and source position.
             let prompts = relation.keptPairs.indices.map { i in
@@ -70,7 +73,6 @@ public struct DynamicScores: Sendable {
             }
             let kept = prompts.indices.filter { prompts[$0].count == common[0] && prompts[$0].firstIndex(of: relation.sourceIds[$0]) == common[1] }
             let (length, position) = (common[0], common[1])
-            // Record every head's z at the last position and its value vector at the source.
             var interventions = Interventions()
             for l in 0..<shape.layers {
                 for h in 0..<shape.heads {
@@ -86,13 +88,19 @@ public struct DynamicScores: Sendable {
                 for (index, m) in output.recorded { z[index] = z[index].map { append($0, m) } ?? m }
                 for (index, m) in output.recordedValues { v[index] = v[index].map { append($0, m) } ?? m }
             }
-            let ranked = clock.now
-            let targets = kept.map { relation.targetIds[$0] }
-            let with = try count(model: model, rows: z, targets: targets, k: relation.k)
-            let without = try count(model: model, rows: v, targets: targets, k: relation.k)
-            log(String(format: "  %@, '%@': %d prompts of %d tokens; run %.1f s, ranked %.1f s", relation.relation.name, template, kept.count, length,
-                       (ranked - started).seconds, (clock.now - ranked).seconds))
-            results.append(TemplateResult(template: template, dropped: relation.pairsKept - kept.count, withContext: with, withoutContext: without))
+            log(String(format: "  %@, '%@': %d prompts of %d tokens; run %.1f s", relation.relation.name, template, kept.count, length,
+                       (clock.now - started).seconds))
+            runs.append(Run(template: template, kept: kept.count, targets: kept.map { relation.targetIds[$0] }, z: z, v: v))
+        }
+
+        // Every template's rows, with and without context, ranked in one pass:
+        // the vocabulary's blocks are multiplied once for all of them.
+        let clock = ContinuousClock(), started = clock.now
+        let segments = runs.flatMap { run in [(run.z, run.targets), (run.v, run.targets)] }
+        let counts = try count(model: model, segments: segments, k: relation.k)
+        log(String(format: "  %@: %d templates × 2 contexts ranked in %.1f s", relation.relation.name, runs.count, (clock.now - started).seconds))
+        let results = runs.enumerated().map { t, run in
+            TemplateResult(template: run.template, dropped: relation.pairsKept - run.kept, withContext: counts[2 * t], withoutContext: counts[2 * t + 1])
         }
         let staticScores = Array(statics.scores.joined()), staticSuppression = Array(statics.suppression.joined())
         func correlation(_ values: (TemplateResult) -> [[Double]], _ statics: [Double]) -> Correlation {
@@ -105,19 +113,27 @@ public struct DynamicScores: Sendable {
 
     static func append(_ a: Matrix, _ b: Matrix) -> Matrix { Matrix(rows: a.rows + b.rows, cols: a.cols, storage: a.storage + b.storage) }
 
-    /// Every head's rows ranked over the vocabulary by the static scores' engine.
-    static func count(model: TransformerWeights, rows: [HeadIndex: Matrix], targets: [Int], k: Int) throws -> Counts {
+    /// Every head's rows ranked over the vocabulary by the static scores'
+    /// engine: each segment (rows per head and their targets) counted on its own.
+    static func count(model: TransformerWeights, segments: [(rows: [HeadIndex: Matrix], targets: [Int])], k: Int) throws -> [Counts] {
         let shape = model.shape
-        var hits = [[Int]](repeating: [Int](repeating: 0, count: shape.heads), count: shape.layers)
-        var suppression = hits
-        guard !targets.isEmpty else { return Counts(hits: hits, suppressionHits: suppression, prompts: 0) }
-        try RelationScorer.rank(model: model, targets: targets, k: k, values: { layer in
-            (0..<shape.heads).map { rows[HeadIndex(layer: layer, head: $0)]! }
-        }, record: { layer, head, _, hit, suppressionHit in
-            if hit { hits[layer][head] += 1 }
-            if suppressionHit { suppression[layer][head] += 1 }
-        })
-        return Counts(hits: hits, suppressionHits: suppression, prompts: targets.count)
+        let empty = [[Int]](repeating: [Int](repeating: 0, count: shape.heads), count: shape.layers)
+        var hits = [[[Int]]](repeating: empty, count: segments.count), suppression = hits
+        let targets = segments.flatMap(\.targets)
+        let segmentOfRow = segments.enumerated().flatMap { s, segment in [Int](repeating: s, count: segment.targets.count) }
+        if !targets.isEmpty {
+            try RelationScorer.rank(model: model, targets: targets, k: k, values: { layer in
+                (0..<shape.heads).map { head in
+                    let index = HeadIndex(layer: layer, head: head)
+                    let parts = segments.filter { !$0.targets.isEmpty }.map { $0.rows[index]! }
+                    return Matrix(rows: targets.count, cols: parts[0].cols, storage: parts.flatMap(\.storage))
+                }
+            }, record: { layer, head, row, hit, suppressionHit in
+                if hit { hits[segmentOfRow[row]][layer][head] += 1 }
+                if suppressionHit { suppression[segmentOfRow[row]][layer][head] += 1 }
+            })
+        }
+        return segments.indices.map { Counts(hits: hits[$0], suppressionHits: suppression[$0], prompts: segments[$0].targets.count) }
     }
 }
 

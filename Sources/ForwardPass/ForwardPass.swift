@@ -49,30 +49,58 @@ public struct ForwardPass: Sendable {
         let wanted = positions ?? [length - 1]
         guard wanted.allSatisfy({ (0..<length).contains($0) }) else { throw ForwardPassError.positionOutOfRange(positions: wanted, length: length) }
 
+        // Positions every prompt shares (a template's words before its
+        // subject) run once, as one prompt; the batch then runs only the
+        // positions after them, its queries reading the shared keys and values.
+        let shared = capture == nil ? sharedPrefixLength(batch, interventions: interventions, wanted: wanted) : 0
+        var prefix = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: shape.layers)
+        if shared > 0 {
+            var prefixInterventions = Interventions()
+            prefixInterventions.zeroed = interventions.zeroed
+            _ = try run([Array(batch[0].prefix(shared))], interventions: prefixInterventions, positions: nil) { layer, qkv in prefix[layer] = qkv }
+        }
+        let rest = length - shared
         // Token embeddings, and learned positions where the model has them.
-        let rowPositions = batch.indices.flatMap { _ in Array(0..<length) }
-        var x = weights.inputRows(tokens: batch.flatMap { $0 }, positions: rowPositions)
+        let rowPositions = batch.indices.flatMap { _ in Array(shared..<length) }
+        var x = weights.inputRows(tokens: batch.flatMap { $0[shared...] }, positions: rowPositions)
         var recorded: [HeadIndex: Matrix] = [:], recordedValues: [HeadIndex: Matrix] = [:]
         for layer in 0..<shape.layers {
             let block = try block(layer)
             let qkv = queryKeyValue(x, block: block, positions: rowPositions)
             capture?(layer, qkv)
-            let z = attention(qkv, layer: layer, window: block.slidingWindow, prompts: batch.count, length: length, interventions: interventions)
+            let z = attention(qkv, prefix: prefix[layer], layer: layer, window: block.slidingWindow, prompts: batch.count, length: length,
+                              interventions: interventions)
             for (index, position) in interventions.recordedValues where index.layer == layer {
                 var m = Matrix(rows: batch.count, cols: dh)
                 let offset = weights.valueOffset + shape.valueGroup(ofHead: index.head) * dh
-                for b in 0..<batch.count { for j in 0..<dh { m[b, j] = qkv[b * length + position, offset + j] } }
+                for b in 0..<batch.count { for j in 0..<dh { m[b, j] = qkv[b * rest + position - shared, offset + j] } }
                 recordedValues[index] = m
             }
             for (index, position) in interventions.recorded where index.layer == layer {
                 var m = Matrix(rows: batch.count, cols: dh)
-                for b in 0..<batch.count { for j in 0..<dh { m[b, j] = z[b * length + position, index.head * dh + j] } }
+                for b in 0..<batch.count { for j in 0..<dh { m[b, j] = z[b * rest + position - shared, index.head * dh + j] } }
                 recorded[index] = m
             }
             finishBlock(&x, z: z, block: block)
         }
-        let picked = x.gatherRows((0..<batch.count).flatMap { b in wanted.map { b * length + $0 } })
+        let picked = x.gatherRows((0..<batch.count).flatMap { b in wanted.map { b * rest + $0 - shared } })
         return Output(logits: logits(picked), positions: wanted, recorded: recorded, recordedValues: recordedValues)
+    }
+
+    /// How many leading positions can run once for the whole batch: those
+    /// every prompt has the same tokens at, before any position an
+    /// intervention or the output names (an intervention there would be the
+    /// same for every prompt, but keeping them out keeps the rule simple).
+    /// Replaced `z` differs per prompt everywhere: no sharing then.
+    public func sharedPrefixLength(_ batch: [[Int]], interventions: Interventions, wanted: [Int]) -> Int {
+        guard batch.count > 1, interventions.replacedZ.isEmpty, let first = batch.first else { return 0 }
+        var common = 0
+        while common < first.count - 1 && batch.allSatisfy({ $0[common] == first[common] }) { common += 1 }
+        let named = wanted + Array(interventions.zeroedAt.values) + Array(interventions.recorded.values) + Array(interventions.recordedValues.values)
+            + interventions.forcedPatterns.values.flatMap { [$0.query, $0.key] }
+        let limit = min(common, named.min() ?? common)
+        // One shared position saves less than the extra run costs.
+        return limit >= 2 ? limit : 0
     }
 
     /// `x · W + b`: with one-thread BLAS, in fixed blocks of rows on every
@@ -98,24 +126,31 @@ public struct ForwardPass: Sendable {
         return y
     }
 
-    /// Every head's `z` for every position: causal softmax attention, with the
-    /// interventions. Prompts run on every core (each writes only its own rows).
-    func attention(_ qkv: Matrix, layer: Int, window: Int?, prompts: Int, length: Int, interventions: Interventions) -> Matrix {
+    /// Every head's `z` for every position after the shared ones: causal
+    /// softmax attention, with the interventions. Prompts run on every core
+    /// (each writes only its own rows).
+    /// - Parameter prefix: `[q | k | v]` rows of the positions every prompt
+    ///   shares (none: an empty matrix); `qkv` holds each prompt's later positions.
+    func attention(_ qkv: Matrix, prefix: Matrix, layer: Int, window: Int?, prompts: Int, length: Int, interventions: Interventions) -> Matrix {
         let weights = self.weights
         let shape = weights.shape, dh = shape.dHead, heads = shape.heads
         let width = weights.queryKeyValueWidth, zWidth = weights.queryWidth
         let keyOffset = weights.keyOffset, valueOffset = weights.valueOffset
-        var z = Matrix(rows: prompts * length, cols: zWidth)
+        let shared = prefix.rows, rest = length - shared
+        var z = Matrix(rows: prompts * rest, cols: zWidth)
         z.storage.withUnsafeMutableBufferPointer { zp in
             let out = SharedFloats(zp.baseAddress!)
-            qkv.view { v in
+            // (Without shared positions `p` is never read; an empty matrix has no storage to view.)
+            qkv.view { v in (shared > 0 ? prefix : qkv).view { p in
                 DispatchQueue.concurrentPerform(iterations: prompts) { b in
-                    let row = { (t: Int) in v.base + (b * length + t) * width }
+                    // Position t's row: the shared one, or this prompt's own.
+                    let row = { (t: Int) in t < shared ? p.base + t * width : v.base + (b * rest + t - shared) * width }
                     var pattern = [Float](repeating: 0, count: length * length)
                     for head in 0..<heads {
                         let index = HeadIndex(layer: layer, head: head)
                         if interventions.zeroed.contains(index) { continue }
                         if let replacement = interventions.replacedZ[index] {
+                            // (No shared positions when z is replaced.)
                             for t in 0..<length { for j in 0..<dh { out.pointer[(b * length + t) * zWidth + head * dh + j] = replacement[b * length + t, j] } }
                             continue
                         }
@@ -123,7 +158,7 @@ public struct ForwardPass: Sendable {
                         // Scores `q·kᵀ / sqrt(dh)` over keys up to the query (causal, and
                         // within the sliding window where the layer has one), softmax.
                         let forced = interventions.forcedPatterns[index]
-                        for q in 0..<length {
+                        for q in shared..<length {
                             let query = row(q) + head * dh
                             let first = window.map { max(0, q - $0 + 1) } ?? 0
                             var best = -Float.infinity
@@ -144,8 +179,8 @@ public struct ForwardPass: Sendable {
                             }
                         }
                         let silenced = interventions.zeroedAt[index]
-                        for q in 0..<length where q != silenced {
-                            let target = out.pointer + (b * length + q) * zWidth + head * dh
+                        for q in shared..<length where q != silenced {
+                            let target = out.pointer + (b * rest + q - shared) * zWidth + head * dh
                             for k in 0...q where pattern[q * length + k] != 0 {
                                 let a = pattern[q * length + k], value = row(k) + valueOffset + group * dh
                                 for j in 0..<dh { target[j] += a * value[j] }
@@ -153,7 +188,7 @@ public struct ForwardPass: Sendable {
                         }
                     }
                 }
-            }
+            } }
         }
         return z
     }

@@ -126,9 +126,11 @@ func denseFloorSeconds(model: TransformerWeights, heads: [HeadIndex], sourceToke
     let scoreSeconds = phases.last!.seconds
     let peak = peakResidentMB()
 
-    // Every planted head scores as planted.
+    // Every planted head scores as planted. Near-threshold heads are planted
+    // for the standard k (1 / 10); under Llama 3's k (3 / 25) they are not checked.
     let planted = try PlantedCheckpoint.plantedHeads(in: fixture.directory)
     let plantedCorrect = planted.allSatisfy { p in
+        if [.nearThresholdHit, .nearThresholdMiss].contains(p.role) && model.defaultK.rule != DefaultK.standard.rule { return true }
         guard let r = scores.first(where: { $0.name == p.relation }), !r.skipped else { return true }
         return abs(Double(r.hits[p.layer][p.head]) / Double(r.pairsKept) - p.expectedScore) < 1e-9
     }

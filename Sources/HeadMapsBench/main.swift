@@ -1,6 +1,7 @@
 import Analysis
 import ForwardPass
 import Checkpoint
+import Experiments
 import Foundation
 import LinearAlgebra
 import PlantedModels
@@ -119,6 +120,20 @@ if !quick {
 let decoder = try Architectures.openDecoder(modelDirectory: fixture).0
 let promptBatch = (0..<100).map { p in (0..<10).map { (p * 31 + $0 * 7) % model.shape.vocab } }
 _ = try measure("forward: 100 prompts × 10 tokens", repeats: repeats) { try ForwardPass(weights: decoder).run(promptBatch) }
+// The paper's experiments (issue 16), on the same fixture: experiment 1 for
+// the two figure relations and their four templates; a short ablation sweep
+// (8 heads, one random draw, 100 prompts: 16 last-position passes).
+if !quick {
+    _ = try measure("experiment 1: 2 relations × 4 templates") {
+        try zip(figureRelations, figureScores).map { relation, statics in
+            try DynamicScores.run(relation: relation, statics: statics, model: model, decoder: decoder, tokenizer: tokenizer)
+        }
+    }
+    _ = try measure("experiment 2: ablate 8 heads, 1 random draw") {
+        try Ablation.run(relation: figureRelations[1], statics: figureScores[1], decoder: decoder, tokenizer: tokenizer,
+                         template: Ablation.paperTemplates["country_to_capital"]!, maximumHeads: 8, randomDraws: 1)
+    }
+}
 var numpyForward: Double?
 do {
     let process = Process()

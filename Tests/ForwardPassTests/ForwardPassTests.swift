@@ -68,6 +68,35 @@ final class ForwardPassTests: XCTestCase {
         assertClose(cached, (0..<logits.rows).map { r in (0..<logits.cols).map { Double(logits[r, $0]) } }, tolerance: 1e-5)
     }
 
+    /// Prompts that share their first tokens (a template's words before its
+    /// subject) run those once: the logits, recorded `z` and value vectors
+    /// equal each prompt's own run, with learned and with rotary positions
+    /// and with heads zeroed.
+    func testSharedLeadingTokensRunOnceWithTheSameResults() throws {
+        for dir in [TestSupport.repositoryRoot + "/fixtures/models/hf/gpt2", TestSupport.repositoryRoot + "/fixtures/models/hf/llama"] {
+            let model = try open(dir)
+            let batch = [[5, 6, 7, 8, 20, 21], [5, 6, 7, 8, 30, 31], [5, 6, 7, 8, 40, 41]]
+            var interventions = Interventions()
+            let head = HeadIndex(layer: 1, head: 2)
+            interventions.recorded[head] = 5
+            interventions.recordedValues[head] = 4
+            interventions.zeroed.insert(HeadIndex(layer: 0, head: 1))
+            XCTAssertEqual(model.sharedPrefixLength(batch, interventions: interventions, wanted: [5]), 4)
+            var named = interventions
+            named.recorded[head] = 2
+            XCTAssertEqual(model.sharedPrefixLength(batch, interventions: named, wanted: [5]), 2, "not past a position an intervention names")
+            let together = try model.run(batch, interventions: interventions)
+            for (b, prompt) in batch.enumerated() {
+                let alone = try model.run([prompt], interventions: interventions)
+                for c in 0..<alone.logits.cols { XCTAssertEqual(together.logits[b, c], alone.logits[0, c], accuracy: 1e-5 * max(1, abs(alone.logits[0, c]))) }
+                for j in 0..<model.weights.shape.dHead {
+                    XCTAssertEqual(together.recorded[head]![b, j], alone.recorded[head]![0, j], accuracy: 1e-5)
+                    XCTAssertEqual(together.recordedValues[head]![b, j], alone.recordedValues[head]![0, j], accuracy: 1e-5)
+                }
+            }
+        }
+    }
+
     /// GPT-NeoX with `use_parallel_residual: false`: the MLP reads the stream after attention.
     func testGPTNeoXSequentialResidualMatchesTransformers() throws {
         let source = TestSupport.repositoryRoot + "/fixtures/models/hf/gpt_neox"

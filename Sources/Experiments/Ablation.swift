@@ -102,22 +102,25 @@ public struct Ablation: Sendable {
         return Ablation(relation: relation.relation.name, template: template, prompts: task.prompts, top: top, random: random, control: controlResult)
     }
 
-    /// Accuracy after ablating each prefix of `heads`, from the prompts' caches.
+    /// Accuracy after ablating each prefix of `heads`, from the prompts'
+    /// caches; several steps share one pass (up to 1024 rows).
     static func curve(forward: ForwardPass, task: Task, caches: [PrefixCache], heads: [HeadIndex]) throws -> Curve {
-        var accuracy: [Double] = []
-        for n in 0...heads.count {
-            let zeroed = Set(heads.prefix(n))
-            var correct = 0
-            for (group, cache) in zip(task.groups, caches) {
-                let logits = try forward.lastLogits(cache, zeroed: zeroed)
-                for (b, target) in group.targets.enumerated() {
-                    var best = 0
-                    for c in 1..<logits.cols where logits[b, c] > logits[b, best] { best = c }
-                    if best == target { correct += 1 }
+        var correct = [Int](repeating: 0, count: heads.count + 1)
+        for (group, cache) in zip(task.groups, caches) {
+            let stepsPerPass = max(1, 1024 / max(cache.prompts, 1))
+            for firstStep in stride(from: 0, through: heads.count, by: stepsPerPass) {
+                let steps = Array(firstStep...min(heads.count, firstStep + stepsPerPass - 1))
+                let logits = try forward.lastLogits(cache, zeroedSets: steps.map { Set(heads.prefix($0)) })
+                for (s, step) in steps.enumerated() {
+                    for (b, target) in group.targets.enumerated() {
+                        let r = s * cache.prompts + b
+                        var best = 0
+                        for c in 1..<logits.cols where logits[r, c] > logits[r, best] { best = c }
+                        if best == target { correct[step] += 1 }
+                    }
                 }
             }
-            accuracy.append(Double(correct) / Double(task.prompts))
         }
-        return Curve(accuracy: accuracy, heads: heads)
+        return Curve(accuracy: correct.map { Double($0) / Double(task.prompts) }, heads: heads)
     }
 }

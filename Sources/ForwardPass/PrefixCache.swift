@@ -31,40 +31,60 @@ extension ForwardPass {
     /// heads' output at that position set to 0: the same as `run` with
     /// `zeroedAt` the last position, at the cost of one row per prompt.
     public func lastLogits(_ cache: PrefixCache, zeroed: Set<HeadIndex> = []) throws -> Matrix {
+        try lastLogits(cache, zeroedSets: [zeroed])
+    }
+
+    /// The same for several sets of zeroed heads in one pass, rows
+    /// `set · prompts + prompt`: an ablation sweep's steps together make
+    /// products tall enough to run at the machine's speed.
+    public func lastLogits(_ cache: PrefixCache, zeroedSets: [Set<HeadIndex>]) throws -> Matrix {
         let shape = weights.shape, dh = shape.dHead, p = cache.prefixLength, n = cache.prompts
-        for index in zeroed where index.layer >= shape.layers || index.head >= shape.heads {
-            throw ForwardPassError.headOutsideModel(head: index, layers: shape.layers, heads: shape.heads)
+        for zeroed in zeroedSets {
+            for index in zeroed where index.layer >= shape.layers || index.head >= shape.heads {
+                throw ForwardPassError.headOutsideModel(head: index, layers: shape.layers, heads: shape.heads)
+            }
         }
-        var x = weights.inputRows(tokens: cache.lastTokens, positions: [Int](repeating: p, count: n))
+        let rows = zeroedSets.count * n, positions = [Int](repeating: p, count: rows)
+        var x = weights.inputRows(tokens: zeroedSets.flatMap { _ in cache.lastTokens }, positions: positions)
         let keyOffset = weights.keyOffset, valueOffset = weights.valueOffset
+        let width = weights.queryKeyValueWidth, zWidth = weights.queryWidth
         for layer in 0..<shape.layers {
             let block = try block(layer)
-            let qkv = queryKeyValue(x, block: block, positions: [Int](repeating: p, count: n))
+            let qkv = queryKeyValue(x, block: block, positions: positions)
             let past = cache.qkv[layer]
-            var z = Matrix(rows: n, cols: weights.queryWidth)
-            for b in 0..<n {
-                for head in 0..<shape.heads where !zeroed.contains(HeadIndex(layer: layer, head: head)) {
-                    let key = keyOffset + shape.valueGroup(ofHead: head) * dh, value = valueOffset + shape.valueGroup(ofHead: head) * dh
-                    // Keys: the prefix's (within the sliding window), then the last position's own.
-                    let first = block.slidingWindow.map { max(0, p - $0 + 1) } ?? 0
-                    var scores = [Float](repeating: 0, count: p + 1)
-                    for k in first...p {
-                        var s: Float = 0
-                        for j in 0..<dh {
-                            s += qkv[b, head * dh + j] * (k < p ? past[b * p + k, key + j] : qkv[b, key + j])
+            let live = zeroedSets.map { zeroed in (0..<shape.heads).filter { !zeroed.contains(HeadIndex(layer: layer, head: $0)) } }
+            // Keys: the prefix's (within the sliding window), then the last position's own.
+            let first = block.slidingWindow.map { max(0, p - $0 + 1) } ?? 0
+            var z = Matrix(rows: rows, cols: zWidth)
+            z.storage.withUnsafeMutableBufferPointer { zp in
+                let out = SharedFloats(zp.baseAddress!)
+                qkv.view { current in (p > 0 ? past : qkv).view { prefix in
+                    // Rows on every core; each writes only its own row of z.
+                    DispatchQueue.concurrentPerform(iterations: rows) { r in
+                        let b = r % n, own = current.base + r * width
+                        let row = { (k: Int) in k < p ? prefix.base + (b * p + k) * width : own }
+                        var scores = [Float](repeating: 0, count: p + 1)
+                        for head in live[r / n] {
+                            let group = shape.valueGroup(ofHead: head)
+                            let query = own + head * dh
+                            var best = -Float.infinity
+                            for k in first...p {
+                                let key = row(k) + keyOffset + group * dh
+                                var s: Float = 0
+                                for j in 0..<dh { s += query[j] * key[j] }
+                                scores[k] = weights.attentionScore(s)
+                                best = max(best, scores[k])
+                            }
+                            var sum: Float = 0
+                            for k in first...p { scores[k] = exp(scores[k] - best); sum += scores[k] }
+                            let target = out.pointer + r * zWidth + head * dh
+                            for k in first...p {
+                                let a = scores[k] / sum, value = row(k) + valueOffset + group * dh
+                                for j in 0..<dh { target[j] += a * value[j] }
+                            }
                         }
-                        scores[k] = weights.attentionScore(s)
                     }
-                    let best = scores[first...p].max()!
-                    var sum: Float = 0
-                    for k in first...p { scores[k] = exp(scores[k] - best); sum += scores[k] }
-                    for k in first...p {
-                        let a = scores[k] / sum
-                        for j in 0..<dh {
-                            z[b, head * dh + j] += a * (k < p ? past[b * p + k, value + j] : qkv[b, value + j])
-                        }
-                    }
-                }
+                } }
             }
             finishBlock(&x, z: z, block: block)
         }

@@ -27,6 +27,17 @@ final class AblationTests: XCTestCase {
             for i in full.storage.indices { XCTAssertEqual(fast.storage[i], full.storage[i], accuracy: 1e-4 * max(1, abs(full.storage[i]))) }
         }
         XCTAssertNotEqual(try forward.lastLogits(cache, zeroed: zeroed), try forward.lastLogits(cache))
+
+        // Several ablation steps in one pass: each set's rows equal its own pass.
+        let sets: [Set<HeadIndex>] = [[], zeroed, [HeadIndex(layer: 1, head: 0)]]
+        let together = try forward.lastLogits(cache, zeroedSets: sets)
+        XCTAssertEqual(together.rows, sets.count * prompts.count)
+        for (s, set) in sets.enumerated() {
+            let alone = try forward.lastLogits(cache, zeroed: set)
+            for b in 0..<prompts.count {
+                for c in 0..<alone.cols { XCTAssertEqual(together[s * prompts.count + b, c], alone[b, c], accuracy: 1e-5 * max(1, abs(alone[b, c]))) }
+            }
+        }
     }
 
     func testCurvesStartAtTheModelsAccuracyAndAblateInScoreOrder() throws {

@@ -208,11 +208,11 @@ if !skipNaive && !quick {
 print("headmaps-bench: GPT-2-medium-shaped planted checkpoint (\(model.shape.layers)×\(model.shape.heads) heads, d_model \(model.shape.dModel), vocabulary \(model.shape.vocab), \(String(format: "%.2f", fileBytes / 1e9)) GB on disk)")
 print("machine: \(cores) cores; \(BLAS.configuration.trimmingCharacters(in: .whitespaces))")
 print("")
-print("phase (scoring: best of \(repeats) runs)       wall s   GFLOP   GFLOP/s   peak RSS MB")
+print("phase (scoring: best of \(repeats) runs)             wall s   GFLOP   GFLOP/s   peak RSS MB")
 for p in phases {
     let gflop = p.gflop.map { String(format: "%7.1f", $0) } ?? "      -"
     let rate = p.gflop.map { String(format: "%9.1f", $0 / p.seconds) } ?? "        -"
-    print(p.name.padding(toLength: 38, withPad: " ", startingAt: 0) + String(format: " %8.2f %@ %@ %13.0f %@", p.seconds, gflop, rate, p.peakMB, p.note as NSString))
+    print(p.name.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: " %8.2f %@ %@ %13.0f %@", p.seconds, gflop, rate, p.peakMB, p.note as NSString))
 }
 print("")
 print(String(format: "OpenBLAS sgemm: %.1f GFLOP/s on 1 thread (2048²), %.1f GFLOP/s on %d threads (4096²)", sgemm1, sgemmAll, cores))

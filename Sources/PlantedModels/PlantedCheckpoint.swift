@@ -347,7 +347,7 @@ public struct PlantedCheckpoint {
           "model_type": "gpt2",
           "n_ctx": \(shape.positions),
           "n_embd": \(shape.dModel),
-          "n_head": \(shape.heads),
+          "n_head": \(shape.heads),\(shape.mlpWidth.map { "\n  \"n_inner\": \($0)," } ?? "")
           "n_layer": \(shape.layers),
           "n_positions": \(shape.positions),
           "vocab_size": \(vocabSize)

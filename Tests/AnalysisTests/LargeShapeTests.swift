@@ -52,6 +52,16 @@ final class LargeShapeTests: XCTestCase {
             let relation = try XCTUnwrap(scores.first { $0.name == head.relation })
             XCTAssertEqual(relation.scores[head.layer][head.head], head.expectedScore, "\(head.role) at \(head.layer).\(head.head)")
         }
+        // The same shape in GPT-2's layout says its MLP width as n_inner.
+        let gpt2 = TestSupport.temporaryDirectory("llama-proportions-gpt2")
+        let gpt2Planted = try PlantedCheckpoint(shape: shape, seed: 3).write(to: gpt2)
+        let gpt2Config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: gpt2 + "/config.json"))) as! [String: Any]
+        XCTAssertEqual(gpt2Config["n_inner"] as? Int, 448)
+        let gpt2Scores = try TestSupport.score(gpt2, relations: ["name_copying", "country_to_capital"])
+        for head in gpt2Planted {
+            XCTAssertEqual(try XCTUnwrap(gpt2Scores.first { $0.name == head.relation }).scores[head.layer][head.head], head.expectedScore)
+        }
+
         let preset = try XCTUnwrap(PlantedCheckpoint.Shape.preset("llama-3.1-8b"))
         XCTAssertEqual([preset.layers, preset.heads, preset.kvHeads, preset.dModel, preset.dMLP, preset.vocabSize], [32, 32, 8, 4096, 14_336, 128_256])
     }

@@ -54,6 +54,14 @@ public struct DecoderWeights: Sendable {
         /// (Gemma 2's sliding layers).
         public var slidingWindow: Int?
 
+        /// Memory the block's weights hold beyond the checkpoint's mapping
+        /// (16-bit tensors converted to float32).
+        public var convertedBytes: Int {
+            (queryKeyValue + [output, mlpIn, mlpOut] + (mlpGate.map { [$0] } ?? []))
+                .filter { !$0.weight.isBorrowedFromMapping }
+                .reduce(0) { $0 + $1.weight.count * MemoryLayout<Float>.size }
+        }
+
         public init(attentionNorm: Norm, queryKeyValue: [Linear], output: Linear, mlpNorm: Norm,
                     mlpIn: Linear, mlpGate: Linear? = nil, mlpOut: Linear, activation: Activation) {
             self.attentionNorm = attentionNorm

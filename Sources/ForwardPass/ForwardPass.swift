@@ -11,15 +11,29 @@ import LinearAlgebra
 /// unembedding. The hooks are the few the experiments need (`Interventions`).
 public struct ForwardPass: Sendable {
     public let weights: DecoderWeights
-    private let blocks = BlockCache()
+    private let blocks: BlockCache
 
-    public init(weights: DecoderWeights) { self.weights = weights }
+    /// - Parameter blockCacheBytes: how much memory converted blocks may keep
+    ///   between runs (default: half the machine's); past it, blocks are read
+    ///   again for every run.
+    public init(weights: DecoderWeights, blockCacheBytes: Int = ForwardPass.defaultBlockCacheBytes) {
+        self.weights = weights
+        self.blocks = BlockCache(budget: blockCacheBytes)
+    }
 
-    /// Block `layer`, read (and checked) once for all the runs of this pass:
-    /// an ablation sweep runs the model hundreds of times.
+    /// Half the physical memory: an 8-billion-parameter model's blocks in
+    /// float32 (32 GB) do not all fit on a 24 GB machine, and need not.
+    public static var defaultBlockCacheBytes: Int { Int(ProcessInfo.processInfo.physicalMemory / 2) }
+
+    /// Block `layer`, read (and checked) once for all the runs of this pass
+    /// while the cache's budget allows: an ablation sweep runs the model
+    /// hundreds of times.
     func block(_ layer: Int) throws -> DecoderWeights.Block {
         try blocks.block(layer) { try weights.block($0) }
     }
+
+    /// How many blocks the cache holds now.
+    public var cachedBlocks: Int { blocks.count }
 
     /// Logits at `positions` (default: each prompt's last), and what was recorded.
     public struct Output: Sendable {
@@ -276,17 +290,28 @@ public struct ForwardPass: Sendable {
     }
 }
 
-/// The blocks a forward pass has read, shared by its copies.
+/// The blocks a forward pass has read, shared by its copies, up to a budget
+/// of converted bytes (blocks read in place from an F32 mapping cost none).
 private final class BlockCache: @unchecked Sendable {
     private let lock = NSLock()
     private var blocks: [Int: DecoderWeights.Block] = [:]
+    private let budget: Int
+    private var bytes = 0
+
+    init(budget: Int) { self.budget = budget }
+
+    var count: Int { lock.withLock { blocks.count } }
 
     func block(_ layer: Int, read: (Int) throws -> DecoderWeights.Block) throws -> DecoderWeights.Block {
         lock.lock()
         defer { lock.unlock() }
         if let cached = blocks[layer] { return cached }
         let block = try read(layer)
-        blocks[layer] = block
+        let size = block.convertedBytes
+        if bytes + size <= budget {
+            blocks[layer] = block
+            bytes += size
+        }
         return block
     }
 }

@@ -97,6 +97,23 @@ final class ForwardPassTests: XCTestCase {
         }
     }
 
+    /// Converted blocks past the cache's budget are read again for every run,
+    /// with the same logits; F32 blocks read in place cost the budget nothing.
+    func testABlockCacheBudgetKeepsResults() throws {
+        _ = TestSupport.singleThreadedBLAS
+        let prompts = [[5, 6, 7, 8], [9, 10, 11, 12]]
+        let llama = try Architectures.openDecoder(modelDirectory: TestSupport.repositoryRoot + "/fixtures/models/hf/llama").0
+        let cached = ForwardPass(weights: llama), uncached = ForwardPass(weights: llama, blockCacheBytes: 0)
+        XCTAssertEqual(try uncached.run(prompts).logits, try cached.run(prompts).logits)
+        XCTAssertEqual(cached.cachedBlocks, llama.shape.layers)
+        XCTAssertEqual(uncached.cachedBlocks, 0, "BF16 blocks converted to float32 do not fit a budget of 0")
+        XCTAssertGreaterThan(try llama.block(0).convertedBytes, 0)
+        let gpt2 = ForwardPass(weights: try Architectures.openDecoder(modelDirectory: TestSupport.repositoryRoot + "/fixtures/models/hf/gpt2").0,
+                               blockCacheBytes: 0)
+        _ = try gpt2.run(prompts)
+        XCTAssertEqual(gpt2.cachedBlocks, gpt2.weights.shape.layers, "F32 blocks are the mapping itself")
+    }
+
     /// GPT-NeoX with `use_parallel_residual: false`: the MLP reads the stream after attention.
     func testGPTNeoXSequentialResidualMatchesTransformers() throws {
         let source = TestSupport.repositoryRoot + "/fixtures/models/hf/gpt_neox"

@@ -237,5 +237,7 @@ final class ForwardPassTests: XCTestCase {
         XCTAssertThrowsError(try model.run([[1, 2, 3]], interventions: bad)) { XCTAssertTrue("\($0)".contains("not causal")) }
         let dir = try copy(TestSupport.repositoryRoot + "/fixtures/models/hf/phi", config: { $0["qk_layernorm"] = true })
         XCTAssertThrowsError(try open(dir)) { XCTAssertTrue("\($0)".contains("qk_layernorm true is not supported by the forward pass"), "\($0)") }
+        let gemma = try copy(TestSupport.repositoryRoot + "/fixtures/models/hf/gemma2", config: { $0["query_pre_attn_scalar"] = 0 })
+        XCTAssertThrowsError(try open(gemma)) { XCTAssertTrue("\($0)".contains("query_pre_attn_scalar must be a positive number, not 0.0"), "\($0)") }
     }
 }

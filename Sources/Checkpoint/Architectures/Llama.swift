@@ -110,9 +110,17 @@ public enum LlamaAdapter {
             })
         if options.scalesEmbedding { weights.embeddingScale = Float(Double(d).squareRoot()) }
         let file = checkpoint.config
-        if file.has("query_pre_attn_scalar") { weights.attentionScale = Float(1 / (try file.double("query_pre_attn_scalar")).squareRoot()) }
-        if file.has("attn_logit_softcapping") { weights.attentionSoftcap = Float(try file.double("attn_logit_softcapping")) }
-        if file.has("final_logit_softcapping") { weights.finalSoftcap = Float(try file.double("final_logit_softcapping")) }
+        func positive(_ key: String) throws -> Float? {
+            guard file.has(key) else { return nil }
+            let value = try file.double(key)
+            guard value > 0, value.isFinite else {
+                throw CheckpointError.invalidConfig(file: file.path, key: key, problem: "\(key) must be a positive number, not \(value)")
+            }
+            return Float(value)
+        }
+        weights.attentionScale = try positive("query_pre_attn_scalar").map { 1 / $0.squareRoot() }
+        weights.attentionSoftcap = try positive("attn_logit_softcapping")
+        weights.finalSoftcap = try positive("final_logit_softcapping")
         return weights
     }
 

@@ -144,45 +144,66 @@ public struct SalientOperations: Sendable {
 
 /// Every vocabulary token as a source, by a `SourceRule`. The MLP runs over
 /// the vocabulary in row blocks, so its `[block, d_mlp]` hidden layer, not a
-/// `[vocab, d_mlp]` one, is what memory holds.
+/// `[vocab, d_mlp]` one, is what memory holds; the embedding rows it reads
+/// are converted block by block, and the whole embedding is kept only when a
+/// wanted layer reads it directly.
 public struct VocabularySources: Sendable {
-    public let embedding: Matrix
+    public let embedding: Matrix?
     public let afterFirstMLP: Matrix?
     public let rule: SourceRule
 
     public static let rowsPerBlock = 4096
 
-    /// - Parameter layers: the layers the sources are wanted for (the MLP is skipped when none of them reads it).
-    public init(model: TransformerWeights, layers: [Int]? = nil, rule: SourceRule = .mlp0) throws {
+    /// - Parameters:
+    ///   - layers: the layers the sources are wanted for (the MLP is skipped when none of them reads it).
+    ///   - progress: blocks of the vocabulary done, and their number (block 0's MLP over 128k tokens takes minutes).
+    public init(model: TransformerWeights, layers: [Int]? = nil, rule: SourceRule = .mlp0,
+                progress: ((_ done: Int, _ blocks: Int) -> Void)? = nil) throws {
         self.rule = rule
         let vocab = model.shape.vocab
-        embedding = model.embeddingMatrix()
         let wanted = layers ?? Array(0..<model.shape.layers)
+        embedding = wanted.contains(where: { !rule.readsMLP(layer: $0) }) ? model.embeddingMatrix() : nil
         guard wanted.contains(where: rule.readsMLP) else { afterFirstMLP = nil; return }
         // Blocks are independent: with one-thread BLAS they run on every core
         // (the rows, and so the result, are the same whatever the core count);
         // a BLAS that uses every core itself gets them one at a time.
         let starts = Array(stride(from: 0, to: vocab, by: VocabularySources.rowsPerBlock))
-        let blocks = Mutex([Int: Result<Matrix, any Error>]())
-        let embedding = self.embedding
         let workers = BLAS.threadCount == 1 ? starts.count : 1
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for i in stride(from: worker, to: starts.count, by: workers) {
-                let rows = Array(starts[i]..<min(vocab, starts[i] + VocabularySources.rowsPerBlock))
-                let result = Result { try SourceRepresentations.firstMLP(model: model, embedding: embedding.gatherRows(rows), tokens: rows) }
-                blocks.withLock { $0[i] = result }
+        // Each block writes its own rows of the result; progress is reported
+        // under the lock, one call at a time, from whichever worker finished.
+        let state = Mutex((done: 0, failure: (any Error)?.none))
+        let report = SerializedProgress(call: progress)
+        var out = Matrix(rows: vocab, cols: model.shape.dModel)
+        let d = out.cols
+        out.storage.withUnsafeMutableBufferPointer { buffer in
+            let result = SharedFloats(buffer.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for i in stride(from: worker, to: starts.count, by: workers) {
+                    let rows = Array(starts[i]..<min(vocab, starts[i] + VocabularySources.rowsPerBlock))
+                    do {
+                        let block = try SourceRepresentations.firstMLP(model: model, embedding: model.embeddingRows(rows), tokens: rows)
+                        block.storage.withUnsafeBufferPointer { (result.pointer + starts[i] * d).update(from: $0.baseAddress!, count: $0.count) }
+                    } catch {
+                        state.withLock { $0.failure = $0.failure ?? error }
+                    }
+                    state.withLock { $0.done += 1; report.call?($0.done, starts.count) }
+                }
             }
         }
-        var out = Matrix(rows: vocab, cols: model.shape.dModel)
-        for (i, start) in starts.enumerated() {
-            let block = try blocks.withLock { $0[i]! }.get()
-            out.storage.replaceSubrange((start * out.cols)..<(start * out.cols + block.storage.count), with: block.storage)
-        }
+        if let failure = state.withLock({ $0.failure }) { throw failure }
         afterFirstMLP = out
     }
 
+    /// A progress callback the workers call one at a time (under a lock).
+    private struct SerializedProgress: @unchecked Sendable {
+        let call: ((Int, Int) -> Void)?
+    }
+
     public func forLayer(_ layer: Int) -> Matrix {
-        guard rule.readsMLP(layer: layer) else { return embedding }
+        guard rule.readsMLP(layer: layer) else {
+            guard let embedding else { preconditionFailure("sources for layer \(layer) were not computed") }
+            return embedding
+        }
         guard let afterFirstMLP else { preconditionFailure("sources for layer \(layer) were not computed") }
         return afterFirstMLP
     }

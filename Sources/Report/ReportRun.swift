@@ -175,7 +175,16 @@ public struct ReportRun {
         let choices = HeadCardSelection.choose(panels: panels, document: document, perPanel: spec.headCardsPerPanel)
         guard !choices.isEmpty else { return [] }
         log("head cards: salient operations of \(choices.count) heads over the whole vocabulary")
-        let sources = try VocabularySources(model: analysis.model, layers: Array(Set(choices.map(\.head.layer))), rule: spec.sourceRule)
+        // Block 0's MLP over every token: minutes on a 128k vocabulary, so say how far it is.
+        var quartersLogged = 0
+        let sources = try withoutActuallyEscaping(log) { log in
+            try VocabularySources(model: analysis.model, layers: Array(Set(choices.map(\.head.layer))), rule: spec.sourceRule) { done, blocks in
+                let quarter = 4 * done / blocks
+                guard quarter > quartersLogged && quarter < 4 else { return }
+                quartersLogged = quarter
+                log("head cards: block 0's MLP over the vocabulary, \(done) of \(blocks) blocks")
+            }
+        }
         let results = Mutex([Int: Result<RenderedHeadCard, any Error>]())
         let workers = BLAS.threadCount == 1 ? choices.count : 1
         DispatchQueue.concurrentPerform(iterations: workers) { worker in

@@ -175,7 +175,10 @@ public struct SafetensorsFile: Sendable {
             throw CheckpointError.nonFinite(file: path, tensor: info.name, count: bad, of: info.elementCount)
         }
         let convert = converter(info)
-        return FloatTensor(shape: info.shape, deferring: info.elementCount, owner: file) { range, destination in convert(range, destination) }
+        // Rows read later hand their pages back too: head cards read every row of a 128k vocabulary.
+        return FloatTensor(shape: info.shape, deferring: info.elementCount, owner: file) { range, destination in
+            forEachChunk(of: info, in: range) { chunk in convert(chunk, destination + (chunk.lowerBound - range.lowerBound)) }
+        }
     }
 
     /// Throws if the file changed under its mapping since it was opened.

@@ -41,7 +41,7 @@ public struct Ablation: Sendable {
             self.template = template
             var byLength: [Int: (prompts: [[Int]], targets: [Int])] = [:]
             for (i, pair) in relation.keptPairs.enumerated() {
-                let ids = tokenizer.encode(template.replacingOccurrences(of: "<X>", with: pair.source))
+                let ids = tokenizer.modelInput(template.replacingOccurrences(of: "<X>", with: pair.source))
                 guard ids.count >= 2, ids.allSatisfy({ $0 >= 0 }) else { continue }
                 byLength[ids.count, default: ([], [])].prompts.append(ids)
                 byLength[ids.count, default: ([], [])].targets.append(relation.targetIds[i])

@@ -60,7 +60,7 @@ public struct DynamicScores: Sendable {
         for template in templates {
             // One prompt per kept pair; those with the common length and source position.
             let prompts = relation.keptPairs.indices.map { i in
-                tokenizer.encode(template.replacingOccurrences(of: "<X>", with: relation.keptPairs[i].source))
+                tokenizer.modelInput(template.replacingOccurrences(of: "<X>", with: relation.keptPairs[i].source))
             }
             var shapes: [[Int]: Int] = [:]
             for (i, ids) in prompts.enumerated() {

@@ -11,7 +11,9 @@ struct ForwardCommand: ParsableCommand {
         commandName: "forward",
         abstract: "Run the model on a prompt: its next-token prediction (the sanity check before the experiments).",
         discussion: """
-        The prompt is tokenized as written (no special tokens added) and run in float32; the top N next \
+        The prompt is tokenized as Hugging Face does by default: the special tokens the tokenizer.json's \
+        post-processor puts first (Llama 3's <|begin_of_text|>, Gemma's <bos>; none for GPT-2), then the \
+        text as written. It runs in float32; the top N next \
         tokens after it are printed with their logits. --json writes headmaps.forward.v1: \
         {"schema", "prompt", "token_ids", "top": [{"token_id", "token", "logit"}]}. Every supported family.
         """)
@@ -37,7 +39,7 @@ struct ForwardCommand: ParsableCommand {
         try reportingErrors {
             let path = try ModelLocator.resolve(model, relativeTo: FileManager.default.currentDirectoryPath)
             let (weights, tokenizer) = try Architectures.openDecoder(modelDirectory: path)
-            let ids = tokenizer.encode(prompt)
+            let ids = tokenizer.modelInput(prompt)
             guard !ids.contains(where: { $0 < 0 || $0 >= weights.shape.vocab }) else {
                 throw CLIError("the prompt has bytes this vocabulary cannot encode, or tokens the model has no row for")
             }

@@ -9,6 +9,7 @@ import Synchronization
 public final class ByteLevelBPE: Tokenizer {
     public let vocabulary: [String: Int]
     public let files: [String]
+    public let sequenceStart: [Int]
     private let tokens: [Int: String]
     private let ranks: MergeRanks
     private let normalizers: [Normalizer]
@@ -29,8 +30,9 @@ public final class ByteLevelBPE: Tokenizer {
     ///   - addedTokens: content → id, matched in the text before pre-tokenization.
     public init(vocabulary: [String: Int], merges: [(String, String)], source: String = "<memory>", files: [String] = [],
                 normalizers: [Normalizer] = [], preTokenizer: [PreTokenizerStep] = [.gpt2Pattern],
-                addedTokens: [String: Int] = [:], ignoreMerges: Bool = false) throws {
+                addedTokens: [String: Int] = [:], ignoreMerges: Bool = false, sequenceStart: [Int] = []) throws {
         self.vocabulary = vocabulary
+        self.sequenceStart = sequenceStart
         self.files = files
         self.normalizers = normalizers
         self.preTokenizer = preTokenizer

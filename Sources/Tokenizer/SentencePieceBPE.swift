@@ -8,6 +8,7 @@ import Synchronization
 public final class SentencePieceBPE: Tokenizer {
     public let vocabulary: [String: Int]
     public let files: [String]
+    public let sequenceStart: [Int]
     public let count: Int
     private let tokens: [Int: String]
     private let ranks: MergeRanks
@@ -23,8 +24,9 @@ public final class SentencePieceBPE: Tokenizer {
 
     public init(vocabulary: [String: Int], merges: [(String, String)], source: String = "<memory>", files: [String] = [],
                 normalizers: [Normalizer] = [], preTokenizer: [PreTokenizerStep] = [], addedTokens: [String: Int] = [:],
-                byteFallback: Bool = true, unknownToken: String? = nil, fuseUnknown: Bool = false) throws {
+                byteFallback: Bool = true, unknownToken: String? = nil, fuseUnknown: Bool = false, sequenceStart: [Int] = []) throws {
         self.vocabulary = vocabulary
+        self.sequenceStart = sequenceStart
         self.files = files
         self.normalizers = normalizers
         self.preTokenizer = preTokenizer

@@ -17,8 +17,17 @@ public protocol Tokenizer: Sendable {
     func wordToken(_ word: String) -> Int?
     /// The files it was read from, in a stable order, for provenance.
     var files: [String] { get }
+    /// The ids a `tokenizer.json`'s post-processor puts before every text
+    /// encoded for the model (Hugging Face's default, `add_special_tokens`):
+    /// Llama 3's `<|begin_of_text|>`, Gemma's `<bos>`; none for GPT-2. Models
+    /// trained with one behave differently without it.
+    var sequenceStart: [Int] { get }
 }
 
 extension Tokenizer {
     public func wordToken(_ word: String) -> Int? { singleToken(" " + word) }
+    public var sequenceStart: [Int] { [] }
+
+    /// A prompt as the model reads it: the sequence-start ids, then the text's.
+    public func modelInput(_ text: String) -> [Int] { sequenceStart + encode(text) }
 }

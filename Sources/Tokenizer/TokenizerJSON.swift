@@ -5,9 +5,9 @@ import Foundation
 /// Pythia, Phi-2, Llama 3, Qwen2) or SentencePiece-style (Gemma, Mistral
 /// v0.1, Llama 2: `▁` for spaces, byte fallback). Read: the vocabulary and
 /// merges (as `"a b"` strings or `["a", "b"]` pairs), `ignore_merges`,
-/// `byte_fallback`, the unknown token, the added tokens, the normalizer and
-/// the pre-tokenizer. Parts that do not change which ids a text gets
-/// (post-processor, decoder, padding) are not read.
+/// `byte_fallback`, the unknown token, the added tokens, the normalizer,
+/// the pre-tokenizer, and the special tokens the post-processor puts before a
+/// text (`sequenceStart`). The decoder and padding are not read.
 public enum TokenizerJSON {
     public static func load(_ path: String) throws -> any Tokenizer {
         let data: Data
@@ -49,17 +49,58 @@ public enum TokenizerJSON {
             }
             added[content] = id
         }
+        let start = try sequenceStart(root["post_processor"], fail: fail)
+        let tokenizer: any Tokenizer
         if (model["byte_fallback"] as? Bool) == true || isSentencePiece(root) {
-            return try SentencePieceBPE(vocabulary: vocabulary, merges: merges, source: path, files: [path],
-                                        normalizers: try normalizers(root["normalizer"], fail: fail),
-                                        preTokenizer: try preTokenizer(root["pre_tokenizer"], fail: fail),
-                                        addedTokens: added, byteFallback: (model["byte_fallback"] as? Bool) ?? false,
-                                        unknownToken: model["unk_token"] as? String, fuseUnknown: (model["fuse_unk"] as? Bool) ?? false)
+            tokenizer = try SentencePieceBPE(vocabulary: vocabulary, merges: merges, source: path, files: [path],
+                                             normalizers: try normalizers(root["normalizer"], fail: fail),
+                                             preTokenizer: try preTokenizer(root["pre_tokenizer"], fail: fail),
+                                             addedTokens: added, byteFallback: (model["byte_fallback"] as? Bool) ?? false,
+                                             unknownToken: model["unk_token"] as? String, fuseUnknown: (model["fuse_unk"] as? Bool) ?? false,
+                                             sequenceStart: start)
+        } else {
+            tokenizer = try ByteLevelBPE(vocabulary: vocabulary, merges: merges, source: path, files: [path],
+                                         normalizers: try normalizers(root["normalizer"], fail: fail),
+                                         preTokenizer: try preTokenizer(root["pre_tokenizer"], fail: fail),
+                                         addedTokens: added, ignoreMerges: (model["ignore_merges"] as? Bool) ?? false,
+                                         sequenceStart: start)
         }
-        return try ByteLevelBPE(vocabulary: vocabulary, merges: merges, source: path, files: [path],
-                                normalizers: try normalizers(root["normalizer"], fail: fail),
-                                preTokenizer: try preTokenizer(root["pre_tokenizer"], fail: fail),
-                                addedTokens: added, ignoreMerges: (model["ignore_merges"] as? Bool) ?? false)
+        if let bad = start.first(where: { $0 >= tokenizer.count }) {
+            throw fail("post_processor puts id \(bad) before every text, but the vocabulary has \(tokenizer.count) ids")
+        }
+        return tokenizer
+    }
+
+    /// The ids a `TemplateProcessing` post-processor (alone or in a
+    /// `Sequence`) puts before a single text: its special tokens before the
+    /// first `Sequence` item. Tokens it puts after the text are not added: a
+    /// prompt is continued, not ended.
+    static func sequenceStart(_ value: Any?, fail: (String) -> TokenizerError) throws -> [Int] {
+        guard let object = value as? [String: Any] else { return [] }
+        switch object["type"] as? String {
+        case "Sequence":
+            for processor in (object["processors"] as? [Any]) ?? [] {
+                let ids = try sequenceStart(processor, fail: fail)
+                if !ids.isEmpty { return ids }
+            }
+            return []
+        case "TemplateProcessing":
+            let specials = (object["special_tokens"] as? [String: Any]) ?? [:]
+            var ids: [Int] = []
+            for item in (object["single"] as? [[String: Any]]) ?? [] {
+                guard let special = item["SpecialToken"] as? [String: Any] else { break }
+                let name = special["id"] as? String ?? ""
+                guard let entry = specials[name] as? [String: Any], let list = entry["ids"] as? [NSNumber],
+                      let converted = Optional(list.compactMap { Int(exactly: $0.doubleValue) }), converted.count == list.count,
+                      converted.allSatisfy({ $0 >= 0 }) else {
+                    throw fail("post_processor's special token '\(Excerpt.short(name))' has no entry with non-negative integer 'ids' in 'special_tokens'")
+                }
+                ids += converted
+            }
+            return ids
+        default:
+            return []
+        }
     }
 
     static func isSentencePiece(_ root: [String: Any]) -> Bool {

@@ -19,6 +19,30 @@ final class ForwardCommandTests: XCTestCase {
         XCTAssertEqual(logits, logits.sorted(by: >))
     }
 
+    /// A tokenizer.json whose post-processor puts a token before every text
+    /// (as Llama 3's and Gemma's do) gets it in front of the prompt.
+    func testThePromptStartsWithThePostProcessorsSpecialToken() throws {
+        let source = TestSupport.repositoryRoot + "/fixtures/models/hf/llama"
+        let dir = TestSupport.temporaryDirectory("bos")
+        for name in try FileManager.default.contentsOfDirectory(atPath: source) where name != "tokenizer.json" {
+            try FileManager.default.copyItem(atPath: source + "/" + name, toPath: dir + "/" + name)
+        }
+        var tokenizer = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source + "/tokenizer.json"))) as! [String: Any]
+        tokenizer["post_processor"] = ["type": "TemplateProcessing",
+                                       "single": [["SpecialToken": ["id": "<|endoftext|>", "type_id": 0]], ["Sequence": ["id": "A", "type_id": 0]]],
+                                       "pair": [], "special_tokens": ["<|endoftext|>": ["id": "<|endoftext|>", "ids": [0], "tokens": ["<|endoftext|>"]]]]
+        try JSONSerialization.data(withJSONObject: tokenizer).write(to: URL(fileURLWithPath: dir + "/tokenizer.json"))
+        let plain = TestSupport.temporaryDirectory("bos-out") + "/plain.json", started = TestSupport.temporaryDirectory("bos-out") + "/start.json"
+        for (model, out) in [(source, plain), (dir, started)] {
+            let result = try HeadMapsExecutable.run(["forward", "--model", model, "--prompt", "The capital of France is", "--json", out])
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        let ids = { (file: String) throws -> [Int] in
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as! [String: Any])["token_ids"] as! [Int]
+        }
+        XCTAssertEqual(try ids(started), [0] + (try ids(plain)))
+    }
+
     /// Every family runs from the command line and writes its top 10.
     func testForwardRunsEveryFamily() throws {
         for family in ["gpt2", "gpt_neox", "phi", "llama", "qwen2", "gemma2"] {

@@ -20,7 +20,7 @@ final class TokenizerJSONTests: XCTestCase {
 
     /// The oracle's ids for every text, without special tokens: from a
     /// tokenizer.json, or from GPT-2's original vocabulary and merges files.
-    func oracleIDs(_ file: String, merges: String? = nil) throws -> [[Int]] {
+    func oracleIDs(_ file: String, merges: String? = nil, specialTokens: Bool = false) throws -> [[Int]] {
         let script = """
         import json, sys
         from tokenizers import Tokenizer, models, pre_tokenizers
@@ -29,7 +29,7 @@ final class TokenizerJSONTests: XCTestCase {
             t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
         else:
             t = Tokenizer.from_file(sys.argv[1])
-        print(json.dumps([t.encode(x, add_special_tokens=False).ids for x in json.loads(sys.stdin.read())]))
+        print(json.dumps([t.encode(x, add_special_tokens=\(specialTokens ? "True" : "False")).ids for x in json.loads(sys.stdin.read())]))
         """
         let input = String(decoding: try JSONSerialization.data(withJSONObject: Self.texts), as: UTF8.self)
         let result = try TestSupport.python(["-c", script, file] + (merges.map { [$0] } ?? []), stdin: input)
@@ -48,6 +48,20 @@ final class TokenizerJSONTests: XCTestCase {
 
     func testLlama3TokenizerMatchesHuggingFaceOnEveryText() throws {
         try assertMatchesOracle(try TestSupport.llama3TokenizerFile())
+    }
+
+    /// What the model reads: the post-processor's leading special tokens,
+    /// then the text, as Hugging Face encodes by default.
+    func testModelInputStartsWithThePostProcessorsSpecialTokens() throws {
+        let llama = try TokenizerJSON.load(try TestSupport.llama3TokenizerFile())
+        XCTAssertEqual(llama.sequenceStart, [128_000], "<|begin_of_text|>")
+        let neox = try TokenizerJSON.load(TestSupport.neoxTokenizerFile)
+        XCTAssertEqual(neox.sequenceStart, [], "GPT-NeoX-20B adds nothing")
+        for (tokenizer, file) in [(llama, try TestSupport.llama3TokenizerFile()), (neox, TestSupport.neoxTokenizerFile)] {
+            for (text, ids) in zip(Self.texts, try oracleIDs(file, specialTokens: true)) {
+                XCTAssertEqual(tokenizer.modelInput(text), ids, "\(text.debugDescription)")
+            }
+        }
     }
 
     func testGPT2VocabularyAndMergesMatchHuggingFaceOnEveryText() throws {

@@ -173,21 +173,13 @@ public struct ForwardPass: Sendable {
                         // within the sliding window where the layer has one), softmax.
                         let forced = interventions.forcedPatterns[index]
                         for q in shared..<length {
-                            let query = row(q) + head * dh
                             let first = window.map { max(0, q - $0 + 1) } ?? 0
-                            var best = -Float.infinity
-                            for k in 0...q {
-                                guard k >= first else { pattern[q * length + k] = 0; continue }
-                                let key = row(k) + keyOffset + group * dh
-                                var s: Float = 0
-                                for j in 0..<dh { s += query[j] * key[j] }
-                                let score = weights.attentionScore(s)
-                                pattern[q * length + k] = score
-                                best = max(best, score)
+                            pattern.withUnsafeMutableBufferPointer { p in
+                                let weightsOfQuery = p.baseAddress! + q * length
+                                for k in 0..<first { weightsOfQuery[k] = 0 }
+                                ForwardPass.attentionWeights(weights, query: row(q) + head * dh, key: { row($0) + keyOffset + group * dh },
+                                                             keys: first...q, into: weightsOfQuery)
                             }
-                            var sum: Float = 0
-                            for k in first...q { let e = exp(pattern[q * length + k] - best); pattern[q * length + k] = e; sum += e }
-                            for k in first...q { pattern[q * length + k] /= sum }
                             if let forced, forced.query == q {
                                 for k in 0...q { pattern[q * length + k] = k == forced.key ? 1 : 0 }
                             }
@@ -205,6 +197,25 @@ public struct ForwardPass: Sendable {
             } }
         }
         return z
+    }
+
+    /// One query's softmax attention weights over `keys` (written at
+    /// `weights[k]`): `q·k` through the model's scale and soft cap. The one
+    /// computation of attention of the full pass and the last-position pass.
+    static func attentionWeights(_ model: DecoderWeights, query: UnsafePointer<Float>, key: (Int) -> UnsafePointer<Float>,
+                                 keys: ClosedRange<Int>, into weights: UnsafeMutablePointer<Float>) {
+        let dh = model.shape.dHead
+        var best = -Float.infinity
+        for k in keys {
+            let keyRow = key(k)
+            var s: Float = 0
+            for j in 0..<dh { s += query[j] * keyRow[j] }
+            weights[k] = model.attentionScore(s)
+            best = max(best, weights[k])
+        }
+        var sum: Float = 0
+        for k in keys { let e = exp(weights[k] - best); weights[k] = e; sum += e }
+        for k in keys { weights[k] /= sum }
     }
 
     /// The rest of a block once its heads' `z` is known: the output

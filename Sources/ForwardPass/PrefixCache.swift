@@ -66,20 +66,13 @@ extension ForwardPass {
                         var scores = [Float](repeating: 0, count: p + 1)
                         for head in live[r / n] {
                             let group = shape.valueGroup(ofHead: head)
-                            let query = own + head * dh
-                            var best = -Float.infinity
-                            for k in first...p {
-                                let key = row(k) + keyOffset + group * dh
-                                var s: Float = 0
-                                for j in 0..<dh { s += query[j] * key[j] }
-                                scores[k] = weights.attentionScore(s)
-                                best = max(best, scores[k])
+                            scores.withUnsafeMutableBufferPointer { w in
+                                ForwardPass.attentionWeights(weights, query: own + head * dh, key: { row($0) + keyOffset + group * dh },
+                                                             keys: first...p, into: w.baseAddress!)
                             }
-                            var sum: Float = 0
-                            for k in first...p { scores[k] = exp(scores[k] - best); sum += scores[k] }
                             let target = out.pointer + r * zWidth + head * dh
                             for k in first...p {
-                                let a = scores[k] / sum, value = row(k) + valueOffset + group * dh
+                                let a = scores[k], value = row(k) + valueOffset + group * dh
                                 for j in 0..<dh { target[j] += a * value[j] }
                             }
                         }

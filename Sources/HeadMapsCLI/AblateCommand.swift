@@ -67,13 +67,9 @@ struct AblateCommand: ParsableCommand {
                                             tokenizer: result.loaded.tokenizer, template: template, maximumHeads: heads,
                                             randomDraws: randomDraws, seed: seed, control: controlTask, log: progress.log)
             progress.log(AblationDocument.summary(ablation))
-            try AtomicFile.write(Data(AblationDocument.encode(model: result.document.source, ablation).utf8), to: out)
-            progress.log("wrote \(out)")
-            if let figure {
-                let drawn = ExperimentFigures.ablation(ablation, title: "\(result.document.relations[0].title): accuracy as heads are ablated")
-                try FigureFiles.write(drawn, to: figure, dpi: ReportSettings.defaultDPI)
-                progress.log("wrote \(figure)")
-            }
+            try ExperimentOutput.write(AblationDocument.encode(model: result.document.source, ablation), to: out, figure: figure, drawing: {
+                ExperimentFigures.ablation(ablation, title: "\(result.document.relations[0].title): accuracy as heads are ablated")
+            }, log: progress.log)
         }
     }
 }

@@ -44,12 +44,9 @@ struct DynamicCommand: ParsableCommand {
                 progress.log(DynamicDocument.summary(r))
                 relations.append(r)
             }
-            try AtomicFile.write(Data(DynamicDocument.encode(model: result.document.source, templates: templates, relations: relations).utf8), to: out)
-            progress.log("wrote \(out)")
-            if let figure, let drawn = ExperimentFigures.dynamic(relations, statics: result.document, modelName: "") {
-                try FigureFiles.write(drawn, to: figure, dpi: ReportSettings.defaultDPI)
-                progress.log("wrote \(figure)")
-            }
+            try ExperimentOutput.write(DynamicDocument.encode(model: result.document.source, templates: templates, relations: relations),
+                                       to: out, figure: figure, drawing: { ExperimentFigures.dynamic(relations, statics: result.document, modelName: "") },
+                                       log: progress.log)
         }
     }
 

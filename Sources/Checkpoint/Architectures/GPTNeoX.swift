@@ -47,12 +47,8 @@ public enum GPTNeoXAdapter {
         let activation = try config.activation(keys: ["hidden_act"], default: "gelu")
         let parallel = checkpoint.config.has("use_parallel_residual") ? try checkpoint.config.bool("use_parallel_residual") : true
         let embedding = try checkpoint.tensor("embed_in.weight", shape: [shape.vocab, d], deferred: true)
-        let linears: [(String, Int, Int)] = [("attention.query_key_value", 3 * d, d), ("attention.dense", d, d),
-                                             ("mlp.dense_h_to_4h", dMLP, d), ("mlp.dense_4h_to_h", d, dMLP)]
-        try checkpoint.requireTensors((0..<shape.layers).flatMap { l in linears.map { ("layers.\(l).\($0.0).weight", [$0.1, $0.2]) } })
-        @Sendable func linear(_ l: Int, _ index: Int) throws -> DecoderWeights.Linear {
-            try checkpoint.decoderLinear("layers.\(l).\(linears[index].0)", out: linears[index].1, in: linears[index].2)
-        }
+        let linear = try checkpoint.decoderLinears([("attention.query_key_value", 3 * d, d), ("attention.dense", d, d),
+                                                    ("mlp.dense_h_to_4h", dMLP, d), ("mlp.dense_4h_to_h", d, dMLP)], layers: shape.layers)
         return DecoderWeights(
             shape: shape, embedding: embedding, positions: nil,
             rotary: try config.rotary(headWidth: shape.dHead, thetaKeys: ["rotary_emb_base"], fractionKeys: ["rotary_pct"]),
@@ -62,9 +58,9 @@ public enum GPTNeoXAdapter {
             block: { l in
                 var block = DecoderWeights.Block(
                     attentionNorm: try checkpoint.layerNorm("layers.\(l).input_layernorm", count: d, epsilon: epsilon),
-                    queryKeyValue: [try linear(l, 0)], output: try linear(l, 1),
+                    queryKeyValue: [try linear(l, "attention.query_key_value")], output: try linear(l, "attention.dense"),
                     mlpNorm: try checkpoint.layerNorm("layers.\(l).post_attention_layernorm", count: d, epsilon: epsilon),
-                    mlpIn: try linear(l, 2), mlpOut: try linear(l, 3), activation: activation)
+                    mlpIn: try linear(l, "mlp.dense_h_to_4h"), mlpOut: try linear(l, "mlp.dense_4h_to_h"), activation: activation)
                 block.interleavedPerHead = true
                 block.parallel = parallel
                 return block

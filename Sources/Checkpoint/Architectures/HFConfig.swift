@@ -121,10 +121,13 @@ struct HFConfig {
 }
 
 extension CheckpointDirectory {
-    /// A `[out, in]` linear layer for the forward pass, with its bias where the checkpoint has one.
-    func decoderLinear(_ name: String, out: Int, in inputs: Int) throws -> DecoderWeights.Linear {
-        DecoderWeights.Linear(weight: try tensor("\(name).weight", shape: [out, inputs]), storedOutIn: true,
-                              bias: info("\(name).bias") == nil ? [] : try vector("\(name).bias", count: out))
+    /// Every block's `[out, in]` linear layers for the forward pass, from a
+    /// table of (name within a block, out, in): all checked now, so a bad
+    /// file fails before the first run; each read, with its bias where the
+    /// checkpoint has one, when its block is.
+    func decoderLinears(_ table: [(name: String, out: Int, in: Int)], layers: Int) throws -> DecoderLinears {
+        try requireTensors((0..<layers).flatMap { l in table.map { ("layers.\(l).\($0.name).weight", [$0.out, $0.in]) } })
+        return DecoderLinears(checkpoint: self, widths: Dictionary(table.map { ($0.name, ($0.out, $0.in)) }, uniquingKeysWith: { a, _ in a }))
     }
 
     /// A LayerNorm with weight and bias.
@@ -195,5 +198,18 @@ extension ModelShape {
             HeadOV(valueWeights: values[valueGroup(ofHead: h)], outputWeights: output.transposed(cols: h * dh..<(h + 1) * dh),
                    valueGroup: valueGroup(ofHead: h))
         }
+    }
+}
+
+/// A decoder's linear layers by block and name (`CheckpointDirectory.decoderLinears`).
+struct DecoderLinears: Sendable {
+    let checkpoint: CheckpointDirectory
+    let widths: [String: (out: Int, in: Int)]
+
+    func callAsFunction(_ layer: Int, _ name: String) throws -> DecoderWeights.Linear {
+        guard let (out, inputs) = widths[name] else { preconditionFailure("'\(name)' is not in the adapter's table") }
+        let prefix = "layers.\(layer).\(name)"
+        return DecoderWeights.Linear(weight: try checkpoint.tensor("\(prefix).weight", shape: [out, inputs]), storedOutIn: true,
+                                     bias: checkpoint.info("\(prefix).bias") == nil ? [] : try checkpoint.vector("\(prefix).bias", count: out))
     }
 }

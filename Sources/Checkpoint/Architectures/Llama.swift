@@ -76,17 +76,13 @@ public enum LlamaAdapter {
         let epsilon = try config.epsilon("rms_norm_eps", default: 1e-6)
         let activation = try config.activation(keys: options.activationKeys, default: options.defaultActivation)
         let (embedding, unembedding) = try embeddings(checkpoint, config: config, options: options)
-        let projections: [(String, Int, Int)] = [("self_attn.q_proj", shape.heads * dh, d), ("self_attn.k_proj", shape.kvHeads * dh, d),
-                                                 ("self_attn.v_proj", shape.kvHeads * dh, d), ("self_attn.o_proj", d, shape.heads * dh),
-                                                 ("mlp.gate_proj", dMLP, d), ("mlp.up_proj", dMLP, d), ("mlp.down_proj", d, dMLP)]
-        try checkpoint.requireTensors((0..<shape.layers).flatMap { l in projections.map { ("layers.\(l).\($0.0).weight", [$0.1, $0.2]) } })
+        let linear = try checkpoint.decoderLinears([("self_attn.q_proj", shape.heads * dh, d), ("self_attn.k_proj", shape.kvHeads * dh, d),
+                                                    ("self_attn.v_proj", shape.kvHeads * dh, d), ("self_attn.o_proj", d, shape.heads * dh),
+                                                    ("mlp.gate_proj", dMLP, d), ("mlp.up_proj", dMLP, d), ("mlp.down_proj", d, dMLP)],
+                                                   layers: shape.layers)
         let offset = options.normWeightOffset
         @Sendable func norm(_ name: String) throws -> Norm {
             .rmsNorm(weight: try checkpoint.vector("\(name).weight", count: d), epsilon: epsilon, weightOffset: offset)
-        }
-        @Sendable func linear(_ l: Int, _ index: Int) throws -> DecoderWeights.Linear {
-            let (name, out, inputs) = projections[index]
-            return try checkpoint.decoderLinear("layers.\(l).\(name)", out: out, in: inputs)
         }
         let windows = try (0..<shape.layers).map { try config.slidingWindow(layer: $0) }
         // Gemma 2 norms each branch's output too, and names its MLP norm `pre_feedforward_layernorm`.
@@ -98,9 +94,11 @@ public enum LlamaAdapter {
             block: { l in
                 var block = DecoderWeights.Block(
                     attentionNorm: try norm("layers.\(l).input_layernorm"),
-                    queryKeyValue: [try linear(l, 0), try linear(l, 1), try linear(l, 2)], output: try linear(l, 3),
+                    queryKeyValue: [try linear(l, "self_attn.q_proj"), try linear(l, "self_attn.k_proj"), try linear(l, "self_attn.v_proj")],
+                    output: try linear(l, "self_attn.o_proj"),
                     mlpNorm: try norm("layers.\(l).\(options.mlpNorm)"),
-                    mlpIn: try linear(l, 5), mlpGate: try linear(l, 4), mlpOut: try linear(l, 6), activation: activation)
+                    mlpIn: try linear(l, "mlp.up_proj"), mlpGate: try linear(l, "mlp.gate_proj"), mlpOut: try linear(l, "mlp.down_proj"),
+                    activation: activation)
                 if outputNorms {
                     block.attentionOutputNorm = try norm("layers.\(l).post_attention_layernorm")
                     block.mlpOutputNorm = try norm("layers.\(l).post_feedforward_layernorm")

@@ -38,12 +38,8 @@ public enum PhiAdapter {
         let epsilon = try config.epsilon("layer_norm_eps", default: 1e-5)
         let activation = try config.activation(keys: ["hidden_act"], default: "gelu_new")
         let embedding = try checkpoint.tensor("embed_tokens.weight", shape: [shape.vocab, d], deferred: true)
-        let linears: [(String, Int, Int)] = [("self_attn.q_proj", width, d), ("self_attn.k_proj", kvWidth, d), ("self_attn.v_proj", kvWidth, d),
-                                             ("self_attn.dense", d, width), ("mlp.fc1", dMLP, d), ("mlp.fc2", d, dMLP)]
-        try checkpoint.requireTensors((0..<shape.layers).flatMap { l in linears.map { ("layers.\(l).\($0.0).weight", [$0.1, $0.2]) } })
-        @Sendable func linear(_ l: Int, _ index: Int) throws -> DecoderWeights.Linear {
-            try checkpoint.decoderLinear("layers.\(l).\(linears[index].0)", out: linears[index].1, in: linears[index].2)
-        }
+        let linear = try checkpoint.decoderLinears([("self_attn.q_proj", width, d), ("self_attn.k_proj", kvWidth, d), ("self_attn.v_proj", kvWidth, d),
+                                                    ("self_attn.dense", d, width), ("mlp.fc1", dMLP, d), ("mlp.fc2", d, dMLP)], layers: shape.layers)
         var weights = DecoderWeights(
             shape: shape, embedding: embedding, positions: nil, rotary: try config.rotary(headWidth: shape.dHead),
             maximumPositions: try checkpoint.config.int("max_position_embeddings"),
@@ -52,8 +48,10 @@ public enum PhiAdapter {
             block: { l in
                 let norm = try checkpoint.layerNorm("layers.\(l).input_layernorm", count: d, epsilon: epsilon)
                 var block = DecoderWeights.Block(
-                    attentionNorm: norm, queryKeyValue: [try linear(l, 0), try linear(l, 1), try linear(l, 2)], output: try linear(l, 3),
-                    mlpNorm: norm, mlpIn: try linear(l, 4), mlpOut: try linear(l, 5), activation: activation)
+                    attentionNorm: norm,
+                    queryKeyValue: [try linear(l, "self_attn.q_proj"), try linear(l, "self_attn.k_proj"), try linear(l, "self_attn.v_proj")],
+                    output: try linear(l, "self_attn.dense"),
+                    mlpNorm: norm, mlpIn: try linear(l, "mlp.fc1"), mlpOut: try linear(l, "mlp.fc2"), activation: activation)
                 block.parallel = true
                 return block
             })

@@ -47,17 +47,18 @@ public struct HeadCard: Sendable {
     ///   - salientRule: sources for salient operations; by default the scores' rule.
     ///   - sources: the vocabulary's sources when already computed (a report's
     ///     cards share one), under `salientRule`.
+    ///   - salient: the head's salient operations when already computed (a
+    ///     whole layer's come from one product, `SalientOperations.layer`).
     public init(analysis: ModelAnalysis, layer: Int, head: Int, detailed: Set<String>,
                 salientCount: Int = SalientOperations.defaultCount, mappings: Int = SalientOperations.defaultMappings,
-                salientRule: SourceRule? = nil, sources shared: VocabularySources? = nil) throws {
+                salientRule: SourceRule? = nil, sources shared: VocabularySources? = nil,
+                salient computed: SalientOperations? = nil) throws {
         let model = analysis.model
         scoreRule = analysis.request.sourceRule
         let salientRule = salientRule ?? analysis.request.sourceRule
         self.salientRule = salientRule
         self.layer = layer
         self.head = head
-        let ov = try model.heads(ofLayer: layer)[head]
-        let wVO = Products.multiply(ov.valueWeights, ov.outputWeights)
         relations = try zip(analysis.document.relations, analysis.tokenized).map { scores, tokenized in
             guard !scores.skipped else {
                 return RelationLine(name: scores.name, k: scores.k, skipped: true, score: 0, suppression: 0, rank: 0, lastRank: 0, of: 0, pairs: nil)
@@ -66,8 +67,9 @@ public struct HeadCard: Sendable {
             let all = scores.scores.joined()
             var pairs: [Pair]?
             if detailed.contains(scores.name) {
+                let ov = try model.heads(ofLayer: layer)[head]
                 let x = try SourceRepresentations(model: model, tokens: tokenized.sourceIds, rule: analysis.request.sourceRule).forLayer(layer)
-                let moved = Products.multiply(x, wVO)
+                let moved = Products.multiply(Products.multiply(x, ov.valueWeights), ov.outputWeights)
                 let vocab = model.shape.vocab
                 let logits = model.logits(of: moved)
                 pairs = (0..<x.rows).map { i in
@@ -81,6 +83,11 @@ public struct HeadCard: Sendable {
             }
             return RelationLine(name: scores.name, k: scores.k, skipped: false, score: mine, suppression: scores.suppression[layer][head],
                                 rank: 1 + all.filter { $0 > mine }.count, lastRank: all.filter { $0 >= mine }.count, of: all.count, pairs: pairs)
+        }
+        if let computed {
+            precondition(computed.layer == layer && computed.head == head, "salient operations of another head")
+            salient = computed
+            return
         }
         precondition(shared.map { $0.rule == salientRule } ?? true, "shared sources under another rule")
         let sources = try (shared ?? VocabularySources(model: model, layers: [layer], rule: salientRule)).forLayer(layer)
@@ -118,5 +125,16 @@ extension HeadCard {
             return line + "}"
         }.joined(separator: ",\n")
         return out + "\n\(i)]"
+    }
+
+    /// `headmaps.heads.v1`: several cards, each with why it was chosen (a
+    /// report's cards) or no reason (`headmaps head all`).
+    public static func headsDocument(_ cards: [(card: HeadCard, reasons: [String])], model: String, decode: (Int) -> String) -> String {
+        let entries = cards.map { card, reasons in
+            "    {\n      \"reasons\": [\(reasons.map { JSONString.quoted($0) }.joined(separator: ", "))],\n"
+                + card.jsonFields(decode: decode, indent: "      ") + "\n    }"
+        }
+        return "{\n  \"schema\": \"headmaps.heads.v1\",\n  \"model\": \(JSONString.quoted(model)),\n  \"heads\": [\n"
+            + entries.joined(separator: ",\n") + "\n  ]\n}\n"
     }
 }

@@ -34,8 +34,8 @@ public struct SalientOperations: Sendable {
                 count: Int = defaultCount, mappings: Int = defaultMappings) throws {
         precondition(sources.rows == model.shape.vocab)
         let ov = try model.heads(ofLayer: layer)[head]
-        let amplified = SalientOperations.amplify(ov: ov, y: Products.multiply(sources, ov.valueWeights),
-                                                  squaredNorms: SalientOperations.squaredNorms(sources), count: count)
+        let y = Products.multiply(sources, ov.valueWeights)
+        let amplified = y.view { SalientOperations.amplify(ov: ov, y: $0.base, stride: y.cols, squaredNorms: SalientOperations.squaredNorms(sources), count: count) }
         self.init(layer: layer, head: head, amplified: amplified, logits: model.logits(of: amplified.picked)[...],
                   vocab: model.shape.vocab, mappings: mappings)
     }
@@ -62,9 +62,7 @@ public struct SalientOperations: Sendable {
         DispatchQueue.concurrentPerform(iterations: parallel ? heads.count : 1) { worker in
             for h in stride(from: worker, to: heads.count, by: parallel ? heads.count : 1) {
                 let g = groups.firstIndex(of: heads[h].valueGroup)!
-                var y = Matrix(rows: all.rows, cols: dh)
-                for r in 0..<all.rows { for j in 0..<dh { y.storage[r * dh + j] = all.storage[r * all.cols + g * dh + j] } }
-                let amplified = amplify(ov: heads[h], y: y, squaredNorms: norms, count: count)
+                let amplified = all.view { amplify(ov: heads[h], y: $0.base + g * dh, stride: all.cols, squaredNorms: norms, count: count) }
                 results.withLock { $0[h] = amplified }
             }
         }
@@ -98,22 +96,36 @@ public struct SalientOperations: Sendable {
 
     /// From `y = x·W_V` for every token: ‖x·W_V·W_O‖² = (x·W_V)·G·(x·W_V)ᵀ with
     /// G = W_O·W_Oᵀ (d_head × d_head), so the [vocab, d_model] product is never formed.
-    static func amplify(ov: HeadOV, y: Matrix, squaredNorms: [Double], count: Int) -> Amplified {
+    /// `y` is read where it lies: row `s` of this head's `d_head` columns starts
+    /// at `y + s·stride` (a layer's product holds every KV head side by side),
+    /// and `y·G` is made a few thousand rows at a time, so no per-head copy of
+    /// `[vocab, d_head]` is made.
+    static func amplify(ov: HeadOV, y: UnsafePointer<Float>, stride: Int, squaredNorms: [Double], count: Int) -> Amplified {
+        let dh = ov.outputWeights.rows, rows = squaredNorms.count
         let gram = ov.outputWeights.view { o in
             var g = [Float](repeating: 0, count: o.rows * o.rows)
             g.withUnsafeMutableBufferPointer { Products.multiplyTransposed(o, o, into: $0.baseAddress!) }
-            return Matrix(rows: o.rows, cols: o.rows, storage: g)
+            return g
         }
-        let yg = Products.multiply(y, gram)
-        let dh = y.cols
-        var amplification = [Double](repeating: 0, count: y.rows)
-        for s in 0..<y.rows {
-            var outNorm = 0.0
-            for j in 0..<dh { outNorm += Double(y.storage[s * dh + j]) * Double(yg.storage[s * dh + j]) }
-            amplification[s] = squaredNorms[s] > 0 ? (max(0, outNorm) / squaredNorms[s]).squareRoot() : 0
+        var amplification = [Double](repeating: 0, count: rows)
+        let chunk = 4096
+        var yg = [Float](repeating: 0, count: min(chunk, rows) * dh)
+        for lo in Swift.stride(from: 0, to: rows, by: chunk) {
+            let m = min(chunk, rows - lo)
+            yg.withUnsafeMutableBufferPointer { out in
+                BLAS.gemm(m: m, n: dh, k: dh, a: y + lo * stride, lda: stride, b: gram, ldb: dh, c: out.baseAddress!, ldc: dh)
+            }
+            for s in lo..<(lo + m) {
+                var outNorm = 0.0
+                let row = y + s * stride, rowG = (s - lo) * dh
+                for j in 0..<dh { outNorm += Double(row[j]) * Double(yg[rowG + j]) }
+                amplification[s] = squaredNorms[s] > 0 ? (max(0, outNorm) / squaredNorms[s]).squareRoot() : 0
+            }
         }
         let top = best(amplification.count, max(0, min(count, amplification.count))) { amplification[$0] }
-        return Amplified(top: top, amplification: top.map { amplification[$0] }, picked: Products.multiply(y.gatherRows(top), ov.outputWeights))
+        var picked = Matrix(rows: top.count, cols: dh)
+        for (i, s) in top.enumerated() { for j in 0..<dh { picked[i, j] = y[s * stride + j] } }
+        return Amplified(top: top, amplification: top.map { amplification[$0] }, picked: Products.multiply(picked, ov.outputWeights))
     }
 
     /// The operations from the top tokens and their logit rows.

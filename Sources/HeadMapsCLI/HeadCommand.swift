@@ -9,14 +9,18 @@ struct HeadCommand: ParsableCommand {
         commandName: "head",
         abstract: "What one head does: its score and rank for every relation, its salient operations, and pair by pair for chosen relations.",
         discussion: """
-        HEAD is L.H (9.6), L9H6 or L9.H6. Salient operations: every vocabulary token as a source (the method's \\
-        layer-0 / MLP0 rule), the tokens whose norm the head's OV circuit amplifies most, ‖x·W_V·W_O‖ / ‖x‖, and \\
-        the top logits each is mapped to. With --relation or --relation-file, every kept pair of those relations \\
-        is listed with hit or miss and the target's rank (other tokens with a logit at least the target's; a hit \\
+        HEAD is L.H (9.6), L9H6 or L9.H6. Salient operations: every vocabulary token as a source (the method's \
+        layer-0 / MLP0 rule), the tokens whose norm the head's OV circuit amplifies most, ‖x·W_V·W_O‖ / ‖x‖, and \
+        the top logits each is mapped to. With --relation or --relation-file, every kept pair of those relations \
+        is listed with hit or miss and the target's rank (other tokens with a logit at least the target's; a hit \
         when below k). --json writes headmaps.head.v1.
+
+        HEAD all: the salient operations of every head, one line per operation led by its head (for grep and \
+        diff), and with --json every head's card as headmaps.heads.v1 (the form of a report's heads.json). Pairs \
+        are listed for one head only, so all takes no --relation or --relation-file.
         """)
 
-    @Argument(help: "The head: L.H, L9H6 or L9.H6.")
+    @Argument(help: "The head: L.H, L9H6 or L9.H6; all for every head.")
     var head: String
 
     @OptionGroup var analysis: AnalysisOptions
@@ -35,8 +39,9 @@ struct HeadCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard let (layer, index) = HeadCard.parseHead(head) else { throw CLIError("'\(Excerpt.short(head))' is not a head; write L.H (9.6), L9H6 or L9.H6") }
             guard (1...1000).contains(salient), (1...100).contains(mappings) else { throw CLIError("--salient must be 1–1000 and --mappings 1–100") }
+            if head.lowercased() == "all" { return try everyHead() }
+            guard let (layer, index) = HeadCard.parseHead(head) else { throw CLIError("'\(Excerpt.short(head))' is not a head; write L.H (9.6), L9H6 or L9.H6, or all") }
             let progress = Progress(quiet: analysis.quiet)
             // Every relation is scored (for the ranks); the ones named are listed pair by pair.
             var request = try analysis.request()
@@ -65,12 +70,58 @@ struct HeadCommand: ParsableCommand {
             }
         }
     }
+
+    /// Every head's salient operations, a layer at a time: one product of the
+    /// vocabulary's sources with the layer's `W_V`s, the heads on every core.
+    private func everyHead() throws {
+        guard analysis.relation.isEmpty, analysis.relationFile.isEmpty else {
+            throw CLIError("head all lists no pairs (they are per head): leave out --relation and --relation-file; every built-in relation is scored")
+        }
+        let progress = Progress(quiet: analysis.quiet)
+        let result = try ModelAnalysis(try analysis.request(), log: progress.log)
+        let model = result.model, shape = model.shape
+        let rule = salientSources ?? result.request.sourceRule
+        progress.log("salient operations of \(shape.layers * shape.heads) heads: every vocabulary token as a source (\(rule.rawValue))")
+        let sources = try VocabularySources(model: model, rule: rule) { done, blocks in progress.update("sources", done: done, of: blocks) }
+        var cards: [HeadCard] = []
+        for layer in 0..<shape.layers {
+            let operations = try SalientOperations.layer(model: model, layer: layer, sources: sources.forLayer(layer), count: salient, mappings: mappings)
+            cards += try operations.map { try HeadCard(analysis: result, layer: layer, head: $0.head, detailed: [], salientRule: rule, salient: $0) }
+            progress.update("salient operations, layers", done: layer + 1, of: shape.layers)
+        }
+        let tokenizer = result.loaded.tokenizer
+        print(HeadCardText.catalogue(cards, decode: { tokenizer.decode([$0]) }))
+        if let json {
+            let document = HeadCard.headsDocument(cards.map { ($0, []) }, model: result.document.source, decode: { tokenizer.decode([$0]) })
+            try AtomicFile.write(Data(document.utf8), to: json)
+            progress.log("wrote \(json)")
+        }
+    }
 }
 
 /// The card as text for a terminal and as `headmaps.head.v1` JSON.
 enum HeadCardText {
+    static func token(_ id: Int, _ decode: (Int) -> String) -> String {
+        "'" + decode(id).replacingOccurrences(of: "\n", with: "\\n") + "'"
+    }
+
+    static func operation(_ op: SalientOperations.Operation, decode: (Int) -> String) -> String {
+        String(format: "%8.3f  ", op.amplification) + token(op.tokenID, decode) + " → " + op.mappings.map { token($0.tokenID, decode) }.joined(separator: ", ")
+    }
+
+    /// Every head's operations, a line each led by the head: `grep "→ ' Paris'"`
+    /// finds the heads that map to Paris, and two models' lists diff line by line.
+    static func catalogue(_ cards: [HeadCard], decode: (Int) -> String) -> String {
+        var lines = ["salient operations of every head (head, amplification: token → top mappings)"]
+        for card in cards {
+            let head = "\(card.layer).\(card.head)".padding(toLength: 6, withPad: " ", startingAt: 0)
+            lines += card.salient.operations.map { head + operation($0, decode: decode) }
+        }
+        return lines.joined(separator: "\n")
+    }
+
     static func render(_ card: HeadCard, decode: (Int) -> String) -> String {
-        func token(_ id: Int) -> String { "'" + decode(id).replacingOccurrences(of: "\n", with: "\\n") + "'" }
+        func token(_ id: Int) -> String { HeadCardText.token(id, decode) }
         var lines = ["head \(card.layer).\(card.head)", "", "relation                     k   score  supp.  rank"]
         for r in card.relations where !r.skipped {
             lines.append(r.name.padding(toLength: 27, withPad: " ", startingAt: 0)
@@ -78,9 +129,7 @@ enum HeadCardText {
                          + (r.lastRank > r.rank ? "\(r.rank)–\(r.lastRank) of \(r.of) (tied)" : "\(r.rank) of \(r.of)"))
         }
         lines += ["", "salient operations (amplification: token → top mappings)"]
-        for op in card.salient.operations {
-            lines.append(String(format: "%8.3f  ", op.amplification) + token(op.tokenID) + " → " + op.mappings.map { token($0.tokenID) }.joined(separator: ", "))
-        }
+        lines += card.salient.operations.map { operation($0, decode: decode) }
         for r in card.relations {
             guard let pairs = r.pairs else { continue }
             lines += ["", "\(r.name): \(pairs.filter(\.hit).count) of \(pairs.count) pairs hit (k = \(r.k))"]

@@ -223,12 +223,6 @@ extension ReportRun {
     /// chosen, its scores and its salient operations, as `headmaps head` writes one.
     public func headsJSON() -> String {
         let tokenizer = analysis.loaded.tokenizer
-        let cards = headCards.map { rendered -> String in
-            let reasons = rendered.reasons.map { JSONString.quoted($0) }.joined(separator: ", ")
-            let fields = rendered.card.jsonFields(decode: { tokenizer.decode([$0]) }, indent: "      ")
-            return "    {\n      \"reasons\": [\(reasons)],\n\(fields)\n    }"
-        }
-        return "{\n  \"schema\": \"headmaps.heads.v1\",\n  \"model\": \(JSONString.quoted(document.source)),\n  \"heads\": [\n"
-            + cards.joined(separator: ",\n") + "\n  ]\n}\n"
+        return HeadCard.headsDocument(headCards.map { ($0.card, $0.reasons) }, model: document.source, decode: { tokenizer.decode([$0]) })
     }
 }

@@ -87,6 +87,18 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(result.status, 0)
         for word in ["scores", "make-fixture", "relations"] { XCTAssertTrue(result.stdout.contains(word), word) }
     }
+
+    /// Every subcommand's help is whole prose: a usage line, and no escape
+    /// characters leaked from a source string (a `\\` meant as a line join).
+    func testEverySubcommandHelpReadsAsProse() throws {
+        let commands = ["report", "scores", "head", "forward", "dynamic", "ablate", "render", "compare", "relations", "make-fixture"]
+        for command in commands {
+            let result = try HeadMapsExecutable.run(["help", command])
+            XCTAssertEqual(result.status, 0, command)
+            XCTAssertTrue(result.stdout.contains("USAGE: headmaps \(command)"), command)
+            XCTAssertFalse(result.stdout.contains("\\"), "\(command)'s help shows a backslash:\n\(result.stdout)")
+        }
+    }
 }
 
 final class RenderCommandTests: XCTestCase {
@@ -224,5 +236,47 @@ final class AnalysisCommandTests: XCTestCase {
         let outside = try HeadMapsExecutable.run(["head", "9.0", "--model", TestSupport.tinyModel, "--quiet"])
         XCTAssertEqual(outside.status, 2)
         XCTAssertTrue(outside.stderr.contains("outside the model's 4 layers × 4 heads"), outside.stderr)
+    }
+
+    /// `headmaps head all`: every head's salient operations, a line each led
+    /// by its head, and every card as `headmaps.heads.v1`; each head's
+    /// operations are what `headmaps head L.H` gives for it alone.
+    func testEveryHeadsSalientOperations() throws {
+        let dir = TestSupport.temporaryDirectory("head-all")
+        let all = try HeadMapsExecutable.run(["head", "all", "--model", TestSupport.tinyModel, "--salient", "4", "--mappings", "2", "--quiet",
+                                              "--json", dir + "/heads.json"])
+        XCTAssertEqual(all.status, 0, all.stderr)
+        let lines = all.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 1 + 16 * 4, "a header, then 4 operations for each of 4 × 4 heads")
+        XCTAssertEqual(Set(lines.dropFirst().map { String($0.prefix(while: { $0 != " " })) }).count, 16)
+        // The planted copying head 0.1 maps each of its salient tokens to itself.
+        XCTAssertEqual(lines.filter { $0.hasPrefix("0.1 ") }.count, 4)
+        for line in lines where line.hasPrefix("0.1 ") {
+            let parts = line.components(separatedBy: " → ")
+            let source = parts[0].components(separatedBy: "  ").last!
+            XCTAssertTrue(parts[1].hasPrefix(source + ","), line)
+        }
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/heads.json"))) as! [String: Any]
+        XCTAssertEqual(document["schema"] as? String, "headmaps.heads.v1")
+        let heads = document["heads"] as! [[String: Any]]
+        XCTAssertEqual(heads.map { "\($0["layer"]!).\($0["head"]!)" }, (0..<4).flatMap { l in (0..<4).map { "\(l).\($0)" } })
+        for (layer, head) in [(0, 1), (2, 1), (3, 3)] {
+            let one = try HeadMapsExecutable.run(["head", "\(layer).\(head)", "--model", TestSupport.tinyModel, "--salient", "4", "--mappings", "2",
+                                                  "--quiet", "--json", dir + "/one.json"])
+            XCTAssertEqual(one.status, 0, one.stderr)
+            let card = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/one.json"))) as! [String: Any]
+            let entry = heads[layer * 4 + head]
+            XCTAssertEqual(entry["reasons"] as? [String], [])
+            let a = entry["salient"] as! [[String: Any]], b = card["salient"] as! [[String: Any]]
+            XCTAssertEqual(a.map { $0["token_id"] as! Int }, b.map { $0["token_id"] as! Int }, "\(layer).\(head)")
+            for (x, y) in zip(a, b) {
+                XCTAssertEqual(x["amplification"] as! Double, y["amplification"] as! Double, accuracy: 1e-5)
+                XCTAssertEqual((x["mappings"] as! [[String: Any]]).map { $0["token_id"] as! Int }, (y["mappings"] as! [[String: Any]]).map { $0["token_id"] as! Int })
+            }
+            XCTAssertEqual((entry["relations"] as! [[String: Any]]).map { $0["score"] as! Double }, (card["relations"] as! [[String: Any]]).map { $0["score"] as! Double })
+        }
+        let named = try HeadMapsExecutable.run(["head", "all", "--model", TestSupport.tinyModel, "--relation", "name_copying", "--quiet"])
+        XCTAssertEqual(named.status, 2)
+        XCTAssertTrue(named.stderr.contains("head all lists no pairs"), named.stderr)
     }
 }

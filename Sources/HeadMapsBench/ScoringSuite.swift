@@ -57,6 +57,8 @@ struct NaiveBaseline {
     let seconds: Double
     let layers: Int
     let relations: Int
+    /// Kept pairs of the relations it computes (every head's `[n, vocab]` logits).
+    let rows: Int
     let agrees: Bool
 }
 
@@ -75,7 +77,7 @@ func naiveBaseline(model: TransformerWeights, relations: [TokenizedRelation], fa
         for l in 0..<sample.shape.layers where r.hits[l] != f.hits[l] || r.suppressionHits[l] != f.suppressionHits[l] { agrees = false }
     }
     return NaiveBaseline(seconds: seconds * Double(model.shape.layers) / Double(sample.shape.layers), layers: sample.shape.layers,
-                         relations: relations.count, agrees: agrees)
+                         relations: relations.count, rows: relations.filter { !$0.skipped }.reduce(0) { $0 + $1.pairsKept }, agrees: agrees)
 }
 
 /// The dense products the hard heads alone need, at the machine's full BLAS
@@ -178,5 +180,14 @@ func printScoringResult(_ r: ScoringResult, sgemmAll: Double) {
     if let n = r.naive {
         print(String(format: "  naive baseline (%d relations, timed on %d layer(s), extrapolated): %.1f s; fast scores of those relations: see above → speed-up %.1f× on the whole scoring; scores on the sampled layers %@",
                      n.relations, n.layers, n.seconds, n.seconds / r.scoreSeconds, n.agrees ? "identical" : "DIFFER"))
+        // When the dense heads' rows are exactly the naive computation's, the
+        // arithmetic bounds any exact method that computes those heads' products.
+        if !r.fixture.allRelations, !r.stats.denseHeads.isEmpty {
+            let d = Double(s.dModel), v = Double(s.vocab), dh = Double(s.dHead), rows = Double(n.rows)
+            let naiveFLOP = Double(s.layers * s.heads) * rows * d * v * 2
+            let denseFLOP = Double(r.stats.denseHeads.count) * (dh * d + rows * dh) * v * 2
+            print(String(format: "  arithmetic ceiling: the naive computation is %.1f TFLOP, the %d dense heads' products %.2f TFLOP → an exact method that computes them is at most %.1f× faster in arithmetic",
+                         naiveFLOP / 1e12, r.stats.denseHeads.count, denseFLOP / 1e12, naiveFLOP / denseFLOP))
+        }
     }
 }

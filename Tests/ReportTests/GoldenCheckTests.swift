@@ -154,6 +154,28 @@ final class GoldenCheckTests: XCTestCase {
         XCTAssertTrue(environment.contains("\"git_commit\"") && environment.contains("openblas_configuration"), environment)
     }
 
+    /// The committed `reports/default/` is what `headmaps report` writes today:
+    /// its text, data and the inputs its manifest lists (a new template, spec
+    /// or relation must be committed with a regenerated report). Images and
+    /// their hashes depend on the machine's Cairo and fonts, so they are left
+    /// to the golden check.
+    func testTheCommittedDefaultReportIsCurrent() throws {
+        let root = TestSupport.repositoryRoot
+        let fresh = TestSupport.temporaryDirectory("current") + "/r"
+        let result = try TestSupport.run(HeadMapsExecutable.path, ["report", "reports/default.yaml", "--quiet", "--out", fresh], directory: root)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let regenerate = "regenerate with `headmaps report` (scripts/demo) and commit reports/default/"
+        for file in ["report.md", "scores.json", "scores.csv", "heads.json"] {
+            XCTAssertEqual(try String(contentsOfFile: "\(fresh)/\(file)", encoding: .utf8),
+                           try String(contentsOfFile: "\(root)/reports/default/\(file)", encoding: .utf8), "\(file): \(regenerate)")
+        }
+        func inputs(_ path: String) throws -> [String] {
+            let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+            return (manifest["inputs"] as! [[String: Any]]).map { "\($0["path"]!) \($0["sha256"]!)" }
+        }
+        XCTAssertEqual(try inputs(fresh + "/manifest.json"), try inputs(root + "/reports/default/manifest.json"), "manifest inputs: \(regenerate)")
+    }
+
     /// The report's words are golden too: a changed line fails with a unified diff;
     /// --summary and --junit say the same for a PR and a CI dashboard.
     func testAChangedReportTextFailsWithAUnifiedDiffSummaryAndJUnit() throws {

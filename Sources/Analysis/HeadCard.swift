@@ -91,7 +91,8 @@ public struct HeadCard: Sendable {
         }
         precondition(shared.map { $0.rule == salientRule } ?? true, "shared sources under another rule")
         let sources = try (shared ?? VocabularySources(model: model, layers: [layer], rule: salientRule)).forLayer(layer)
-        salient = try SalientOperations(model: model, layer: layer, head: head, sources: sources, count: salientCount, mappings: mappings)
+        salient = try SalientOperations(model: model, layer: layer, head: head, sources: sources, count: salientCount, mappings: mappings,
+                                        tokens: analysis.loaded.tokenizer.count)
     }
 
     /// `L.H`, `L9H6`, `L9.H6` (any case), as people write heads.

@@ -28,25 +28,36 @@ public struct SalientOperations: Sendable {
     public static let defaultCount = 15
     public static let defaultMappings = 5
 
-    /// - Parameter sources: every vocabulary token's representation for this layer
-    ///   (`VocabularySources`), computed once for all heads.
+    /// - Parameters:
+    ///   - sources: every vocabulary token's representation for this layer
+    ///     (`VocabularySources`), computed once for all heads.
+    ///   - tokens: how many leading ids are the tokenizer's tokens. Checkpoints
+    ///     pad their matrices past the tokenizer (Pythia to 50,304 rows for
+    ///     50,277 tokens, Qwen2, Phi-2); those rows are no input and no word,
+    ///     so they are neither sources nor mappings. Default: every row.
     public init(model: TransformerWeights, layer: Int, head: Int, sources: Matrix,
-                count: Int = defaultCount, mappings: Int = defaultMappings) throws {
+                count: Int = defaultCount, mappings: Int = defaultMappings, tokens: Int? = nil) throws {
         precondition(sources.rows == model.shape.vocab)
         let ov = try model.heads(ofLayer: layer)[head]
+        let tokens = SalientOperations.tokens(tokens, vocab: model.shape.vocab)
         let y = Products.multiply(sources, ov.valueWeights)
-        let amplified = y.view { SalientOperations.amplify(ov: ov, y: $0.base, stride: y.cols, squaredNorms: SalientOperations.squaredNorms(sources), count: count) }
+        let amplified = y.view {
+            SalientOperations.amplify(ov: ov, y: $0.base, stride: y.cols, squaredNorms: SalientOperations.squaredNorms(sources, tokens: tokens), count: count)
+        }
         self.init(layer: layer, head: head, amplified: amplified, logits: model.logits(of: amplified.picked)[...],
-                  vocab: model.shape.vocab, mappings: mappings)
+                  vocab: model.shape.vocab, tokens: tokens, mappings: mappings)
     }
+
+    private static func tokens(_ tokens: Int?, vocab: Int) -> Int { min(max(tokens ?? vocab, 0), vocab) }
 
     /// Every head of one layer: one product of the sources with every KV
     /// head's `W_V` side by side, the heads' amplifications on every core, and
     /// one product of all their top tokens with the unembedding (wide products
     /// run near BLAS's peak; a product per head of 15 rows would not).
     public static func layer(model: TransformerWeights, layer: Int, sources: Matrix,
-                             count: Int = defaultCount, mappings: Int = defaultMappings) throws -> [SalientOperations] {
+                             count: Int = defaultCount, mappings: Int = defaultMappings, tokens: Int? = nil) throws -> [SalientOperations] {
         precondition(sources.rows == model.shape.vocab)
+        let tokens = SalientOperations.tokens(tokens, vocab: model.shape.vocab)
         let heads = try model.heads(ofLayer: layer)
         let groups = Array(Set(heads.map(\.valueGroup))).sorted()
         let d = sources.cols, dh = heads[0].valueWeights.cols
@@ -57,7 +68,7 @@ public struct SalientOperations: Sendable {
         }
         let parallel = BLAS.threadCount == 1
         let all = parallel ? Products.multiplyInRowBlocks(sources, stacked) : Products.multiply(sources, stacked)
-        let norms = squaredNorms(sources)
+        let norms = squaredNorms(sources, tokens: tokens)
         let results = Mutex([Int: Amplified]())
         DispatchQueue.concurrentPerform(iterations: parallel ? heads.count : 1) { worker in
             for h in stride(from: worker, to: heads.count, by: parallel ? heads.count : 1) {
@@ -75,12 +86,13 @@ public struct SalientOperations: Sendable {
             let a = amplified[h]
             defer { row += a.picked.rows }
             return SalientOperations(layer: layer, head: h, amplified: a, logits: logits[(row * vocab)..<((row + a.picked.rows) * vocab)],
-                                     vocab: vocab, mappings: mappings)
+                                     vocab: vocab, tokens: tokens, mappings: mappings)
         }
     }
 
-    static func squaredNorms(_ x: Matrix) -> [Double] {
-        (0..<x.rows).map { s in
+    /// `‖x‖²` of the first `tokens` rows: the rows that can be sources.
+    static func squaredNorms(_ x: Matrix, tokens: Int) -> [Double] {
+        (0..<tokens).map { s in
             var n = 0.0
             for j in 0..<x.cols { let v = Double(x.storage[s * x.cols + j]); n += v * v }
             return n
@@ -94,7 +106,7 @@ public struct SalientOperations: Sendable {
         let picked: Matrix
     }
 
-    /// From `y = x·W_V` for every token: ‖x·W_V·W_O‖² = (x·W_V)·G·(x·W_V)ᵀ with
+    /// From `y = x·W_V` for every token (the rows of `squaredNorms`): ‖x·W_V·W_O‖² = (x·W_V)·G·(x·W_V)ᵀ with
     /// G = W_O·W_Oᵀ (d_head × d_head), so the [vocab, d_model] product is never formed.
     /// `y` is read where it lies: row `s` of this head's `d_head` columns starts
     /// at `y + s·stride` (a layer's product holds every KV head side by side),
@@ -129,13 +141,13 @@ public struct SalientOperations: Sendable {
     }
 
     /// The operations from the top tokens and their logit rows.
-    private init(layer: Int, head: Int, amplified: Amplified, logits: ArraySlice<Float>, vocab: Int, mappings: Int) {
+    private init(layer: Int, head: Int, amplified: Amplified, logits: ArraySlice<Float>, vocab: Int, tokens: Int, mappings: Int) {
         self.layer = layer
         self.head = head
         let base = logits.startIndex
         operations = amplified.top.enumerated().map { i, s in
             let row = Array(logits[(base + i * vocab)..<(base + (i + 1) * vocab)])
-            let best = SalientOperations.best(vocab, max(0, min(mappings, vocab))) { Double(row[$0]) }
+            let best = SalientOperations.best(tokens, max(0, min(mappings, tokens))) { Double(row[$0]) }
             return Operation(tokenID: s, amplification: amplified.amplification[i], mappings: best.map { Mapping(tokenID: $0, logit: row[$0]) })
         }
     }

@@ -85,7 +85,8 @@ struct HeadCommand: ParsableCommand {
         let sources = try VocabularySources(model: model, rule: rule) { done, blocks in progress.update("sources", done: done, of: blocks) }
         var cards: [HeadCard] = []
         for layer in 0..<shape.layers {
-            let operations = try SalientOperations.layer(model: model, layer: layer, sources: sources.forLayer(layer), count: salient, mappings: mappings)
+            let operations = try SalientOperations.layer(model: model, layer: layer, sources: sources.forLayer(layer), count: salient, mappings: mappings,
+                                                         tokens: result.loaded.tokenizer.count)
             cards += try operations.map { try HeadCard(analysis: result, layer: layer, head: $0.head, detailed: [], salientRule: rule, salient: $0) }
             progress.update("salient operations, layers", done: layer + 1, of: shape.layers)
         }

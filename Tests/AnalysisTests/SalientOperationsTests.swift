@@ -4,6 +4,7 @@ import Foundation
 import HeadMapsTestSupport
 import LinearAlgebra
 import PlantedModels
+import Tokenizer
 import XCTest
 
 /// Salient operations on the planted fixture: the planted heads do what they
@@ -53,6 +54,34 @@ final class SalientOperationsTests: XCTestCase {
         XCTAssertGreaterThan((0..<20).filter(separated).count, 10, "enough distinct amplifications to test the order")
         for i in 0..<20 where separated(i) { XCTAssertEqual(fast.operations[i].tokenID, plain[i].0, "rank \(i)") }
         for (op, p) in zip(fast.operations, plain) { XCTAssertEqual(op.amplification, p.1, accuracy: 1e-4 * max(1, p.1)) }
+    }
+
+    /// Rows past the tokenizer's ids (a checkpoint's padding: the Llama
+    /// checkpoint written by transformers has 6000 rows for 3547 tokens) are neither sources nor mappings,
+    /// on one head and on a whole layer.
+    func testPaddingRowsAreNeitherSourcesNorMappings() throws {
+        _ = TestSupport.singleThreadedBLAS
+        let dir = TestSupport.transformersModels.first { $0.hasSuffix("/llama") }!
+        let model = try Architectures.load(modelDirectory: dir).1
+        let tokens = try TokenizerFiles.load(directory: dir).count
+        XCTAssertEqual(tokens, 3547)
+        XCTAssertEqual(model.shape.vocab, 6000)
+        let sources = try VocabularySources(model: model, rule: .embedding)
+        let everyRow = try SalientOperations(model: model, layer: 1, head: 0, sources: sources.forLayer(1), count: 50, mappings: 10)
+        XCTAssertTrue(everyRow.operations.contains { $0.tokenID >= tokens }, "unrestricted, padding rows rank among the sources")
+        let one = try SalientOperations(model: model, layer: 1, head: 0, sources: sources.forLayer(1), count: 50, mappings: 10, tokens: tokens)
+        let layer = try SalientOperations.layer(model: model, layer: 1, sources: sources.forLayer(1), count: 50, mappings: 10, tokens: tokens)
+        for operations in [one] + layer {
+            XCTAssertEqual(operations.operations.count, 50)
+            for op in operations.operations {
+                XCTAssertLessThan(op.tokenID, tokens)
+                XCTAssertEqual(op.mappings.count, 10)
+                for m in op.mappings { XCTAssertLessThan(m.tokenID, tokens) }
+            }
+        }
+        XCTAssertEqual(one.operations.map(\.tokenID), layer[0].operations.map(\.tokenID))
+        let tokensAmongEveryRow = everyRow.operations.map(\.tokenID).filter { $0 < tokens }
+        XCTAssertEqual(Array(one.operations.map(\.tokenID).prefix(tokensAmongEveryRow.count)), tokensAmongEveryRow, "the same order among the tokens")
     }
 
     /// A whole layer at once (one product for every KV head) gives each head's

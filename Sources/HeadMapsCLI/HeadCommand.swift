@@ -60,8 +60,14 @@ struct HeadCommand: ParsableCommand {
             // they may use every core (scoring, which needs one BLAS thread, is done).
             BLAS.setThreads(ProcessInfo.processInfo.activeProcessorCount)
             defer { BLAS.useSingleThread() }
+            // Every vocabulary token's source: block 0's MLP over the whole
+            // vocabulary, minutes on an 8B model, so it reports its progress.
+            let rule = salientSources ?? result.request.sourceRule
+            let sources = try VocabularySources(model: result.model, layers: [layer], rule: rule) { done, blocks in
+                progress.update("salient operations: every vocabulary token as a source", done: done, of: blocks)
+            }
             let card = try HeadCard(analysis: result, layer: layer, head: index, detailed: named ? detailed : [],
-                                    salientCount: salient, mappings: mappings, salientRule: salientSources)
+                                    salientCount: salient, mappings: mappings, salientRule: rule, sources: sources)
             let tokenizer = result.loaded.tokenizer
             print(HeadCardText.render(card, decode: { tokenizer.decode([$0]) }))
             if let json {
@@ -82,7 +88,9 @@ struct HeadCommand: ParsableCommand {
         let model = result.model, shape = model.shape
         let rule = salientSources ?? result.request.sourceRule
         progress.log("salient operations of \(shape.layers * shape.heads) heads: every vocabulary token as a source (\(rule.rawValue))")
-        let sources = try VocabularySources(model: model, rule: rule) { done, blocks in progress.update("sources", done: done, of: blocks) }
+        let sources = try VocabularySources(model: model, rule: rule) { done, blocks in
+            progress.update("every vocabulary token as a source", done: done, of: blocks)
+        }
         var cards: [HeadCard] = []
         for layer in 0..<shape.layers {
             let operations = try SalientOperations.layer(model: model, layer: layer, sources: sources.forLayer(layer), count: salient, mappings: mappings,

@@ -106,8 +106,9 @@ public struct SalientOperations: Sendable {
         let picked: Matrix
     }
 
-    /// From `y = x·W_V` for every token (the rows of `squaredNorms`): ‖x·W_V·W_O‖² = (x·W_V)·G·(x·W_V)ᵀ with
-    /// G = W_O·W_Oᵀ (d_head × d_head), so the [vocab, d_model] product is never formed.
+    /// From `y = x·W_V` for every source token (the rows of `squaredNorms`):
+    /// ‖x·W_V·W_O‖² = (x·W_V)·G·(x·W_V)ᵀ with G = W_O·W_Oᵀ (d_head × d_head),
+    /// so the [vocab, d_model] product is never formed.
     /// `y` is read where it lies: row `s` of this head's `d_head` columns starts
     /// at `y + s·stride` (a layer's product holds every KV head side by side),
     /// and `y·G` is made a few thousand rows at a time, so no per-head copy of

@@ -90,6 +90,19 @@ public struct SalientOperations: Sendable {
         }
     }
 
+    /// Every head of the model, a layer at a time (`layer(...)` each), from
+    /// sources computed once; `progress` after each layer.
+    public static func everyHead(model: TransformerWeights, sources: VocabularySources, count: Int = defaultCount,
+                                 mappings: Int = defaultMappings, tokens: Int? = nil,
+                                 progress: (_ layersDone: Int, _ layers: Int) -> Void = { _, _ in }) throws -> [SalientOperations] {
+        var all: [SalientOperations] = []
+        for l in 0..<model.shape.layers {
+            all += try layer(model: model, layer: l, sources: sources.forLayer(l), count: count, mappings: mappings, tokens: tokens)
+            progress(l + 1, model.shape.layers)
+        }
+        return all
+    }
+
     /// `‖x‖²` of the first `tokens` rows: the rows that can be sources.
     static func squaredNorms(_ x: Matrix, tokens: Int) -> [Double] {
         (0..<tokens).map { s in

@@ -3,6 +3,7 @@ import ArgumentParser
 import Core
 import Foundation
 import LinearAlgebra
+import Report
 
 struct HeadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -91,15 +92,13 @@ struct HeadCommand: ParsableCommand {
         let sources = try VocabularySources(model: model, rule: rule) { done, blocks in
             progress.update("every vocabulary token as a source", done: done, of: blocks)
         }
-        var cards: [HeadCard] = []
-        for layer in 0..<shape.layers {
-            let operations = try SalientOperations.layer(model: model, layer: layer, sources: sources.forLayer(layer), count: salient, mappings: mappings,
-                                                         tokens: result.loaded.tokenizer.count)
-            cards += try operations.map { try HeadCard(analysis: result, layer: layer, head: $0.head, detailed: [], salientRule: rule, salient: $0) }
-            progress.update("salient operations, layers", done: layer + 1, of: shape.layers)
+        let operations = try SalientOperations.everyHead(model: model, sources: sources, count: salient, mappings: mappings,
+                                                         tokens: result.loaded.tokenizer.count) { done, layers in
+            progress.update("salient operations, layers", done: done, of: layers)
         }
+        let cards = try operations.map { try HeadCard(analysis: result, layer: $0.layer, head: $0.head, detailed: [], salientRule: rule, salient: $0) }
         let tokenizer = result.loaded.tokenizer
-        print(HeadCardText.catalogue(cards, decode: { tokenizer.decode([$0]) }))
+        print(SalientOperationsText.catalogue(operations, decode: { tokenizer.decode([$0]) }), terminator: "")
         if let json {
             let document = HeadCard.headsDocument(cards.map { ($0, []) }, model: result.document.source, decode: { tokenizer.decode([$0]) })
             try AtomicFile.write(Data(document.utf8), to: json)
@@ -110,27 +109,8 @@ struct HeadCommand: ParsableCommand {
 
 /// The card as text for a terminal and as `headmaps.head.v1` JSON.
 enum HeadCardText {
-    static func token(_ id: Int, _ decode: (Int) -> String) -> String {
-        "'" + decode(id).replacingOccurrences(of: "\n", with: "\\n") + "'"
-    }
-
-    static func operation(_ op: SalientOperations.Operation, decode: (Int) -> String) -> String {
-        String(format: "%8.3f  ", op.amplification) + token(op.tokenID, decode) + " → " + op.mappings.map { token($0.tokenID, decode) }.joined(separator: ", ")
-    }
-
-    /// Every head's operations, a line each led by the head: `grep "→ ' Paris'"`
-    /// finds the heads that map to Paris, and two models' lists diff line by line.
-    static func catalogue(_ cards: [HeadCard], decode: (Int) -> String) -> String {
-        var lines = ["salient operations of every head (head, amplification: token → top mappings)"]
-        for card in cards {
-            let head = "\(card.layer).\(card.head)".padding(toLength: 6, withPad: " ", startingAt: 0)
-            lines += card.salient.operations.map { head + operation($0, decode: decode) }
-        }
-        return lines.joined(separator: "\n")
-    }
-
     static func render(_ card: HeadCard, decode: (Int) -> String) -> String {
-        func token(_ id: Int) -> String { HeadCardText.token(id, decode) }
+        func token(_ id: Int) -> String { SalientOperationsText.token(id, decode: decode) }
         var lines = ["head \(card.layer).\(card.head)", "", "relation                     k   score  supp.  rank"]
         for r in card.relations where !r.skipped {
             lines.append(r.name.padding(toLength: 27, withPad: " ", startingAt: 0)
@@ -138,7 +118,7 @@ enum HeadCardText {
                          + (r.lastRank > r.rank ? "\(r.rank)–\(r.lastRank) of \(r.of) (tied)" : "\(r.rank) of \(r.of)"))
         }
         lines += ["", "salient operations (amplification: token → top mappings)"]
-        lines += card.salient.operations.map { operation($0, decode: decode) }
+        lines += card.salient.operations.map { SalientOperationsText.line($0, decode: decode) }
         for r in card.relations {
             guard let pairs = r.pairs else { continue }
             lines += ["", "\(r.name): \(pairs.filter(\.hit).count) of \(pairs.count) pairs hit (k = \(r.k))"]

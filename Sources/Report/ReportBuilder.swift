@@ -55,6 +55,10 @@ public struct ReportBuilder {
             files["figures/heads/\(card.stem).pdf"] = card.profilePDF
         }
         if !run.headCards.isEmpty { files["heads.json"] = Data(run.headsJSON().utf8) }
+        if !run.salientOperationsOfEveryHead.isEmpty {
+            let tokenizer = run.analysis.loaded.tokenizer
+            files["salient.txt"] = Data(SalientOperationsText.catalogue(run.salientOperationsOfEveryHead, decode: { tokenizer.decode([$0]) }).utf8)
+        }
         if !run.dynamic.isEmpty {
             files["dynamic.json"] = Data(DynamicDocument.encode(model: run.document.source, templates: spec.dynamic?.templates ?? [], relations: run.dynamic).utf8)
         }

@@ -57,6 +57,8 @@ public struct ReportRun {
     /// The panels of the spec's explicit figures, in order (overviews have none).
     public let explicitPanels: [PanelSpec]
     public let headCards: [RenderedHeadCard]
+    /// Every head's salient operations (`salient_operations: all`), layer by layer; else empty.
+    public let salientOperationsOfEveryHead: [SalientOperations]
     /// The experiments the spec asks for, run on the model.
     public let dynamic: [DynamicScores.RelationResult]
     public let ablations: [Ablation]
@@ -119,8 +121,24 @@ public struct ReportRun {
                                           caption: caption, cellMaps: cellMaps))
         }
         self.explicitPanels = explicitPanels
+        var sources: VocabularySources?
+        if spec.salientOperationsOfEveryHead {
+            let model = analysis.model
+            log("salient operations of every head (\(model.shape.layers * model.shape.heads)) over the whole vocabulary")
+            let every = try ReportRun.vocabularySources(model: model, layers: nil, rule: spec.sourceRule, label: "salient operations", log: log)
+            var quartersLogged = 0
+            salientOperationsOfEveryHead = try SalientOperations.everyHead(model: model, sources: every, tokens: analysis.loaded.tokenizer.count) { done, layers in
+                let quarter = 4 * done / layers
+                guard quarter > quartersLogged && quarter < 4 else { return }
+                quartersLogged = quarter
+                log("salient operations: \(done) of \(layers) layers")
+            }
+            sources = every
+        } else {
+            salientOperationsOfEveryHead = []
+        }
         headCards = try ReportRun.headCards(spec: spec, analysis: analysis, document: document, panels: explicitPanels,
-                                            modelName: spec.modelName, log: log)
+                                            modelName: spec.modelName, sources: sources, log: log)
         let experiments = try ReportRun.experiments(spec: spec, analysis: analysis, document: document, modelPath: modelPath, log: log)
         dynamic = experiments.dynamic
         ablations = experiments.ablations
@@ -171,20 +189,12 @@ public struct ReportRun {
     /// The cards of the top and marked heads, from one computation of the
     /// vocabulary's sources; cards are independent and run on every core.
     static func headCards(spec: ReportSpec, analysis: ModelAnalysis, document: ScoresDocument, panels: [PanelSpec],
-                          modelName: String, log: (String) -> Void) throws -> [RenderedHeadCard] {
+                          modelName: String, sources computed: VocabularySources?, log: (String) -> Void) throws -> [RenderedHeadCard] {
         let choices = HeadCardSelection.choose(panels: panels, document: document, perPanel: spec.headCardsPerPanel)
         guard !choices.isEmpty else { return [] }
         log("head cards: salient operations of \(choices.count) heads over the whole vocabulary")
-        // Block 0's MLP over every token: minutes on a 128k vocabulary, so say how far it is.
-        var quartersLogged = 0
-        let sources = try withoutActuallyEscaping(log) { log in
-            try VocabularySources(model: analysis.model, layers: Array(Set(choices.map(\.head.layer))), rule: spec.sourceRule) { done, blocks in
-                let quarter = 4 * done / blocks
-                guard quarter > quartersLogged && quarter < 4 else { return }
-                quartersLogged = quarter
-                log("head cards: block 0's MLP over the vocabulary, \(done) of \(blocks) blocks")
-            }
-        }
+        let sources = try computed ?? vocabularySources(model: analysis.model, layers: Array(Set(choices.map(\.head.layer))),
+                                                         rule: spec.sourceRule, label: "head cards", log: log)
         let results = Mutex([Int: Result<RenderedHeadCard, any Error>]())
         let workers = BLAS.threadCount == 1 ? choices.count : 1
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
@@ -207,6 +217,21 @@ public struct ReportRun {
             }
         }
         return try choices.indices.map { i in try results.withLock { $0[i]! }.get() }
+    }
+
+    /// Every vocabulary token's source for `layers` (nil: all). Block 0's MLP
+    /// over every token takes minutes on a 128k vocabulary, so it says how far it is.
+    static func vocabularySources(model: TransformerWeights, layers: [Int]?, rule: SourceRule, label: String,
+                                  log: (String) -> Void) throws -> VocabularySources {
+        var quartersLogged = 0
+        return try withoutActuallyEscaping(log) { log in
+            try VocabularySources(model: model, layers: layers, rule: rule) { done, blocks in
+                let quarter = 4 * done / blocks
+                guard quarter > quartersLogged && quarter < 4 else { return }
+                quartersLogged = quarter
+                log("\(label): block 0's MLP over the vocabulary, \(done) of \(blocks) blocks")
+            }
+        }
     }
 
     /// "GPT-2 medium" from the spec; else the Hugging Face id it was found by

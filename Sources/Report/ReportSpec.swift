@@ -15,6 +15,7 @@ import Plot
 /// k: 10                           # optional: override every relation's k (default: the family's, as the paper)
 /// sources: mlp0                   # optional: mlp0 (the method), embedding, mlp0-all-layers
 /// head_cards: 3                   # cards for the top N heads of each panel and every marked head (0: none)
+/// salient_operations: cards       # or: all (also salient.txt, every head's salient operations)
 /// dynamic:                        # optional: the paper's experiment 1 (GPT-2 family)
 ///   relations: [name_copying]     #   default: the relations of the figures' panels
 ///   templates: ["No <X> means no"] #  default: the paper's four
@@ -64,6 +65,8 @@ public struct ReportSpec {
     public var k: Int?
     public var sourceRule: SourceRule = .mlp0
     public var headCardsPerPanel = ReportSettings.defaultHeadCardsPerPanel
+    /// `salient_operations: all`: every head's salient operations as `salient.txt`.
+    public var salientOperationsOfEveryHead = false
     /// The experiments that run the model, when the spec asks for them.
     public var dynamic: DynamicSpec?
     public var ablation: AblationSpec?
@@ -99,7 +102,7 @@ public struct ReportSpec {
 
     /// A spec from its YAML; paths in it are relative to `file`'s folder.
     public static func parse(_ yaml: YAMLMapping, file: String) throws -> ReportSpec {
-        try yaml.allowKeys(["title", "summary", "model", "model_name", "relations", "relation_files", "k", "sources", "head_cards", "dynamic", "ablation", "min_pairs", "figures"])
+        try yaml.allowKeys(["title", "summary", "model", "model_name", "relations", "relation_files", "k", "sources", "head_cards", "salient_operations", "dynamic", "ablation", "min_pairs", "figures"])
         let folder = (file as NSString).deletingLastPathComponent
         let directory = folder.isEmpty ? "." : folder
         func path(_ p: String) -> String { p.hasPrefix("/") ? p : (directory as NSString).appendingPathComponent(p) }
@@ -180,6 +183,12 @@ public struct ReportSpec {
                 throw yaml.error("head_cards", "must be 0–\(ReportSettings.maximumHeadCards) (top heads per panel)")
             }
             spec.headCardsPerPanel = cards
+        }
+        if let salient = try yaml.string("salient_operations") {
+            guard ["cards", "all"].contains(salient) else {
+                throw yaml.error("salient_operations", "must be cards (the head cards' heads) or all (every head, in salient.txt), not '\(Excerpt.short(salient))'")
+            }
+            spec.salientOperationsOfEveryHead = salient == "all"
         }
         let panelRelations = spec.figures.flatMap { $0.panels ?? [] }.map(\.relation).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         func names(_ m: YAMLMapping) throws -> [String] {

@@ -72,6 +72,35 @@ final class HeadCardReportTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("head_cards") && bad.stderr.contains("must be 0–64"), bad.stderr)
     }
 
+    /// `salient_operations: all`: the report also lists every head's salient
+    /// operations in `salient.txt`, exactly as `headmaps head all` prints them,
+    /// and says so in its head cards' section; the manifest lists the file.
+    func testASpecAsksForEveryHeadsSalientOperations() throws {
+        let dir = TestSupport.temporaryDirectory("salient-all")
+        try "model: \(TestSupport.demoModel)\nrelations: [name_copying]\nhead_cards: 1\nsalient_operations: all\nfigures:\n  - name: f\n    panels:\n      - relation: name_copying\n"
+            .write(toFile: dir + "/all.yaml", atomically: true, encoding: .utf8)
+        let report = try HeadMapsExecutable.run(["report", dir + "/all.yaml", "--out", dir + "/all", "--quiet"])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let catalogue = try String(contentsOfFile: dir + "/all/salient.txt", encoding: .utf8)
+        XCTAssertEqual(catalogue.split(separator: "\n").count, 1 + 24 * 16 * SalientOperations.defaultCount)
+        let cli = try HeadMapsExecutable.run(["head", "all", "--model", TestSupport.demoModel, "--quiet"])
+        XCTAssertEqual(cli.status, 0, cli.stderr)
+        XCTAssertEqual(catalogue, cli.stdout, "the report's list is the command's")
+        XCTAssertTrue(try String(contentsOfFile: dir + "/all/report.md", encoding: .utf8).contains("`salient.txt` lists the salient operations of every head"))
+        XCTAssertTrue(try String(contentsOfFile: dir + "/all/report.html", encoding: .utf8).contains("<a href=\"salient.txt\">"))
+        XCTAssertTrue(try String(contentsOfFile: dir + "/all/manifest.json", encoding: .utf8).contains("\"path\": \"salient.txt\""))
+
+        try "model: \(TestSupport.demoModel)\nrelations: [name_copying]\nhead_cards: 1\n".write(toFile: dir + "/cards.yaml", atomically: true, encoding: .utf8)
+        XCTAssertEqual(try HeadMapsExecutable.run(["report", dir + "/cards.yaml", "--out", dir + "/cards", "--quiet"]).status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/cards/salient.txt"), "cards only, by default")
+        XCTAssertFalse(try String(contentsOfFile: dir + "/cards/report.md", encoding: .utf8).contains("salient.txt"))
+
+        try "model: \(TestSupport.demoModel)\nsalient_operations: every\n".write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
+        let bad = try HeadMapsExecutable.run(["report", dir + "/bad.yaml", "--out", dir + "/bad", "--quiet"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("salient_operations") && bad.stderr.contains("must be cards"), bad.stderr)
+    }
+
     /// The report opened in headless Chromium (installed by the test command
     /// from Debian): hovering the cell of head 14.1 shows its tooltip, and a
     /// click lands on its card.

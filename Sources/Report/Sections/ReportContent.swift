@@ -22,6 +22,8 @@ struct ReportContent {
     let hasSkipped: Bool
     let headCards: [HeadCardEntry]
     let hasHeadCards: Bool
+    /// `salient.txt` was written: every head's salient operations.
+    let hasSalientOperationsOfEveryHead: Bool
     let dynamic: [DynamicRow]
     let ablation: [AblationRow]
     let hasExperiments: Bool
@@ -97,6 +99,7 @@ struct ReportContent {
         let tokenizer = run.analysis.loaded.tokenizer
         headCards = run.headCards.map { HeadCardEntry($0, titles: titles, decode: { tokenizer.decode([$0]) }) }
         hasHeadCards = !headCards.isEmpty
+        hasSalientOperationsOfEveryHead = !run.salientOperationsOfEveryHead.isEmpty
         dynamic = run.dynamic.map { DynamicRow($0, title: titles[$0.name] ?? $0.name) }
         ablation = run.ablations.map { AblationRow($0, title: titles[$0.relation] ?? $0.relation) }
         hasDynamic = !dynamic.isEmpty

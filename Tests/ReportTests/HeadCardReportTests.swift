@@ -54,20 +54,25 @@ final class HeadCardReportTests: XCTestCase {
         XCTAssertEqual(try figure.pngData(dpi: 72), try figure.pngData(dpi: 72), "byte-identical re-renders")
     }
 
+    /// Writes `yaml` as `dir/name.yaml` (after the demo model's line) and runs
+    /// the report into `dir/name`.
+    private func report(_ yaml: String, named name: String, in dir: String) throws -> (status: Int32, stdout: String, stderr: String) {
+        try "model: \(TestSupport.demoModel)\n\(yaml)".write(toFile: "\(dir)/\(name).yaml", atomically: true, encoding: .utf8)
+        return try HeadMapsExecutable.run(["report", "\(dir)/\(name).yaml", "--out", "\(dir)/\(name)", "--quiet"])
+    }
+
+    private let oneFigure = "figures:\n  - name: f\n    panels:\n      - relation: name_copying\n"
+
     func testASpecChoosesHowManyCards() throws {
         let dir = TestSupport.temporaryDirectory("cards")
-        try "model: \(TestSupport.demoModel)\nrelations: [name_copying]\nhead_cards: 1\nfigures:\n  - name: f\n    panels:\n      - relation: name_copying\n"
-            .write(toFile: dir + "/one.yaml", atomically: true, encoding: .utf8)
-        let one = try HeadMapsExecutable.run(["report", dir + "/one.yaml", "--out", dir + "/one", "--quiet"])
+        let one = try report("relations: [name_copying]\nhead_cards: 1\n" + oneFigure, named: "one", in: dir)
         XCTAssertEqual(one.status, 0, one.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/one/figures/heads").sorted(), ["L0H3.pdf", "L0H3.png"])
-        try "model: \(TestSupport.demoModel)\nrelations: [name_copying]\nhead_cards: 0\n".write(toFile: dir + "/none.yaml", atomically: true, encoding: .utf8)
-        let none = try HeadMapsExecutable.run(["report", dir + "/none.yaml", "--out", dir + "/none", "--quiet"])
+        let none = try report("relations: [name_copying]\nhead_cards: 0\n", named: "none", in: dir)
         XCTAssertEqual(none.status, 0, none.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/none/heads.json"))
         XCTAssertFalse(try String(contentsOfFile: dir + "/none/report.md", encoding: .utf8).contains("Head cards"))
-        try "model: \(TestSupport.demoModel)\nhead_cards: 1000\n".write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
-        let bad = try HeadMapsExecutable.run(["report", dir + "/bad.yaml", "--out", dir + "/bad", "--quiet"])
+        let bad = try report("head_cards: 1000\n", named: "bad", in: dir)
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.stderr.contains("head_cards") && bad.stderr.contains("must be 0–64"), bad.stderr)
     }
@@ -77,10 +82,8 @@ final class HeadCardReportTests: XCTestCase {
     /// and says so in its head cards' section; the manifest lists the file.
     func testASpecAsksForEveryHeadsSalientOperations() throws {
         let dir = TestSupport.temporaryDirectory("salient-all")
-        try "model: \(TestSupport.demoModel)\nrelations: [name_copying]\nhead_cards: 1\nsalient_operations: all\nfigures:\n  - name: f\n    panels:\n      - relation: name_copying\n"
-            .write(toFile: dir + "/all.yaml", atomically: true, encoding: .utf8)
-        let report = try HeadMapsExecutable.run(["report", dir + "/all.yaml", "--out", dir + "/all", "--quiet"])
-        XCTAssertEqual(report.status, 0, report.stderr)
+        let all = try report("relations: [name_copying]\nhead_cards: 1\nsalient_operations: all\n" + oneFigure, named: "all", in: dir)
+        XCTAssertEqual(all.status, 0, all.stderr)
         let catalogue = try String(contentsOfFile: dir + "/all/salient.txt", encoding: .utf8)
         XCTAssertEqual(catalogue.split(separator: "\n").count, 1 + 24 * 16 * SalientOperations.defaultCount)
         let cli = try HeadMapsExecutable.run(["head", "all", "--model", TestSupport.demoModel, "--quiet"])
@@ -90,13 +93,11 @@ final class HeadCardReportTests: XCTestCase {
         XCTAssertTrue(try String(contentsOfFile: dir + "/all/report.html", encoding: .utf8).contains("<a href=\"salient.txt\">"))
         XCTAssertTrue(try String(contentsOfFile: dir + "/all/manifest.json", encoding: .utf8).contains("\"path\": \"salient.txt\""))
 
-        try "model: \(TestSupport.demoModel)\nrelations: [name_copying]\nhead_cards: 1\n".write(toFile: dir + "/cards.yaml", atomically: true, encoding: .utf8)
-        XCTAssertEqual(try HeadMapsExecutable.run(["report", dir + "/cards.yaml", "--out", dir + "/cards", "--quiet"]).status, 0)
+        XCTAssertEqual(try report("relations: [name_copying]\nhead_cards: 1\n", named: "cards", in: dir).status, 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/cards/salient.txt"), "cards only, by default")
         XCTAssertFalse(try String(contentsOfFile: dir + "/cards/report.md", encoding: .utf8).contains("salient.txt"))
 
-        try "model: \(TestSupport.demoModel)\nsalient_operations: every\n".write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
-        let bad = try HeadMapsExecutable.run(["report", dir + "/bad.yaml", "--out", dir + "/bad", "--quiet"])
+        let bad = try report("salient_operations: every\n", named: "bad", in: dir)
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.stderr.contains("salient_operations") && bad.stderr.contains("must be cards"), bad.stderr)
     }

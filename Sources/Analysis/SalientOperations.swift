@@ -56,8 +56,16 @@ public struct SalientOperations: Sendable {
     /// run near BLAS's peak; a product per head of 15 rows would not).
     public static func layer(model: TransformerWeights, layer: Int, sources: Matrix,
                              count: Int = defaultCount, mappings: Int = defaultMappings, tokens: Int? = nil) throws -> [SalientOperations] {
-        precondition(sources.rows == model.shape.vocab)
         let tokens = SalientOperations.tokens(tokens, vocab: model.shape.vocab)
+        return try self.layer(model: model, layer: layer, sources: sources, squaredNorms: squaredNorms(sources, tokens: tokens),
+                              count: count, mappings: mappings, tokens: tokens)
+    }
+
+    /// The same with the sources' `‖x‖²` known (every layer past the first
+    /// reads the same sources: `everyHead` computes them once).
+    private static func layer(model: TransformerWeights, layer: Int, sources: Matrix, squaredNorms norms: [Double],
+                              count: Int, mappings: Int, tokens: Int) throws -> [SalientOperations] {
+        precondition(sources.rows == model.shape.vocab && norms.count == tokens)
         let heads = try model.heads(ofLayer: layer)
         let groups = Array(Set(heads.map(\.valueGroup))).sorted()
         let d = sources.cols, dh = heads[0].valueWeights.cols
@@ -68,7 +76,6 @@ public struct SalientOperations: Sendable {
         }
         let parallel = BLAS.threadCount == 1
         let all = parallel ? Products.multiplyInRowBlocks(sources, stacked) : Products.multiply(sources, stacked)
-        let norms = squaredNorms(sources, tokens: tokens)
         let results = Mutex([Int: Amplified]())
         DispatchQueue.concurrentPerform(iterations: parallel ? heads.count : 1) { worker in
             for h in stride(from: worker, to: heads.count, by: parallel ? heads.count : 1) {
@@ -95,9 +102,13 @@ public struct SalientOperations: Sendable {
     public static func everyHead(model: TransformerWeights, sources: VocabularySources, count: Int = defaultCount,
                                  mappings: Int = defaultMappings, tokens: Int? = nil,
                                  progress: (_ layersDone: Int, _ layers: Int) -> Void = { _, _ in }) throws -> [SalientOperations] {
+        let tokens = SalientOperations.tokens(tokens, vocab: model.shape.vocab)
         var all: [SalientOperations] = []
+        var norms: [String: [Double]] = [:]
         for l in 0..<model.shape.layers {
-            all += try layer(model: model, layer: l, sources: sources.forLayer(l), count: count, mappings: mappings, tokens: tokens)
+            let x = sources.forLayer(l), kind = sources.rule.name(layer: l)
+            if norms[kind] == nil { norms[kind] = squaredNorms(x, tokens: tokens) }
+            all += try layer(model: model, layer: l, sources: x, squaredNorms: norms[kind]!, count: count, mappings: mappings, tokens: tokens)
             progress(l + 1, model.shape.layers)
         }
         return all

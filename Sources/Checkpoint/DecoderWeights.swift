@@ -158,8 +158,7 @@ public struct DecoderWeights: Sendable {
     /// The residual stream's input rows: token embeddings plus learned positions where the model has them.
     public func inputRows(tokens: [Int], positions: [Int]) -> Matrix {
         let d = shape.dModel
-        var x = embedding.gatherRows(tokens)
-        if embeddingScale != 1 { x.scale(by: embeddingScale) }
+        var x = embedding.gatherRows(tokens, scaledBy: embeddingScale)
         if let table = self.positions {
             table.withMatrix { p in
                 for (r, t) in positions.enumerated() { for j in 0..<d { x[r, j] += p[t, j] } }

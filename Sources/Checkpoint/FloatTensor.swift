@@ -106,6 +106,14 @@ public final class FloatTensor: @unchecked Sendable {
         return withExtendedLifetime(self) { out }
     }
 
+    /// Rows `indices` times `factor`: token embeddings as a model reads them
+    /// (Gemma scales them by `sqrt(d_model)`, the others by 1).
+    public func gatherRows(_ indices: [Int], scaledBy factor: Float) -> Matrix {
+        var rows = gatherRows(indices)
+        if factor != 1 { rows.scale(by: factor) }
+        return rows
+    }
+
     public var isBorrowedFromMapping: Bool { deferred == nil && owner != nil }
 
     /// Whether the values are still to be converted (only rows asked for so far).

@@ -147,10 +147,7 @@ public struct SafetensorsFile: Sendable {
         if info.dtype == .f32, Int(bitPattern: rawStart(info)) % MemoryLayout<Float>.alignment == 0 {
             tensor = FloatTensor(shape: info.shape, mapped: rawStart(info).assumingMemoryBound(to: Float.self), count: info.elementCount, owner: file)
         } else {
-            let convert = converter(info)
-            tensor = FloatTensor(shape: info.shape, converting: info.elementCount) { range, destination in
-                forEachChunk(of: info, in: range) { chunk in convert(chunk, destination + (chunk.lowerBound - range.lowerBound)) }
-            }
+            tensor = FloatTensor(shape: info.shape, converting: info.elementCount, chunkedConverter(info))
         }
         // A conversion that ran into pages of a shrunken file read zeros (the
         // SIGBUS guard's doing): the check after it catches both cases.
@@ -174,11 +171,8 @@ public struct SafetensorsFile: Sendable {
         guard bad == 0 else {
             throw CheckpointError.nonFinite(file: path, tensor: info.name, count: bad, of: info.elementCount)
         }
-        let convert = converter(info)
         // Rows read later hand their pages back too: head cards read every row of a 128k vocabulary.
-        return FloatTensor(shape: info.shape, deferring: info.elementCount, owner: file) { range, destination in
-            forEachChunk(of: info, in: range) { chunk in convert(chunk, destination + (chunk.lowerBound - range.lowerBound)) }
-        }
+        return FloatTensor(shape: info.shape, deferring: info.elementCount, owner: file, chunkedConverter(info))
     }
 
     /// Throws if the file changed under its mapping since it was opened.
@@ -200,6 +194,15 @@ public struct SafetensorsFile: Sendable {
             let chunk = lo..<min(range.upperBound, lo + step)
             body(chunk)
             file.release(dataStart + info.dataOffsets.lowerBound + chunk.lowerBound * size ..< dataStart + info.dataOffsets.lowerBound + chunk.upperBound * size)
+        }
+    }
+
+    /// Converts elements `range` into `Float`s at `destination` a chunk at a
+    /// time, handing each chunk's pages back after it (`forEachChunk`).
+    private func chunkedConverter(_ info: TensorInfo) -> (Range<Int>, UnsafeMutablePointer<Float>) -> Void {
+        let convert = converter(info)
+        return { range, destination in
+            forEachChunk(of: info, in: range) { chunk in convert(chunk, destination + (chunk.lowerBound - range.lowerBound)) }
         }
     }
 

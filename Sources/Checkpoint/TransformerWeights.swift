@@ -49,11 +49,7 @@ public struct TransformerWeights: Sendable {
     }
 
     /// The embedding rows of `tokens` as a head reads them (scaled where the family scales).
-    public func embeddingRows(_ tokens: [Int]) -> Matrix {
-        var rows = embedding.gatherRows(tokens)
-        if embeddingScale != 1 { rows.scale(by: embeddingScale) }
-        return rows
-    }
+    public func embeddingRows(_ tokens: [Int]) -> Matrix { embedding.gatherRows(tokens, scaledBy: embeddingScale) }
 
     /// Every embedding row, scaled where the family scales.
     public func embeddingMatrix() -> Matrix {

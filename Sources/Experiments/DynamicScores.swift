@@ -121,11 +121,12 @@ public struct DynamicScores: Sendable {
         var hits = [[[Int]]](repeating: empty, count: segments.count), suppression = hits
         let targets = segments.flatMap(\.targets)
         let segmentOfRow = segments.enumerated().flatMap { s, segment in [Int](repeating: s, count: segment.targets.count) }
+        let filled = segments.filter { !$0.targets.isEmpty }
         if !targets.isEmpty {
             try RelationScorer.rank(model: model, targets: targets, k: k, values: { layer in
                 (0..<shape.heads).map { head in
                     let index = HeadIndex(layer: layer, head: head)
-                    let parts = segments.filter { !$0.targets.isEmpty }.map { $0.rows[index]! }
+                    let parts = filled.map { $0.rows[index]! }
                     return Matrix(rows: targets.count, cols: parts[0].cols, storage: parts.flatMap(\.storage))
                 }
             }, record: { layer, head, row, hit, suppressionHit in

@@ -40,7 +40,6 @@ if arguments.contains("--help") {
 }
 let quick = arguments.contains("--quick")
 let fixtureKeys = Set((option("--fixtures") ?? "easy,hard").split(separator: ",").map(String.init).flatMap { $0 == "all" ? ["easy", "hard", "xl", "llama"] : [$0] })
-let fixture = ".build/headmaps-bench/gpt2-medium"
 let naiveLayersFigure = Int(option("--naive-layers") ?? "24")!
 let naiveLayersAll = Int(option("--naive-layers-all") ?? "2")!
 let repeats = Int(option("--repeats") ?? (quick ? "1" : "3"))!
@@ -71,16 +70,11 @@ print("")
 
 // MARK: The easy fixture: every phase of a report
 
-// MARK: Fixture
-
+let easy = BenchFixture.planted("easy", title: "GPT-2-medium-shaped planted checkpoint", shape: "gpt2-medium", allRelations: true, naiveLayers: 0)
+try easy.ensureBuilt()
+let fixture = easy.directory
+let fileBytes = checkpointBytes(fixture)
 let fileManager = FileManager.default
-if !fileManager.fileExists(atPath: fixture + "/model.safetensors") {
-    FileHandle.standardError.write(Data("building the GPT-2-medium-shaped fixture in \(fixture) (once; 1.4 GB)…\n".utf8))
-    try PlantedCheckpoint(shape: PlantedCheckpoint.Shape.preset("gpt2-medium")!, seed: 0).write(to: fixture)
-}
-let fileBytes = (try fileManager.attributesOfItem(atPath: fixture + "/model.safetensors")[.size] as! NSNumber).doubleValue
-
-// MARK: sgemm
 
 // MARK: Phases
 

@@ -139,8 +139,7 @@ public struct FamilyFixture {
         let planted = self.planted, architecture = self.architecture, d = self.d, dh = self.dh
         func gpt2(_ name: String, _ shape: [Int]) -> [Float] { planted.gpt2Tensor(name, shape: shape, plan: plan) }
         func random(_ name: String, _ shape: [Int], scale: Float) -> [Float] {
-            var rng = SplitMix64(seed: planted.seed ^ fnv1a(architecture.rawValue + name))
-            return Grid.noise(shape.reduce(1, *), scale: scale, seed: planted.seed ^ fnv1a(architecture.rawValue + name), rng: &rng)
+            Grid.noise(shape.reduce(1, *), scale: scale, seed: planted.seed ^ fnv1a(architecture.rawValue + name))
         }
         /// `[rows, cols]` row-major → `[cols, rows]`.
         func transpose(_ v: [Float], rows r: Int, cols c: Int) -> [Float] {

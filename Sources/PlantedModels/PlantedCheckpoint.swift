@@ -276,7 +276,7 @@ public struct PlantedCheckpoint {
         case _ where name.hasSuffix("attn.c_attn.weight") || name.hasSuffix("attn.c_proj.weight"):
             let layer = Int(name.split(separator: ".")[1])!
             let scale = Float(1 / Double(d).squareRoot())
-            var values = Grid.noise(count, scale: scale, seed: seed ^ fnv1a(name), rng: &rng)
+            var values = Grid.noise(count, scale: scale, seed: seed ^ fnv1a(name))
             for h in 0..<shape.heads {
                 if let role = plan.plantedAt[layer * shape.heads + h] {
                     plant(role, head: h, into: &values, isValue: name.hasSuffix("c_attn.weight"), d: d, dh: dh, decoyWeight: plan.decoyWeight)
@@ -286,7 +286,7 @@ public struct PlantedCheckpoint {
         case _ where name.hasSuffix(".weight") && tensorShape.count == 1:
             return (0..<count).map { _ in Grid.round(1 + 0.1 * Grid.normal(&rng)) }
         default:
-            return Grid.noise(count, scale: 0.05, seed: seed ^ fnv1a(name), rng: &rng)
+            return Grid.noise(count, scale: 0.05, seed: seed ^ fnv1a(name))
         }
     }
 
@@ -397,13 +397,17 @@ enum Grid {
         return abs(b) < 6.103515625e-05 ? 0 : min(max(b, -60000), 60000)
     }
 
-    /// `count` random values of spread `scale`: normal samples from `rng`, or,
+    /// `count` random values of spread `scale`: normal samples from one
+    /// generator seeded with `seed`, or,
     /// for tensors past 16 Mi values (only shapes of billions of parameters
     /// have them), uniform ones of the same spread made on every core in
     /// chunks seeded from `seed`, so that writing Llama-3.1-8B's shape takes a
     /// minute rather than ten. No analysis reads a distribution's shape.
-    static func noise(_ count: Int, scale: Float, seed: UInt64, rng: inout SplitMix64) -> [Float] {
-        guard count > 1 << 24 else { return (0..<count).map { _ in round(scale * normal(&rng)) } }
+    static func noise(_ count: Int, scale: Float, seed: UInt64) -> [Float] {
+        guard count > 1 << 24 else {
+            var rng = SplitMix64(seed: seed)
+            return (0..<count).map { _ in round(scale * normal(&rng)) }
+        }
         let chunk = 1 << 20, chunks = (count + chunk - 1) / chunk
         let width = Float(3.0.squareRoot()) * scale
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in

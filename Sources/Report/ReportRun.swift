@@ -126,12 +126,9 @@ public struct ReportRun {
             let model = analysis.model
             log("salient operations of every head (\(model.shape.layers * model.shape.heads)) over the whole vocabulary")
             let every = try ReportRun.vocabularySources(model: model, layers: nil, rule: spec.sourceRule, label: "salient operations", log: log)
-            var quartersLogged = 0
+            var quarters = Quarters()
             salientOperationsOfEveryHead = try SalientOperations.everyHead(model: model, sources: every, tokens: analysis.loaded.tokenizer.count) { done, layers in
-                let quarter = 4 * done / layers
-                guard quarter > quartersLogged && quarter < 4 else { return }
-                quartersLogged = quarter
-                log("salient operations: \(done) of \(layers) layers")
+                if quarters.passed(done, of: layers) { log("salient operations: \(done) of \(layers) layers") }
             }
             sources = every
         } else {
@@ -223,13 +220,10 @@ public struct ReportRun {
     /// over every token takes minutes on a 128k vocabulary, so it says how far it is.
     static func vocabularySources(model: TransformerWeights, layers: [Int]?, rule: SourceRule, label: String,
                                   log: (String) -> Void) throws -> VocabularySources {
-        var quartersLogged = 0
+        var quarters = Quarters()
         return try withoutActuallyEscaping(log) { log in
             try VocabularySources(model: model, layers: layers, rule: rule) { done, blocks in
-                let quarter = 4 * done / blocks
-                guard quarter > quartersLogged && quarter < 4 else { return }
-                quartersLogged = quarter
-                log("\(label): block 0's MLP over the vocabulary, \(done) of \(blocks) blocks")
+                if quarters.passed(done, of: blocks) { log("\(label): block 0's MLP over the vocabulary, \(done) of \(blocks) blocks") }
             }
         }
     }
@@ -249,5 +243,18 @@ extension ReportRun {
     public func headsJSON() -> String {
         let tokenizer = analysis.loaded.tokenizer
         return HeadCard.headsDocument(headCards.map { ($0.card, $0.reasons) }, model: document.source, decode: { tokenizer.decode([$0]) })
+    }
+}
+
+/// When a long loop has passed another quarter of its work, for the log
+/// (not at the end: the step after it says that it is done).
+private struct Quarters {
+    private var logged = 0
+
+    mutating func passed(_ done: Int, of total: Int) -> Bool {
+        let quarter = 4 * done / max(total, 1)
+        guard quarter > logged && quarter < 4 else { return false }
+        logged = quarter
+        return true
     }
 }

@@ -90,9 +90,9 @@ public enum TokenizerJSON {
             for item in (object["single"] as? [[String: Any]]) ?? [] {
                 guard let special = item["SpecialToken"] as? [String: Any] else { break }
                 let name = special["id"] as? String ?? ""
-                guard let entry = specials[name] as? [String: Any], let list = entry["ids"] as? [NSNumber],
-                      let converted = Optional(list.compactMap { Int(exactly: $0.doubleValue) }), converted.count == list.count,
-                      converted.allSatisfy({ $0 >= 0 }) else {
+                let list = (specials[name] as? [String: Any])?["ids"] as? [NSNumber]
+                let converted = list?.compactMap { Int(exactly: $0.doubleValue) }.filter { $0 >= 0 }
+                guard let list, let converted, converted.count == list.count else {
                     throw fail("post_processor's special token '\(Excerpt.short(name))' has no entry with non-negative integer 'ids' in 'special_tokens'")
                 }
                 ids += converted

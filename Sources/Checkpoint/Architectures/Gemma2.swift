@@ -19,6 +19,7 @@ public enum Gemma2Adapter {
     static let options: LlamaAdapter.DecoderOptions = {
         var options = LlamaAdapter.DecoderOptions(architecture: "Gemma 2")
         options.mlpNorm = "pre_feedforward_layernorm"
+        options.normsBranchOutputs = true
         options.normWeightOffset = 1
         options.scalesEmbedding = true
         options.activationKeys = ["hidden_activation", "hidden_act"]

@@ -23,6 +23,9 @@ public enum LlamaAdapter {
         public var architecture: String
         /// Block 0's MLP norm.
         public var mlpNorm = "post_attention_layernorm"
+        /// Gemma 2 norms each branch's output before it joins the stream
+        /// (`post_attention_layernorm`, `post_feedforward_layernorm`).
+        public var normsBranchOutputs = false
         /// Gemma's RMSNorm multiplies by `1 + w`.
         public var normWeightOffset: Float = 0
         /// Gemma scales the embedding by `sqrt(d_model)` before use.
@@ -85,8 +88,6 @@ public enum LlamaAdapter {
             .rmsNorm(weight: try checkpoint.vector("\(name).weight", count: d), epsilon: epsilon, weightOffset: offset)
         }
         let windows = try (0..<shape.layers).map { try config.slidingWindow(layer: $0) }
-        // Gemma 2 norms each branch's output too, and names its MLP norm `pre_feedforward_layernorm`.
-        let outputNorms = options.mlpNorm != "post_attention_layernorm"
         var weights = DecoderWeights(
             shape: shape, embedding: embedding, positions: nil, rotary: try config.rotary(headWidth: dh),
             maximumPositions: try checkpoint.config.int("max_position_embeddings"),
@@ -99,7 +100,7 @@ public enum LlamaAdapter {
                     mlpNorm: try norm("layers.\(l).\(options.mlpNorm)"),
                     mlpIn: try linear(l, "mlp.up_proj"), mlpGate: try linear(l, "mlp.gate_proj"), mlpOut: try linear(l, "mlp.down_proj"),
                     activation: activation)
-                if outputNorms {
+                if options.normsBranchOutputs {
                     block.attentionOutputNorm = try norm("layers.\(l).post_attention_layernorm")
                     block.mlpOutputNorm = try norm("layers.\(l).post_feedforward_layernorm")
                 }

@@ -26,8 +26,8 @@ public struct HeadCard: Sendable {
     public struct Pair: Sendable {
         public let source: String
         public let target: String
-        /// How many other tokens have a logit at least the target's (0 = top):
-        /// a hit exactly when below k, the scores' tie rule.
+        /// How many other tokens have a logit at least the target's, within
+        /// the scores' tie margin (0 = top): a hit exactly when below k.
         public let targetRank: Int
         public let hit: Bool
         /// The head's top predictions for this source, best first.
@@ -70,14 +70,19 @@ public struct HeadCard: Sendable {
                 let ov = try model.heads(ofLayer: layer)[head]
                 let x = try SourceRepresentations(model: model, tokens: tokenized.sourceIds, rule: analysis.request.sourceRule).forLayer(layer)
                 let moved = Products.multiply(Products.multiply(x, ov.valueWeights), ov.outputWeights)
-                let vocab = model.shape.vocab
+                let vocab = model.shape.vocab, d = model.shape.dModel
                 let logits = model.logits(of: moved)
+                let exact = ExactSources(model: model, rule: analysis.request.sourceRule).rows(tokenized.sourceIds, layer: layer)
+                let out = ExactValues.headOutputs(exact, rows: x.rows, ov: ov)
+                let largestUnembeddingNorm = model.unembedding.withMatrix { LogitBound.largestRowNorm($0) }
                 pairs = (0..<x.rows).map { i in
-                    let row = logits[(i * vocab)..<((i + 1) * vocab)]
-                    let target = tokenized.targetIds[i], t = row[row.startIndex + target]
-                    var rank = 0
-                    for (j, v) in row.enumerated() where j != target && v >= t { rank += 1 }
-                    let top = SalientOperations.best(vocab, 3) { Double(row[row.startIndex + $0]) }
+                    let row = { (j: Int) in logits[i * vocab + j] }, exactOut = out[(i * d)..<((i + 1) * d)]
+                    // The scores' rule: logits within the row's tie margin count against the target.
+                    let norm = (0..<d).reduce(0.0) { $0 + Double(moved[i, $1]) * Double(moved[i, $1]) }.squareRoot()
+                    let margin = ScoringSettings.tieMargin(outputNorm: norm, largestUnembeddingNorm: largestUnembeddingNorm)
+                    let target = tokenized.targetIds[i], t = row(target)
+                    let rank = (0..<vocab).filter { $0 != target && row($0) >= t - margin }.count
+                    let top = ExactValues.topLogits(row: row, tokens: vocab, n: 3, out: exactOut, model: model).map(\.id)
                     return Pair(source: tokenized.keptPairs[i].source, target: tokenized.keptPairs[i].target, targetRank: rank, hit: rank < tokenized.k, top: top)
                 }
             }
@@ -90,7 +95,7 @@ public struct HeadCard: Sendable {
             return
         }
         precondition(shared.map { $0.rule == salientRule } ?? true, "shared sources under another rule")
-        let sources = try (shared ?? VocabularySources(model: model, layers: [layer], rule: salientRule)).forLayer(layer)
+        let sources = try shared ?? VocabularySources(model: model, layers: [layer], rule: salientRule)
         salient = try SalientOperations(model: model, layer: layer, head: head, sources: sources, count: salientCount, mappings: mappings,
                                         tokens: analysis.loaded.tokenizer.count)
     }

@@ -49,6 +49,15 @@ struct LayerRanking {
     let unembedding: MatrixView
     let blocks: VocabularyBlocks
     let workers: Int
+    /// `max_t ‖W_U[:, t]‖`, the scale of every row's tie margin.
+    let largestUnembeddingNorm: Double
+
+    init(unembedding: MatrixView, blocks: VocabularyBlocks, workers: Int) {
+        self.unembedding = unembedding
+        self.blocks = blocks
+        self.workers = workers
+        largestUnembeddingNorm = LogitBound.largestRowNorm(unembedding)
+    }
 
     /// Accumulates dense time and flops across workers.
     final class Meter: @unchecked Sendable {
@@ -149,6 +158,7 @@ struct LayerRanking {
         // Llama-3.1-8B those would hold 0.7 GB per layer).
         let targetRows = unembedding.gatherRows(targets)
         var targetLogit = [[Float]](repeating: [], count: h)
+        var margin = [[Float]](repeating: [], count: h)
         parallel(h) { head in
             var projected = [Float](repeating: 0, count: n * dh)
             targetRows.view { u in heads[head].outputWeights.view { wo in projected.withUnsafeMutableBufferPointer { out in
@@ -158,7 +168,8 @@ struct LayerRanking {
             a[head].storage.withUnsafeBufferPointer { av in projected.withUnsafeBufferPointer { p in
                 for i in 0..<n { t[i] = BLAS.dot(av.baseAddress! + i * dh, p.baseAddress! + i * dh, count: dh) }
             } }
-            lock.lock(); targetLogit[head] = t; lock.unlock()
+            let m = LayerRanking.tieMargins(a[head], outputWeights: heads[head].outputWeights, largestUnembeddingNorm: largestUnembeddingNorm)
+            lock.lock(); targetLogit[head] = t; margin[head] = m; lock.unlock()
         }
         // All heads' W_O stacked: [heads · dh, d].
         let outputStack = Matrix(rows: h * dh, cols: d, storage: heads.flatMap(\.outputWeights.storage))
@@ -174,7 +185,7 @@ struct LayerRanking {
         let scratch = Scratch(workers: max(1, workers), capacity: n * maxWidth)
 
         func count(_ row: UnsafePointer<Float>, width: Int, block: Range<Int>, head: Int, i: Int) -> (Int, Int) {
-            LayerRanking.countRow(row, width: width, block: block, target: targets[i], targetLogit: targetLogit[head][i])
+            LayerRanking.countRow(row, width: width, block: block, target: targets[i], targetLogit: targetLogit[head][i], margin: margin[head][i])
         }
 
         for (blockNumber, block) in blocks.blocks.enumerated() {
@@ -220,7 +231,8 @@ struct LayerRanking {
                 } } }
                 vectors.withUnsafeBufferPointer { v in
                     for (r, i) in rows.enumerated() {
-                        pending.append(vector: v.baseAddress! + r * d, count: d, targetLogit: targetLogit[head][i], target: targets[i],
+                        pending.append(vector: v.baseAddress! + r * d, count: d, targetLogit: targetLogit[head][i], margin: margin[head][i],
+                                       target: targets[i],
                                        k: k[i], above: above[head][i], below: below[head][i], nextBlock: blockNumber,
                                        owner: PendingRows.Owner(layer: layer, head: head, row: i))
                         deferred[head][i] = true
@@ -249,37 +261,57 @@ struct LayerRanking {
         return Outcome(heads: outcomes, flops: meter.flops, denseSeconds: meter.seconds)
     }
 
+    /// Each row's tie margin (`ScoringSettings.tieMargin`), from
+    /// `‖a·W_O‖² = a·(W_O·W_Oᵀ)·aᵀ` for the rows `a` of `[rows, d_head]`.
+    static func tieMargins(_ a: Matrix, outputWeights: Matrix, largestUnembeddingNorm: Double) -> [Float] {
+        let dh = a.cols
+        var gram = [Float](repeating: 0, count: dh * dh)
+        outputWeights.view { o in gram.withUnsafeMutableBufferPointer { Products.multiplyTransposed(o, o, into: $0.baseAddress!) } }
+        var ag = [Float](repeating: 0, count: a.rows * dh)
+        a.view { x in ag.withUnsafeMutableBufferPointer { out in
+            BLAS.gemm(m: a.rows, n: dh, k: dh, a: x.base, lda: dh, b: gram, ldb: dh, c: out.baseAddress!, ldc: dh)
+        } }
+        return (0..<a.rows).map { i in
+            var squared = 0.0
+            for p in 0..<dh { squared += Double(a.storage[i * dh + p]) * Double(ag[i * dh + p]) }
+            return ScoringSettings.tieMargin(outputNorm: max(0, squared).squareRoot(), largestUnembeddingNorm: largestUnembeddingNorm)
+        }
+    }
+
     /// How many other tokens of `block` have a logit at least as large, and at
-    /// most as large, as the target's, from one computed row of logits.
-    static func countRow(_ row: UnsafePointer<Float>, width: Int, block: Range<Int>, target: Int, targetLogit t: Float) -> (Int, Int) {
-        var (larger, smaller) = countAtLeastAndAtMost(row, width: width, threshold: t)
-        // The target's own column, recomputed here, may differ from the
-        // separately computed target logit in the last bit.
+    /// most as large, as the target's, from one computed row of logits;
+    /// logits within `margin` of the target's are ties and count on both sides.
+    static func countRow(_ row: UnsafePointer<Float>, width: Int, block: Range<Int>, target: Int, targetLogit t: Float,
+                         margin: Float) -> (Int, Int) {
+        var (larger, smaller) = countAtLeastAndAtMost(row, width: width, atLeast: t - margin, atMost: t + margin)
+        // The target's own column, recomputed here, is within the margin of
+        // the separately computed target logit, so it counted on both sides.
         if block.contains(target) {
             let v = row[target - block.lowerBound]
-            if v >= t { larger -= 1 }
-            if v <= t { smaller -= 1 }
+            if v >= t - margin { larger -= 1 }
+            if v <= t + margin { smaller -= 1 }
         }
         return (larger, smaller)
     }
 
-    /// How many of `width` values are ≥ and ≤ `threshold`, sixteen at a time.
+    /// How many of `width` values are ≥ `low` and ≤ `high`, sixteen at a time.
     @inline(__always)
-    static func countAtLeastAndAtMost(_ row: UnsafePointer<Float>, width: Int, threshold t: Float) -> (Int, Int) {
+    static func countAtLeastAndAtMost(_ row: UnsafePointer<Float>, width: Int, atLeast low: Float, atMost high: Float) -> (Int, Int) {
         let raw = UnsafeRawPointer(row)
-        let tv = SIMD16<Float>(repeating: t), one = SIMD16<Int32>(repeating: 1), zero = SIMD16<Int32>()
+        let lv = SIMD16<Float>(repeating: low), hv = SIMD16<Float>(repeating: high)
+        let one = SIMD16<Int32>(repeating: 1), zero = SIMD16<Int32>()
         var atLeast = SIMD16<Int32>(), atMost = SIMD16<Int32>()
         var j = 0
         while j + 16 <= width {
             let v = raw.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
-            atLeast &+= zero.replacing(with: one, where: v .>= tv)
-            atMost &+= zero.replacing(with: one, where: v .<= tv)
+            atLeast &+= zero.replacing(with: one, where: v .>= lv)
+            atMost &+= zero.replacing(with: one, where: v .<= hv)
             j += 16
         }
         var larger = Int(atLeast.wrappedSum()), smaller = Int(atMost.wrappedSum())
         while j < width {
-            larger += row[j] >= t ? 1 : 0
-            smaller += row[j] <= t ? 1 : 0
+            larger += row[j] >= low ? 1 : 0
+            smaller += row[j] <= high ? 1 : 0
             j += 1
         }
         return (larger, smaller)

@@ -16,6 +16,7 @@ final class PendingRows {
     let width: Int
     private var vectors: [Float] = []
     private var targetLogit: [Float] = []
+    private var margin: [Float] = []
     private var target: [Int] = []
     private var k: [Int] = []
     private(set) var above: [Int] = []
@@ -32,10 +33,11 @@ final class PendingRows {
 
     var count: Int { owners.count }
 
-    func append(vector: UnsafePointer<Float>, count: Int, targetLogit t: Float, target: Int, k: Int,
+    func append(vector: UnsafePointer<Float>, count: Int, targetLogit t: Float, margin m: Float, target: Int, k: Int,
                 above: Int, below: Int, nextBlock: Int, owner: Owner) {
         vectors.append(contentsOf: UnsafeBufferPointer(start: vector, count: count))
         targetLogit.append(t)
+        margin.append(m)
         self.target.append(target)
         self.k.append(k)
         self.above.append(above)
@@ -80,7 +82,8 @@ final class PendingRows {
                         ranking.parallel(chunk.count) { slot in
                             let r = chunk[slot]
                             c[chunkStart + slot] = LayerRanking.countRow(l.baseAddress! + slot * columns, width: columns, block: block,
-                                                                         target: target[r], targetLogit: targetLogit[r])
+                                                                         target: target[r], targetLogit: targetLogit[r],
+                                                                         margin: margin[r])
                         }
                     }
                 }

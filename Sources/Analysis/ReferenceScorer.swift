@@ -28,6 +28,7 @@ public struct ReferenceScorer {
 
     public func score(_ relations: [TokenizedRelation]) throws -> [RelationScores] {
         let shape = model.shape
+        let largestUnembeddingNorm = model.unembedding.withMatrix { LogitBound.largestRowNorm($0) }
         let representations = try relations.map { rel in
             rel.skipped ? nil : try SourceRepresentations(model: model, tokens: rel.sourceIds, rule: sourceRule)
         }
@@ -43,7 +44,9 @@ public struct ReferenceScorer {
                     for i in 0..<x.rows {
                         let row = logits[(i * shape.vocab)..<((i + 1) * shape.vocab)]
                         let target = rel.targetIds[i]
-                        let (larger, smaller) = rank(of: target, in: Array(row))
+                        let norm = (0..<xVO.cols).reduce(0.0) { $0 + Double(xVO[i, $1]) * Double(xVO[i, $1]) }.squareRoot()
+                        let margin = ScoringSettings.tieMargin(outputNorm: norm, largestUnembeddingNorm: largestUnembeddingNorm)
+                        let (larger, smaller) = rank(of: target, in: Array(row), margin: margin)
                         if larger < rel.k { hits[r][layer][h] += 1 }
                         if smaller < rel.k { suppressionHits[r][layer][h] += 1 }
                     }
@@ -57,20 +60,23 @@ public struct ReferenceScorer {
         }
     }
 
-    /// How many logits rank above the target from the top and from the bottom.
-    private func rank(of target: Int, in row: [Float]) -> (fromTop: Int, fromBottom: Int) {
+    /// How many logits rank above the target from the top and from the
+    /// bottom; logits within `margin` of the target's are ties (`ScoringSettings.tieTolerance`).
+    private func rank(of target: Int, in row: [Float], margin: Float) -> (fromTop: Int, fromBottom: Int) {
+        let t = row[target]
         switch ranking {
         case .count:
-            let t = row[target]
             var above = 0, below = 0
             for (j, v) in row.enumerated() where j != target {
-                if v >= t { above += 1 }
-                if v <= t { below += 1 }
+                if v >= t - margin { above += 1 }
+                if v <= t + margin { below += 1 }
             }
             return (above, below)
         case .fullSort:
-            let order = row.indices.sorted { a, b in row[a] != row[b] ? row[a] > row[b] : (b == target) && a != target }
-            let reverse = row.indices.sorted { a, b in row[a] != row[b] ? row[a] < row[b] : (b == target) && a != target }
+            // Logits within the margin are snapped to the target's, so ties sort it last.
+            let snapped = row.map { abs($0 - t) <= margin ? t : $0 }
+            let order = row.indices.sorted { a, b in snapped[a] != snapped[b] ? snapped[a] > snapped[b] : (b == target) && a != target }
+            let reverse = row.indices.sorted { a, b in snapped[a] != snapped[b] ? snapped[a] < snapped[b] : (b == target) && a != target }
             return (order.firstIndex(of: target)!, reverse.firstIndex(of: target)!)
         }
     }

@@ -15,7 +15,8 @@ public struct SalientOperations: Sendable {
 
     public struct Operation: Sendable, Equatable {
         public let tokenID: Int
-        public let amplification: Double
+        /// Computed in double from the weights, written as float32 (`ExactValues`).
+        public let amplification: Float
         /// The top logits, best first (ties by token id).
         public let mappings: [Mapping]
     }
@@ -35,36 +36,39 @@ public struct SalientOperations: Sendable {
     ///     pad their matrices past the tokenizer (Pythia to 50,304 rows for
     ///     50,277 tokens, Qwen2, Phi-2); those rows are no input and no word,
     ///     so they are neither sources nor mappings. Default: every row.
-    public init(model: TransformerWeights, layer: Int, head: Int, sources: Matrix,
+    public init(model: TransformerWeights, layer: Int, head: Int, sources: VocabularySources,
                 count: Int = defaultCount, mappings: Int = defaultMappings, tokens: Int? = nil) throws {
-        precondition(sources.rows == model.shape.vocab)
+        let x = sources.forLayer(layer)
+        precondition(x.rows == model.shape.vocab)
         let ov = try model.heads(ofLayer: layer)[head]
         let tokens = SalientOperations.tokens(tokens, vocab: model.shape.vocab)
-        let y = Products.multiply(sources, ov.valueWeights)
-        let amplified = y.view {
-            SalientOperations.amplify(ov: ov, y: $0.base, stride: y.cols, squaredNorms: SalientOperations.squaredNorms(sources, tokens: tokens), count: count)
+        let y = Products.multiply(x, ov.valueWeights)
+        let screened = y.view {
+            SalientOperations.screen(ov: ov, y: $0.base, stride: y.cols, squaredNorms: SalientOperations.squaredNorms(x, tokens: tokens), count: count)
         }
-        self.init(layer: layer, head: head, amplified: amplified, logits: model.logits(of: amplified.picked)[...],
-                  vocab: model.shape.vocab, tokens: tokens, mappings: mappings)
+        self.init(layer: layer, head: head, ov: ov, screened: screened, logits: model.logits(of: screened.picked)[...],
+                  model: model, tokens: tokens, count: count, mappings: mappings,
+                  exact: ExactSources(model: model, rule: sources.rule))
     }
 
     private static func tokens(_ tokens: Int?, vocab: Int) -> Int { min(max(tokens ?? vocab, 0), vocab) }
 
     /// Every head of one layer: one product of the sources with every KV
     /// head's `W_V` side by side, the heads' amplifications on every core, and
-    /// one product of all their top tokens with the unembedding (wide products
-    /// run near BLAS's peak; a product per head of 15 rows would not).
-    public static func layer(model: TransformerWeights, layer: Int, sources: Matrix,
+    /// one product of all their candidate tokens with the unembedding (wide
+    /// products run near BLAS's peak; a product per head of 15 rows would not).
+    public static func layer(model: TransformerWeights, layer: Int, sources: VocabularySources,
                              count: Int = defaultCount, mappings: Int = defaultMappings, tokens: Int? = nil) throws -> [SalientOperations] {
         let tokens = SalientOperations.tokens(tokens, vocab: model.shape.vocab)
-        return try self.layer(model: model, layer: layer, sources: sources, squaredNorms: squaredNorms(sources, tokens: tokens),
-                              count: count, mappings: mappings, tokens: tokens)
+        return try self.layer(model: model, layer: layer, sources: sources.forLayer(layer),
+                              squaredNorms: squaredNorms(sources.forLayer(layer), tokens: tokens),
+                              count: count, mappings: mappings, tokens: tokens, exact: ExactSources(model: model, rule: sources.rule))
     }
 
     /// The same with the sources' `‖x‖²` known (every layer past the first
     /// reads the same sources: `everyHead` computes them once).
     private static func layer(model: TransformerWeights, layer: Int, sources: Matrix, squaredNorms norms: [Double],
-                              count: Int, mappings: Int, tokens: Int) throws -> [SalientOperations] {
+                              count: Int, mappings: Int, tokens: Int, exact: ExactSources) throws -> [SalientOperations] {
         precondition(sources.rows == model.shape.vocab && norms.count == tokens)
         let heads = try model.heads(ofLayer: layer)
         let groups = Array(Set(heads.map(\.valueGroup))).sorted()
@@ -76,24 +80,27 @@ public struct SalientOperations: Sendable {
         }
         let parallel = BLAS.threadCount == 1
         let all = parallel ? Products.multiplyInRowBlocks(sources, stacked) : Products.multiply(sources, stacked)
-        let results = Mutex([Int: Amplified]())
+        let results = Mutex([Int: Screened]())
         DispatchQueue.concurrentPerform(iterations: parallel ? heads.count : 1) { worker in
             for h in stride(from: worker, to: heads.count, by: parallel ? heads.count : 1) {
                 let g = groups.firstIndex(of: heads[h].valueGroup)!
-                let amplified = all.view { amplify(ov: heads[h], y: $0.base + g * dh, stride: all.cols, squaredNorms: norms, count: count) }
-                results.withLock { $0[h] = amplified }
+                let screened = all.view { screen(ov: heads[h], y: $0.base + g * dh, stride: all.cols, squaredNorms: norms, count: count) }
+                results.withLock { $0[h] = screened }
             }
         }
-        let amplified = heads.indices.map { h in results.withLock { $0[h]! } }
-        let picked = Matrix(rows: amplified.reduce(0) { $0 + $1.picked.rows }, cols: d, storage: amplified.flatMap(\.picked.storage))
+        let screened = heads.indices.map { h in results.withLock { $0[h]! } }
+        let picked = Matrix(rows: screened.reduce(0) { $0 + $1.picked.rows }, cols: d, storage: screened.flatMap(\.picked.storage))
         let vocab = model.shape.vocab
         let logits = parallel ? model.logitsInVocabularyBlocks(of: picked) : model.logits(of: picked)
+        // Every head's candidates in one double-precision batch.
+        _ = exact.rows(screened.flatMap(\.candidates), layer: layer)
         var row = 0
         return heads.indices.map { h in
-            let a = amplified[h]
-            defer { row += a.picked.rows }
-            return SalientOperations(layer: layer, head: h, amplified: a, logits: logits[(row * vocab)..<((row + a.picked.rows) * vocab)],
-                                     vocab: vocab, tokens: tokens, mappings: mappings)
+            let s = screened[h]
+            defer { row += s.picked.rows }
+            return SalientOperations(layer: layer, head: h, ov: heads[h], screened: s,
+                                     logits: logits[(row * vocab)..<((row + s.picked.rows) * vocab)],
+                                     model: model, tokens: tokens, count: count, mappings: mappings, exact: exact)
         }
     }
 
@@ -103,12 +110,14 @@ public struct SalientOperations: Sendable {
                                  mappings: Int = defaultMappings, tokens: Int? = nil,
                                  progress: (_ layersDone: Int, _ layers: Int) -> Void = { _, _ in }) throws -> [SalientOperations] {
         let tokens = SalientOperations.tokens(tokens, vocab: model.shape.vocab)
+        let exact = ExactSources(model: model, rule: sources.rule)
         var all: [SalientOperations] = []
         var norms: [String: [Double]] = [:]
         for l in 0..<model.shape.layers {
             let x = sources.forLayer(l), kind = sources.rule.name(layer: l)
             if norms[kind] == nil { norms[kind] = squaredNorms(x, tokens: tokens) }
-            all += try layer(model: model, layer: l, sources: x, squaredNorms: norms[kind]!, count: count, mappings: mappings, tokens: tokens)
+            all += try layer(model: model, layer: l, sources: x, squaredNorms: norms[kind]!, count: count, mappings: mappings,
+                             tokens: tokens, exact: exact)
             progress(l + 1, model.shape.layers)
         }
         return all
@@ -123,10 +132,10 @@ public struct SalientOperations: Sendable {
         }
     }
 
-    /// One head's top tokens by amplification, and their `x·W_V·W_O` rows.
-    struct Amplified: Sendable {
-        let top: [Int]
-        let amplification: [Double]
+    /// One head's candidate tokens by float32 amplification (`ExactValues`),
+    /// and their `x·W_V·W_O` rows.
+    struct Screened: Sendable {
+        let candidates: [Int]
         let picked: Matrix
     }
 
@@ -137,14 +146,14 @@ public struct SalientOperations: Sendable {
     /// at `y + s·stride` (a layer's product holds every KV head side by side),
     /// and `y·G` is made a few thousand rows at a time, so no per-head copy of
     /// `[vocab, d_head]` is made.
-    static func amplify(ov: HeadOV, y: UnsafePointer<Float>, stride: Int, squaredNorms: [Double], count: Int) -> Amplified {
+    static func screen(ov: HeadOV, y: UnsafePointer<Float>, stride: Int, squaredNorms: [Double], count: Int) -> Screened {
         let dh = ov.outputWeights.rows, rows = squaredNorms.count
         let gram = ov.outputWeights.view { o in
             var g = [Float](repeating: 0, count: o.rows * o.rows)
             g.withUnsafeMutableBufferPointer { Products.multiplyTransposed(o, o, into: $0.baseAddress!) }
             return g
         }
-        var amplification = [Double](repeating: 0, count: rows)
+        var amplification = [Float](repeating: 0, count: rows)
         let chunk = 4096
         var yg = [Float](repeating: 0, count: min(chunk, rows) * dh)
         for lo in Swift.stride(from: 0, to: rows, by: chunk) {
@@ -156,24 +165,34 @@ public struct SalientOperations: Sendable {
                 var outNorm = 0.0
                 let row = y + s * stride, rowG = (s - lo) * dh
                 for j in 0..<dh { outNorm += Double(row[j]) * Double(yg[rowG + j]) }
-                amplification[s] = squaredNorms[s] > 0 ? (max(0, outNorm) / squaredNorms[s]).squareRoot() : 0
+                amplification[s] = squaredNorms[s] > 0 ? Float((max(0, outNorm) / squaredNorms[s]).squareRoot()) : 0
             }
         }
-        let top = best(amplification.count, max(0, min(count, amplification.count))) { amplification[$0] }
-        var picked = Matrix(rows: top.count, cols: dh)
-        for (i, s) in top.enumerated() { for j in 0..<dh { picked[i, j] = y[s * stride + j] } }
-        return Amplified(top: top, amplification: top.map { amplification[$0] }, picked: Products.multiply(picked, ov.outputWeights))
+        let candidates = ExactValues.candidates(rows, max(0, min(count, rows)), extra: 64) { amplification[$0] }
+        var picked = Matrix(rows: candidates.count, cols: dh)
+        for (i, s) in candidates.enumerated() { for j in 0..<dh { picked[i, j] = y[s * stride + j] } }
+        return Screened(candidates: candidates, picked: Products.multiply(picked, ov.outputWeights))
     }
 
-    /// The operations from the top tokens and their logit rows.
-    private init(layer: Int, head: Int, amplified: Amplified, logits: ArraySlice<Float>, vocab: Int, tokens: Int, mappings: Int) {
+    /// The operations: the candidates' amplifications and their mappings'
+    /// logits recomputed in double, ordered with ties by token id.
+    private init(layer: Int, head: Int, ov: HeadOV, screened: Screened, logits: ArraySlice<Float>,
+                 model: TransformerWeights, tokens: Int, count: Int, mappings: Int, exact: ExactSources) {
         self.layer = layer
         self.head = head
+        let d = model.shape.dModel, vocab = model.shape.vocab, n = screened.candidates.count
+        let x = exact.rows(screened.candidates, layer: layer)
+        let out = ExactValues.headOutputs(x, rows: n, ov: ov)
+        func norm(_ v: [Double], _ i: Int) -> Double { v[(i * d)..<((i + 1) * d)].reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        let amplification = (0..<n).map { i in (id: screened.candidates[i], value: norm(x, i) > 0 ? norm(out, i) / norm(x, i) : 0) }
+        let slot = Dictionary(uniqueKeysWithValues: screened.candidates.enumerated().map { ($1, $0) })
         let base = logits.startIndex
-        operations = amplified.top.enumerated().map { i, s in
-            let row = Array(logits[(base + i * vocab)..<(base + (i + 1) * vocab)])
-            let best = SalientOperations.best(tokens, max(0, min(mappings, tokens))) { Double(row[$0]) }
-            return Operation(tokenID: s, amplification: amplified.amplification[i], mappings: best.map { Mapping(tokenID: $0, logit: row[$0]) })
+        operations = ExactValues.ordered(amplification, n: max(0, count)).map { chosen in
+            let i = slot[chosen.id]!
+            let top = ExactValues.topLogits(row: { logits[base + i * vocab + $0] }, tokens: tokens, n: max(0, min(mappings, tokens)),
+                                            out: out[(i * d)..<((i + 1) * d)], model: model)
+            return Operation(tokenID: chosen.id, amplification: Float(chosen.value),
+                             mappings: top.map { Mapping(tokenID: $0.id, logit: Float($0.value)) })
         }
     }
 

@@ -13,7 +13,20 @@ public enum ScoringSettings {
     /// Large products are split into column chunks of this width, so that every
     /// rounding is the same whatever the number of workers.
     public static let productChunkColumns = 1024
-    public static let tieRule = "count against the target"
+    /// Logits within `tieTolerance · ‖x·W_V·W_O‖ · max_t ‖W_U[:, t]‖` of the
+    /// target's are ties, and ties count against the target. The product
+    /// bounds every logit of the row (Cauchy–Schwarz); float32 products of
+    /// length d err by about `2⁻²⁴·√d` of it (at most 2⁻¹⁷ for d ≤ 16,384),
+    /// twice over for the two chained products, so logits closer than
+    /// 2⁻¹⁶ of it are equal within the computation's error, and their order
+    /// would follow the CPU's BLAS kernel, not the weights.
+    public static let tieTolerance = 0x1p-16
+    public static let tieRule = "count against the target; logits within 2^-16 · ‖x·W_V·W_O‖ · max‖W_U[:, t]‖ of the target's are ties"
+
+    /// The tie margin of one row: `tieTolerance · ‖x·W_V·W_O‖ · max_t ‖W_U[:, t]‖`.
+    public static func tieMargin(outputNorm: Double, largestUnembeddingNorm: Double) -> Float {
+        Float(tieTolerance * outputNorm * largestUnembeddingNorm)
+    }
 
     /// The settings as (key, value) pairs for the manifest.
     public static var recorded: [(String, String)] {

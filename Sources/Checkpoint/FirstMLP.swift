@@ -43,3 +43,43 @@ public struct FirstMLP: Sendable {
         return out
     }
 }
+
+extension FirstMLP {
+    /// `MLP(norm(x))` in double precision for `rows` rows of `x` (row-major
+    /// `[rows, d_model]`): the few sources whose values a person reads. The
+    /// weights are converted a slice of `d_mlp` at a time, so memory holds a
+    /// slice, not a double copy of the MLP.
+    public func applyInDouble(to x: [Double], rows: Int) -> [Double] {
+        let d = inWeight.rows, dMLP = inWeight.cols, slice = 256
+        let normed = norm.applyInDouble(x, rows: rows)
+        var out = [Double](repeating: 0, count: rows * d)
+        for lo in stride(from: 0, to: dMLP, by: slice) {
+            let w = min(slice, dMLP - lo)
+            func columns(_ m: Matrix) -> [Double] {
+                var c = [Double](repeating: 0, count: d * w)
+                for i in 0..<d { for j in 0..<w { c[i * w + j] = Double(m.storage[i * dMLP + lo + j]) } }
+                return c
+            }
+            func times(_ weights: [Double]) -> [Double] {
+                var h = [Double](repeating: 0, count: rows * w)
+                BLAS.gemm(m: rows, n: w, k: d, a: normed, lda: d, b: weights, ldb: w, c: &h, ldc: w)
+                return h
+            }
+            var hidden = times(columns(inWeight))
+            for r in 0..<rows {
+                for j in 0..<w {
+                    let pre = hidden[r * w + j] + (inBias.isEmpty ? 0 : Double(inBias[lo + j]))
+                    hidden[r * w + j] = activation.apply(pre)
+                }
+            }
+            if let upWeight {
+                let linear = times(columns(upWeight))
+                for i in hidden.indices { hidden[i] *= linear[i] }
+            }
+            let down = outWeight.storage[(lo * d)..<((lo + w) * d)].map(Double.init)
+            BLAS.gemm(m: rows, n: d, k: w, a: hidden, lda: w, b: down, ldb: d, beta: 1, c: &out, ldc: d)
+        }
+        if !outBias.isEmpty { for r in 0..<rows { for c in 0..<d { out[r * d + c] += Double(outBias[c]) } } }
+        return out
+    }
+}

@@ -31,3 +31,23 @@ public struct Norm: Sendable {
         }
     }
 }
+
+extension Norm {
+    /// The same in double precision, for `rows` rows of `x` (row-major).
+    public func applyInDouble(_ x: [Double], rows: Int) -> [Double] {
+        let n = weight.count
+        precondition(x.count == rows * n)
+        var out = x
+        for r in 0..<rows {
+            let row = x[(r * n)..<((r + 1) * n)]
+            let mean = kind == .layerNorm ? row.reduce(0, +) / Double(n) : 0
+            let meanSquare = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)
+            let inv = 1 / (meanSquare + Double(epsilon)).squareRoot()
+            for c in 0..<n {
+                let scaled = (x[r * n + c] - mean) * inv * (Double(weightOffset) + Double(weight[c]))
+                out[r * n + c] = kind == .layerNorm ? scaled + Double(bias[c]) : scaled
+            }
+        }
+        return out
+    }
+}

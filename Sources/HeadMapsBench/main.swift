@@ -104,7 +104,7 @@ if !quick {
     let salient = try measure("salient: all \(model.shape.layers * model.shape.heads) heads", gflop: { _ in
         Double(model.shape.layers) * 2 * Double(model.shape.vocab) * Double(model.shape.dModel) * Double(model.shape.heads * model.shape.dHead) / 1e9
     }) {
-        try (0..<model.shape.layers).flatMap { try SalientOperations.layer(model: model, layer: $0, sources: salientSources.forLayer($0)) }
+        try (0..<model.shape.layers).flatMap { try SalientOperations.layer(model: model, layer: $0, sources: salientSources) }
     }
     precondition(salient.count == model.shape.layers * model.shape.heads)
 }

@@ -25,6 +25,16 @@ public enum Activation: String, Sendable, CaseIterable {
         }
     }
 
+    /// The same in double precision.
+    public func apply(_ x: Double) -> Double {
+        switch self {
+        case .geluNew: return 0.5 * x * (1 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))
+        case .gelu: return 0.5 * x * (1 + erf(x / 1.4142135623730951))
+        case .relu: return max(0, x)
+        case .silu: return x / (1 + exp(-x))
+        }
+    }
+
     /// The config spellings `init(configName:)` accepts.
     public static let knownNames = ["gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "silu", "swish"]
 

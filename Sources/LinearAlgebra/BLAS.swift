@@ -39,3 +39,16 @@ extension BLAS {
         cblas_sdot(Int32(count), x, 1, y, 1)
     }
 }
+
+extension BLAS {
+    /// `C[m×n] = op(A)[m×k] · op(B)[k×n] + beta · C` in double precision, row-major:
+    /// the few values a person reads are recomputed with it (`ExactValues`).
+    @inlinable
+    public static func gemm(transposeB: Bool = false, m: Int, n: Int, k: Int,
+                            a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+                            beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}

@@ -14,14 +14,14 @@ final class SalientOperationsTests: XCTestCase {
         let (model, tokenizer) = try TestSupport.loadModel(TestSupport.tinyModel)
         let sources = try VocabularySources(model: model)
         // The tiny fixture's planted.json: copying at 0.1, capital at 2.1.
-        let copying = try SalientOperations(model: model, layer: 0, head: 1, sources: sources.forLayer(0))
+        let copying = try SalientOperations(model: model, layer: 0, head: 1, sources: sources)
         XCTAssertEqual(copying.operations.count, SalientOperations.defaultCount)
         for op in copying.operations.prefix(5) {
             XCTAssertEqual(op.mappings.first?.tokenID, op.tokenID, "a copying head maps \(tokenizer.decode([op.tokenID])) to itself")
         }
         let capitals = TokenizedRelation(try BuiltinRelations.load("country_to_capital"), tokenizer: tokenizer)
         let capitalOf = Dictionary(zip(capitals.sourceIds, capitals.targetIds), uniquingKeysWith: { a, _ in a })
-        let capital = try SalientOperations(model: model, layer: 2, head: 1, sources: sources.forLayer(2), count: 5, mappings: 3)
+        let capital = try SalientOperations(model: model, layer: 2, head: 1, sources: sources, count: 5, mappings: 3)
         for op in capital.operations {
             let expected = try XCTUnwrap(capitalOf[op.tokenID], "salient token \(tokenizer.decode([op.tokenID])) is a country")
             XCTAssertEqual(op.mappings.first?.tokenID, expected, "\(tokenizer.decode([op.tokenID])) → \(tokenizer.decode([expected]))")
@@ -33,7 +33,7 @@ final class SalientOperationsTests: XCTestCase {
         let (model, _) = try TestSupport.loadModel(TestSupport.tinyModel)
         let sources = try VocabularySources(model: model)
         let layer = 1, head = 3
-        let fast = try SalientOperations(model: model, layer: layer, head: head, sources: sources.forLayer(layer), count: 20, mappings: 1)
+        let fast = try SalientOperations(model: model, layer: layer, head: head, sources: sources, count: 20, mappings: 1)
         let ov = try model.heads(ofLayer: layer)[head]
         let x = sources.forLayer(layer)
         let d = x.cols, dh = ov.valueWeights.cols
@@ -53,7 +53,29 @@ final class SalientOperationsTests: XCTestCase {
         }
         XCTAssertGreaterThan((0..<20).filter(separated).count, 10, "enough distinct amplifications to test the order")
         for i in 0..<20 where separated(i) { XCTAssertEqual(fast.operations[i].tokenID, plain[i].0, "rank \(i)") }
-        for (op, p) in zip(fast.operations, plain) { XCTAssertEqual(op.amplification, p.1, accuracy: 1e-4 * max(1, p.1)) }
+        for (op, p) in zip(fast.operations, plain) { XCTAssertEqual(Double(op.amplification), p.1, accuracy: 1e-4 * max(1, p.1)) }
+    }
+
+    /// The demo fixture maps many names alike (planted logits such as 3.25):
+    /// tied mappings come in token-id order, not in the order float32
+    /// rounding happens to give, and every value is a float32 computed in double.
+    func testTiedMappingsAreOrderedByTokenID() throws {
+        _ = TestSupport.singleThreadedBLAS
+        let (model, _) = try TestSupport.loadModel(TestSupport.demoModel)
+        let sources = try VocabularySources(model: model, layers: [0])
+        var ties = 0
+        for operations in try SalientOperations.layer(model: model, layer: 0, sources: sources, count: 10, mappings: 8) {
+            for op in operations.operations {
+                for (a, b) in zip(op.mappings, op.mappings.dropFirst()) {
+                    XCTAssertGreaterThanOrEqual(a.logit, b.logit)
+                    if a.logit == b.logit { ties += 1; XCTAssertLessThan(a.tokenID, b.tokenID, "\(operations.layer).\(operations.head)") }
+                }
+            }
+            for (a, b) in zip(operations.operations, operations.operations.dropFirst()) where a.amplification == b.amplification {
+                XCTAssertLessThan(a.tokenID, b.tokenID)
+            }
+        }
+        XCTAssertGreaterThan(ties, 50, "the fixture has ties to order")
     }
 
     /// Rows past the tokenizer's ids (a checkpoint's padding: the Llama
@@ -67,10 +89,10 @@ final class SalientOperationsTests: XCTestCase {
         XCTAssertEqual(tokens, 3547)
         XCTAssertEqual(model.shape.vocab, 6000)
         let sources = try VocabularySources(model: model, rule: .embedding)
-        let everyRow = try SalientOperations(model: model, layer: 1, head: 0, sources: sources.forLayer(1), count: 50, mappings: 10)
+        let everyRow = try SalientOperations(model: model, layer: 1, head: 0, sources: sources, count: 50, mappings: 10)
         XCTAssertTrue(everyRow.operations.contains { $0.tokenID >= tokens }, "unrestricted, padding rows rank among the sources")
-        let one = try SalientOperations(model: model, layer: 1, head: 0, sources: sources.forLayer(1), count: 50, mappings: 10, tokens: tokens)
-        let layer = try SalientOperations.layer(model: model, layer: 1, sources: sources.forLayer(1), count: 50, mappings: 10, tokens: tokens)
+        let one = try SalientOperations(model: model, layer: 1, head: 0, sources: sources, count: 50, mappings: 10, tokens: tokens)
+        let layer = try SalientOperations.layer(model: model, layer: 1, sources: sources, count: 50, mappings: 10, tokens: tokens)
         for operations in [one] + layer {
             XCTAssertEqual(operations.operations.count, 50)
             for op in operations.operations {
@@ -91,10 +113,10 @@ final class SalientOperationsTests: XCTestCase {
         for dir in [TestSupport.tinyModel, TestSupport.familyModel(.llama)] {
             let model = try Architectures.load(modelDirectory: dir).1
             let sources = try VocabularySources(model: model, layers: [2])
-            let layer = try SalientOperations.layer(model: model, layer: 2, sources: sources.forLayer(2), count: 8, mappings: 3)
+            let layer = try SalientOperations.layer(model: model, layer: 2, sources: sources, count: 8, mappings: 3)
             XCTAssertEqual(layer.count, model.shape.heads)
             for (h, batched) in layer.enumerated() {
-                let alone = try SalientOperations(model: model, layer: 2, head: h, sources: sources.forLayer(2), count: 8, mappings: 3)
+                let alone = try SalientOperations(model: model, layer: 2, head: h, sources: sources, count: 8, mappings: 3)
                 XCTAssertEqual(batched.operations.map(\.tokenID), alone.operations.map(\.tokenID), "\(dir) head \(h)")
                 for (a, b) in zip(batched.operations, alone.operations) {
                     XCTAssertEqual(a.amplification, b.amplification, accuracy: 1e-5 * max(1, b.amplification))

@@ -270,7 +270,7 @@ final class AnalysisCommandTests: XCTestCase {
             let a = entry["salient"] as! [[String: Any]], b = card["salient"] as! [[String: Any]]
             XCTAssertEqual(a.map { $0["token_id"] as! Int }, b.map { $0["token_id"] as! Int }, "\(layer).\(head)")
             for (x, y) in zip(a, b) {
-                XCTAssertEqual(x["amplification"] as! Double, y["amplification"] as! Double, accuracy: 1e-5)
+                XCTAssertEqual(x["amplification"] as! Double, y["amplification"] as! Double, "computed in double, written as float32")
                 XCTAssertEqual((x["mappings"] as! [[String: Any]]).map { $0["token_id"] as! Int }, (y["mappings"] as! [[String: Any]]).map { $0["token_id"] as! Int })
             }
             XCTAssertEqual((entry["relations"] as! [[String: Any]]).map { $0["score"] as! Double }, (card["relations"] as! [[String: Any]]).map { $0["score"] as! Double })

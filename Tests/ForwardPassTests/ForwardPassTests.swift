@@ -42,12 +42,13 @@ final class ForwardPassTests: XCTestCase {
             assertClose(output.logits, expected["logits_last_position"] as! [[Double]], family)
             XCTAssertGreaterThan(output.logits.storage.map(abs).max() ?? 0, 0.1, "\(family): logits large enough to tell")
             // One prompt alone gives the same logits as inside the batch.
-            let alone = try open(dir).run([prompts[1]])
-            for c in 0..<alone.logits.cols { XCTAssertEqual(alone.logits[0, c], output.logits[1, c], accuracy: 1e-4 * max(1, abs(output.logits[1, c])), family) }
-            // The last position from a cached prefix equals the full pass.
             let model = try open(dir)
+            let tolerance = try model.weights.float32Tolerance(positions: prompts.map(\.count).max()!)
+            let alone = try model.run([prompts[1]])
+            TestSupport.assertRowsAgree(alone.logits, output.logits.gatherRows([1]), tolerance: tolerance, family)
+            // The last position from a cached prefix equals the full pass.
             let cached = try model.lastLogits(try model.prefix(prompts))
-            assertClose(cached, (0..<output.logits.rows).map { r in (0..<output.logits.cols).map { Double(output.logits[r, $0]) } }, tolerance: 1e-5)
+            TestSupport.assertRowsAgree(cached, output.logits, tolerance: tolerance, family)
         }
     }
 
@@ -65,7 +66,7 @@ final class ForwardPassTests: XCTestCase {
         assertClose(logits, expected["logits_last_position_sliding_window_3"] as! [[Double]])
         XCTAssertNotEqual(logits, try open(source).run(prompts).logits)
         let cached = try windowed.lastLogits(try windowed.prefix(prompts))
-        assertClose(cached, (0..<logits.rows).map { r in (0..<logits.cols).map { Double(logits[r, $0]) } }, tolerance: 1e-5)
+        TestSupport.assertRowsAgree(cached, logits, tolerance: try windowed.weights.float32Tolerance(positions: prompts.map(\.count).max()!))
     }
 
     /// Prompts that share their first tokens (a template's words before its
@@ -86,13 +87,12 @@ final class ForwardPassTests: XCTestCase {
             named.recorded[head] = 2
             XCTAssertEqual(model.sharedPrefixLength(batch, interventions: named, wanted: [5]), 2, "not past a position an intervention names")
             let together = try model.run(batch, interventions: interventions)
+            let tolerance = try model.weights.float32Tolerance(positions: batch[0].count)
             for (b, prompt) in batch.enumerated() {
                 let alone = try model.run([prompt], interventions: interventions)
-                for c in 0..<alone.logits.cols { XCTAssertEqual(together.logits[b, c], alone.logits[0, c], accuracy: 1e-5 * max(1, abs(alone.logits[0, c]))) }
-                for j in 0..<model.weights.shape.dHead {
-                    XCTAssertEqual(together.recorded[head]![b, j], alone.recorded[head]![0, j], accuracy: 1e-5)
-                    XCTAssertEqual(together.recordedValues[head]![b, j], alone.recordedValues[head]![0, j], accuracy: 1e-5)
-                }
+                TestSupport.assertRowsAgree(together.logits.gatherRows([b]), alone.logits, tolerance: tolerance, "\(dir) prompt \(b)")
+                TestSupport.assertRowsAgree(together.recorded[head]!.gatherRows([b]), alone.recorded[head]!, tolerance: tolerance, "z")
+                TestSupport.assertRowsAgree(together.recordedValues[head]!.gatherRows([b]), alone.recordedValues[head]!, tolerance: tolerance, "v")
             }
         }
     }
@@ -199,11 +199,13 @@ final class ForwardPassTests: XCTestCase {
         w.embedding.withMatrix { e in try! XCTUnwrap(w.positions).withMatrix { p in for j in 0..<d { x[0, j] = e[22, j] + p[1, j] } } }
         let h = block.attentionNorm.apply(to: x)
         let qkv = try XCTUnwrap(block.queryKeyValue.first)
+        var expected = Matrix(rows: 1, cols: dh)
         for j in 0..<dh {
             var v = qkv.bias[2 * d + 2 * dh + j]
             qkv.weight.withMatrix { q in for i in 0..<d { v += h[0, i] * q[i, 2 * d + 2 * dh + j] } }
-            XCTAssertEqual(z[0, j], v, accuracy: 1e-5 * max(1, abs(v)))
+            expected[0, j] = v
         }
+        TestSupport.assertRowsAgree(z.gatherRows([0]), expected, tolerance: try w.float32Tolerance(positions: 2))
     }
 
     /// With every head of a layer zeroed, the layer's attention adds only its

@@ -163,12 +163,12 @@ package enum HeadMapsExecutable {
 extension TestSupport {
     /// Runs a program to completion, capturing both outputs.
     @discardableResult
-    package static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+    package static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], unsetting: [String] = [],
                     directory: String? = nil, stdin: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }.filter { !unsetting.contains($0.key) }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -255,3 +255,36 @@ package enum Tools {
     }
 }
 
+
+extension DecoderWeights {
+    /// How far two float32 runs of this model may differ when their products
+    /// sum in other orders (another BLAS kernel, a batch instead of one
+    /// prompt), relative to the largest magnitude of the row compared: a sum
+    /// of k products errs by at most k·2⁻²⁴ of the magnitudes it adds
+    /// (Higham's γ_k), added along the longest chain of sums — per layer the
+    /// Q/K/V and output projections over d_model, the attention over the
+    /// positions, the MLP over d_model and d_mlp; the unembedding over
+    /// d_model — and doubled twice for the norms, which rescale what they
+    /// normalise by up to the ratio of its largest value to its spread.
+    package func float32Tolerance(positions: Int) throws -> Double {
+        let d = shape.dModel, dMLP = try block(0).mlpIn.outputs
+        let chain = shape.layers * (3 * d + positions + dMLP) + d
+        return 4 * Double(chain) * 0x1p-24
+    }
+}
+
+extension TestSupport {
+    /// Each row of `a` equals that of `b` within `tolerance` of the row's largest magnitude.
+    package static func assertRowsAgree(_ a: Matrix, _ b: Matrix, tolerance: Double, _ label: String = "",
+                                        file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.rows, b.rows, label, file: file, line: line)
+        XCTAssertEqual(a.cols, b.cols, label, file: file, line: line)
+        for r in 0..<min(a.rows, b.rows) {
+            let cols = 0..<min(a.cols, b.cols)
+            let scale = cols.reduce(0.0) { max($0, Double(abs(a[r, $1])), Double(abs(b[r, $1]))) }
+            let worst = cols.reduce(0.0) { max($0, Double(abs(a[r, $1] - b[r, $1]))) }
+            XCTAssertLessThanOrEqual(worst, tolerance * max(scale, Double(Float.leastNormalMagnitude)),
+                                     "\(label) row \(r): largest difference \(worst) against the row's magnitude \(scale)", file: file, line: line)
+        }
+    }
+}

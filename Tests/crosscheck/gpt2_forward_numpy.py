@@ -32,6 +32,7 @@ def main():
     batch = np.array(task["prompts"] if topk is not None else task)
     B, T = batch.shape
     W_U = t.get("lm_head.weight", t["wte.weight"])
+    largest_u = float(np.sqrt((W_U.astype(np.float64) ** 2).sum(1)).max())
     hits = {"with_context": np.zeros((L, H), int), "without_context": np.zeros((L, H), int)}
     x = t["wte.weight"][batch] + t["wpe.weight"][:T][None]
     mask = np.triu(np.full((T, T), -np.inf), 1)
@@ -47,9 +48,12 @@ def main():
             rows = np.arange(B)
             for name, zz in (("with_context", z[:, :, -1]), ("without_context", v[:, :, task["source_position"]])):
                 for hh in range(H):
-                    logits = zz[:, hh] @ t[p + "attn.c_proj.weight"][hh * dh:(hh + 1) * dh] @ W_U.T
+                    moved = zz[:, hh] @ t[p + "attn.c_proj.weight"][hh * dh:(hh + 1) * dh]
+                    logits = moved @ W_U.T
                     target = logits[rows, task["targets"]][:, None]
-                    hits[name][l, hh] = int((((logits >= target).sum(1) - 1) < topk).sum())
+                    # HeadMaps' tie rule: logits within 2^-16 · ‖moved‖ · max‖W_U[t]‖ tie with the target's.
+                    margin = (2.0 ** -16 * np.sqrt((moved.astype(np.float64) ** 2).sum(1)) * largest_u).astype(np.float32)[:, None]
+                    hits[name][l, hh] = int((((logits >= target - margin).sum(1) - 1) < topk).sum())
         x = x + z.transpose(0, 2, 1, 3).reshape(B, T, d) @ t[p + "attn.c_proj.weight"] + t[p + "attn.c_proj.bias"]
         h2 = layer_norm(x, t[p + "ln_2.weight"], t[p + "ln_2.bias"], eps)
         x = x + act(h2 @ t[p + "mlp.c_fc.weight"] + t[p + "mlp.c_fc.bias"]) @ t[p + "mlp.c_proj.weight"] + t[p + "mlp.c_proj.bias"]

@@ -216,14 +216,18 @@ def main():
         x1 = m.mlp0(x0)
         scores = np.zeros((m.L, m.H)); suppression = np.zeros((m.L, m.H))
         rows = np.arange(len(src))
+        largest_u = float(np.sqrt((m.W_U.astype(np.float64) ** 2).sum(0)).max())
         for l in range(m.L):
             x = x0 if l == 0 else x1
             for h in range(m.H):
                 W_V, W_O = m.ov(l, h)
-                logits = x @ (W_V @ W_O) @ m.W_U
+                moved = x @ (W_V @ W_O)
+                logits = moved @ m.W_U
                 target = logits[rows, tgt][:, None]
-                above = (logits >= target).sum(1) - 1
-                below = (logits <= target).sum(1) - 1
+                # HeadMaps' tie rule: logits within 2^-16 · ‖x·W_V·W_O‖ · max‖W_U[:, t]‖ tie with the target's.
+                margin = (2.0 ** -16 * np.sqrt((moved.astype(np.float64) ** 2).sum(1)) * largest_u).astype(np.float32)[:, None]
+                above = (logits >= target - margin).sum(1) - 1
+                below = (logits <= target + margin).sum(1) - 1
                 scores[l, h] = int((above < k).sum()) / len(src)  # exact, as count / kept
                 suppression[l, h] = int((below < k).sum()) / len(src)
         results.append({"name": name, "k": k, "pairs_kept": len(src),

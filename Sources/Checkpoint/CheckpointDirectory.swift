@@ -1,8 +1,10 @@
 import Core
 import Foundation
 
-/// A Hugging Face model directory: `config.json` plus `model.safetensors`
-/// or shards listed in `model.safetensors.index.json`.
+/// A model's weights and config: a Hugging Face model directory
+/// (`config.json` plus `model.safetensors` or shards listed in
+/// `model.safetensors.index.json`), or a GGUF file (or a folder holding
+/// exactly one), read as the Hugging Face checkpoint it was converted from.
 ///
 /// Tensor names are looked up without the `transformer.` prefix that some
 /// exports add, so adapters can use one spelling.
@@ -13,9 +15,29 @@ public final class CheckpointDirectory: Sendable {
     public let files: [SafetensorsFile]
     /// `model.safetensors.index.json` when the weights are sharded.
     public let indexFile: String?
+    /// Set when the model is a GGUF file.
+    public let gguf: GGUFCheckpoint?
     private let locations: [String: (file: Int, info: TensorInfo)]
 
     public static let prefixes = ["transformer.", "model.", "gpt_neox."]
+
+    /// Every file the weights are read from, in a stable order.
+    public var weightFiles: [String] { files.map(\.path) + (gguf.map { [$0.file.path] } ?? []) }
+
+    /// The GGUF file `path` names: the file itself, or the only `.gguf` in a
+    /// folder without `config.json`; nil when `path` is a Hugging Face folder.
+    public static func ggufFile(at path: String) throws -> String? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return nil }
+        guard isDirectory.boolValue else { return path }
+        guard !FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("config.json")) else { return nil }
+        let found = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.lowercased().hasSuffix(".gguf") }.sorted()
+        if found.count > 1 {
+            throw CheckpointError.invalidConfig(file: path, key: "--model",
+                                                problem: "holds \(found.count) GGUF files (\(found.prefix(4).joined(separator: ", "))); name one of them")
+        }
+        return found.first.map { (path as NSString).appendingPathComponent($0) }
+    }
 
     public init(path: String) throws {
         self.path = path
@@ -23,9 +45,19 @@ public final class CheckpointDirectory: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw CheckpointError.folderMissing(path: path)
         }
+        if let gguf = try CheckpointDirectory.ggufFile(at: path) {
+            let checkpoint = try GGUFCheckpoint(file: try GGUFFile(path: gguf))
+            self.gguf = checkpoint
+            config = checkpoint.config
+            files = []
+            indexFile = nil
+            locations = [:]
+            return
+        }
         guard isDirectory.boolValue else {
             throw CheckpointError.notAFolder(path: path)
         }
+        gguf = nil
         config = try ConfigFile(path: (path as NSString).appendingPathComponent("config.json"))
         let single = (path as NSString).appendingPathComponent("model.safetensors")
         let index = (path as NSString).appendingPathComponent("model.safetensors.index.json")
@@ -99,13 +131,13 @@ public final class CheckpointDirectory: Sendable {
         return name
     }
 
-    public var tensorNames: [String] { locations.keys.sorted() }
+    public var tensorNames: [String] { gguf?.tensorNames ?? locations.keys.sorted() }
 
     /// A config that declares fewer layers than the file holds would silently
     /// drop the rest: an error names the first tensor past the declared count.
     public func checkNoLayers(from count: Int, prefix: String, declaredBy key: String) throws {
         var highest = -1, example = ""
-        for name in locations.keys where name.hasPrefix(prefix) {
+        for name in tensorNames where name.hasPrefix(prefix) {
             let rest = name.dropFirst(prefix.count)
             if let layer = Int(rest.prefix { $0.isNumber }), layer >= count, layer > highest { (highest, example) = (layer, name) }
         }
@@ -118,17 +150,37 @@ public final class CheckpointDirectory: Sendable {
     /// tensors read zeros where a truncated file lost its pages.
     public func checkUnchanged() throws {
         for file in files { try file.checkUnchanged() }
+        try gguf?.file.checkUnchanged()
     }
 
-    public func info(_ name: String) -> TensorInfo? { locations[name]?.info }
+    /// The shape of tensor `name` (row-major), nil when the checkpoint has none.
+    public func shape(of name: String) -> [Int]? { gguf?.shape(name) ?? locations[name]?.info.shape }
+
+    /// Throws unless tensor `name` is stored in a type the reader converts.
+    public func checkWeightType(_ name: String) throws {
+        if let gguf {
+            try gguf.checkReadable(name)
+        } else if let (index, info) = locations[name], !info.dtype.isWeightType {
+            throw CheckpointError.wrongDType(file: files[index].path, tensor: info.name, found: info.dtype.rawValue)
+        }
+    }
 
     /// The file that holds tensor `name` (the folder when none does), for errors.
-    public func file(holding name: String) -> String { locations[name].map { files[$0.file].path } ?? path }
+    public func file(holding name: String) -> String { gguf?.file.path ?? locations[name].map { files[$0.file].path } ?? path }
 
     /// Reads a tensor after checking its shape. `deferred`: convert a 16-bit
     /// tensor only where it is read (`FloatTensor.gatherRows`), for input
     /// embeddings of which the scores read a few rows.
     public func tensor(_ name: String, shape expected: [Int], deferred: Bool = false) throws -> FloatTensor {
+        if let gguf {
+            guard let found = gguf.shape(name) else {
+                throw CheckpointError.missingTensor(folder: path, tensor: name, expectedShape: expected)
+            }
+            guard found == expected else {
+                throw CheckpointError.wrongShape(file: gguf.file.path, tensor: name, found: found, expected: expected)
+            }
+            return try gguf.floats(name, deferred: deferred)
+        }
         guard let (fileIndex, info) = locations[name] else {
             throw CheckpointError.missingTensor(folder: path, tensor: name, expectedShape: expected)
         }

@@ -61,12 +61,13 @@ public enum ModelLocator {
         return roots.filter { seen.insert($0).inserted }
     }
 
-    /// `reference` as a directory (relative to `base`), else as a hub id.
+    /// `reference` as a directory or a GGUF file (relative to `base`), else as a hub id.
     public static func resolve(_ reference: String, relativeTo base: String,
                                environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
         let path = reference.hasPrefix("/") ? reference : (base as NSString).appendingPathComponent(reference)
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
+           isDirectory.boolValue || reference.lowercased().hasSuffix(".gguf") {
             return (path as NSString).standardizingPath
         }
         var id = reference, revision: String?

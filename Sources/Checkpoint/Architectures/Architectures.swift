@@ -11,7 +11,7 @@ public enum Architectures {
         let weights = try adapter.load(checkpoint)
         // A tokenizer may hold more ids than the model has rows (Llama 3.2's
         // files add a vision token): pairs with such tokens are simply not kept.
-        let tokenizer = try adapter.tokenizer(path)
+        let tokenizer = try self.tokenizer(checkpoint, adapter: adapter, path: path)
         return LoadedModel(checkpoint: checkpoint, weights: weights, tokenizer: tokenizer)
     }
 
@@ -23,7 +23,13 @@ public enum Architectures {
             throw CheckpointError.noForwardPass(file: checkpoint.config.path, architecture: adapter.name,
                                                  supported: all.filter { $0.decoder != nil }.map(\.name))
         }
-        return (try decoder(checkpoint), try adapter.tokenizer(path))
+        return (try decoder(checkpoint), try tokenizer(checkpoint, adapter: adapter, path: path))
+    }
+
+    /// A GGUF file's own tokenizer (its metadata), else the family's files beside the weights.
+    static func tokenizer(_ checkpoint: CheckpointDirectory, adapter: ArchitectureAdapter, path: String) throws -> any Tokenizer {
+        if let gguf = checkpoint.gguf { return try GGUFTokenizer.load(gguf.file) }
+        return try adapter.tokenizer(path)
     }
 
     /// The checkpoint and its canonical weights (without the tokenizer).

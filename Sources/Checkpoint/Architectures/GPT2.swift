@@ -71,7 +71,7 @@ public enum GPT2Adapter {
         let shape = try shape(config)
         let d = shape.dModel
         let (activation, epsilon, dMLP) = try blockSettings(config, d: d)
-        guard let positions = checkpoint.info("wpe.weight"), positions.shape.count == 2, positions.shape[1] == d else {
+        guard let positions = checkpoint.shape(of: "wpe.weight"), positions.count == 2, positions[1] == d else {
             throw CheckpointError.missingTensor(folder: checkpoint.path, tensor: "wpe.weight", expectedShape: [try config.int("n_positions"), d])
         }
         let embedding = try checkpoint.tensor("wte.weight", shape: [shape.vocab, d], deferred: true)
@@ -86,8 +86,8 @@ public enum GPT2Adapter {
                                   bias: try checkpoint.vector("\(name).bias", count: outputs))
         }
         return DecoderWeights(
-            shape: shape, embedding: embedding, positions: try checkpoint.tensor("wpe.weight", shape: positions.shape),
-            maximumPositions: positions.shape[0],
+            shape: shape, embedding: embedding, positions: try checkpoint.tensor("wpe.weight", shape: positions),
+            maximumPositions: positions[0],
             finalNorm: try norm("ln_f"), unembedding: try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape),
             block: { l in
                 DecoderWeights.Block(

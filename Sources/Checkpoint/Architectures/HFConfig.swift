@@ -140,15 +140,13 @@ extension CheckpointDirectory {
     /// rather than halfway through.
     func requireTensors(_ expected: [(name: String, shape: [Int])]) throws {
         for (name, shape) in expected {
-            guard let info = info(name) else {
+            guard let found = self.shape(of: name) else {
                 throw CheckpointError.missingTensor(folder: path, tensor: name, expectedShape: shape)
             }
-            guard info.shape == shape else {
-                throw CheckpointError.wrongShape(file: file(holding: name), tensor: info.name, found: info.shape, expected: shape)
+            guard found == shape else {
+                throw CheckpointError.wrongShape(file: file(holding: name), tensor: name, found: found, expected: shape)
             }
-            guard info.dtype.isWeightType else {
-                throw CheckpointError.wrongDType(file: file(holding: name), tensor: info.name, found: info.dtype.rawValue)
-            }
+            try checkWeightType(name)
         }
     }
 
@@ -183,7 +181,7 @@ extension CheckpointDirectory {
     /// The output embedding: the untied tensor when the checkpoint has it,
     /// else the input embedding.
     func unembedding(_ name: String, embedding: FloatTensor, shape: ModelShape) throws -> FloatTensor {
-        info(name) == nil ? embedding : try tensor(name, shape: [shape.vocab, shape.dModel])
+        self.shape(of: name) == nil ? embedding : try tensor(name, shape: [shape.vocab, shape.dModel])
     }
 }
 
@@ -210,6 +208,6 @@ struct DecoderLinears: Sendable {
         guard let (out, inputs) = widths[name] else { preconditionFailure("'\(name)' is not in the adapter's table") }
         let prefix = "layers.\(layer).\(name)"
         return DecoderWeights.Linear(weight: try checkpoint.tensor("\(prefix).weight", shape: [out, inputs]), storedOutIn: true,
-                                     bias: checkpoint.info("\(prefix).bias") == nil ? [] : try checkpoint.vector("\(prefix).bias", count: out))
+                                     bias: checkpoint.shape(of: "\(prefix).bias") == nil ? [] : try checkpoint.vector("\(prefix).bias", count: out))
     }
 }

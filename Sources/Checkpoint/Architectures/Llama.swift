@@ -64,7 +64,7 @@ public enum LlamaAdapter {
     static func embeddings(_ checkpoint: CheckpointDirectory, config: HFConfig, options: DecoderOptions) throws -> (FloatTensor, FloatTensor) {
         let shape = config.shape
         let embedding = try checkpoint.tensor("embed_tokens.weight", shape: [shape.vocab, shape.dModel], deferred: true)
-        if !config.tied(default: options.tiedByDefault) && checkpoint.info("lm_head.weight") == nil {
+        if !config.tied(default: options.tiedByDefault) && checkpoint.shape(of: "lm_head.weight") == nil {
             throw CheckpointError.missingTensor(folder: checkpoint.path, tensor: "lm_head.weight", expectedShape: [shape.vocab, shape.dModel])
         }
         return (embedding, try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape))

@@ -55,7 +55,7 @@ public enum PhiAdapter {
                 block.parallel = true
                 return block
             })
-        if checkpoint.info("lm_head.bias") != nil { weights.unembeddingBias = try checkpoint.vector("lm_head.bias", count: shape.vocab) }
+        if checkpoint.shape(of: "lm_head.bias") != nil { weights.unembeddingBias = try checkpoint.vector("lm_head.bias", count: shape.vocab) }
         return weights
     }
 }

@@ -1,0 +1,181 @@
+import Core
+import Foundation
+
+/// A GGUF file seen as the Hugging Face checkpoint it was converted from:
+/// config.json's keys from the metadata, tensors under transformers' names in
+/// transformers' layout, so the families' adapters read it unchanged.
+///
+/// llama.cpp's converter changes three things that are undone here: it
+/// renames tensors (`blk.N.attn_q.weight`), it permutes the rows of the Llama
+/// family's Q and K projections into its rotary layout (each head's two
+/// halves interleaved), and it stores Gemma's RMSNorm weights as `1 + w`.
+public struct GGUFCheckpoint: Sendable {
+    public let file: GGUFFile
+    /// config.json as transformers would write it for this model.
+    public let config: ConfigFile
+    /// The `model_type` the file's `general.architecture` maps to.
+    public let modelType: String
+    let tensors: [String: (info: GGUFTensorInfo, change: Change)]
+
+    /// How a stored tensor differs from transformers' layout.
+    enum Change: Sendable {
+        case none
+        /// Rows of each of `heads` heads stored as (pairs of the two rotary halves).
+        case rotaryRows(heads: Int)
+        /// Stored `1 + w`.
+        case plusOne
+    }
+
+    /// `general.architecture` → transformers' `model_type`.
+    public static let architectures: [String: String] = ["llama": "llama", "qwen2": "qwen2", "gemma2": "gemma2"]
+
+    public init(file: GGUFFile) throws {
+        self.file = file
+        let meta = file.metadata
+        func fail(_ key: String, _ problem: String) -> CheckpointError { .invalidConfig(file: file.path, key: key, problem: problem) }
+        guard let architecture = meta["general.architecture"]?.string else {
+            throw CheckpointError.missingKey(file: file.path, key: "general.architecture", expected: "the model family, a string")
+        }
+        guard let modelType = GGUFCheckpoint.architectures[architecture] else {
+            throw CheckpointError.unsupportedArchitecture(file: file.path, found: "general.architecture '\(Excerpt.short(architecture))'",
+                                                          supported: GGUFCheckpoint.architectures.keys.sorted())
+        }
+        self.modelType = modelType
+        func integer(_ key: String) throws -> Int {
+            guard let value = meta["\(architecture).\(key)"] else {
+                throw CheckpointError.missingKey(file: file.path, key: "\(architecture).\(key)", expected: "a positive integer")
+            }
+            guard let i = value.integer, i > 0 else { throw fail("\(architecture).\(key)", "\(architecture).\(key) is \(value), expected a positive integer") }
+            return i
+        }
+        func number(_ key: String) -> Double? { meta["\(architecture).\(key)"]?.number }
+        let names = Dictionary(file.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        guard let embedding = names["token_embd.weight"], embedding.dimensions.count == 2 else {
+            throw CheckpointError.missingTensor(folder: file.path, tensor: "token_embd.weight", expectedShape: [])
+        }
+        let d = try integer("embedding_length"), layers = try integer("block_count"), heads = try integer("attention.head_count")
+        let kvHeads = meta["\(architecture).attention.head_count_kv"] == nil ? heads : try integer("attention.head_count_kv")
+        var config: [String: Any] = [
+            "model_type": modelType, "hidden_size": d, "num_hidden_layers": layers, "num_attention_heads": heads,
+            "num_key_value_heads": kvHeads, "intermediate_size": try integer("feed_forward_length"),
+            "vocab_size": embedding.dimensions[1], "tie_word_embeddings": names["output.weight"] == nil,
+            "max_position_embeddings": (try? integer("context_length")) ?? 2048,
+        ]
+        if let eps = number("attention.layer_norm_rms_epsilon") { config["rms_norm_eps"] = eps }
+        if let eps = number("attention.layer_norm_epsilon") { config["layer_norm_eps"] = eps; config["layer_norm_epsilon"] = eps }
+        if let theta = number("rope.freq_base") { config["rope_theta"] = theta }
+        if let keyLength = meta["\(architecture).attention.key_length"]?.integer, keyLength != d / heads { config["head_dim"] = keyLength }
+        if let rotary = meta["\(architecture).rope.dimension_count"]?.integer, let dh = (config["head_dim"] as? Int) ?? Optional(d / heads), rotary != dh {
+            config["partial_rotary_factor"] = Double(rotary) / Double(dh)
+        }
+        if let scaling = meta["\(architecture).rope.scaling.type"]?.string, scaling != "none" {
+            var section: [String: Any] = ["rope_type": scaling]
+            if let factor = number("rope.scaling.factor") { section["factor"] = factor }
+            config["rope_scaling"] = section
+        }
+        if names["rope_freqs.weight"] != nil {
+            throw fail("rope_freqs.weight", "the file scales its rotary frequencies by a stored tensor (rope_freqs.weight, Llama 3.1's llama3 scaling); read the Hugging Face checkpoint instead")
+        }
+        if architecture == "gemma2" {
+            if let window = number("attention.sliding_window") { config["sliding_window"] = window }
+            if let cap = number("attn_logit_softcapping") { config["attn_logit_softcapping"] = cap }
+            if let cap = number("final_logit_softcapping") { config["final_logit_softcapping"] = cap }
+            config["query_pre_attn_scalar"] = (config["head_dim"] as? Int) ?? d / heads
+            config["hidden_activation"] = "gelu_pytorch_tanh"
+        }
+        let data = try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
+        self.config = try ConfigFile(data: data, path: file.path)
+        tensors = try GGUFCheckpoint.transformersNames(file.tensors, architecture: architecture, heads: heads, kvHeads: kvHeads, path: file.path)
+    }
+
+    /// Every tensor under the name transformers gives it (without the
+    /// `model.` prefix the adapters drop), with what the converter changed.
+    static func transformersNames(_ infos: [GGUFTensorInfo], architecture: String, heads: Int, kvHeads: Int,
+                                  path: String) throws -> [String: (info: GGUFTensorInfo, change: Change)] {
+        let permutes = architecture == "llama"
+        let gemma = architecture == "gemma2"
+        let block: [String: (String, Change)] = [
+            "attn_norm": ("input_layernorm", gemma ? .plusOne : .none),
+            "attn_q": ("self_attn.q_proj", permutes ? .rotaryRows(heads: heads) : .none),
+            "attn_k": ("self_attn.k_proj", permutes ? .rotaryRows(heads: kvHeads) : .none),
+            "attn_v": ("self_attn.v_proj", .none), "attn_output": ("self_attn.o_proj", .none),
+            "ffn_norm": (gemma ? "pre_feedforward_layernorm" : "post_attention_layernorm", gemma ? .plusOne : .none),
+            "post_attention_norm": ("post_attention_layernorm", .plusOne), "post_ffw_norm": ("post_feedforward_layernorm", .plusOne),
+            "ffn_gate": ("mlp.gate_proj", .none), "ffn_up": ("mlp.up_proj", .none), "ffn_down": ("mlp.down_proj", .none),
+        ]
+        let top: [String: (String, Change)] = ["token_embd": ("embed_tokens", .none), "output_norm": ("norm", gemma ? .plusOne : .none),
+                                               "output": ("lm_head", .none)]
+        var out: [String: (info: GGUFTensorInfo, change: Change)] = [:]
+        for info in infos {
+            let parts = info.name.split(separator: ".").map(String.init)
+            guard let suffix = parts.last, suffix == "weight" || suffix == "bias" else { continue }
+            if parts.count == 2, let (name, change) = top[parts[0]] {
+                out["\(name).\(suffix)"] = (info, change)
+            } else if parts.count == 4, parts[0] == "blk", let layer = Int(parts[1]), let (name, change) = block[parts[2]] {
+                out["layers.\(layer).\(name).\(suffix)"] = (info, suffix == "bias" && change.isPlusOne ? .none : change)
+            }
+        }
+        return out
+    }
+
+    public func shape(_ name: String) -> [Int]? { tensors[name]?.info.shape }
+
+    /// Throws unless tensor `name` has a type `GGMLDequantize` reads.
+    public func checkReadable(_ name: String) throws {
+        guard let info = tensors[name]?.info, !info.type.isReadable else { return }
+        throw CheckpointError.badEntry(file: file.path, tensor: info.name,
+                                       problem: "has type \(info.type); readable types are \(GGMLType.readable.map(\.description).joined(separator: ", "))")
+    }
+
+    public var tensorNames: [String] { tensors.keys.sorted() }
+
+    /// Tensor `name` as `Float`s in transformers' layout. `deferred`: rows
+    /// converted where read (input embeddings of which the scores read a few).
+    public func floats(_ name: String, deferred: Bool) throws -> FloatTensor {
+        guard let (info, change) = tensors[name] else { preconditionFailure("checked by the caller") }
+        try checkReadable(name)
+        let rowLength = info.rowLength, rows = info.rowCount
+        let file = self.file
+        // Rows are converted in chunks, each chunk's pages handed back after it.
+        let convert: (Range<Int>, UnsafeMutablePointer<Float>) -> Void = { range, out in
+            let firstRow = range.lowerBound / rowLength, lastRow = (range.upperBound + rowLength - 1) / rowLength
+            let chunk = max(1, (1 << 22) / max(1, rowLength))
+            var scratch = [Float](repeating: 0, count: min(lastRow - firstRow, chunk) * rowLength)
+            for lo in stride(from: firstRow, to: lastRow, by: chunk) {
+                let hi = min(lastRow, lo + chunk)
+                scratch.withUnsafeMutableBufferPointer { s in
+                    for r in lo..<hi {
+                        let stored = GGUFCheckpoint.storedRow(r, change: change, rows: rows)
+                        file.dequantize(info, rows: stored..<(stored + 1), into: s.baseAddress! + (r - lo) * rowLength)
+                    }
+                    if case .plusOne = change { for i in 0..<((hi - lo) * rowLength) { s[i] -= 1 } }
+                    let from = max(range.lowerBound, lo * rowLength), to = min(range.upperBound, hi * rowLength)
+                    (out + (from - range.lowerBound)).update(from: s.baseAddress! + (from - lo * rowLength), count: to - from)
+                }
+                file.release(info, rows: lo..<hi)
+            }
+        }
+        let tensor = deferred ? FloatTensor(shape: info.shape, deferring: info.elementCount, owner: file, convert)
+            : FloatTensor(shape: info.shape, converting: info.elementCount, convert)
+        try file.checkUnchanged()
+        if !deferred {
+            let bad = NonFiniteValues.count(tensor.values)
+            guard bad == 0 else { throw CheckpointError.nonFinite(file: file.path, tensor: info.name, count: bad, of: info.elementCount) }
+        }
+        return tensor
+    }
+
+    /// The stored row that holds transformers' row `r`. llama.cpp writes
+    /// head h's rows as (i, half) pairs: transformers' row `h·dh + half·dh/2 + i`
+    /// is stored at `h·dh + 2i + half`.
+    static func storedRow(_ r: Int, change: Change, rows: Int) -> Int {
+        guard case .rotaryRows(let heads) = change, heads > 0, rows % heads == 0, (rows / heads) % 2 == 0 else { return r }
+        let dh = rows / heads, halfWidth = dh / 2
+        let h = r / dh, within = r % dh
+        return h * dh + 2 * (within % halfWidth) + within / halfWidth
+    }
+}
+
+extension GGUFCheckpoint.Change {
+    var isPlusOne: Bool { if case .plusOne = self { return true } else { return false } }
+}

@@ -9,7 +9,7 @@ import Tokenizer
 /// What each fuzz target feeds with arbitrary bytes. A thrown error is a
 /// correct answer; a crash, a hang or a broken invariant is a bug.
 enum FuzzTargets {
-    static let names = ["safetensors", "config", "relation", "scores", "vocabulary", "bpe", "index", "spec", "png", "pattern", "tokenizer-json"]
+    static let names = ["safetensors", "config", "relation", "scores", "vocabulary", "bpe", "index", "spec", "png", "pattern", "tokenizer-json", "gguf"]
 
     static func run(_ target: String, _ data: Data) {
         switch target {
@@ -24,7 +24,27 @@ enum FuzzTargets {
         case "png": png(data)
         case "pattern": pattern(data)
         case "tokenizer-json": tokenizerJSON(data)
+        case "gguf": gguf(data)
         default: fatalError("unknown fuzz target '\(target)'; known: \(names.joined(separator: ", "))")
+        }
+    }
+
+    /// A GGUF header against the bytes that follow it: accepted tensors lie
+    /// inside the data, and a dequantized one is as long as its shape says.
+    static func gguf(_ data: Data) {
+        data.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress,
+                  let header = try? GGUFFile.parseHeader(base, size: raw.count, path: "fuzz") else { return }
+            for t in header.tensors {
+                precondition(header.dataStart + t.offset + t.byteCount <= raw.count)
+                if t.type.isReadable, t.elementCount <= 1 << 16 {
+                    var out = [Float](repeating: 0, count: t.elementCount)
+                    out.withUnsafeMutableBufferPointer { o in
+                        let layout = t.type.blockLayout!
+                        GGMLDequantize.blocks(t.type, base + header.dataStart + t.offset, count: t.elementCount / layout.values, into: o.baseAddress!)
+                    }
+                }
+            }
         }
     }
 

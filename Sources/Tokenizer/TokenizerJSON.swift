@@ -51,7 +51,9 @@ public enum TokenizerJSON {
         }
         let start = try sequenceStart(root["post_processor"], fail: fail)
         let tokenizer: any Tokenizer
-        if (model["byte_fallback"] as? Bool) == true || isSentencePiece(root) {
+        // The pipeline decides: a ByteLevel pre-tokenizer maps every byte to a
+        // token character, so no byte ever falls back, whatever `byte_fallback` says.
+        if !isByteLevel(root) && ((model["byte_fallback"] as? Bool) == true || isSentencePiece(root)) {
             tokenizer = try SentencePieceBPE(vocabulary: vocabulary, merges: merges, source: path, files: [path],
                                              normalizers: try normalizers(root["normalizer"], fail: fail),
                                              preTokenizer: try preTokenizer(root["pre_tokenizer"], fail: fail),
@@ -101,6 +103,16 @@ public enum TokenizerJSON {
         default:
             return []
         }
+    }
+
+    /// Whether the pre-tokenizer (alone or in a `Sequence`) has a `ByteLevel` step.
+    static func isByteLevel(_ root: [String: Any]) -> Bool {
+        func has(_ value: Any?) -> Bool {
+            guard let object = value as? [String: Any] else { return false }
+            if object["type"] as? String == "ByteLevel" { return true }
+            return ((object["pretokenizers"] as? [Any]) ?? []).contains(where: has)
+        }
+        return has(root["pre_tokenizer"])
     }
 
     static func isSentencePiece(_ root: [String: Any]) -> Bool {

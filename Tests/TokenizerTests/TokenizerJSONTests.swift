@@ -74,6 +74,34 @@ final class TokenizerJSONTests: XCTestCase {
         }
     }
 
+    /// SmolLM2's tokenizer.json as transformers converts it from the GGUF
+    /// file's metadata (`fixtures/smollm2/tokenizer.json`).
+    func testSmolLM2TokenizerMatchesHuggingFaceOnEveryText() throws {
+        try assertMatchesOracle(TestSupport.repositoryRoot + "/fixtures/smollm2/tokenizer.json")
+    }
+
+    /// Older transformers wrote SmolLM2's tokenizer.json with `byte_fallback:
+    /// true` in its BPE model and a SentencePiece-style decoder beside the
+    /// ByteLevel pre-tokenizer. The pipeline decides: it is byte-level, " Paris"
+    /// is one token, and tokens decode to their text.
+    func testAByteLevelPreTokenizerIsByteLevelWhateverByteFallbackSays() throws {
+        let source = TestSupport.repositoryRoot + "/fixtures/smollm2/tokenizer.json"
+        var root = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source))) as! [String: Any]
+        var model = root["model"] as! [String: Any]
+        model["byte_fallback"] = true
+        root["model"] = model
+        root["decoder"] = ["type": "Sequence", "decoders": [
+            ["type": "Replace", "pattern": ["String": "▁"], "content": " "], ["type": "ByteFallback"], ["type": "Fuse"],
+        ]]
+        let file = TestSupport.temporaryDirectory("byte-fallback") + "/tokenizer.json"
+        try JSONSerialization.data(withJSONObject: root).write(to: URL(fileURLWithPath: file))
+        try assertMatchesOracle(file)
+        let tokenizer = try TokenizerJSON.load(file)
+        XCTAssertEqual(tokenizer.encode(" Paris"), [7042])
+        XCTAssertEqual(tokenizer.encode("The capital of France is"), [504, 3575, 282, 4649, 314])
+        XCTAssertEqual(tokenizer.decode([7042]), " Paris")
+    }
+
     func testNeoXTokenizerMatchesHuggingFaceOnEveryText() throws {
         try assertMatchesOracle(TestSupport.neoxTokenizerFile)
     }

@@ -28,7 +28,15 @@ public enum Architectures {
 
     /// A GGUF file's own tokenizer (its metadata), else the family's files beside the weights.
     static func tokenizer(_ checkpoint: CheckpointDirectory, adapter: ArchitectureAdapter, path: String) throws -> any Tokenizer {
-        if let gguf = checkpoint.gguf { return try GGUFTokenizer.load(gguf.file) }
+        if let gguf = checkpoint.gguf {
+            let tokenizer = try GGUFTokenizer.load(gguf.file)
+            // llama.cpp reads as many embedding rows as tokens: more tokens is a broken file.
+            if let rows = gguf.shape("embed_tokens.weight")?.first, tokenizer.count > rows {
+                throw CheckpointError.invalidConfig(file: gguf.file.path, key: "tokenizer.ggml.tokens",
+                                                    problem: "tokenizer.ggml.tokens holds \(tokenizer.count) tokens but token_embd.weight has \(rows) rows")
+            }
+            return tokenizer
+        }
         return try adapter.tokenizer(path)
     }
 

@@ -27,11 +27,19 @@ public struct GGMLType: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { GGMLType.names[rawValue] ?? "type \(rawValue)" }
 
+    /// The sizes of the types this reader names but does not convert.
+    static let otherLayouts: [UInt32: (values: Int, bytes: Int)] = [
+        9: (32, 36), 15: (256, 292), 16: (256, 66), 17: (256, 74), 18: (256, 98), 19: (256, 50), 20: (32, 18), 21: (256, 110),
+        22: (256, 82), 23: (256, 136), 24: (1, 1), 25: (1, 2), 26: (1, 4), 27: (1, 8), 28: (1, 8), 29: (256, 56), 34: (256, 54),
+        35: (256, 66), 39: (32, 17),
+    ]
+
     /// The types `dequantize` reads.
     public static let readable: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
     public var isReadable: Bool { GGMLType.readable.contains(self) }
 
-    /// (values per block, bytes per block); nil for a type this reader does not know the size of.
+    /// (values per block, bytes per block) of every type ggml defines, read
+    /// or not, so a file's layout can be checked whole; nil for a number ggml does not define.
     public var blockLayout: (values: Int, bytes: Int)? {
         switch self {
         case .f32: return (1, 4)
@@ -46,7 +54,7 @@ public struct GGMLType: Sendable, Equatable, CustomStringConvertible {
         case .q4_K: return (256, 144)
         case .q5_K: return (256, 176)
         case .q6_K: return (256, 210)
-        default: return nil
+        default: return GGMLType.otherLayouts[rawValue]
         }
     }
 }

@@ -123,8 +123,7 @@ public struct GGUFCheckpoint: Sendable {
     /// Throws unless tensor `name` has a type `GGMLDequantize` reads.
     public func checkReadable(_ name: String) throws {
         guard let info = tensors[name]?.info, !info.type.isReadable else { return }
-        throw CheckpointError.badEntry(file: file.path, tensor: info.name,
-                                       problem: "has type \(info.type); readable types are \(GGMLType.readable.map(\.description).joined(separator: ", "))")
+        throw GGUFFile.unreadable(info, path: file.path)
     }
 
     public var tensorNames: [String] { tensors.keys.sorted() }

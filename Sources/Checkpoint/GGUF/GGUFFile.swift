@@ -30,14 +30,23 @@ public final class GGUFFile: @unchecked Sendable {
         let file = try MappedFile(path: path)
         self.file = file
         self.path = path
-        var reader = GGUFReader(bytes: file.bytes, size: file.size, path: path)
+        let header = try GGUFFile.parseHeader(file.bytes, size: file.size, path: path)
+        (version, metadata, tensors, alignment, dataStart) = (header.version, header.metadata, header.tensors, header.alignment, header.dataStart)
+    }
+
+    /// What the header of a file of `size` bytes at `bytes` says, checked
+    /// against the file: every tensor's data lies inside it, aligned, and no
+    /// two overlap.
+    public static func parseHeader(_ bytes: UnsafeRawPointer, size: Int, path: String) throws
+        -> (version: UInt32, metadata: [String: GGUFValue], tensors: [GGUFTensorInfo], alignment: Int, dataStart: Int) {
+        var reader = GGUFReader(bytes: bytes, size: size, path: path)
         func fail(_ problem: String) -> CheckpointError { .header(file: path, problem: problem) }
-        guard file.size >= 24 else { throw fail("is \(file.size) bytes long; a GGUF file starts with a 24-byte header") }
+        guard size >= 24 else { throw fail("is \(size) bytes long; a GGUF file starts with a 24-byte header") }
         let magic = try reader.u32("the magic number")
         guard magic == GGUFFile.magic else {
             throw fail("does not start with the GGUF magic bytes: not a GGUF file")
         }
-        version = try reader.u32("the version")
+        let version = try reader.u32("the version")
         guard version == 2 || version == 3 else {
             let hint = version == 1 ? " (version 1 files predate 2023-08; convert the model again)"
                 : version > 0xFFFF ? " (a big-endian file?)" : ""
@@ -52,7 +61,6 @@ public final class GGUFFile: @unchecked Sendable {
             guard metadata[key] == nil else { throw fail("metadata key '\(Excerpt.short(key))' appears twice") }
             metadata[key] = value
         }
-        self.metadata = metadata
         var alignment = 32
         if let value = metadata["general.alignment"] {
             guard let a = value.integer, a > 0, a <= 1 << 20, a & (a - 1) == 0 else {
@@ -60,7 +68,6 @@ public final class GGUFFile: @unchecked Sendable {
             }
             alignment = a
         }
-        self.alignment = alignment
         var tensors: [GGUFTensorInfo] = []
         var names = Set<String>()
         for _ in 0..<tensorCount {
@@ -72,30 +79,47 @@ public final class GGUFFile: @unchecked Sendable {
             var dims: [Int] = []
             for _ in 0..<rank { dims.append(try reader.count("tensor '\(name)''s dimensions", limit: Int.max)) }
             let type = GGMLType(rawValue: try reader.u32("tensor '\(name)''s type"))
+            guard type.blockLayout != nil else {
+                throw CheckpointError.badEntry(file: path, tensor: name, problem: "has type \(type.rawValue), which ggml does not define")
+            }
             let offset = try reader.count("tensor '\(name)''s offset", limit: Int.max)
             guard names.insert(name).inserted else { throw CheckpointError.badEntry(file: path, tensor: name, problem: "appears twice") }
             tensors.append(try GGUFTensorInfo(name: name, dimensions: dims, type: type, offset: offset, path: path))
         }
-        dataStart = (reader.position + alignment - 1) / alignment * alignment
-        guard dataStart <= file.size else { throw fail("the data section would start at byte \(dataStart), past the end (\(file.size) bytes)") }
-        let dataSize = file.size - dataStart
+        let dataStart = (reader.position + alignment - 1) / alignment * alignment
+        guard dataStart <= size else { throw fail("the data section would start at byte \(dataStart), past the end (\(size) bytes)") }
+        let dataSize = size - dataStart
         for info in tensors {
             guard info.offset % alignment == 0 else {
                 throw CheckpointError.badEntry(file: path, tensor: info.name, problem: "offset \(info.offset) is not a multiple of the alignment \(alignment)")
             }
-            guard let bytes = info.byteCount, info.offset <= dataSize, bytes <= dataSize - info.offset else {
+            guard info.offset <= dataSize, info.byteCount <= dataSize - info.offset else {
                 throw CheckpointError.badEntry(file: path, tensor: info.name,
-                                               problem: "its data (\(info.byteCount.map { "\($0) bytes" } ?? "size unknown") at offset \(info.offset)) runs past the end of the file (data section of \(dataSize) bytes)")
+                                               problem: "its data (\(info.byteCount) bytes at offset \(info.offset)) runs past the end of the file (data section of \(dataSize) bytes)")
             }
         }
-        let sorted = tensors.filter { $0.byteCount != nil }.sorted { $0.offset < $1.offset }
-        for (a, b) in zip(sorted, sorted.dropFirst()) where a.offset + a.byteCount! > b.offset {
-            throw CheckpointError.badEntry(file: path, tensor: b.name, problem: "overlaps tensor '\(a.name)' (starts at \(b.offset), '\(a.name)' ends at \(a.offset + a.byteCount!))")
+        let sorted = tensors.sorted { $0.offset < $1.offset }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where a.offset + a.byteCount > b.offset {
+            throw CheckpointError.badEntry(file: path, tensor: b.name, problem: "overlaps tensor '\(a.name)' (starts at \(b.offset), '\(a.name)' ends at \(a.offset + a.byteCount))")
         }
-        self.tensors = tensors
+        return (version, metadata, tensors, alignment, dataStart)
     }
 
     public func checkUnchanged() throws { try file.checkUnchanged() }
+
+    /// Every value of `info` as stored (rows of its innermost dimension, in file order), dequantized.
+    public func floats(_ info: GGUFTensorInfo) throws -> [Float] {
+        guard info.type.isReadable else { throw GGUFFile.unreadable(info, path: path) }
+        var out = [Float](repeating: 0, count: info.elementCount)
+        out.withUnsafeMutableBufferPointer { dequantize(info, rows: 0..<info.rowCount, into: $0.baseAddress!) }
+        try checkUnchanged()
+        return out
+    }
+
+    static func unreadable(_ info: GGUFTensorInfo, path: String) -> CheckpointError {
+        .badEntry(file: path, tensor: info.name,
+                  problem: "has type \(info.type); readable types are \(GGMLType.readable.map(\.description).joined(separator: ", "))")
+    }
 
     /// Converts rows `range` of `info` (rows of its innermost dimension) into `Float`s at `out`.
     func dequantize(_ info: GGUFTensorInfo, rows: Range<Int>, into out: UnsafeMutablePointer<Float>) {
@@ -107,7 +131,7 @@ public final class GGUFFile: @unchecked Sendable {
 
     /// Hands the pages of rows `range` back after they were converted.
     func release(_ info: GGUFTensorInfo, rows: Range<Int>) {
-        let rowBytes = info.byteCount! / max(1, info.rowCount)
+        let rowBytes = info.byteCount / max(1, info.rowCount)
         file.release(dataStart + info.offset + rows.lowerBound * rowBytes ..< dataStart + info.offset + rows.upperBound * rowBytes)
     }
 }
@@ -146,9 +170,9 @@ public struct GGUFTensorInfo: Sendable {
     public var rowLength: Int { dimensions[0] }
     public var rowCount: Int { dimensions[0] == 0 ? 0 : elementCount / dimensions[0] }
 
-    /// The bytes its data takes; nil for a type whose block size this reader does not know.
-    public var byteCount: Int? {
-        guard let layout = type.blockLayout else { return nil }
+    /// The bytes its data takes.
+    public var byteCount: Int {
+        let layout = type.blockLayout!
         return elementCount / layout.values * layout.bytes
     }
 }

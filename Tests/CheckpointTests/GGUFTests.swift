@@ -93,6 +93,8 @@ final class GGUFTests: XCTestCase {
                           mentions: ["'w'", "more than 2⁴⁰ values"])
         try assertRefused({ $0.header(tensors: 1, keys: 0); $0.tensor("w", dims: [32], type: 16, offset: 0); $0.data(64) },
                           mentions: ["'w'", "IQ2_XXS"])
+        try assertRefused({ $0.header(tensors: 1, keys: 0); $0.tensor("w", dims: [8], type: 99, offset: 0); $0.data(64) },
+                          mentions: ["'w'", "type 99, which ggml does not define"])
         try assertRefused({ $0.header(tensors: 1, keys: 0); $0.tensor("w", dims: [8], offset: 4); $0.data(64) },
                           mentions: ["'w'", "not a multiple of the alignment"])
         try assertRefused({ $0.header(tensors: 1, keys: 0); $0.tensor("w", dims: [40], type: 8, offset: 0); $0.data(64) },

@@ -156,11 +156,23 @@ public struct GGUFCheckpoint: Sendable {
         }
         let tensor = deferred ? FloatTensor(shape: info.shape, deferring: info.elementCount, owner: file, convert)
             : FloatTensor(shape: info.shape, converting: info.elementCount, convert)
-        try file.checkUnchanged()
-        if !deferred {
-            let bad = NonFiniteValues.count(tensor.values)
-            guard bad == 0 else { throw CheckpointError.nonFinite(file: file.path, tensor: info.name, count: bad, of: info.elementCount) }
+        // A deferred tensor is checked now, a block of rows at a time, so no NaN reaches a score later.
+        var bad = 0
+        if deferred {
+            let step = max(1, (1 << 22) / max(1, rowLength)) * rowLength
+            var scratch = [Float](repeating: 0, count: min(step, info.elementCount))
+            for lo in stride(from: 0, to: info.elementCount, by: step) {
+                let hi = min(info.elementCount, lo + step)
+                scratch.withUnsafeMutableBufferPointer { s in
+                    convert(lo..<hi, s.baseAddress!)
+                    bad += NonFiniteValues.count(UnsafeBufferPointer(rebasing: s[0..<(hi - lo)]))
+                }
+            }
+        } else {
+            bad = NonFiniteValues.count(tensor.values)
         }
+        try file.checkUnchanged()
+        guard bad == 0 else { throw CheckpointError.nonFinite(file: file.path, tensor: info.name, count: bad, of: info.elementCount) }
         return tensor
     }
 

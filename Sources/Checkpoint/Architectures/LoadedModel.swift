@@ -7,8 +7,10 @@ public struct LoadedModel: Sendable {
     public let tokenizer: any Tokenizer
 
     /// Every file that describes the model besides its weights (config, shard
-    /// index, tokenizer), in a stable order, for provenance.
+    /// index, tokenizer), in a stable order, for provenance; none for a GGUF
+    /// file, which holds its config and tokenizer itself.
     public var descriptionFiles: [String] {
-        [checkpoint.config.path] + (checkpoint.indexFile.map { [$0] } ?? []) + tokenizer.files
+        let weights = Set(checkpoint.weightFiles)
+        return ([checkpoint.config.path] + (checkpoint.indexFile.map { [$0] } ?? []) + tokenizer.files).filter { !weights.contains($0) }
     }
 }

@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "PlantedModels", dependencies: ["Core", "Checkpoint", "Tokenizer", "Analysis"]),
         .target(name: "Plot", dependencies: ["Core", "CCairo"]),
         .target(name: "Report", dependencies: [
-            "Core", "Analysis", "Experiments", "Plot", "LinearAlgebra", "Yams",
+            "Core", "Analysis", "Checkpoint", "Experiments", "Plot", "LinearAlgebra", "Yams",
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

@@ -1,8 +1,8 @@
+import Checkpoint
 import Core
 import Analysis
 import ArgumentParser
 import Foundation
-import Report
 import Tokenizer
 
 /// Options shared by every command that analyses a model.

@@ -4,7 +4,6 @@ import Core
 import ForwardPass
 import Foundation
 import LinearAlgebra
-import Report
 
 struct ForwardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

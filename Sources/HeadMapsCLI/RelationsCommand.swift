@@ -2,7 +2,6 @@ import Analysis
 import Checkpoint
 import ArgumentParser
 import Foundation
-import Report
 import Tokenizer
 
 struct RelationsCommand: ParsableCommand {

@@ -305,3 +305,15 @@ extension TestSupport {
     /// The oracle files written once for it (`Tests/crosscheck/smollm2_oracle.py`).
     package static let smollm2Fixtures = repositoryRoot + "/fixtures/smollm2"
 }
+
+extension TestSupport {
+    /// Gemma 3 270M in GGUF (Q4_K_M), fetched and checked by `scripts/install-deps --tests`, never committed.
+    package static func gemma3(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let path = repositoryRoot + "/.build/models/gemma-3-270m-q4_k_m.gguf"
+        guard FileManager.default.fileExists(atPath: path) else {
+            XCTFail("\(path) is missing: the test command fetches it (scripts/install-deps --tests)", file: file, line: line)
+            throw CLIFailure("no Gemma 3")
+        }
+        return path
+    }
+}

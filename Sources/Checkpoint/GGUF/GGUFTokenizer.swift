@@ -9,6 +9,10 @@ import Tokenizer
 /// matched in the text before anything else, as Hugging Face's added tokens
 /// are), `tokenizer.ggml.pre` naming llama.cpp's pre-tokenizer, and
 /// `tokenizer.ggml.add_bos_token` with `bos_token_id`.
+/// `tokenizer.ggml.model = llama` is SentencePiece with `tokenizer.ggml.scores`
+/// (`ScoredSentencePiece`): user-defined tokens matched whole, as llama.cpp
+/// does without special-token parsing, `add_space_prefix` and `add_bos_token`
+/// defaulting to true.
 public enum GGUFTokenizer {
     /// llama.cpp's pre-tokenizer names, grouped by the pattern they share.
     static let llama3 = ["llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral", "lfm2", "midm-2.0"]
@@ -32,8 +36,8 @@ public enum GGUFTokenizer {
         guard let model = meta["tokenizer.ggml.model"]?.string else {
             throw CheckpointError.missingKey(file: file.path, key: "tokenizer.ggml.model", expected: "the tokenizer's kind, a string")
         }
-        guard model == "gpt2" else {
-            throw fail("tokenizer.ggml.model", "tokenizer.ggml.model '\(Excerpt.short(model))' is not read (supported: gpt2, byte-level BPE)")
+        guard model == "gpt2" || model == "llama" else {
+            throw fail("tokenizer.ggml.model", "tokenizer.ggml.model '\(Excerpt.short(model))' is not read (supported: gpt2, byte-level BPE; llama, SentencePiece)")
         }
         guard let tokenValues = meta["tokenizer.ggml.tokens"]?.array else {
             throw CheckpointError.missingKey(file: file.path, key: "tokenizer.ggml.tokens", expected: "an array of token strings")
@@ -45,6 +49,25 @@ public enum GGUFTokenizer {
         let types = meta["tokenizer.ggml.token_type"]?.array?.map { $0.integer.map(Int64.init) ?? 1 } ?? []
         guard types.isEmpty || types.count == tokens.count else {
             throw fail("tokenizer.ggml.token_type", "has \(types.count) entries for \(tokens.count) tokens")
+        }
+        let addBOS = meta["tokenizer.ggml.add_bos_token"]?.bool ?? (model == "llama")
+        var start: [Int] = []
+        if addBOS {
+            guard let bos = meta["tokenizer.ggml.bos_token_id"]?.integer, bos >= 0, bos < tokens.count else {
+                throw fail("tokenizer.ggml.bos_token_id", "add_bos_token is true but bos_token_id is \(meta["tokenizer.ggml.bos_token_id"].map { "\($0)" } ?? "missing"), not an id below \(tokens.count)")
+            }
+            start = [bos]
+        }
+        if model == "llama" {
+            guard let scoreValues = meta["tokenizer.ggml.scores"]?.array, scoreValues.count == tokens.count else {
+                throw CheckpointError.missingKey(file: file.path, key: "tokenizer.ggml.scores", expected: "one score per token (\(tokens.count))")
+            }
+            let scores = scoreValues.map { Float($0.number ?? 0) }
+            var matchedWhole: [String: Int] = [:]
+            for (id, token) in tokens.enumerated() where id < types.count && types[id] == userDefined && !token.isEmpty { matchedWhole[token] = id }
+            return ScoredSentencePiece(pieces: tokens, scores: scores, addedTokens: matchedWhole,
+                                       addSpacePrefix: meta["tokenizer.ggml.add_space_prefix"]?.bool ?? true,
+                                       unknownID: meta["tokenizer.ggml.unknown_token_id"]?.integer, files: [file.path], sequenceStart: start)
         }
         var vocabulary: [String: Int] = [:], added: [String: Int] = [:]
         for (id, token) in tokens.enumerated() {
@@ -65,14 +88,6 @@ public enum GGUFTokenizer {
         let pre = meta["tokenizer.ggml.pre"]?.string ?? "default"
         guard let steps = try preTokenizer(pre) else {
             throw fail("tokenizer.ggml.pre", "llama.cpp pre-tokenizer '\(Excerpt.short(pre))' is not read (supported: \(preTokenizers.joined(separator: ", ")))")
-        }
-        let addBOS = meta["tokenizer.ggml.add_bos_token"]?.bool ?? false
-        var start: [Int] = []
-        if addBOS {
-            guard let bos = meta["tokenizer.ggml.bos_token_id"]?.integer, bos >= 0, bos < tokens.count else {
-                throw fail("tokenizer.ggml.bos_token_id", "add_bos_token is true but bos_token_id is \(meta["tokenizer.ggml.bos_token_id"].map { "\($0)" } ?? "missing"), not an id below \(tokens.count)")
-            }
-            start = [bos]
         }
         do {
             return try ByteLevelBPE(vocabulary: vocabulary, merges: merges, source: file.path, files: [file.path], preTokenizer: steps,

@@ -153,6 +153,9 @@ public final class CheckpointDirectory: Sendable {
         try gguf?.file.checkUnchanged()
     }
 
+    /// Tensor `name` as the file spells it (with its prefix; a GGUF file's own name), for errors.
+    public func storedName(of name: String) -> String { gguf?.storedName(name) ?? locations[name]?.info.name ?? name }
+
     /// The shape of tensor `name` (row-major), nil when the checkpoint has none.
     public func shape(of name: String) -> [Int]? { gguf?.shape(name) ?? locations[name]?.info.shape }
 
@@ -177,7 +180,7 @@ public final class CheckpointDirectory: Sendable {
                 throw CheckpointError.missingTensor(folder: path, tensor: name, expectedShape: expected)
             }
             guard found == expected else {
-                throw CheckpointError.wrongShape(file: gguf.file.path, tensor: name, found: found, expected: expected)
+                throw CheckpointError.wrongShape(file: gguf.file.path, tensor: gguf.storedName(name), found: found, expected: expected)
             }
             return try gguf.floats(name, deferred: deferred)
         }

@@ -144,7 +144,7 @@ extension CheckpointDirectory {
                 throw CheckpointError.missingTensor(folder: path, tensor: name, expectedShape: shape)
             }
             guard found == shape else {
-                throw CheckpointError.wrongShape(file: file(holding: name), tensor: name, found: found, expected: shape)
+                throw CheckpointError.wrongShape(file: file(holding: name), tensor: storedName(of: name), found: found, expected: shape)
             }
             try checkWeightType(name)
         }

@@ -120,6 +120,9 @@ public struct GGUFCheckpoint: Sendable {
 
     public func shape(_ name: String) -> [Int]? { tensors[name]?.info.shape }
 
+    /// The file's own name of tensor `name` (`blk.0.attn_v.weight`), for errors.
+    public func storedName(_ name: String) -> String { tensors[name]?.info.name ?? name }
+
     /// Throws unless tensor `name` has a type `GGMLDequantize` reads.
     public func checkReadable(_ name: String) throws {
         guard let info = tensors[name]?.info, !info.type.isReadable else { return }

@@ -51,8 +51,15 @@ public struct DecoderWeights: Sendable {
         public var attentionOutputNorm: Norm?
         public var mlpOutputNorm: Norm?
         /// Keys at least this many positions before the query are not seen
-        /// (Gemma 2's sliding layers).
+        /// (Gemma 2's and Gemma 3's sliding layers).
         public var slidingWindow: Int?
+        /// RMSNorms over each query head and each key head, before the rotary
+        /// embedding (Gemma 3, Qwen3); weights of width `d_head`.
+        public var queryNorm: Norm?
+        public var keyNorm: Norm?
+        /// This block's rotary embedding where it differs from the model's
+        /// (Gemma 3's sliding layers turn at their own base).
+        public var rotary: Rotary?
 
         /// Memory the block's weights hold beyond the checkpoint's mapping
         /// (16-bit tensors converted to float32).

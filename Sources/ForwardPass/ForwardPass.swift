@@ -267,8 +267,16 @@ public struct ForwardPass: Sendable {
                 column += part.cols
             }
         }
-        if let rotary = weights.rotary {
-            let shape = weights.shape, width = weights.queryKeyValueWidth, keyOffset = weights.keyOffset
+        let shape = weights.shape, width = weights.queryKeyValueWidth, keyOffset = weights.keyOffset
+        for (norm, offset, heads) in [(block.queryNorm, 0, shape.heads), (block.keyNorm, keyOffset, shape.kvHeads)] {
+            guard let norm else { continue }
+            // Each head's `d_head` values are one row of the norm.
+            var rows = Matrix(rows: qkv.rows * heads, cols: shape.dHead)
+            for r in 0..<qkv.rows { for h in 0..<heads { for j in 0..<shape.dHead { rows[r * heads + h, j] = qkv[r, offset + h * shape.dHead + j] } } }
+            let normed = norm.apply(to: rows)
+            for r in 0..<qkv.rows { for h in 0..<heads { for j in 0..<shape.dHead { qkv[r, offset + h * shape.dHead + j] = normed[r * heads + h, j] } } }
+        }
+        if let rotary = block.rotary ?? weights.rotary {
             qkv.storage.withUnsafeMutableBufferPointer { p in
                 for (r, position) in positions.enumerated() {
                     let row = p.baseAddress! + r * width

@@ -59,7 +59,8 @@ struct HFConfig {
     /// Scalings that change the frequencies are applied (`linear`, Llama
     /// 3.1's `llama3`); others are refused by name, never silently ignored.
     func rotary(headWidth: Int, thetaKeys: [String] = ["rope_theta"], fractionKeys: [String] = ["partial_rotary_factor"]) throws -> DecoderWeights.Rotary {
-        let parameters = file.section("rope_parameters")
+        // transformers 5 nests Gemma 3's two rotary settings under the layer types.
+        let parameters = file.section("rope_parameters").map { $0.section("full_attention") ?? $0 }
         let scaling = parameters ?? file.section("rope_scaling")
         func number(_ keys: [String], default fallback: Double) throws -> Double {
             if let parameters, let key = keys.first(where: parameters.has) { return try parameters.double(key) }
@@ -94,8 +95,23 @@ struct HFConfig {
         }
     }
 
+    /// The sliding layers' own rotary embedding: `rope_parameters.sliding_attention`
+    /// (transformers 5), else base `key` unscaled; nil when the config has neither.
+    func localRotary(headWidth: Int, key: String) throws -> DecoderWeights.Rotary? {
+        if let local = file.section("rope_parameters")?.section("sliding_attention") {
+            let kind = try local.string("rope_type", default: "default")
+            guard kind == "default" else {
+                throw CheckpointError.invalidConfig(file: local.path, key: "rope_type", problem: "rotary scaling '\(Excerpt.short(kind))' of the sliding layers is not supported (supported: default)")
+            }
+            return .standard(dimensions: headWidth, base: Float(try local.double("rope_theta")))
+        }
+        guard file.has(key) else { return nil }
+        return .standard(dimensions: headWidth, base: Float(try file.double(key)))
+    }
+
     /// Which layers attend within a sliding window, and how wide: the
-    /// config's `layer_types` where it lists them; else Gemma 2's even
+    /// config's `layer_types` where it lists them; else every layer but each
+    /// `sliding_window_pattern`-th (Gemma 3's older configs), Gemma 2's even
     /// layers, Mistral's every layer (when `sliding_window` is set).
     func slidingWindow(layer: Int) throws -> Int? {
         guard file.has("sliding_window") else { return nil }
@@ -103,6 +119,8 @@ struct HFConfig {
         let sliding: Bool
         if !types.isEmpty {
             sliding = layer < types.count && types[layer] == "sliding_attention"
+        } else if file.has("sliding_window_pattern") {
+            sliding = (layer + 1) % (try file.int("sliding_window_pattern")) != 0
         } else {
             switch file.modelType {
             case "gemma2": sliding = layer % 2 == 0

@@ -35,6 +35,11 @@ public enum LlamaAdapter {
         public var tiedByDefault = false
         /// Config key for an explicit head width (Gemma 2, some Llama 3.2 configs).
         public var headDimKey = "head_dim"
+        /// RMSNorms over each query and key head (`self_attn.q_norm`, `k_norm`: Gemma 3).
+        public var queryKeyNorms = false
+        /// Sliding layers' rotary base, where it differs from `rope_theta`
+        /// (Gemma 3's `rope_local_base_freq`, or `rope_parameters.sliding_attention`).
+        public var localRotaryBaseKey: String?
     }
 
     public static func load(_ checkpoint: CheckpointDirectory, options: DecoderOptions) throws -> TransformerWeights {
@@ -88,6 +93,7 @@ public enum LlamaAdapter {
             .rmsNorm(weight: try checkpoint.vector("\(name).weight", count: d), epsilon: epsilon, weightOffset: offset)
         }
         let windows = try (0..<shape.layers).map { try config.slidingWindow(layer: $0) }
+        let localRotary = try options.localRotaryBaseKey.flatMap { try config.localRotary(headWidth: dh, key: $0) }
         var weights = DecoderWeights(
             shape: shape, embedding: embedding, positions: nil, rotary: try config.rotary(headWidth: dh),
             maximumPositions: try checkpoint.config.int("max_position_embeddings"),
@@ -105,6 +111,11 @@ public enum LlamaAdapter {
                     block.mlpOutputNorm = try norm("layers.\(l).post_feedforward_layernorm")
                 }
                 block.slidingWindow = windows[l]
+                if options.queryKeyNorms {
+                    block.queryNorm = .rmsNorm(weight: try checkpoint.vector("layers.\(l).self_attn.q_norm.weight", count: dh), epsilon: epsilon, weightOffset: offset)
+                    block.keyNorm = .rmsNorm(weight: try checkpoint.vector("layers.\(l).self_attn.k_norm.weight", count: dh), epsilon: epsilon, weightOffset: offset)
+                }
+                if windows[l] != nil, let local = localRotary { block.rotary = local }
                 return block
             })
         if options.scalesEmbedding { weights.embeddingScale = Float(Double(d).squareRoot()) }

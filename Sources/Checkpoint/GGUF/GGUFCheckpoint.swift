@@ -27,7 +27,7 @@ public struct GGUFCheckpoint: Sendable {
     }
 
     /// `general.architecture` → transformers' `model_type`.
-    public static let architectures: [String: String] = ["llama": "llama", "qwen2": "qwen2", "gemma2": "gemma2"]
+    public static let architectures: [String: String] = ["llama": "llama", "qwen2": "qwen2", "gemma2": "gemma2", "gemma3": "gemma3_text"]
 
     public init(file: GGUFFile) throws {
         self.file = file
@@ -76,6 +76,17 @@ public struct GGUFCheckpoint: Sendable {
         if names["rope_freqs.weight"] != nil {
             throw fail("rope_freqs.weight", "the file scales its rotary frequencies by a stored tensor (rope_freqs.weight, Llama 3.1's llama3 scaling); read the Hugging Face checkpoint instead")
         }
+        if architecture == "gemma3" {
+            // llama.cpp fixes what the metadata leaves out: five sliding layers
+            // to each global one, the sliding layers' rotary base 10,000, scores
+            // scaled by 1/√d_head (1/√(d/heads) for the 27B model).
+            if let window = number("attention.sliding_window") { config["sliding_window"] = window }
+            config["sliding_window_pattern"] = 6
+            config["rope_local_base_freq"] = 10_000.0
+            let dh = (config["head_dim"] as? Int) ?? d / heads
+            config["query_pre_attn_scalar"] = layers == 62 ? d / heads : dh
+            config["hidden_activation"] = "gelu_pytorch_tanh"
+        }
         if architecture == "gemma2" {
             if let window = number("attention.sliding_window") { config["sliding_window"] = window }
             if let cap = number("attn_logit_softcapping") { config["attn_logit_softcapping"] = cap }
@@ -93,7 +104,7 @@ public struct GGUFCheckpoint: Sendable {
     static func transformersNames(_ infos: [GGUFTensorInfo], architecture: String, heads: Int, kvHeads: Int,
                                   path: String) throws -> [String: (info: GGUFTensorInfo, change: Change)] {
         let permutes = architecture == "llama"
-        let gemma = architecture == "gemma2"
+        let gemma = architecture.hasPrefix("gemma")
         let block: [String: (String, Change)] = [
             "attn_norm": ("input_layernorm", gemma ? .plusOne : .none),
             "attn_q": ("self_attn.q_proj", permutes ? .rotaryRows(heads: heads) : .none),
@@ -101,6 +112,7 @@ public struct GGUFCheckpoint: Sendable {
             "attn_v": ("self_attn.v_proj", .none), "attn_output": ("self_attn.o_proj", .none),
             "ffn_norm": (gemma ? "pre_feedforward_layernorm" : "post_attention_layernorm", gemma ? .plusOne : .none),
             "post_attention_norm": ("post_attention_layernorm", .plusOne), "post_ffw_norm": ("post_feedforward_layernorm", .plusOne),
+            "attn_q_norm": ("self_attn.q_norm", gemma ? .plusOne : .none), "attn_k_norm": ("self_attn.k_norm", gemma ? .plusOne : .none),
             "ffn_gate": ("mlp.gate_proj", .none), "ffn_up": ("mlp.up_proj", .none), "ffn_down": ("mlp.down_proj", .none),
         ]
         let top: [String: (String, Change)] = ["token_embd": ("embed_tokens", .none), "output_norm": ("norm", gemma ? .plusOne : .none),

@@ -45,7 +45,7 @@ final class ForwardCommandTests: XCTestCase {
 
     /// Every family runs from the command line and writes its top 10.
     func testForwardRunsEveryFamily() throws {
-        for family in ["gpt2", "gpt_neox", "phi", "llama", "qwen2", "gemma2"] {
+        for family in TestSupport.transformersFamilies {
             let dir = TestSupport.repositoryRoot + "/fixtures/models/hf/" + family
             let out = TestSupport.temporaryDirectory("forward-\(family)") + "/next.json"
             let result = try HeadMapsExecutable.run(["forward", "--model", dir, "--prompt", "The capital of France is", "--json", out])

@@ -34,7 +34,7 @@ final class ForwardPassTests: XCTestCase {
     /// rotary, gated MLP); Qwen2 (q/k/v biases, tied); Gemma 2 (scaled
     /// embedding, four norms a block, soft-capped scores and logits).
     func testLogitsEqualTransformersOnCheckpointsItWrote() throws {
-        for family in ["gpt2", "gpt_neox", "phi", "llama", "qwen2", "gemma2"] {
+        for family in TestSupport.transformersFamilies {
             let dir = TestSupport.repositoryRoot + "/fixtures/models/hf/" + family
             let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/transformers_logits.json"))) as! [String: Any]
             let prompts = expected["prompts"] as! [[Int]]

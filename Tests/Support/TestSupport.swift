@@ -17,7 +17,9 @@ package enum TestSupport {
 
     /// Tiny random checkpoints written by Hugging Face transformers itself, one
     /// per family (`Tests/crosscheck/make_hf_checkpoints.py` made them).
-    package static let transformersModels = ["gpt2", "gpt_neox", "phi", "llama", "qwen2", "gemma2"].map { repositoryRoot + "/fixtures/models/hf/" + $0 }
+    /// The families whose tiny checkpoints transformers wrote (`Tests/crosscheck/make_hf_checkpoints.py`).
+    package static let transformersFamilies = ["gpt2", "gpt_neox", "phi", "llama", "qwen2", "gemma2", "gemma3", "qwen3"]
+    package static let transformersModels = transformersFamilies.map { repositoryRoot + "/fixtures/models/hf/" + $0 }
 
     package static func temporaryDirectory(_ name: String = "t") -> String {
         let dir = NSTemporaryDirectory() + "headmaps-tests-\(getpid())/\(name)-\(UUID().uuidString.prefix(8))"

@@ -5,7 +5,9 @@ built-in relations' words), one per supported family, so that HeadMaps is
 tested on files it did not write. Run once, by hand, with torch, transformers
 and tokenizers installed (the test suite does not need them):
 
-    python3 Tests/crosscheck/make_hf_checkpoints.py fixtures/models/hf
+    python3 Tests/crosscheck/make_hf_checkpoints.py fixtures/models/hf [FAMILY...]
+
+(with families named, only those are written).
 
 Weights are random (seeded) except that every head of layer 0 is made a
 copying-like head, W_O[h] = c_h · W_V[h]ᵀ, and an untied output embedding is
@@ -16,9 +18,9 @@ import glob, json, os, sys
 
 import torch
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
-from transformers import (Gemma2Config, Gemma2ForCausalLM, GPT2Config, GPT2LMHeadModel, GPTNeoXConfig, GPTNeoXForCausalLM,
-                          LlamaConfig, LlamaForCausalLM, PhiConfig, PhiForCausalLM, PreTrainedTokenizerFast, Qwen2Config,
-                          Qwen2ForCausalLM)
+from transformers import (Gemma2Config, Gemma2ForCausalLM, Gemma3ForCausalLM, Gemma3TextConfig, GPT2Config, GPT2LMHeadModel,
+                          GPTNeoXConfig, GPTNeoXForCausalLM, LlamaConfig, LlamaForCausalLM, PhiConfig, PhiForCausalLM,
+                          PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM, Qwen3Config, Qwen3ForCausalLM)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LLAMA3_PATTERN = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
@@ -78,7 +80,7 @@ def copying_layer0(model, v_weight, o_weight, heads, kv_heads, dh, fused_neox=Fa
             o_weight[:, h * dh:(h + 1) * dh] = (0.5 + 0.5 * h) * v.T
 
 
-def main(out):
+def main(out, only):
     torch.manual_seed(0)
     L, H, d, inter, pos = 2, 4, 16, 32, 64
     families = {
@@ -97,8 +99,19 @@ def main(out):
         "gemma2": (Gemma2Config(num_hidden_layers=L, num_attention_heads=H, num_key_value_heads=2, head_dim=8, hidden_size=d,
                                 intermediate_size=inter, max_position_embeddings=pos, vocab_size=VOCAB, tie_word_embeddings=True),
                    Gemma2ForCausalLM, "sentencepiece", None),
+        # One sliding layer (window 3, shorter than the prompts) and one global, each with its rotary base.
+        "gemma3": (Gemma3TextConfig(num_hidden_layers=L, num_attention_heads=H, num_key_value_heads=2, head_dim=8, hidden_size=d,
+                                    intermediate_size=inter, max_position_embeddings=pos, vocab_size=VOCAB, tie_word_embeddings=True,
+                                    sliding_window=3, layer_types=["sliding_attention", "full_attention"], query_pre_attn_scalar=8),
+                   Gemma3ForCausalLM, "sentencepiece", None),
+        # head_dim 8 apart from d / heads = 4.
+        "qwen3": (Qwen3Config(num_hidden_layers=L, num_attention_heads=H, num_key_value_heads=2, head_dim=8, hidden_size=d,
+                              intermediate_size=inter, max_position_embeddings=pos, vocab_size=VOCAB, tie_word_embeddings=True),
+                  Qwen3ForCausalLM, "llama3", None),
     }
     for name, (config, cls, tok_kind, dtype) in families.items():
+        if only and name not in only:
+            continue
         torch.manual_seed(len(name))
         model = cls(config).eval()
         with torch.no_grad():
@@ -136,4 +149,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "fixtures/models/hf"))
+    main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "fixtures/models/hf"), sys.argv[2:])

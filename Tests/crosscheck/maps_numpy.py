@@ -165,7 +165,7 @@ class Model:
                                       @ t[p + "mlp.fc1.weight"].T + t[p + "mlp.fc1.bias"]) @ t[p + "mlp.fc2.weight"].T + t[p + "mlp.fc2.bias"]
             return
         eps = c.get("rms_norm_eps", 1e-6)
-        if kind == "gemma2":
+        if kind in ("gemma2", "gemma3_text"):
             act = ACTIVATIONS[c.get("hidden_activation") or c.get("hidden_act") or "gelu_pytorch_tanh"]
             w = 1 + t[p + "pre_feedforward_layernorm.weight"]
             self.scale = np.float32(np.sqrt(d))

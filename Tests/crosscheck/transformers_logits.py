@@ -5,9 +5,10 @@ transformers itself computes (AutoModelForCausalLM, float32, eager attention)
 at the last position of a batch of token id prompts. For Llama also with the
 config's rotary scaling replaced by Llama 3.1's (`llama3`), whose frequencies
 the forward pass must rescale. Run once, by hand, with torch and transformers;
-the test suite compares HeadMaps' forward pass against the files.
+the test suite compares HeadMaps' forward pass against the files. With
+families named (`transformers_logits.py gemma3 qwen3`), only theirs.
 """
-import copy, json, os
+import copy, json, os, sys
 
 import torch
 import transformers
@@ -32,7 +33,7 @@ def logits(directory, rope=None):
 
 def main():
     by = f"transformers {transformers.__version__}, torch {torch.__version__}, float32, eager attention"
-    for family in ["gpt2", "gpt_neox", "phi", "llama", "qwen2", "gemma2"]:
+    for family in sys.argv[1:] or ["gpt2", "gpt_neox", "phi", "llama", "qwen2", "gemma2", "gemma3", "qwen3"]:
         directory = os.path.join(ROOT, "fixtures/models/hf", family)
         prompts, last = logits(directory)
         out = {"prompts": prompts, "logits_last_position": last, "by": by}

@@ -126,6 +126,23 @@ final class ForwardPassTests: XCTestCase {
     }
 
     /// A copy of a committed checkpoint with its config.json changed.
+    /// Phi-3's long-context scalings change every angle in ways this forward
+    /// pass does not compute: refused by name, never run with plain angles;
+    /// the static analysis, which has no positions, still reads the model.
+    func testLongRopeIsRefusedByNameWhenRunning() throws {
+        let source = TestSupport.repositoryRoot + "/fixtures/models/hf/phi3"
+        for kind in ["longrope", "su"] {
+            let dir = try copy(source) { config in
+                config["rope_parameters"] = ["rope_type": kind, "rope_theta": 10_000.0, "partial_rotary_factor": 0.5,
+                                             "short_factor": [1.0, 1.0], "long_factor": [2.0, 2.0]]
+            }
+            XCTAssertThrowsError(try open(dir)) { error in
+                XCTAssertTrue("\(error)".contains("rotary scaling '\(kind)' is not supported"), "\(error)")
+            }
+            XCTAssertNoThrow(try Architectures.load(modelDirectory: dir))
+        }
+    }
+
     func copy(_ source: String, config change: (inout [String: Any]) -> Void) throws -> String {
         let dir = TestSupport.temporaryDirectory("changed-config")
         for name in try FileManager.default.contentsOfDirectory(atPath: source) where name != "config.json" {

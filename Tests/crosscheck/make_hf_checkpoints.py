@@ -19,8 +19,8 @@ import glob, json, os, sys
 import torch
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 from transformers import (Gemma2Config, Gemma2ForCausalLM, Gemma3ForCausalLM, Gemma3TextConfig, GPT2Config, GPT2LMHeadModel,
-                          GPTNeoXConfig, GPTNeoXForCausalLM, LlamaConfig, LlamaForCausalLM, PhiConfig, PhiForCausalLM,
-                          PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM, Qwen3Config, Qwen3ForCausalLM)
+                          GPTNeoXConfig, GPTNeoXForCausalLM, LlamaConfig, LlamaForCausalLM, Phi3Config, Phi3ForCausalLM, PhiConfig,
+                          PhiForCausalLM, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM, Qwen3Config, Qwen3ForCausalLM)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LLAMA3_PATTERN = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
@@ -109,6 +109,11 @@ def main(out, only):
                               intermediate_size=inter, max_position_embeddings=pos, vocab_size=VOCAB, tie_word_embeddings=True),
                   Qwen3ForCausalLM, "llama3", None),
     }
+    # Fused qkv_proj and gate_up_proj, rotary on half of each head.
+    families["phi3"] = (Phi3Config(num_hidden_layers=L, num_attention_heads=H, num_key_value_heads=2, hidden_size=d, intermediate_size=inter,
+                                   max_position_embeddings=pos, vocab_size=VOCAB, tie_word_embeddings=False, partial_rotary_factor=0.5,
+                                   sliding_window=None, pad_token_id=0, bos_token_id=1, eos_token_id=2),
+                        Phi3ForCausalLM, "llama3", None)
     for name, (config, cls, tok_kind, dtype) in families.items():
         if only and name not in only:
             continue
@@ -131,6 +136,9 @@ def main(out, only):
         elif name == "gpt_neox":
             a = model.gpt_neox.layers[0].attention
             copying_layer0(model, a.query_key_value.weight, a.dense.weight, heads, heads, dh, fused_neox=True)
+        elif name == "phi3":
+            a = model.model.layers[0].self_attn
+            copying_layer0(model, a.qkv_proj.weight[(heads + kv) * dh:], a.o_proj.weight, heads, kv, dh)
         else:
             a = model.model.layers[0].self_attn
             copying_layer0(model, a.v_proj.weight, (a.dense if name == "phi" else a.o_proj).weight, heads, kv, dh)

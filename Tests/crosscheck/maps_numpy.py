@@ -156,8 +156,14 @@ class Model:
         self.W_E = t["embed_tokens.weight"]
         self.W_U = t.get("lm_head.weight", self.W_E).T
         out_name = "dense" if kind == "phi" else "o_proj"
-        self.ov = lambda l, h: (t[f"layers.{l}.self_attn.v_proj.weight"][(h // group) * dh:(h // group + 1) * dh].T,
-                                t[f"layers.{l}.self_attn.{out_name}.weight"][:, h * dh:(h + 1) * dh].T)
+        if kind == "phi3":
+            # qkv_proj holds [q | k | v] rows: values start after every query and key head.
+            start = (self.H + kv) * dh
+            self.ov = lambda l, h: (t[f"layers.{l}.self_attn.qkv_proj.weight"][start + (h // group) * dh:start + (h // group + 1) * dh].T,
+                                    t[f"layers.{l}.self_attn.o_proj.weight"][:, h * dh:(h + 1) * dh].T)
+        else:
+            self.ov = lambda l, h: (t[f"layers.{l}.self_attn.v_proj.weight"][(h // group) * dh:(h // group + 1) * dh].T,
+                                    t[f"layers.{l}.self_attn.{out_name}.weight"][:, h * dh:(h + 1) * dh].T)
         p = "layers.0."
         if kind == "phi":
             eps, act = c.get("layer_norm_eps", 1e-5), ACTIVATIONS[c.get("hidden_act", "gelu_new")]
@@ -173,9 +179,15 @@ class Model:
             act = ACTIVATIONS[c.get("hidden_act", "silu")]
             w = t[p + "post_attention_layernorm.weight"]
 
+        if kind == "phi3":
+            gate_up = t[p + "mlp.gate_up_proj.weight"]
+            gate, up = gate_up[:gate_up.shape[0] // 2], gate_up[gate_up.shape[0] // 2:]
+        else:
+            gate, up = t[p + "mlp.gate_proj.weight"], t[p + "mlp.up_proj.weight"]
+
         def mlp0(x):
             n = rms_norm(x, w, eps)
-            return (act(n @ t[p + "mlp.gate_proj.weight"].T) * (n @ t[p + "mlp.up_proj.weight"].T)) @ t[p + "mlp.down_proj.weight"].T
+            return (act(n @ gate.T) * (n @ up.T)) @ t[p + "mlp.down_proj.weight"].T
         self.mlp0 = mlp0
 
 

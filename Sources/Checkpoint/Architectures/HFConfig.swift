@@ -124,7 +124,7 @@ struct HFConfig {
         } else {
             switch file.modelType {
             case "gemma2": sliding = layer % 2 == 0
-            case "mistral": sliding = true
+            case "mistral", "phi3": sliding = true
             default: sliding = false
             }
         }

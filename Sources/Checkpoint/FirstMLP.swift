@@ -18,6 +18,9 @@ public struct FirstMLP: Sendable {
     public let outWeight: Matrix
     public let outBias: [Float]
     public let activation: Activation
+    /// A norm of the branch's output before it joins the stream (OLMo 2's
+    /// `post_feedforward_layernorm`): part of what a later head reads.
+    public var outputNorm: Norm?
 
     public init(norm: Norm, inWeight: Matrix, inBias: [Float] = [], upWeight: Matrix? = nil,
                 outWeight: Matrix, outBias: [Float] = [], activation: Activation) {
@@ -40,7 +43,7 @@ public struct FirstMLP: Sendable {
         if let upWeight { hidden.multiplyElementwise(by: Products.multiply(normed, upWeight)) }
         var out = Products.multiply(hidden, outWeight)
         if !outBias.isEmpty { out.addRowVector(outBias) }
-        return out
+        return outputNorm?.apply(to: out) ?? out
     }
 }
 
@@ -80,6 +83,6 @@ extension FirstMLP {
             BLAS.gemm(m: rows, n: d, k: w, a: hidden, lda: w, b: down, ldb: d, beta: 1, c: &out, ldc: d)
         }
         if !outBias.isEmpty { for r in 0..<rows { for c in 0..<d { out[r * d + c] += Double(outBias[c]) } } }
-        return out
+        return outputNorm?.applyInDouble(out, rows: rows) ?? out
     }
 }

@@ -6,6 +6,8 @@ public struct Norm: Sendable {
     public enum Kind: String, Sendable {
         case layerNorm = "LayerNorm"
         case rmsNorm = "RMSNorm"
+        /// No norm: OLMo 2's branches read the residual stream as it is.
+        case identity = "none"
     }
 
     public let kind: Kind
@@ -24,10 +26,13 @@ public struct Norm: Sendable {
         Norm(kind: .rmsNorm, weight: weight, bias: [], epsilon: epsilon, weightOffset: weightOffset)
     }
 
+    public static let identity = Norm(kind: .identity, weight: [], bias: [], epsilon: 0, weightOffset: 0)
+
     public func apply(to x: Matrix) -> Matrix {
         switch kind {
         case .layerNorm: return LayerNorm.apply(x, weight: weight, bias: bias, epsilon: epsilon)
         case .rmsNorm: return RMSNorm.apply(x, weight: weight, epsilon: epsilon, weightOffset: weightOffset)
+        case .identity: return x
         }
     }
 }
@@ -35,6 +40,7 @@ public struct Norm: Sendable {
 extension Norm {
     /// The same in double precision, for `rows` rows of `x` (row-major).
     public func applyInDouble(_ x: [Double], rows: Int) -> [Double] {
+        guard kind != .identity else { return x }
         let n = weight.count
         precondition(x.count == rows * n)
         var out = x

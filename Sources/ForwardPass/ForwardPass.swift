@@ -270,11 +270,13 @@ public struct ForwardPass: Sendable {
         let shape = weights.shape, width = weights.queryKeyValueWidth, keyOffset = weights.keyOffset
         for (norm, offset, heads) in [(block.queryNorm, 0, shape.heads), (block.keyNorm, keyOffset, shape.kvHeads)] {
             guard let norm else { continue }
-            // Each head's `d_head` values are one row of the norm.
-            var rows = Matrix(rows: qkv.rows * heads, cols: shape.dHead)
-            for r in 0..<qkv.rows { for h in 0..<heads { for j in 0..<shape.dHead { rows[r * heads + h, j] = qkv[r, offset + h * shape.dHead + j] } } }
+            // A norm `d_head` wide normalises each head (Gemma 3, Qwen3); one
+            // as wide as all the heads, the whole projection (OLMo 2).
+            let width = norm.weight.count, pieces = heads * shape.dHead / width
+            var rows = Matrix(rows: qkv.rows * pieces, cols: width)
+            for r in 0..<qkv.rows { for p in 0..<pieces { for j in 0..<width { rows[r * pieces + p, j] = qkv[r, offset + p * width + j] } } }
             let normed = norm.apply(to: rows)
-            for r in 0..<qkv.rows { for h in 0..<heads { for j in 0..<shape.dHead { qkv[r, offset + h * shape.dHead + j] = normed[r * heads + h, j] } } }
+            for r in 0..<qkv.rows { for p in 0..<pieces { for j in 0..<width { qkv[r, offset + p * width + j] = normed[r * pieces + p, j] } } }
         }
         if let rotary = block.rotary ?? weights.rotary {
             qkv.storage.withUnsafeMutableBufferPointer { p in

@@ -18,7 +18,7 @@ package enum TestSupport {
     /// Tiny random checkpoints written by Hugging Face transformers itself, one
     /// per family (`Tests/crosscheck/make_hf_checkpoints.py` made them).
     /// The families whose tiny checkpoints transformers wrote (`Tests/crosscheck/make_hf_checkpoints.py`).
-    package static let transformersFamilies = ["gpt2", "gpt_neox", "phi", "llama", "qwen2", "gemma2", "gemma3", "qwen3", "phi3"]
+    package static let transformersFamilies = ["gpt2", "gpt_neox", "phi", "llama", "qwen2", "gemma2", "gemma3", "qwen3", "phi3", "olmo2"]
     package static let transformersModels = transformersFamilies.map { repositoryRoot + "/fixtures/models/hf/" + $0 }
 
     package static func temporaryDirectory(_ name: String = "t") -> String {

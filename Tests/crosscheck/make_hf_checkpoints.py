@@ -19,7 +19,7 @@ import glob, json, os, sys
 import torch
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 from transformers import (Gemma2Config, Gemma2ForCausalLM, Gemma3ForCausalLM, Gemma3TextConfig, GPT2Config, GPT2LMHeadModel,
-                          GPTNeoXConfig, GPTNeoXForCausalLM, LlamaConfig, LlamaForCausalLM, Phi3Config, Phi3ForCausalLM, PhiConfig,
+                          GPTNeoXConfig, GPTNeoXForCausalLM, LlamaConfig, Olmo2Config, Olmo2ForCausalLM, LlamaForCausalLM, Phi3Config, Phi3ForCausalLM, PhiConfig,
                           PhiForCausalLM, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM, Qwen3Config, Qwen3ForCausalLM)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -114,6 +114,11 @@ def main(out, only):
                                    max_position_embeddings=pos, vocab_size=VOCAB, tie_word_embeddings=False, partial_rotary_factor=0.5,
                                    sliding_window=None, pad_token_id=0, bos_token_id=1, eos_token_id=2),
                         Phi3ForCausalLM, "llama3", None)
+    # Norms on the branch outputs, q/k norms over the whole projection.
+    families["olmo2"] = (Olmo2Config(num_hidden_layers=L, num_attention_heads=H, num_key_value_heads=2, hidden_size=d, intermediate_size=inter,
+                                     max_position_embeddings=pos, vocab_size=VOCAB, tie_word_embeddings=False, pad_token_id=0,
+                                     bos_token_id=1, eos_token_id=2),
+                         Olmo2ForCausalLM, "llama3", None)
     for name, (config, cls, tok_kind, dtype) in families.items():
         if only and name not in only:
             continue

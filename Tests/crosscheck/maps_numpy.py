@@ -177,7 +177,7 @@ class Model:
             self.scale = np.float32(np.sqrt(d))
         else:
             act = ACTIVATIONS[c.get("hidden_act", "silu")]
-            w = t[p + "post_attention_layernorm.weight"]
+            w = t[p + "post_attention_layernorm.weight"] if kind != "olmo2" else None
 
         if kind == "phi3":
             gate_up = t[p + "mlp.gate_up_proj.weight"]
@@ -186,6 +186,10 @@ class Model:
             gate, up = t[p + "mlp.gate_proj.weight"], t[p + "mlp.up_proj.weight"]
 
         def mlp0(x):
+            if kind == "olmo2":
+                # No norm in front; the branch's output norm is part of what joins the stream.
+                out = (act(x @ gate.T) * (x @ up.T)) @ t[p + "mlp.down_proj.weight"].T
+                return rms_norm(out, t[p + "post_feedforward_layernorm.weight"], eps)
             n = rms_norm(x, w, eps)
             return (act(n @ gate.T) * (n @ up.T)) @ t[p + "mlp.down_proj.weight"].T
         self.mlp0 = mlp0

@@ -3,7 +3,7 @@ import Tokenizer
 public enum Architectures {
     public static let all: [ArchitectureAdapter] = [
         GPT2Adapter.adapter, GPTNeoXAdapter.adapter, PhiAdapter.adapter, LlamaAdapter.adapter, Qwen2Adapter.adapter, Gemma2Adapter.adapter,
-        Gemma3Adapter.adapter, Qwen3Adapter.adapter, Phi3Adapter.adapter,
+        Gemma3Adapter.adapter, Qwen3Adapter.adapter, Phi3Adapter.adapter, OLMo2Adapter.adapter,
     ]
 
     /// The checkpoint, its canonical weights and its tokenizer.

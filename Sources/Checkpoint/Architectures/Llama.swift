@@ -37,6 +37,11 @@ public enum LlamaAdapter {
         public var headDimKey = "head_dim"
         /// RMSNorms over each query and key head (`self_attn.q_norm`, `k_norm`: Gemma 3).
         public var queryKeyNorms = false
+        /// OLMo 2's q/k norms span every head of the projection, not one head.
+        public var queryKeyNormsSpanHeads = false
+        /// Whether each branch normalises its input (false: OLMo 2, whose
+        /// branches read the stream as it is and norm their outputs).
+        public var normsBranchInputs = true
         /// Sliding layers' rotary base, where it differs from `rope_theta`
         /// (Gemma 3's `rope_local_base_freq`, or `rope_parameters.sliding_attention`).
         public var localRotaryBaseKey: String?
@@ -47,13 +52,19 @@ public enum LlamaAdapter {
         let shape = config.shape, d = shape.dModel, dMLP = config.dMLP
         try checkpoint.checkNoLayers(from: shape.layers, prefix: "layers.", declaredBy: "num_hidden_layers")
         let (embedding, unembedding) = try embeddings(checkpoint, config: config, options: options)
-        let mlp = FirstMLP(
-            norm: .rmsNorm(weight: try checkpoint.vector("layers.0.\(options.mlpNorm).weight", count: d),
-                           epsilon: try config.epsilon("rms_norm_eps", default: 1e-6), weightOffset: options.normWeightOffset),
+        let epsilon = try config.epsilon("rms_norm_eps", default: 1e-6)
+        var mlp = FirstMLP(
+            norm: options.normsBranchInputs
+                ? .rmsNorm(weight: try checkpoint.vector("layers.0.\(options.mlpNorm).weight", count: d), epsilon: epsilon, weightOffset: options.normWeightOffset)
+                : .identity,
             inWeight: try checkpoint.linear("layers.0.mlp.gate_proj.weight", out: dMLP, in: d),
             upWeight: try checkpoint.linear("layers.0.mlp.up_proj.weight", out: dMLP, in: d),
             outWeight: try checkpoint.linear("layers.0.mlp.down_proj.weight", out: d, in: dMLP),
             activation: try config.activation(keys: options.activationKeys, default: options.defaultActivation))
+        if !options.normsBranchInputs {
+            // What joins the stream is the normed branch output: that is what a later head reads.
+            mlp.outputNorm = .rmsNorm(weight: try checkpoint.vector("layers.0.post_feedforward_layernorm.weight", count: d), epsilon: epsilon)
+        }
         let heads = try checkpoint.separateProjectionHeads(shape: shape, value: { "layers.\($0).self_attn.v_proj.weight" },
                                                            output: { "layers.\($0).self_attn.o_proj.weight" })
         return TransformerWeights(
@@ -92,6 +103,7 @@ public enum LlamaAdapter {
         @Sendable func norm(_ name: String) throws -> Norm {
             .rmsNorm(weight: try checkpoint.vector("\(name).weight", count: d), epsilon: epsilon, weightOffset: offset)
         }
+        @Sendable func inputNorm(_ name: String) throws -> Norm { options.normsBranchInputs ? try norm(name) : .identity }
         let windows = try (0..<shape.layers).map { try config.slidingWindow(layer: $0) }
         let localRotary = try options.localRotaryBaseKey.flatMap { try config.localRotary(headWidth: dh, key: $0) }
         var weights = DecoderWeights(
@@ -100,10 +112,10 @@ public enum LlamaAdapter {
             finalNorm: try norm("norm"), unembedding: unembedding,
             block: { l in
                 var block = DecoderWeights.Block(
-                    attentionNorm: try norm("layers.\(l).input_layernorm"),
+                    attentionNorm: try inputNorm("layers.\(l).input_layernorm"),
                     queryKeyValue: [try linear(l, "self_attn.q_proj"), try linear(l, "self_attn.k_proj"), try linear(l, "self_attn.v_proj")],
                     output: try linear(l, "self_attn.o_proj"),
-                    mlpNorm: try norm("layers.\(l).\(options.mlpNorm)"),
+                    mlpNorm: try inputNorm("layers.\(l).\(options.mlpNorm)"),
                     mlpIn: try linear(l, "mlp.up_proj"), mlpGate: try linear(l, "mlp.gate_proj"), mlpOut: try linear(l, "mlp.down_proj"),
                     activation: activation)
                 if options.normsBranchOutputs {
@@ -112,8 +124,9 @@ public enum LlamaAdapter {
                 }
                 block.slidingWindow = windows[l]
                 if options.queryKeyNorms {
-                    block.queryNorm = .rmsNorm(weight: try checkpoint.vector("layers.\(l).self_attn.q_norm.weight", count: dh), epsilon: epsilon, weightOffset: offset)
-                    block.keyNorm = .rmsNorm(weight: try checkpoint.vector("layers.\(l).self_attn.k_norm.weight", count: dh), epsilon: epsilon, weightOffset: offset)
+                    let (q, k) = options.queryKeyNormsSpanHeads ? (shape.heads * dh, shape.kvHeads * dh) : (dh, dh)
+                    block.queryNorm = .rmsNorm(weight: try checkpoint.vector("layers.\(l).self_attn.q_norm.weight", count: q), epsilon: epsilon, weightOffset: offset)
+                    block.keyNorm = .rmsNorm(weight: try checkpoint.vector("layers.\(l).self_attn.k_norm.weight", count: k), epsilon: epsilon, weightOffset: offset)
                 }
                 if windows[l] != nil, let local = localRotary { block.rotary = local }
                 return block

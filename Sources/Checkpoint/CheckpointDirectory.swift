@@ -19,7 +19,9 @@ public final class CheckpointDirectory: Sendable {
     public let gguf: GGUFCheckpoint?
     private let locations: [String: (file: Int, info: TensorInfo)]
 
-    public static let prefixes = ["transformer.", "model.", "gpt_neox."]
+    /// Longest first: a multimodal Gemma 3 keeps its language model under
+    /// `language_model.model.` (or `model.language_model.` from transformers 5).
+    public static let prefixes = ["model.language_model.", "language_model.model.", "language_model.", "transformer.", "model.", "gpt_neox."]
 
     /// Every file the weights are read from, in a stable order.
     public var weightFiles: [String] { files.map(\.path) + (gguf.map { [$0.file.path] } ?? []) }
@@ -58,7 +60,13 @@ public final class CheckpointDirectory: Sendable {
             throw CheckpointError.notAFolder(path: path)
         }
         gguf = nil
-        config = try ConfigFile(path: (path as NSString).appendingPathComponent("config.json"))
+        let file = try ConfigFile(path: (path as NSString).appendingPathComponent("config.json"))
+        // A multimodal Gemma 3 holds its language model's config in `text_config`.
+        if file.modelType == "gemma3", let text = file.section("text_config") {
+            config = text.setting("model_type", default: "gemma3_text")
+        } else {
+            config = file
+        }
         let single = (path as NSString).appendingPathComponent("model.safetensors")
         let index = (path as NSString).appendingPathComponent("model.safetensors.index.json")
         // A link whose blob is missing still names the file: open it for the error that says so.

@@ -85,6 +85,13 @@ public struct ConfigFile: Sendable {
         return ConfigFile(path: "\(path) › \(key)", object: nested)
     }
 
+    /// The same config with `key` set to `value` where it has none.
+    public func setting(_ key: String, default value: String) -> ConfigFile {
+        var object = self.object
+        if object[key] == nil { object[key] = value }
+        return ConfigFile(path: path, object: object)
+    }
+
     private init(path: String, object: [String: any Sendable]) {
         self.path = path
         self.object = object

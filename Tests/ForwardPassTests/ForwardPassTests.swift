@@ -126,6 +126,30 @@ final class ForwardPassTests: XCTestCase {
     }
 
     /// A copy of a committed checkpoint with its config.json changed.
+    /// A multimodal Gemma 3 checkpoint (`model_type: gemma3`): the language
+    /// model's config in `text_config`, its tensors under `language_model.model.`,
+    /// a vision tower beside them. It runs as the text model does.
+    func testAMultimodalGemma3RunsItsLanguageModel() throws {
+        let source = TestSupport.repositoryRoot + "/fixtures/models/hf/gemma3"
+        let dir = TestSupport.temporaryDirectory("gemma3-multimodal")
+        for name in ["tokenizer.json", "tokenizer_config.json"] { try FileManager.default.copyItem(atPath: source + "/" + name, toPath: dir + "/" + name) }
+        let text = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source + "/config.json"))) as! [String: Any]
+        let config: [String: Any] = ["model_type": "gemma3", "text_config": text, "vision_config": ["model_type": "siglip_vision_model"]]
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        let original = try SafetensorsFile(path: source + "/model.safetensors")
+        let checkpoint = try CheckpointDirectory(path: source)
+        var entries = original.tensors.values.map { SafetensorsWriter.Entry(name: "language_model." + $0.name, dtype: .f32, shape: $0.shape) }
+        entries.append(SafetensorsWriter.Entry(name: "vision_tower.vision_model.embeddings.patch_embedding.weight", dtype: .f32, shape: [4, 3]))
+        try SafetensorsWriter.write(to: dir + "/model.safetensors", entries: entries) { entry in
+            guard entry.name.hasPrefix("language_model.") else { return [Float](repeating: 0.5, count: 12) }
+            let name = CheckpointDirectory.canonicalName(String(entry.name.dropFirst("language_model.".count)))
+            return try checkpoint.tensor(name, shape: entry.shape).array
+        }
+        let prompts = [[5, 6, 7, 8, 9, 10, 11, 12]]
+        XCTAssertEqual(try open(dir).run(prompts).logits, try open(source).run(prompts).logits)
+        XCTAssertEqual(try Architectures.load(modelDirectory: dir).1.architecture, "Gemma 3")
+    }
+
     /// Phi-3's long-context scalings change every angle in ways this forward
     /// pass does not compute: refused by name, never run with plain angles;
     /// the static analysis, which has no positions, still reads the model.

@@ -44,6 +44,28 @@ final class FamilyPresetTests: XCTestCase {
         }
     }
 
+    /// The presets of today's families, each from a fake cache holding the
+    /// family's tiny checkpoint written by transformers.
+    func testTodaysFamilyPresetsRunFromTheCache() throws {
+        let presets = [("gemma-3-1b", "google/gemma-3-1b-pt", "gemma3"), ("gemma-3-4b", "google/gemma-3-4b-pt", "gemma3"),
+                       ("qwen3-8b", "Qwen/Qwen3-8B", "qwen3"), ("phi-3-mini", "microsoft/Phi-3-mini-4k-instruct", "phi3"),
+                       ("olmo-2-7b", "allenai/OLMo-2-1124-7B", "olmo2")]
+        let hub = TestSupport.temporaryDirectory("hub-today")
+        for (_, id, family) in presets {
+            try cache(TestSupport.repositoryRoot + "/fixtures/models/hf/" + family, as: id, commit: "c0ffee00", in: hub)
+        }
+        let environment = ["HF_HUB_CACHE": hub, "HF_HOME": "/nonexistent"]
+        for (preset, _, _) in presets {
+            let out = TestSupport.temporaryDirectory("preset") + "/" + preset
+            let result = try HeadMapsExecutable.run(["report", "\(TestSupport.repositoryRoot)/reports/\(preset).yaml", "--out", out, "--quiet"],
+                                                    environment: environment)
+            XCTAssertEqual(result.status, 0, "\(preset): \(result.stderr)")
+            let markdown = (try? String(contentsOfFile: out + "/report.md", encoding: .utf8)) ?? ""
+            XCTAssertTrue(markdown.contains("Name Copying heads"), preset)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/figures/overview.png"), preset)
+        }
+    }
+
     func testARevisionPicksABranchATagOrACommitForEveryCommand() throws {
         let hub = TestSupport.temporaryDirectory("hub-revisions")
         let id = "EleutherAI/pythia-160m"

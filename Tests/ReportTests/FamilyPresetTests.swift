@@ -24,23 +24,31 @@ final class FamilyPresetTests: XCTestCase {
             ("llama-3.1-8b", "meta-llama/Llama-3.1-8B", .llama), ("llama-3.1-70b", "meta-llama/Llama-3.1-70B", .llama),
             ("qwen2.5-7b", "Qwen/Qwen2.5-7B", .qwen2), ("gemma-2-9b", "google/gemma-2-9b", .gemma2),
         ]
-        let hub = TestSupport.temporaryDirectory("hub-families")
-        for (_, id, architecture) in presets {
-            try cache(TestSupport.familyModel(architecture), as: id, commit: "c0ffee00", in: hub)
-        }
-        let environment = ["HF_HUB_CACHE": hub, "HF_HOME": "/nonexistent"]
-        for (preset, _, _) in presets {
-            let out = TestSupport.temporaryDirectory("preset") + "/" + preset
-            let result = try HeadMapsExecutable.run(["report", "\(TestSupport.repositoryRoot)/reports/\(preset).yaml", "--out", out, "--quiet"],
-                                                    environment: environment)
-            XCTAssertEqual(result.status, 0, "\(preset): \(result.stderr)")
-            let markdown = (try? String(contentsOfFile: out + "/report.md", encoding: .utf8)) ?? ""
-            XCTAssertTrue(markdown.contains("Name Copying heads"), preset)
-            for figure in ["figure", "overview"] {
-                XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/figures/\(figure).png"), "\(preset) \(figure)")
-            }
+        let outputs = try runFromACache(presets.map { ($0.0, $0.1, TestSupport.familyModel($0.2)) }, hub: "hub-families")
+        for (preset, out) in outputs {
             let scores = (try? String(contentsOfFile: out + "/scores.json", encoding: .utf8)) ?? ""
             XCTAssertTrue(scores.contains(preset == "llama-3.1-70b" ? "\"source_rule\": \"embedding\"" : "\"source_rule\": \"mlp0\""), preset)
+        }
+    }
+
+    /// Runs each preset with its model (a folder) cached under its id; checks
+    /// the report and both figures; returns (preset, output folder).
+    func runFromACache(_ presets: [(preset: String, id: String, model: String)], hub name: String,
+                       line: UInt = #line) throws -> [(String, String)] {
+        let hub = TestSupport.temporaryDirectory(name)
+        for p in presets { try cache(p.model, as: p.id, commit: "c0ffee00", in: hub) }
+        let environment = ["HF_HUB_CACHE": hub, "HF_HOME": "/nonexistent"]
+        return try presets.map { p in
+            let out = TestSupport.temporaryDirectory("preset") + "/" + p.preset
+            let result = try HeadMapsExecutable.run(["report", "\(TestSupport.repositoryRoot)/reports/\(p.preset).yaml", "--out", out, "--quiet"],
+                                                    environment: environment)
+            XCTAssertEqual(result.status, 0, "\(p.preset): \(result.stderr)", line: line)
+            let markdown = (try? String(contentsOfFile: out + "/report.md", encoding: .utf8)) ?? ""
+            XCTAssertTrue(markdown.contains("Name Copying heads"), p.preset, line: line)
+            for figure in ["figure", "overview"] {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/figures/\(figure).png"), "\(p.preset) \(figure)", line: line)
+            }
+            return (p.preset, out)
         }
     }
 
@@ -50,20 +58,7 @@ final class FamilyPresetTests: XCTestCase {
         let presets = [("gemma-3-1b", "google/gemma-3-1b-pt", "gemma3"), ("gemma-3-4b", "google/gemma-3-4b-pt", "gemma3"),
                        ("qwen3-8b", "Qwen/Qwen3-8B", "qwen3"), ("phi-3-mini", "microsoft/Phi-3-mini-4k-instruct", "phi3"),
                        ("olmo-2-7b", "allenai/OLMo-2-1124-7B", "olmo2")]
-        let hub = TestSupport.temporaryDirectory("hub-today")
-        for (_, id, family) in presets {
-            try cache(TestSupport.repositoryRoot + "/fixtures/models/hf/" + family, as: id, commit: "c0ffee00", in: hub)
-        }
-        let environment = ["HF_HUB_CACHE": hub, "HF_HOME": "/nonexistent"]
-        for (preset, _, _) in presets {
-            let out = TestSupport.temporaryDirectory("preset") + "/" + preset
-            let result = try HeadMapsExecutable.run(["report", "\(TestSupport.repositoryRoot)/reports/\(preset).yaml", "--out", out, "--quiet"],
-                                                    environment: environment)
-            XCTAssertEqual(result.status, 0, "\(preset): \(result.stderr)")
-            let markdown = (try? String(contentsOfFile: out + "/report.md", encoding: .utf8)) ?? ""
-            XCTAssertTrue(markdown.contains("Name Copying heads"), preset)
-            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/figures/overview.png"), preset)
-        }
+        _ = try runFromACache(presets.map { ($0.0, $0.1, TestSupport.repositoryRoot + "/fixtures/models/hf/" + $0.2) }, hub: "hub-today")
     }
 
     func testARevisionPicksABranchATagOrACommitForEveryCommand() throws {

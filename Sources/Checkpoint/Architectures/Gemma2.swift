@@ -6,11 +6,7 @@
 /// `post_feedforward_layernorm` acts on the branch's output, which the method
 /// takes as it is).
 public enum Gemma2Adapter {
-    public static let adapter = ArchitectureAdapter(name: "Gemma 2", modelTypes: ["gemma2"], load: { checkpoint in
-        try LlamaAdapter.load(checkpoint, options: options)
-    }, decoder: { checkpoint in
-        try LlamaAdapter.decoder(checkpoint, options: options)
-    })
+    public static let adapter = LlamaAdapter.family("Gemma 2", modelTypes: ["gemma2"], options: options)
 
     /// Running the model adds what the method does not see: the norms of
     /// each branch's output, attention scores scaled by

@@ -4,11 +4,7 @@
 /// (`layer_types`, or `sliding_window_pattern`), the sliding layers turning
 /// at their own rotary base (`rope_local_base_freq`).
 public enum Gemma3Adapter {
-    public static let adapter = ArchitectureAdapter(name: "Gemma 3", modelTypes: ["gemma3_text"], load: { checkpoint in
-        try LlamaAdapter.load(checkpoint, options: options)
-    }, decoder: { checkpoint in
-        try LlamaAdapter.decoder(checkpoint, options: options)
-    })
+    public static let adapter = LlamaAdapter.family("Gemma 3", modelTypes: ["gemma3_text"], options: options)
 
     static let options: LlamaAdapter.DecoderOptions = {
         var options = Gemma2Adapter.options

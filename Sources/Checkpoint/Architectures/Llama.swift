@@ -14,6 +14,13 @@ public enum LlamaAdapter {
         try decoder(checkpoint, options: options(checkpoint))
     })
 
+    /// A family with Llama's layout and its own options: one adapter over
+    /// this loader (Qwen2, Qwen3, Gemma 2, Gemma 3, OLMo 2).
+    static func family(_ name: String, modelTypes: [String], options: DecoderOptions) -> ArchitectureAdapter {
+        ArchitectureAdapter(name: name, modelTypes: modelTypes, load: { try load($0, options: options) },
+                            decoder: { try decoder($0, options: options) })
+    }
+
     static func options(_ checkpoint: CheckpointDirectory) -> DecoderOptions {
         DecoderOptions(architecture: checkpoint.config.modelType == "mistral" ? "Mistral" : "Llama")
     }

@@ -4,11 +4,7 @@
 /// the stream; q/k RMSNorms over the whole projection. As a source, block 0's
 /// MLP output is taken as it joins the stream: `post_feedforward_layernorm(MLP(x))`.
 public enum OLMo2Adapter {
-    public static let adapter = ArchitectureAdapter(name: "OLMo 2", modelTypes: ["olmo2"], load: { checkpoint in
-        try LlamaAdapter.load(checkpoint, options: options)
-    }, decoder: { checkpoint in
-        try LlamaAdapter.decoder(checkpoint, options: options)
-    })
+    public static let adapter = LlamaAdapter.family("OLMo 2", modelTypes: ["olmo2"], options: options)
 
     static let options: LlamaAdapter.DecoderOptions = {
         var options = LlamaAdapter.DecoderOptions(architecture: "OLMo 2")

@@ -2,11 +2,7 @@
 /// `head_dim` apart from `d_model / heads` and an RMSNorm over each query and
 /// key head (`q_norm`, `k_norm`) before the rotary embedding.
 public enum Qwen3Adapter {
-    public static let adapter = ArchitectureAdapter(name: "Qwen3", modelTypes: ["qwen3"], load: { checkpoint in
-        try LlamaAdapter.load(checkpoint, options: options)
-    }, decoder: { checkpoint in
-        try LlamaAdapter.decoder(checkpoint, options: options)
-    })
+    public static let adapter = LlamaAdapter.family("Qwen3", modelTypes: ["qwen3"], options: options)
 
     static let options: LlamaAdapter.DecoderOptions = {
         var options = LlamaAdapter.DecoderOptions(architecture: "Qwen3")

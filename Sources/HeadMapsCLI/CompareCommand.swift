@@ -27,6 +27,9 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .long, help: "Where diff images go. Default: beside ACTUAL.")
     var diffDir: String?
 
+    @Flag(name: .long, help: "No progress output (this command writes none; accepted as by every command).")
+    var quiet = false
+
     func run() throws {
         var matches = false
         try reportingErrors {

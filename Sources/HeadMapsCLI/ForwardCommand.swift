@@ -34,6 +34,9 @@ struct ForwardCommand: ParsableCommand {
         guard !prompt.isEmpty else { throw ValidationError("--prompt must not be empty") }
     }
 
+    @Flag(name: .long, help: "No progress output (this command writes none; accepted as by every command).")
+    var quiet = false
+
     func run() throws {
         try reportingErrors {
             let path = try ModelLocator.resolve(model, relativeTo: FileManager.default.currentDirectoryPath)

@@ -1,6 +1,7 @@
-import Core
-import LinearAlgebra
 import ArgumentParser
+import Core
+import Foundation
+import LinearAlgebra
 
 @main
 struct HeadMaps: ParsableCommand {
@@ -11,13 +12,19 @@ struct HeadMaps: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
+            // A bad option or value is bad input like any other: exit 2 with
+            // the parser's message (ArgumentParser's own code is EX_USAGE, 64).
+            if exitCode(for: error).rawValue == 64 {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
             exit(withError: error)
         }
     }
 
     static let configuration = CommandConfiguration(
         commandName: "headmaps",
-        abstract: "What every attention head of a language model does, read from its weights (GPT-2, Pythia, Phi, Llama, Mistral, Qwen2, Gemma 2).",
+        abstract: "What every attention head of a language model does, read from its weights (GPT-2, Pythia, Phi, Phi-3, Llama, Mistral, Qwen2, Qwen3, Gemma 2, Gemma 3, OLMo 2; safetensors or GGUF).",
         discussion: """
         Scores every head for relations such as name copying or country → capital with the \
         MAPS method (Elhelo & Geva, ACL 2025): the fraction of a relation's pairs whose target \

@@ -39,6 +39,9 @@ struct MakeFixtureCommand: ParsableCommand {
     @Option(name: .long, help: "Output directory.")
     var out: String
 
+    @Flag(name: .long, help: "No progress output (this command writes none; accepted as by every command).")
+    var quiet = false
+
     func run() throws {
         try reportingErrors {
             guard let preset = PlantedCheckpoint.Shape.preset(shape) else {

@@ -12,6 +12,9 @@ struct RelationsCommand: ParsableCommand {
     @Option(name: .long, help: "A model directory or Hugging Face id (id@revision for a branch, tag or commit) whose vocabulary decides which pairs are single tokens.")
     var model: String?
 
+    @Flag(name: .long, help: "No progress output (this command writes none; accepted as by every command).")
+    var quiet = false
+
     func run() throws {
         try reportingErrors {
             let loaded = try model.map { try Architectures.open(modelDirectory: try ModelLocator.resolve($0, relativeTo: FileManager.default.currentDirectoryPath)) }

@@ -59,6 +59,9 @@ struct RenderCommand: ParsableCommand {
     @Option(name: .long, help: "Output file: .png, .pdf or .svg.")
     var out: String
 
+    @Flag(name: .long, help: "No progress output (this command writes none; accepted as by every command).")
+    var quiet = false
+
     func run() throws {
         try reportingErrors {
             guard title.isEmpty || title.count == relation.count else {

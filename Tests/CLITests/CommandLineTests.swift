@@ -280,3 +280,29 @@ final class AnalysisCommandTests: XCTestCase {
         XCTAssertTrue(named.stderr.contains("head all lists no pairs"), named.stderr)
     }
 }
+
+/// Every command takes `--quiet` and `--help`; a bad option or value is bad
+/// input like any other, exit status 2 with the parser's message.
+final class CommandConventionTests: XCTestCase {
+    static let commands = ["report", "scores", "head", "forward", "dynamic", "ablate", "render", "compare", "relations", "make-fixture"]
+
+    func testEveryCommandTakesQuietAndHelp() throws {
+        for command in Self.commands {
+            let help = try HeadMapsExecutable.run([command, "--help"])
+            XCTAssertEqual(help.status, 0, command)
+            XCTAssertTrue(help.stdout.contains("--quiet"), "\(command) --help lists --quiet")
+        }
+        let relations = try HeadMapsExecutable.run(["relations", "--quiet"])
+        XCTAssertEqual(relations.status, 0, relations.stderr)
+        XCTAssertTrue(relations.stdout.contains("name_copying"))
+    }
+
+    func testBadOptionValuesExitWithStatus2() throws {
+        for arguments in [["scores", "--model", TestSupport.tinyModel, "--k", "many"], ["forward", "--model", TestSupport.tinyModel],
+                          ["relations", "--no-such-option"], ["compare"]] {
+            let result = try HeadMapsExecutable.run(arguments)
+            XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("Error:") || result.stderr.contains("error:"), result.stderr)
+        }
+    }
+}

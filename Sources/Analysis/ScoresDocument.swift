@@ -114,6 +114,10 @@ public struct ScoresDocument: Equatable, Sendable {
             return RelationScores(name: name, title: title, k: k, kRule: kRule, sourceRule: sourceRule, pairsTotal: total, pairsKept: kept, skipReason: nil,
                                   hits: try counts("scores"), suppressionHits: try counts("suppression"))
         }
+        var seen = Set<String>()
+        for r in relations where !seen.insert(r.name).inserted {
+            throw fail("relation '\(r.name)' appears twice; a comparison would read only one of them")
+        }
         return ScoresDocument(source: root["model"].flatMap { ($0 as? [String: Any])?["source"] as? String } ?? "",
                               shape: ModelShape(layers: layers, heads: heads, dModel: d, vocab: vocab,
                                                  kvHeads: (model["kv_heads"]).flatMap(JSONBoolean.integer), dHead: (model["d_head"]).flatMap(JSONBoolean.integer)),

@@ -44,6 +44,9 @@ struct AblateCommand: ParsableCommand {
     func validate() throws {
         guard analysis.relation.count + analysis.relationFile.count == 1 else { throw ValidationError("name exactly one relation (--relation or --relation-file)") }
         guard (1...10_000).contains(heads), (0...100).contains(randomDraws) else { throw ValidationError("--heads must be 1–10000 and --random-draws 0–100") }
+        if let control, analysis.relation.contains(control) {
+            throw ValidationError("--control \(control) is the ablated relation itself; a control is another task")
+        }
     }
 
     func run() throws {

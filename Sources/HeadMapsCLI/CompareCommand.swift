@@ -30,6 +30,10 @@ struct CompareCommand: ParsableCommand {
     @Flag(name: .long, help: "No progress output (this command writes none; accepted as by every command).")
     var quiet = false
 
+    func validate() throws {
+        guard tolerance.isFinite, tolerance >= 0 else { throw ValidationError("--tolerance must be a finite number of at least 0, not \(tolerance)") }
+    }
+
     func run() throws {
         var matches = false
         try reportingErrors {

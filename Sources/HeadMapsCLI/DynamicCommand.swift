@@ -58,6 +58,11 @@ struct DynamicCommand: ParsableCommand {
         for t in list where t.components(separatedBy: "<X>").count != 2 {
             throw ExperimentError.badTemplate(file: path, problem: "template '\(Excerpt.short(t))' must hold <X> exactly once")
         }
+        // A template listed twice would count each head's scores twice in the correlations.
+        var seen = Set<[UInt8]>()
+        for t in list where !seen.insert(Array(t.utf8)).inserted {
+            throw ExperimentError.badTemplate(file: path, problem: "template '\(Excerpt.short(t))' is listed twice")
+        }
         return list
     }
 }

@@ -121,6 +121,7 @@ public struct ReportSpec {
         let k = try yaml.int("k")
         if let k, k < 1 { throw yaml.error("k", "must be at least 1") }
         let minimumPairs = try yaml.int("min_pairs") ?? TokenizedRelation.defaultMinimumPairs
+        if minimumPairs < 1 { throw yaml.error("min_pairs", "must be at least 1, as --min-pairs") }
         var sourceRule = SourceRule.mlp0
         if let name = try yaml.string("sources") {
             guard let rule = SourceRule(rawValue: name) else {
@@ -206,6 +207,10 @@ public struct ReportSpec {
             for t in templates where t.components(separatedBy: "<X>").count != 2 {
                 throw d.error("templates", "template '\(Excerpt.short(t))' must hold <X> exactly once")
             }
+            var seen = Set<[UInt8]>()
+            for t in templates where !seen.insert(Array(t.utf8)).inserted {
+                throw d.error("templates", "template '\(Excerpt.short(t))' is listed twice")
+            }
             spec.dynamic = DynamicSpec(relations: try names(d), templates: templates)
         }
         if let a = try yaml.mapping("ablation") {
@@ -219,8 +224,13 @@ public struct ReportSpec {
             guard (1...10_000).contains(ablation.heads), (0...100).contains(ablation.randomDraws) else {
                 throw a.error("heads", "heads must be 1–10000 and random_draws 0–100")
             }
-            ablation.seed = UInt64(max(0, try a.int("seed") ?? 0))
+            let seed = try a.int("seed") ?? 0
+            guard seed >= 0 else { throw a.error("seed", "must be 0 or more, as --seed") }
+            ablation.seed = UInt64(seed)
             ablation.control = try a.string("control")
+            if let c = ablation.control, ablation.relations.contains(c) {
+                throw a.error("control", "'\(Excerpt.short(c))' is also an ablated relation; a control is another task")
+            }
             if let c = ablation.control, Ablation.paperTemplates[c] == nil || !BuiltinRelations.names.contains(c) {
                 throw a.error("control", "'\(Excerpt.short(c))' is not a built-in relation with a task template")
             }

@@ -306,3 +306,58 @@ final class CommandConventionTests: XCTestCase {
         }
     }
 }
+
+/// Statistics that would look stronger than they are, and settings a spec
+/// would take that the command line refuses, are refused everywhere.
+final class MisleadingInputTests: XCTestCase {
+    func testAControlEqualToTheAblatedRelationIsRefused() throws {
+        let result = try HeadMapsExecutable.run(["ablate", "--model", TestSupport.tinyModel, "--relation", "country_to_capital",
+                                                 "--control", "country_to_capital", "--out", TestSupport.temporaryDirectory("ablate") + "/a.json"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.stderr.contains("is the ablated relation itself"), result.stderr)
+    }
+
+    func testATemplateListedTwiceIsRefused() throws {
+        let dir = TestSupport.temporaryDirectory("templates")
+        try Data(#"["The story of <X> contains", "The story of <X> contains"]"#.utf8).write(to: URL(fileURLWithPath: dir + "/t.json"))
+        let result = try HeadMapsExecutable.run(["dynamic", "--model", TestSupport.tinyModel, "--relation", "name_copying",
+                                                 "--templates", dir + "/t.json", "--out", dir + "/d.json"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.stderr.contains("is listed twice"), result.stderr)
+    }
+
+    func testCompareRefusesANegativeOrNaNTolerance() throws {
+        for tolerance in ["-1", "nan"] {
+            let result = try HeadMapsExecutable.run(["compare", "a.png", "b.png", "--tolerance=\(tolerance)"])
+            XCTAssertEqual(result.status, 2, tolerance)
+            XCTAssertTrue(result.stderr.contains("--tolerance must be a finite number"), result.stderr)
+        }
+    }
+
+    /// A scores file holding one relation twice would be compared on one copy only.
+    func testAScoresFileWithARelationTwiceIsRefused() throws {
+        let dir = TestSupport.temporaryDirectory("twice")
+        let scores = dir + "/s.json"
+        XCTAssertEqual(try HeadMapsExecutable.run(["scores", "--model", TestSupport.tinyModel, "--relation", "name_copying", "--out", scores,
+                                                   "--quiet"]).status, 0)
+        var document = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scores))) as! [String: Any]
+        let relations = document["relations"] as! [[String: Any]]
+        document["relations"] = relations + relations
+        try JSONSerialization.data(withJSONObject: document).write(to: URL(fileURLWithPath: dir + "/twice.json"))
+        let result = try HeadMapsExecutable.run(["compare", scores, dir + "/twice.json"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.stderr.contains("relation 'name_copying' appears twice"), result.stderr)
+    }
+
+    func testASpecRefusesWhatTheCommandLineRefuses() throws {
+        let dir = TestSupport.temporaryDirectory("spec-values")
+        for (body, expected) in [("min_pairs: -5\n", "min_pairs"), ("ablation:\n  relations: [country_to_capital]\n  seed: -1\n", "seed"),
+                                 ("ablation:\n  relations: [country_to_capital]\n  control: country_to_capital\n", "also an ablated relation")] {
+            let spec = dir + "/s.yaml"
+            try ("model: \(TestSupport.tinyModel)\nrelations: [country_to_capital]\n" + body).write(toFile: spec, atomically: true, encoding: .utf8)
+            let result = try HeadMapsExecutable.run(["report", spec, "--out", dir + "/out", "--quiet"])
+            XCTAssertEqual(result.status, 2, body)
+            XCTAssertTrue(result.stderr.contains(expected), "\(expected): \(result.stderr)")
+        }
+    }
+}

@@ -228,9 +228,6 @@ public struct ReportSpec {
             guard seed >= 0 else { throw a.error("seed", "must be 0 or more, as --seed") }
             ablation.seed = UInt64(seed)
             ablation.control = try a.string("control")
-            if let c = ablation.control, ablation.relations.contains(c) {
-                throw a.error("control", "'\(Excerpt.short(c))' is also an ablated relation; a control is another task")
-            }
             if let c = ablation.control, Ablation.paperTemplates[c] == nil || !BuiltinRelations.names.contains(c) {
                 throw a.error("control", "'\(Excerpt.short(c))' is not a built-in relation with a task template")
             }

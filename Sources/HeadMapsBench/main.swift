@@ -11,7 +11,7 @@ import Tokenizer
 
 // headmaps-bench: the speed of the analysis, on planted checkpoints of real shapes.
 //
-//   swift run -c release headmaps-bench [--fixtures easy,hard,xl,llama | all] [--quick]
+//   swift run -c release headmaps-bench [--fixtures easy,hard,xl,llama,smollm2 | all] [--quick]
 //                                      [--repeats N] [--naive-layers N] [--naive-layers-all N] [--skip-naive]
 //
 // Fixtures (built once under .build/headmaps-bench/, never committed):
@@ -21,7 +21,9 @@ import Tokenizer
 //          heads need and against the naive computation;
 //   xl     GPT-2-xl-shaped (48 × 25, d 1600; 6.4 GB F32): all 20 relations;
 //   llama  Llama-3.1-8B-shaped (32 × 32 heads, 8 KV heads, d 4096, vocabulary 128,256,
-//          BF16 in 4 shards; 16 GB): all 20 relations, peak memory against the checkpoint.
+//          BF16 in 4 shards; 16 GB): all 20 relations, peak memory against the checkpoint;
+//   smollm2  the real SmolLM2-135M-Instruct from its GGUF file (Q4_1), fetched by the test
+//          command: opening, all 20 relations, peak memory.
 // For each: wall time per phase, peak resident memory, GFLOP/s against OpenBLAS's own
 // sgemm measured in the same run, the distribution of decision blocks, how many heads
 // took the dense route, and the naive computation (the paper's way) timed on a sample of
@@ -35,7 +37,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
     return arguments[i + 1]
 }
 if arguments.contains("--help") {
-    print("usage: headmaps-bench [--fixtures easy,hard,xl,llama | all] [--quick] [--repeats N] [--naive-layers N] [--naive-layers-all N] [--skip-naive]")
+    print("usage: headmaps-bench [--fixtures easy,hard,xl,llama,smollm2 | all] [--quick] [--repeats N] [--naive-layers N] [--naive-layers-all N] [--skip-naive]")
     exit(0)
 }
 let quick = arguments.contains("--quick")
@@ -65,6 +67,26 @@ for suite in suites {
     scoringResults.append(try runScoringSuite(suite, repeats: suite.key == "hard" ? repeats : 1, naive: !skipNaive, threads: cores))
 }
 for result in scoringResults { printScoringResult(result, sgemmAll: sgemmAll) }
+
+// MARK: A real trained model from its GGUF file (fetched by scripts/install-deps --tests)
+
+if fixtureKeys.contains("smollm2") {
+    let file = ".build/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    guard FileManager.default.fileExists(atPath: file) else {
+        log("smollm2: \(file) is missing; scripts/install-deps --tests fetches it")
+        exit(2)
+    }
+    resetPeak()
+    let loaded = try measure("smollm2: open the GGUF file (Q4_1, dequantized per layer)") { try Architectures.open(modelDirectory: file) }
+    let relations = try BuiltinRelations.loadAll().map {
+        TokenizedRelation($0, tokenizer: loaded.tokenizer, defaults: loaded.weights.defaultK, rows: loaded.weights.shape.vocab)
+    }
+    _ = try measure("smollm2: score all 20 relations (270 heads)", repeats: repeats, gflop: { $0.1.flops / 1e9 }) {
+        try RelationScorer(model: loaded.weights).score(relations)
+    }
+    let fileBytes = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.doubleValue ?? 0
+    print(String(format: "smollm2: peak resident memory %.0f MB (file %.0f MB)", peakResidentMB(), fileBytes / 1e6))
+}
 guard fixtureKeys.contains("easy") else { exit(0) }
 print("")
 

@@ -59,6 +59,8 @@ public struct HeadCard: Sendable {
         self.salientRule = salientRule
         self.layer = layer
         self.head = head
+        // Scanned once for every relation whose pairs are listed.
+        let largestUnembeddingNorm = detailed.isEmpty ? 0 : model.unembedding.withMatrix { LogitBound.largestRowNorm($0) }
         relations = try zip(analysis.document.relations, analysis.tokenized).map { scores, tokenized in
             guard !scores.skipped else {
                 return RelationLine(name: scores.name, k: scores.k, skipped: true, score: 0, suppression: 0, rank: 0, lastRank: 0, of: 0, pairs: nil)
@@ -74,12 +76,10 @@ public struct HeadCard: Sendable {
                 let logits = model.logits(of: moved)
                 let exact = ExactSources(model: model, rule: analysis.request.sourceRule).rows(tokenized.sourceIds, layer: layer)
                 let out = ExactValues.headOutputs(exact, rows: x.rows, ov: ov)
-                let largestUnembeddingNorm = model.unembedding.withMatrix { LogitBound.largestRowNorm($0) }
                 pairs = (0..<x.rows).map { i in
                     let row = { (j: Int) in logits[i * vocab + j] }, exactOut = out[(i * d)..<((i + 1) * d)]
                     // The scores' rule: logits within the row's tie margin count against the target.
-                    let norm = (0..<d).reduce(0.0) { $0 + Double(moved[i, $1]) * Double(moved[i, $1]) }.squareRoot()
-                    let margin = ScoringSettings.tieMargin(outputNorm: norm, largestUnembeddingNorm: largestUnembeddingNorm)
+                    let margin = ScoringSettings.tieMargin(row: i, of: moved, largestUnembeddingNorm: largestUnembeddingNorm)
                     let target = tokenized.targetIds[i], t = row(target)
                     let rank = (0..<vocab).filter { $0 != target && row($0) >= t - margin }.count
                     let top = ExactValues.topLogits(row: row, tokens: vocab, n: 3, out: exactOut, model: model).map(\.id)

@@ -52,12 +52,6 @@ struct LayerRanking {
     /// `max_t ‖W_U[:, t]‖`, the scale of every row's tie margin.
     let largestUnembeddingNorm: Double
 
-    init(unembedding: MatrixView, blocks: VocabularyBlocks, workers: Int) {
-        self.unembedding = unembedding
-        self.blocks = blocks
-        self.workers = workers
-        largestUnembeddingNorm = LogitBound.largestRowNorm(unembedding)
-    }
 
     /// Accumulates dense time and flops across workers.
     final class Meter: @unchecked Sendable {

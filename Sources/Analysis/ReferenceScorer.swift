@@ -44,8 +44,7 @@ public struct ReferenceScorer {
                     for i in 0..<x.rows {
                         let row = logits[(i * shape.vocab)..<((i + 1) * shape.vocab)]
                         let target = rel.targetIds[i]
-                        let norm = (0..<xVO.cols).reduce(0.0) { $0 + Double(xVO[i, $1]) * Double(xVO[i, $1]) }.squareRoot()
-                        let margin = ScoringSettings.tieMargin(outputNorm: norm, largestUnembeddingNorm: largestUnembeddingNorm)
+                        let margin = ScoringSettings.tieMargin(row: i, of: xVO, largestUnembeddingNorm: largestUnembeddingNorm)
                         let (larger, smaller) = rank(of: target, in: Array(row), margin: margin)
                         if larger < rel.k { hits[r][layer][h] += 1 }
                         if smaller < rel.k { suppressionHits[r][layer][h] += 1 }

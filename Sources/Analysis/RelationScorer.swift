@@ -55,7 +55,8 @@ public struct RelationScorer {
             }
             let rule = sourceRule
             let bound = model.unembedding.withMatrix { LogitBound(unembedding: $0) }
-            try RelationScorer.rankLayers(model: model, blockSize: blockSize, threads: threads, targets: targets, k: ks, statistics: &stats,
+            try RelationScorer.rankLayers(model: model, blockSize: blockSize, threads: threads, targets: targets, k: ks,
+                                          largestUnembeddingNorm: bound.largestUnembeddingRow, statistics: &stats,
                                           progress: progress, rows: { layer, heads, ranking, pending in
                 for (h, head) in heads.enumerated() {
                     try bound.check(head: head, sourceNorm: sourceNorms[rule.readsMLP(layer: layer) ? 1 : 0], layer: layer, index: h)
@@ -84,7 +85,8 @@ public struct RelationScorer {
     /// the static scores and of the dynamic ones. `rows` ranks one layer's
     /// heads (its rows computed from shared sources, or given per head);
     /// `record` receives every (layer, head, row) outcome exactly once.
-    static func rankLayers(model: TransformerWeights, blockSize: Int, threads: Int, targets: [Int], k: [Int],
+    /// `largestUnembeddingNorm`: `max_t ‖W_U[:, t]‖` where the caller has it (the scores' overflow bound), else computed here.
+    static func rankLayers(model: TransformerWeights, blockSize: Int, threads: Int, targets: [Int], k: [Int], largestUnembeddingNorm: Double? = nil,
                            statistics stats: inout ScoringStatistics, progress: ((Int, Int) -> Void)?,
                            rows: (_ layer: Int, _ heads: [HeadOV], _ ranking: LayerRanking, _ pending: PendingRows) throws -> LayerRanking.Outcome,
                            record: (_ layer: Int, _ head: Int, _ row: Int, _ relationHit: Bool, _ suppressionHit: Bool) -> Void) throws {
@@ -98,7 +100,8 @@ public struct RelationScorer {
             if let b = until { localStats.decidedAfterBlocks[b - 1] += 1 } else { localStats.undecided += 1 }
         }
         try model.unembedding.withMatrix { unembedding in
-            let ranking = LayerRanking(unembedding: unembedding, blocks: blocks, workers: max(1, threads))
+            let ranking = LayerRanking(unembedding: unembedding, blocks: blocks, workers: max(1, threads),
+                                       largestUnembeddingNorm: largestUnembeddingNorm ?? LogitBound.largestRowNorm(unembedding))
             for layer in 0..<shape.layers {
                 let heads = try model.heads(ofLayer: layer)
                 let outcome = try rows(layer, heads, ranking, pending)

@@ -1,4 +1,5 @@
 import Checkpoint
+import LinearAlgebra
 
 /// Every number that shapes a score, defined once; the manifest records them
 /// from here, so a report says exactly how it was computed.
@@ -26,6 +27,12 @@ public enum ScoringSettings {
     /// The tie margin of one row: `tieTolerance · ‖x·W_V·W_O‖ · max_t ‖W_U[:, t]‖`.
     public static func tieMargin(outputNorm: Double, largestUnembeddingNorm: Double) -> Float {
         Float(tieTolerance * outputNorm * largestUnembeddingNorm)
+    }
+
+    /// The same for row `row` of `moved`, the rows `x·W_V·W_O`.
+    public static func tieMargin(row: Int, of moved: Matrix, largestUnembeddingNorm: Double) -> Float {
+        let norm = (0..<moved.cols).reduce(0.0) { $0 + Double(moved[row, $1]) * Double(moved[row, $1]) }.squareRoot()
+        return tieMargin(outputNorm: norm, largestUnembeddingNorm: largestUnembeddingNorm)
     }
 
     /// The settings as (key, value) pairs for the manifest.

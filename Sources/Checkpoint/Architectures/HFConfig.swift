@@ -113,18 +113,21 @@ struct HFConfig {
     /// config's `layer_types` where it lists them; else every layer but each
     /// `sliding_window_pattern`-th (Gemma 3's older configs), Gemma 2's even
     /// layers, Mistral's every layer (when `sliding_window` is set).
-    func slidingWindow(layer: Int) throws -> Int? {
+    /// - Parameter everyLayer: the family slides every layer unless `layer_types` says otherwise (Phi-3).
+    func slidingWindow(layer: Int, everyLayer: Bool = false) throws -> Int? {
         guard file.has("sliding_window") else { return nil }
         let types = file.strings("layer_types")
         let sliding: Bool
         if !types.isEmpty {
             sliding = layer < types.count && types[layer] == "sliding_attention"
+        } else if everyLayer {
+            sliding = true
         } else if file.has("sliding_window_pattern") {
             sliding = (layer + 1) % (try file.int("sliding_window_pattern")) != 0
         } else {
             switch file.modelType {
             case "gemma2": sliding = layer % 2 == 0
-            case "mistral", "phi3": sliding = true
+            case "mistral": sliding = true
             default: sliding = false
             }
         }

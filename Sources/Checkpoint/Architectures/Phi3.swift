@@ -62,7 +62,7 @@ public enum Phi3Adapter {
         @Sendable func linear(_ name: String, _ shape: [Int]) throws -> DecoderWeights.Linear {
             DecoderWeights.Linear(weight: try checkpoint.tensor(name, shape: shape), storedOutIn: true)
         }
-        let windows = try (0..<shape.layers).map { try config.slidingWindow(layer: $0) }
+        let windows = try (0..<shape.layers).map { try config.slidingWindow(layer: $0, everyLayer: true) }
         return DecoderWeights(
             shape: shape, embedding: embedding, positions: nil, rotary: try config.rotary(headWidth: dh),
             maximumPositions: try checkpoint.config.int("max_position_embeddings"), finalNorm: try norm("norm"),

@@ -101,6 +101,21 @@ final class GGUFTests: XCTestCase {
                           mentions: ["'w'", "not whole Q8_0 blocks"])
     }
 
+    func testAnArchitectureWithNoAdapterIsAnErrorListingThoseRead() throws {
+        var writer = Writer()
+        writer.header(tensors: 0, keys: 1)
+        writer.stringKey("general.architecture", "mamba")
+        writer.data(32)
+        let path = TestSupport.temporaryDirectory("gguf-mamba") + "/mamba.gguf"
+        try writer.bytes.write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try CheckpointDirectory(path: path)) { error in
+            let text = "\(error)"
+            for word in [path, "general.architecture 'mamba'", "gpt2", "gptneox", "llama", "phi2"] {
+                XCTAssertTrue(text.contains(word), "'\(word)' in: \(text)")
+            }
+        }
+    }
+
     /// A folder with no config.json and one GGUF file is that file; with two, the user must name one.
     func testAFolderHoldingOneGGUFFileIsThatModel() throws {
         let dir = TestSupport.temporaryDirectory("gguf-folder")

@@ -5,10 +5,12 @@ import Foundation
 /// config.json's keys from the metadata, tensors under transformers' names in
 /// transformers' layout, so the families' adapters read it unchanged.
 ///
-/// llama.cpp's converter changes three things that are undone here: it
-/// renames tensors (`blk.N.attn_q.weight`), it permutes the rows of the Llama
-/// family's Q and K projections into its rotary layout (each head's two
-/// halves interleaved), and it stores Gemma's RMSNorm weights as `1 + w`.
+/// llama.cpp's converter changes what is undone here: it renames tensors
+/// (`blk.N.attn_q.weight`), it permutes the rows of the Llama family's Q and
+/// K projections into its rotary layout (each head's two halves
+/// interleaved), it stores Gemma's RMSNorm weights as `1 + w`, GPT-2's
+/// `Conv1D` weights transposed, and GPT-NeoX's fused QKV as all queries, all
+/// keys, all values instead of (query, key, value) per head.
 public struct GGUFCheckpoint: Sendable {
     public let file: GGUFFile
     /// config.json as transformers would write it for this model.
@@ -24,10 +26,19 @@ public struct GGUFCheckpoint: Sendable {
         case rotaryRows(heads: Int)
         /// Stored `1 + w`.
         case plusOne
+        /// A `[rows, cols]` weight stored as `[cols, rows]` (GPT-2's `Conv1D`).
+        case transposed
+        /// Rows of a fused QKV stored part by part (all heads' queries, then
+        /// keys, then values) where transformers keeps (query, key, value)
+        /// per head.
+        case queryKeyValueByPart(heads: Int)
     }
 
     /// `general.architecture` → transformers' `model_type`.
-    public static let architectures: [String: String] = ["llama": "llama", "qwen2": "qwen2", "gemma2": "gemma2", "gemma3": "gemma3_text"]
+    public static let architectures: [String: String] = [
+        "llama": "llama", "qwen2": "qwen2", "gemma2": "gemma2", "gemma3": "gemma3_text",
+        "gpt2": "gpt2", "gptneox": "gpt_neox", "phi2": "phi",
+    ]
 
     public init(file: GGUFFile) throws {
         self.file = file
@@ -55,9 +66,11 @@ public struct GGUFCheckpoint: Sendable {
         }
         let d = try integer("embedding_length"), layers = try integer("block_count"), heads = try integer("attention.head_count")
         let kvHeads = meta["\(architecture).attention.head_count_kv"] == nil ? heads : try integer("attention.head_count_kv")
+        // The MLP's width as its weight has it: Phi-2's converter writes 4·d whatever the model's is.
+        let mlpWidth = try names["blk.0.ffn_up.weight"].map { $0.shape[0] } ?? integer("feed_forward_length")
         var config: [String: Any] = [
             "model_type": modelType, "hidden_size": d, "num_hidden_layers": layers, "num_attention_heads": heads,
-            "num_key_value_heads": kvHeads, "intermediate_size": try integer("feed_forward_length"),
+            "num_key_value_heads": kvHeads, "intermediate_size": mlpWidth,
             "vocab_size": embedding.dimensions[1], "tie_word_embeddings": names["output.weight"] == nil,
             "max_position_embeddings": (try? integer("context_length")) ?? 2048,
         ]
@@ -87,6 +100,19 @@ public struct GGUFCheckpoint: Sendable {
             config["query_pre_attn_scalar"] = layers == 62 ? d / heads : dh
             config["hidden_activation"] = "gelu_pytorch_tanh"
         }
+        switch architecture {
+        case "gpt2":
+            // GPT-2's config.json spells the shape its own way.
+            config.merge(["n_layer": layers, "n_head": heads, "n_embd": d, "n_inner": mlpWidth,
+                          "n_positions": config["max_position_embeddings"]!, "activation_function": "gelu_new"]) { $1 }
+        case "gptneox":
+            config["hidden_act"] = "gelu"
+            config["use_parallel_residual"] = meta["gptneox.use_parallel_residual"]?.bool ?? true
+        case "phi2":
+            config["hidden_act"] = "gelu_new"
+        default:
+            break
+        }
         if architecture == "gemma2" {
             if let window = number("attention.sliding_window") { config["sliding_window"] = window }
             if let cap = number("attn_logit_softcapping") { config["attn_logit_softcapping"] = cap }
@@ -103,6 +129,51 @@ public struct GGUFCheckpoint: Sendable {
     /// `model.` prefix the adapters drop), with what the converter changed.
     static func transformersNames(_ infos: [GGUFTensorInfo], architecture: String, heads: Int, kvHeads: Int,
                                   path: String) throws -> [String: (info: GGUFTensorInfo, change: Change)] {
+        let (top, block, blockPrefix) = names(architecture: architecture, heads: heads, kvHeads: kvHeads)
+        var out: [String: (info: GGUFTensorInfo, change: Change)] = [:]
+        for info in infos {
+            let parts = info.name.split(separator: ".").map(String.init)
+            guard let suffix = parts.last, suffix == "weight" || suffix == "bias" else { continue }
+            if parts.count == 2, let (name, change) = top[parts[0]] {
+                out["\(name).\(suffix)"] = (info, change)
+            } else if parts.count == 4, parts[0] == "blk", let layer = Int(parts[1]), let (name, change) = block[parts[2]] {
+                out["\(blockPrefix)\(layer).\(name).\(suffix)"] = (info, suffix == "bias" ? change.ofBias : change)
+            }
+        }
+        return out
+    }
+
+    /// llama.cpp's tensor names → transformers' (top-level tensors, a block's
+    /// tensors, and the prefix of a block's names), with what the converter changed.
+    static func names(architecture: String, heads: Int, kvHeads: Int)
+        -> (top: [String: (String, Change)], block: [String: (String, Change)], blockPrefix: String) {
+        switch architecture {
+        case "gpt2":
+            return (["token_embd": ("wte", .none), "position_embd": ("wpe", .none), "output_norm": ("ln_f", .none),
+                     "output": ("lm_head", .none)],
+                    ["attn_norm": ("ln_1", .none), "attn_qkv": ("attn.c_attn", .transposed), "attn_output": ("attn.c_proj", .transposed),
+                     "ffn_norm": ("ln_2", .none), "ffn_up": ("mlp.c_fc", .transposed), "ffn_down": ("mlp.c_proj", .transposed)],
+                    "h.")
+        case "gptneox":
+            return (["token_embd": ("embed_in", .none), "output_norm": ("final_layer_norm", .none), "output": ("embed_out", .none)],
+                    ["attn_norm": ("input_layernorm", .none), "attn_qkv": ("attention.query_key_value", .queryKeyValueByPart(heads: heads)),
+                     "attn_output": ("attention.dense", .none), "ffn_norm": ("post_attention_layernorm", .none),
+                     "ffn_up": ("mlp.dense_h_to_4h", .none), "ffn_down": ("mlp.dense_4h_to_h", .none)],
+                    "layers.")
+        case "phi2":
+            return (["token_embd": ("embed_tokens", .none), "output_norm": ("final_layernorm", .none), "output": ("lm_head", .none)],
+                    ["attn_norm": ("input_layernorm", .none), "attn_q": ("self_attn.q_proj", .none), "attn_k": ("self_attn.k_proj", .none),
+                     "attn_v": ("self_attn.v_proj", .none), "attn_output": ("self_attn.dense", .none),
+                     "ffn_up": ("mlp.fc1", .none), "ffn_down": ("mlp.fc2", .none)],
+                    "layers.")
+        default:
+            return llamaNames(architecture: architecture, heads: heads, kvHeads: kvHeads)
+        }
+    }
+
+    /// The Llama layout's names (Llama, Qwen 2, Gemma 2 and 3).
+    static func llamaNames(architecture: String, heads: Int, kvHeads: Int)
+        -> (top: [String: (String, Change)], block: [String: (String, Change)], blockPrefix: String) {
         let permutes = architecture == "llama"
         let gemma = architecture.hasPrefix("gemma")
         let block: [String: (String, Change)] = [
@@ -117,20 +188,15 @@ public struct GGUFCheckpoint: Sendable {
         ]
         let top: [String: (String, Change)] = ["token_embd": ("embed_tokens", .none), "output_norm": ("norm", gemma ? .plusOne : .none),
                                                "output": ("lm_head", .none)]
-        var out: [String: (info: GGUFTensorInfo, change: Change)] = [:]
-        for info in infos {
-            let parts = info.name.split(separator: ".").map(String.init)
-            guard let suffix = parts.last, suffix == "weight" || suffix == "bias" else { continue }
-            if parts.count == 2, let (name, change) = top[parts[0]] {
-                out["\(name).\(suffix)"] = (info, change)
-            } else if parts.count == 4, parts[0] == "blk", let layer = Int(parts[1]), let (name, change) = block[parts[2]] {
-                out["layers.\(layer).\(name).\(suffix)"] = (info, suffix == "bias" && change.isPlusOne ? .none : change)
-            }
-        }
-        return out
+        return (top, block, "layers.")
     }
 
-    public func shape(_ name: String) -> [Int]? { tensors[name]?.info.shape }
+    /// Tensor `name`'s shape in transformers' layout.
+    public func shape(_ name: String) -> [Int]? {
+        guard let (info, change) = tensors[name] else { return nil }
+        if case .transposed = change { return info.shape.reversed() }
+        return info.shape
+    }
 
     /// The file's own name of tensor `name` (`blk.0.attn_v.weight`), for errors.
     public func storedName(_ name: String) -> String { tensors[name]?.info.name ?? name }
@@ -150,6 +216,16 @@ public struct GGUFCheckpoint: Sendable {
         try checkReadable(name)
         let rowLength = info.rowLength, rows = info.rowCount
         let file = self.file
+        if let storedIndex = GGUFCheckpoint.storedIndex(change: change, shape: shape(name)!) {
+            // Elements the converter moved: the (small, per-layer) tensor is read whole and put back in order.
+            let stored = try file.floats(info)
+            try file.checkUnchanged()
+            let bad = stored.withUnsafeBufferPointer { NonFiniteValues.count($0) }
+            guard bad == 0 else { throw CheckpointError.nonFinite(file: file.path, tensor: info.name, count: bad, of: info.elementCount) }
+            return FloatTensor(shape: shape(name)!, converting: info.elementCount) { range, out in
+                for i in range { out[i - range.lowerBound] = stored[storedIndex(i)] }
+            }
+        }
         // Rows are converted in chunks, each chunk's pages handed back after it.
         let convert: (Range<Int>, UnsafeMutablePointer<Float>) -> Void = { range, out in
             let firstRow = range.lowerBound / rowLength, lastRow = (range.upperBound + rowLength - 1) / rowLength
@@ -200,8 +276,39 @@ public struct GGUFCheckpoint: Sendable {
         let h = r / dh, within = r % dh
         return h * dh + 2 * (within % halfWidth) + within / halfWidth
     }
+
+    /// For a tensor whose elements the converter moved, where element `i` of
+    /// transformers' row-major layout (of `shape`) is stored.
+    static func storedIndex(change: Change, shape: [Int]) -> (@Sendable (Int) -> Int)? {
+        switch change {
+        case .transposed:
+            guard shape.count == 2 else { return nil }
+            let rows = shape[0], cols = shape[1]
+            return { i in (i % cols) * rows + i / cols }
+        case .queryKeyValueByPart(let heads):
+            let count = shape[0], width = shape.count == 2 ? shape[1] : 1
+            guard heads > 0, count % (3 * heads) == 0 else { return nil }
+            let headRows = count / heads, dh = headRows / 3
+            return { i in
+                let row = i / width, column = i % width
+                let head = row / headRows, part = (row % headRows) / dh, k = row % dh
+                return (part * heads * dh + head * dh + k) * width + column
+            }
+        case .rotaryRows where shape.count == 1:
+            return { i in storedRow(i, change: change, rows: shape[0]) }
+        default:
+            return nil
+        }
+    }
 }
 
 extension GGUFCheckpoint.Change {
-    var isPlusOne: Bool { if case .plusOne = self { return true } else { return false } }
+    /// The change the converter made to the layer's bias: a bias is never
+    /// transposed or shifted by one; it is re-ordered as the weight's rows are.
+    var ofBias: Self {
+        switch self {
+        case .plusOne, .transposed: return .none
+        case .none, .rotaryRows, .queryKeyValueByPart: return self
+        }
+    }
 }

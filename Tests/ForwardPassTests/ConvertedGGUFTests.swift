@@ -62,4 +62,14 @@ final class ConvertedGGUFTests: XCTestCase {
         XCTAssertEqual(neox.gguf?.modelType, "gpt_neox")
         XCTAssertEqual(try neox.config.bool("use_parallel_residual"), true)
     }
+
+    func testATokenizerWithMoreTokensThanEmbeddingRowsIsRefused() throws {
+        let broken = TestSupport.temporaryDirectory("gguf-extra-token") + "/gpt2.gguf"
+        let written = try TestSupport.python([TestSupport.repositoryRoot + "/Tests/crosscheck/gguf_with_extra_token.py",
+                                              TestSupport.repositoryRoot + "/fixtures/gguf/gpt2.gguf", broken])
+        XCTAssertEqual(written.status, 0, written.stderr)
+        XCTAssertThrowsError(try Architectures.openDecoder(modelDirectory: broken)) { error in
+            XCTAssertEqual("\(error)", "\(broken): tokenizer.ggml.tokens holds 6001 tokens but token_embd.weight has 6000 rows")
+        }
+    }
 }

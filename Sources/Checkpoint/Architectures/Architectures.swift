@@ -32,7 +32,7 @@ public enum Architectures {
         if let gguf = checkpoint.gguf {
             let tokenizer = try GGUFTokenizer.load(gguf.file)
             // llama.cpp reads as many embedding rows as tokens: more tokens is a broken file.
-            if let rows = gguf.shape("embed_tokens.weight")?.first, tokenizer.count > rows {
+            if let rows = try? gguf.config.int("vocab_size"), tokenizer.count > rows {
                 throw CheckpointError.invalidConfig(file: gguf.file.path, key: "tokenizer.ggml.tokens",
                                                     problem: "tokenizer.ggml.tokens holds \(tokenizer.count) tokens but token_embd.weight has \(rows) rows")
             }

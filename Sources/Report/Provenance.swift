@@ -16,7 +16,8 @@ public struct Provenance {
     /// - Parameters:
     ///   - templates: the template files, in a stable order.
     ///   - display: how a path is shown (relative to the project where it lies inside it).
-    public init(run: ReportRun, templates: [String], toolVersion: String, projectRoot: String?, display: (String) -> String) throws {
+    public init(context run: ReportContext, templates: [String], toolVersion: String, projectRoot: String?,
+                display: (String) -> String) throws {
         var manifest = Manifest()
         for path in run.analysis.loaded.descriptionFiles { try manifest.addInput(role: "model", file: path, shownAs: display(path)) }
         for file in run.analysis.checkpoint.weightFiles { try manifest.addInput(role: "weights", file: file, shownAs: display(file)) }
@@ -24,7 +25,7 @@ public struct Provenance {
             try manifest.addInput(role: "relation", file: relation.origin,
                                   shownAs: relation.isBuiltin ? "builtin:\(relation.name).json" : display(relation.origin))
         }
-        for m in run.spec.markerFiles { try manifest.addInput(role: "markers", file: m, shownAs: display(m)) }
+        for input in run.spec.partInputs { try manifest.addInput(role: input.role, file: input.path, shownAs: display(input.path)) }
         try manifest.addInput(role: "specification", file: run.spec.file, shownAs: display(run.spec.file))
         for path in templates { try manifest.addInput(role: "template", file: path, shownAs: display(path)) }
         manifest.settings = run.analysis.tokenized.map { ("k.\($0.relation.name)", String($0.k)) }

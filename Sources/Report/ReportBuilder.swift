@@ -1,12 +1,11 @@
 import Analysis
-import Experiments
 import Core
 import Foundation
 
-/// Runs a report specification end to end: the run (analysis and figures),
-/// its provenance, the typed sections, the Markdown and HTML, and the output
-/// folder, which is written beside the destination and moved into place
-/// only when complete.
+/// Runs a report specification end to end: the shared analysis, each part's
+/// computation, the provenance, each part's section, the Markdown and HTML,
+/// and the output folder, which is written beside the destination and moved
+/// into place only when complete.
 public struct ReportBuilder {
     public var spec: ReportSpec
     public var outputDirectory: String
@@ -38,48 +37,42 @@ public struct ReportBuilder {
     }
 
     public func build() throws -> Output {
-        let run = try ReportRun(spec: spec, modelOverride: modelOverride, display: display, log: log, progress: progress)
         let templates = try ReportTemplates(directory: templatesDirectory)
-        let provenance = try Provenance(run: run, templates: templates.files, toolVersion: toolVersion,
+        var context = try ReportContext(spec: spec, modelOverride: modelOverride, reproduce: reproduceCommand, display: display,
+                                        log: log, progress: progress)
+        context.files = ["scores.json": Data(context.document.encoded().utf8), "scores.csv": Data(context.document.csv().utf8)]
+        let pending = try spec.parts.map { try $0.run(&context) }
+        let provenance = try Provenance(context: context, templates: templates.files, toolVersion: toolVersion,
                                         projectRoot: projectRoot, display: display)
-        var manifest = provenance.manifest
-        let content = ReportContent(run: run, manifest: manifest, reproduce: reproduceCommand, display: display)
+        context.manifest = provenance.manifest
+        let sections = zip(spec.parts, pending).compactMap { part, section in section(context).map { (part.name, $0) } }
+        let page = ReportPage(context: context, sections: sections)
 
-        var files: [String: Data] = ["scores.json": Data(run.document.encoded().utf8), "scores.csv": Data(run.document.csv().utf8)]
-        for figure in run.figures {
+        var files = context.files
+        for figure in context.figures {
             files["figures/\(figure.name).png"] = figure.png
             files["figures/\(figure.name).pdf"] = figure.pdf
         }
-        for card in run.headCards {
-            files["figures/heads/\(card.stem).png"] = card.profilePNG
-            files["figures/heads/\(card.stem).pdf"] = card.profilePDF
+        files["report.md"] = Data(try templates.render("report.md", page).utf8)
+        files["report.html"] = Data(try templates.render("report.html", page).utf8)
+        var manifest = provenance.manifest
+        manifest.outputs = files.keys.sorted().map {
+            Manifest.Entry(role: "output", path: $0, bytes: files[$0]!.count, sha256: Manifest.sha256(files[$0]!))
         }
-        if !run.headCards.isEmpty { files["heads.json"] = Data(run.headsJSON().utf8) }
-        if !run.salientOperationsOfEveryHead.isEmpty {
-            let tokenizer = run.analysis.loaded.tokenizer
-            files["salient.txt"] = Data(SalientOperationsText.catalogue(run.salientOperationsOfEveryHead, decode: { tokenizer.decode([$0]) }).utf8)
-        }
-        if !run.dynamic.isEmpty {
-            files["dynamic.json"] = Data(DynamicDocument.encode(model: run.document.source, templates: spec.dynamic?.templates ?? [], relations: run.dynamic).utf8)
-        }
-        for a in run.ablations { files["ablation-\(a.relation).json"] = Data(AblationDocument.encode(model: run.document.source, a).utf8) }
-        files["report.md"] = Data(try templates.render("report.md", content).utf8)
-        files["report.html"] = Data(try templates.render("report.html", content).utf8)
-        manifest.outputs = files.keys.sorted().map { Manifest.Entry(role: "output", path: $0, bytes: files[$0]!.count, sha256: Manifest.sha256(files[$0]!)) }
         files["manifest.json"] = Data(manifest.encoded().utf8)
         files["environment.json"] = Data(provenance.environmentJSON.utf8)
-        try ReportDirectory.write(files, to: outputDirectory, protecting: guarded(run), log: log)
-        let shape = run.document.shape
+        try ReportDirectory.write(files, to: outputDirectory, protecting: guarded(context), log: log)
+        let shape = context.document.shape
         log("wrote \(outputDirectory)/report.md, report.html, figures/, scores.json (\(shape.layers)×\(shape.heads) heads)")
         return Output(directory: outputDirectory, files: files.keys.sorted())
     }
 
     /// What the report must never replace: the caller's list, and its own inputs.
-    func guarded(_ run: ReportRun) -> [ReportDirectory.Protected] {
-        protected + [ReportDirectory.Protected(run.modelPath, role: "the model folder"),
+    func guarded(_ context: ReportContext) -> [ReportDirectory.Protected] {
+        protected + [ReportDirectory.Protected(context.modelPath, role: "the model folder"),
                      ReportDirectory.Protected(spec.file, role: "the report specification")]
-            + run.analysis.request.relations.filter { !$0.isBuiltin }.map { ReportDirectory.Protected($0.origin, role: "a relation file") }
-            + spec.markerFiles.map { ReportDirectory.Protected($0, role: "a marker set") }
+            + context.analysis.request.relations.filter { !$0.isBuiltin }.map { ReportDirectory.Protected($0.origin, role: "a relation file") }
+            + spec.partInputs.map { ReportDirectory.Protected($0.path, role: $0.description) }
     }
 
     func display(_ path: String) -> String { Paths.display(path, relativeTo: projectRoot) }

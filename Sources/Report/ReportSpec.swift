@@ -1,8 +1,6 @@
 import Core
 import Analysis
-import Experiments
 import Foundation
-import Plot
 
 /// A report specification: which model, which relations, which figures.
 ///
@@ -43,17 +41,6 @@ import Plot
 ///     panels: all                 # one small panel per scored relation
 /// ```
 public struct ReportSpec {
-    public struct Figure {
-        public var name: String
-        public var columns: Int?
-        /// `nil`: one compact panel per scored relation.
-        public var panels: [PanelSpec]?
-        public var dpi: Double = ReportSettings.defaultDPI
-        /// The figure's width in inches (its plot areas are scaled to fit); nil: natural size.
-        public var widthInches: Double?
-        public var fontSize: Double = 10
-    }
-
     public var file: String
     public var name: String
     public var title: String
@@ -64,27 +51,12 @@ public struct ReportSpec {
     public var relationFiles: [String]
     public var k: Int?
     public var sourceRule: SourceRule = .mlp0
-    public var headCardsPerPanel = ReportSettings.defaultHeadCardsPerPanel
-    /// `salient_operations: all`: every head's salient operations as `salient.txt`.
-    public var salientOperationsOfEveryHead = false
-    /// The experiments that run the model, when the spec asks for them.
-    public var dynamic: DynamicSpec?
-    public var ablation: AblationSpec?
-
-    public struct DynamicSpec: Sendable {
-        public var relations: [String]
-        public var templates: [String]
-    }
-
-    public struct AblationSpec: Sendable {
-        public var relations: [String]
-        public var heads = 150
-        public var randomDraws = 5
-        public var seed: UInt64 = 0
-        public var control: String?
-    }
     public var minimumPairs: Int
-    public var figures: [Figure]
+    /// The report's sections, in order, as the spec asks for them.
+    public var parts: [any ReportPart] = []
+
+    /// The spec keys every report reads; each part reads its own (`ReportPartKind.keys`).
+    public static let sharedKeys = ["title", "summary", "model", "model_name", "relations", "relation_files", "k", "sources", "min_pairs"]
 
     /// Paths inside the spec are relative to its folder.
     public var directory: String {
@@ -92,17 +64,24 @@ public struct ReportSpec {
         return folder.isEmpty ? "." : folder
     }
 
+    /// The figures part's figures (none without one).
+    public var figures: [FiguresPart.Figure] { parts.lazy.compactMap { $0 as? FiguresPart }.first?.figures ?? [] }
+    /// The experiments part's settings, where the spec asks for them.
+    public var dynamic: ExperimentsPart.DynamicSpec? { parts.lazy.compactMap { $0 as? ExperimentsPart }.first?.dynamic }
+    public var ablation: ExperimentsPart.AblationSpec? { parts.lazy.compactMap { $0 as? ExperimentsPart }.first?.ablation }
+
     /// Relative paths in a spec are relative to its folder; the spec's own
     /// path is made absolute first, so nothing derived from it depends on
     /// where the command was typed.
-    public static func load(file: String) throws -> ReportSpec {
+    public static func load(file: String, parts: [ReportPartKind] = ReportParts.standard) throws -> ReportSpec {
         let absolute = Paths.absolute(file)
-        return try parse(try YAMLMapping.load(file: absolute), file: absolute)
+        return try parse(try YAMLMapping.load(file: absolute), file: absolute, parts: parts)
     }
 
     /// A spec from its YAML; paths in it are relative to `file`'s folder.
-    public static func parse(_ yaml: YAMLMapping, file: String) throws -> ReportSpec {
-        try yaml.allowKeys(["title", "summary", "model", "model_name", "relations", "relation_files", "k", "sources", "head_cards", "salient_operations", "dynamic", "ablation", "min_pairs", "figures"])
+    /// Each part is made from the spec in turn, seeing the parts before it.
+    public static func parse(_ yaml: YAMLMapping, file: String, parts kinds: [ReportPartKind] = ReportParts.standard) throws -> ReportSpec {
+        try yaml.allowKeys(sharedKeys + kinds.flatMap(\.keys))
         let folder = (file as NSString).deletingLastPathComponent
         let directory = folder.isEmpty ? "." : folder
         func path(_ p: String) -> String { p.hasPrefix("/") ? p : (directory as NSString).appendingPathComponent(p) }
@@ -130,157 +109,29 @@ public struct ReportSpec {
             sourceRule = rule
         }
 
-        var figures: [Figure] = []
-        var figureNames: [String: Int?] = [:]
-        for f in try yaml.mappings("figures") ?? [] {
-            try f.allowKeys(["name", "columns", "panels", "dpi", "width_in", "font_size"])
-            let name = try f.requiredString("name")
-            guard name.range(of: "^[A-Za-z0-9_-]+$", options: .regularExpression) != nil else {
-                throw f.error("name", "'\(Excerpt.short(name))' must be letters, digits, '-' or '_' (it names the figure's files)")
-            }
-            if let earlier = figureNames[name] {
-                throw f.error("name", "'\(name)' names two figures (also at line \(earlier.map(String.init) ?? "?")); each figure needs its own name, it names its files")
-            }
-            figureNames[name] = f.line
-            let dpi = try f.double("dpi") ?? ReportSettings.defaultDPI
-            guard FigureLimits.dpi.contains(dpi) else {
-                throw f.error("dpi", "must be a number from \(Int(FigureLimits.dpi.lowerBound)) to \(Int(FigureLimits.dpi.upperBound)), not \(dpi)")
-            }
-            if let columns = try f.int("columns"), columns < 1 || columns > FigureLimits.columns {
-                throw f.error("columns", "must be from 1 to \(FigureLimits.columns), not \(columns)")
-            }
-            var figure = Figure(name: name, columns: try f.int("columns"), panels: nil, dpi: dpi)
-            if let width = try f.double("width_in") {
-                guard width.isFinite, width > 0, width <= 200 else { throw f.error("width_in", "must be a number of inches above 0 and at most 200, not \(width)") }
-                figure.widthInches = width
-            }
-            if let size = try f.double("font_size") {
-                guard size.isFinite, FigureStyle.fontSizes.contains(size) else {
-                    throw f.error("font_size", "must be from \(Int(FigureStyle.fontSizes.lowerBound)) to \(Int(FigureStyle.fontSizes.upperBound)) points, not \(size)")
-                }
-                figure.fontSize = size
-            }
-            if let all = try? f.string("panels"), all == "all" {
-                figure.panels = nil
-            } else {
-                guard let panels = try f.mappings("panels"), !panels.isEmpty else {
-                    throw f.error("panels", "is required: a list of panels, or 'all'")
-                }
-                figure.panels = try panels.map { try panel($0, path: path) }
-            }
-            figures.append(figure)
-        }
-        if figures.isEmpty { figures = [Figure(name: "overview", columns: 5, panels: nil)] }
-
         var spec = ReportSpec(file: file, name: ((file as NSString).lastPathComponent as NSString).deletingPathExtension,
-                          title: try yaml.string("title") ?? "HeadMaps report",
-                          summary: try yaml.string("summary"),
-                          model: try yaml.requiredString("model"),
-                          modelName: try yaml.string("model_name") ?? "",
-                          relations: relations, relationFiles: relationFiles, k: k, minimumPairs: minimumPairs, figures: figures)
+                              title: try yaml.string("title") ?? "HeadMaps report",
+                              summary: try yaml.string("summary"),
+                              model: try yaml.requiredString("model"),
+                              modelName: try yaml.string("model_name") ?? "",
+                              relations: relations, relationFiles: relationFiles, k: k, minimumPairs: minimumPairs)
         spec.sourceRule = sourceRule
-        if let cards = try yaml.int("head_cards") {
-            guard (0...ReportSettings.maximumHeadCards).contains(cards) else {
-                throw yaml.error("head_cards", "must be 0–\(ReportSettings.maximumHeadCards) (top heads per panel)")
-            }
-            spec.headCardsPerPanel = cards
-        }
-        if let salient = try yaml.string("salient_operations") {
-            guard ["cards", "all"].contains(salient) else {
-                throw yaml.error("salient_operations", "must be cards (the head cards' heads) or all (every head, in salient.txt), not '\(Excerpt.short(salient))'")
-            }
-            spec.salientOperationsOfEveryHead = salient == "all"
-        }
-        let panelRelations = spec.figures.flatMap { $0.panels ?? [] }.map(\.relation).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        func names(_ m: YAMLMapping) throws -> [String] {
-            let list = try m.scalars("relations")?.map(\.text) ?? panelRelations
-            let scored = try spec.relationsToScore().map(\.name)
-            for name in list where !scored.contains(name) {
-                throw m.error("relations", "'\(Excerpt.short(name))' is not among the relations this report scores (\(scored.joined(separator: ", ")))")
-            }
-            guard !list.isEmpty else { throw m.error("relations", "is empty, and the report has no figure panels to take them from") }
-            return list
-        }
-        if let d = try yaml.mapping("dynamic") {
-            try d.allowKeys(["relations", "templates"])
-            let templates = try d.scalars("templates")?.map(\.text) ?? DynamicScores.paperTemplates
-            for t in templates where t.components(separatedBy: "<X>").count != 2 {
-                throw d.error("templates", "template '\(Excerpt.short(t))' must hold <X> exactly once")
-            }
-            var seen = Set<[UInt8]>()
-            for t in templates where !seen.insert(Array(t.utf8)).inserted {
-                throw d.error("templates", "template '\(Excerpt.short(t))' is listed twice")
-            }
-            spec.dynamic = DynamicSpec(relations: try names(d), templates: templates)
-        }
-        if let a = try yaml.mapping("ablation") {
-            try a.allowKeys(["relations", "heads", "random_draws", "seed", "control"])
-            var ablation = AblationSpec(relations: try names(a))
-            for name in ablation.relations where Ablation.paperTemplates[name] == nil {
-                throw a.error("relations", "'\(name)' has no task template in the paper (those that do: \(Ablation.paperTemplates.keys.sorted().joined(separator: ", ")))")
-            }
-            ablation.heads = try a.int("heads") ?? 150
-            ablation.randomDraws = try a.int("random_draws") ?? 5
-            guard (1...10_000).contains(ablation.heads), (0...100).contains(ablation.randomDraws) else {
-                throw a.error("heads", "heads must be 1–10000 and random_draws 0–100")
-            }
-            let seed = try a.int("seed") ?? 0
-            guard seed >= 0 else { throw a.error("seed", "must be 0 or more, as --seed") }
-            ablation.seed = UInt64(seed)
-            ablation.control = try a.string("control")
-            if let c = ablation.control, Ablation.paperTemplates[c] == nil || !BuiltinRelations.names.contains(c) {
-                throw a.error("control", "'\(Excerpt.short(c))' is not a built-in relation with a task template")
-            }
-            spec.ablation = ablation
+        for kind in kinds {
+            if let part = try kind.make(yaml, spec) { spec.parts.append(part) }
         }
         return spec
     }
 
-    static func panel(_ p: YAMLMapping, path: (String) -> String) throws -> PanelSpec {
-        try p.allowKeys(["relation", "suppression", "title", "colorbar_label", "markers", "range", "colormap", "legend"])
-        var spec = PanelSpec(relation: try p.requiredString("relation"))
-        spec.suppression = try p.bool("suppression") ?? false
-        spec.title = try p.string("title")
-        spec.colorbarLabel = try p.string("colorbar_label")
-        if let markers = try p.string("markers") {
-            let file = path(markers)
-            guard FileManager.default.fileExists(atPath: file) else { throw p.error("markers", "file \(file) does not exist") }
-            spec.markers = try MarkerSet.load(file: file)
-        }
-        if let range = try p.scalars("range") {
-            guard range.count == 2, let lo = Double(range[0].text), let hi = Double(range[1].text),
-                  lo.isFinite, hi.isFinite, lo < hi else {
-                throw p.error("range", "must be [low, high]: finite numbers with low < high")
-            }
-            spec.range = lo...hi
-        }
-        if let name = try p.string("colormap") {
-            guard let map = Colormap.named(name) else { throw p.error("colormap", "must be viridis or diverging, not '\(Excerpt.short(name))'") }
-            spec.colormap = map
-        }
-        if let legend = try p.string("legend") {
-            guard let placement = LegendPlacement(rawValue: legend) else { throw p.error("legend", "must be best or below, not '\(Excerpt.short(legend))'") }
-            spec.legend = placement
-        }
-        return spec
+    /// The files the parts read (marker sets), each once, in order of first use.
+    public var partInputs: [ReportInput] {
+        parts.flatMap(\.inputs).reduce(into: [ReportInput]()) { if !$0.contains($1) { $0.append($1) } }
     }
 
-    /// The marker sets the panels use, each once, in order of first use.
-    public var markerFiles: [String] {
-        var out: [String] = []
-        for figure in figures { for panel in figure.panels ?? [] { if let m = panel.markers?.source, !out.contains(m) { out.append(m) } } }
-        return out
-    }
-
-    /// The relations to score: those named, those the panels need, the files.
+    /// The relations to score: those named, those the parts need (the
+    /// figures' panels, an ablation's control), the files.
     public func relationsToScore() throws -> [Relation] {
         var names = relations ?? BuiltinRelations.names
-        if let control = ablation?.control, !names.contains(control) { names.append(control) }
-        for figure in figures {
-            for panel in figure.panels ?? [] where !names.contains(panel.relation) && BuiltinRelations.names.contains(panel.relation) {
-                names.append(panel.relation)
-            }
-        }
+        for name in parts.flatMap(\.relationsNeeded) where !names.contains(name) { names.append(name) }
         var out = try names.map(BuiltinRelations.load)
         out += try relationFiles.map { try Relation.load(file: $0) }
         try Relation.checkDistinctNames(out, file: file)

@@ -39,7 +39,7 @@ struct ReportTemplates {
         self.library = library
     }
 
-    func render(_ name: String, _ content: ReportContent) throws -> String {
+    func render(_ name: String, _ content: ReportPage) throws -> String {
         guard let text = library.render(content, withTemplate: name) else {
             throw ReportError.templateMissing(path: "\(directory)/\(name).mustache")
         }

@@ -8,7 +8,7 @@ struct FigureEntry {
     /// JSON of the figure's heatmaps (`CellMap`), for the HTML report's hover and click.
     let cells: String
 
-    init(_ figure: ReportRun.RenderedFigure) {
+    init(_ figure: ReportContext.RenderedFigure) {
         name = figure.name
         png = "figures/\(figure.name).png"
         pdf = "figures/\(figure.name).pdf"

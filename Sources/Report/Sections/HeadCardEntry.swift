@@ -16,7 +16,7 @@ struct HeadCardEntry {
     let sourceNote: String
     let salient: [SalientRow]
 
-    init(_ rendered: ReportRun.RenderedHeadCard, titles: [String: String], decode: (Int) -> String) {
+    init(_ rendered: HeadCardsPart.RenderedHeadCard, titles: [String: String], decode: (Int) -> String) {
         let card = rendered.card
         anchor = "head-\(card.layer)-\(card.head)"
         title = "Head \(card.layer).\(card.head)"

@@ -36,6 +36,11 @@ struct MakeFixtureCommand: ParsableCommand {
     @Flag(name: .long, help: "Also right when run (gpt2 only): planted heads copy and map in a forward pass, for the experiments (dynamic, ablate).")
     var runnable = false
 
+    @Option(name: .long, help: """
+        Write N training revisions instead, as a Hugging Face cache in --out (use it as HF_HUB_CACHE):         branches step0, step1000, … of headmaps/planted-<shape>; revision k plants the first round(k·n/(N−1))         of the n planted heads (the rest are random), so heads appear from revision to revision. refs/main is the last.
+        """)
+    var revisions: Int?
+
     @Option(name: .long, help: "Output directory.")
     var out: String
 
@@ -54,7 +59,16 @@ struct MakeFixtureCommand: ParsableCommand {
                 throw CLIError("unknown --arch '\(arch)'; known: \(FixtureArchitecture.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             guard !runnable || architecture == .gpt2 else { throw CLIError("--runnable is for --arch gpt2 (the planted heads are made to work through learned positions)") }
-            let planted = try FamilyFixture(PlantedCheckpoint(shape: preset, seed: seed, dtype: type, runnable: runnable), architecture: architecture).write(to: out)
+            let fixture = FamilyFixture(PlantedCheckpoint(shape: preset, seed: seed, dtype: type, runnable: runnable), architecture: architecture)
+            if let revisions {
+                guard (2...1000).contains(revisions) else { throw CLIError("--revisions must be from 2 to 1000, not \(revisions)") }
+                let training = TrainingRevisions(fixture: fixture, count: revisions)
+                let written = try training.write(hub: out)
+                let counts = written.map { "\($0.revision): \($0.planted.count)" }.joined(separator: ", ")
+                print("wrote \(out): \(training.repository), \(preset.layers)×\(preset.heads) heads; planted heads per revision: \(counts)")
+                return
+            }
+            let planted = try fixture.write(to: out)
             print("wrote \(out): \(preset.layers)×\(preset.heads) heads, \(planted.count) planted")
         }
     }

@@ -96,7 +96,7 @@ public struct FamilyFixture {
             try planted.write(tokenizerJSON(try planted.plan(placements: planted.placements()).vocab), to: directory, "tokenizer.json")
             return heads
         }
-        let plan = try planted.plan(placements: placements())
+        let plan = try planted.plan(placements: planted.formed(placements()))
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let vocabulary = plan.vocab.count, rows = rows(vocabulary: vocabulary)
         let tensors = try self.tensors(plan: plan, rows: rows)

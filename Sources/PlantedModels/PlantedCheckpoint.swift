@@ -103,6 +103,9 @@ public struct PlantedCheckpoint {
     /// Also right when the model runs (`RunnableFixture`): the planted heads
     /// do their job in a forward pass, for the experiments' tests.
     public var runnable = false
+    /// Only the first this many placed heads are planted, the others random:
+    /// an earlier training revision, before the later heads formed. nil: all.
+    public var formedHeads: Int?
 
     public init(shape: Shape, seed: UInt64 = 0, dtype: DType = .f32, runnable: Bool = false) {
         self.shape = shape
@@ -117,6 +120,11 @@ public struct PlantedCheckpoint {
     static let codeScale: Float = 0.5
     /// Spread of the random embedding dimensions.
     static let embeddingScale: Float = 4
+
+    /// The placed heads that are planted in this revision (`formedHeads`).
+    func formed(_ placements: [(layer: Int, head: Int, role: Role)]) -> [(layer: Int, head: Int, role: Role)] {
+        Array(placements.prefix(formedHeads ?? placements.count))
+    }
 
     /// Heads placed where the paper's figure has its markers (for the 24 × 16
     /// grid), plus heads the markers miss; elsewhere spread over the depth.
@@ -224,7 +232,7 @@ public struct PlantedCheckpoint {
     @discardableResult
     public func write(to directory: String) throws -> [PlantedHead] {
         let d = shape.dModel, dMLP = shape.dMLP
-        let plan = try plan(placements: placements())
+        let plan = try plan(placements: formed(placements()))
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let vocabSize = plan.vocab.count
         var entries: [SafetensorsWriter.Entry] = [

@@ -19,8 +19,10 @@ public struct Provenance {
     public init(context run: ReportContext, templates: [String], toolVersion: String, projectRoot: String?,
                 display: (String) -> String) throws {
         var manifest = Manifest()
-        for path in run.analysis.loaded.descriptionFiles { try manifest.addInput(role: "model", file: path, shownAs: display(path)) }
-        for file in run.analysis.checkpoint.weightFiles { try manifest.addInput(role: "weights", file: file, shownAs: display(file)) }
+        for member in run.members {
+            for path in member.descriptionFiles { try manifest.addInput(role: "model", file: path, shownAs: display(path)) }
+            for file in member.weightFiles { try manifest.addInput(role: "weights", file: file, shownAs: display(file)) }
+        }
         for relation in run.analysis.request.relations {
             try manifest.addInput(role: "relation", file: relation.origin,
                                   shownAs: relation.isBuiltin ? "builtin:\(relation.name).json" : display(relation.origin))

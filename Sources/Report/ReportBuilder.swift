@@ -69,8 +69,8 @@ public struct ReportBuilder {
 
     /// What the report must never replace: the caller's list, and its own inputs.
     func guarded(_ context: ReportContext) -> [ReportDirectory.Protected] {
-        protected + [ReportDirectory.Protected(context.modelPath, role: "the model folder"),
-                     ReportDirectory.Protected(spec.file, role: "the report specification")]
+        protected + context.members.map { ReportDirectory.Protected($0.path, role: "the model folder") }
+            + [ReportDirectory.Protected(spec.file, role: "the report specification")]
             + context.analysis.request.relations.filter { !$0.isBuiltin }.map { ReportDirectory.Protected($0.origin, role: "a relation file") }
             + spec.partInputs.map { ReportDirectory.Protected($0.path, role: $0.description) }
     }

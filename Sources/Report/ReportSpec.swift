@@ -6,7 +6,9 @@ import Foundation
 ///
 /// ```yaml
 /// title: "GPT-2 medium: name copying and country-to-capital heads"
-/// model: gpt2-medium              # a directory (relative to this file) or a Hugging Face id
+/// model: gpt2-medium              # a directory (relative to this file), a GGUF file or a Hugging Face id
+/// # models: [gpt2, gpt2-medium]   # or a study of several models,
+/// # revisions: [step0, step1000]  # or of model's training revisions (study: {threshold: 0.5})
 /// model_name: GPT-2 medium        # used in panel titles
 /// relations: [name_copying, country_to_capital]   # or: all (the default)
 /// relation_files: []              # MAPS-format JSON files, relative to this file
@@ -52,11 +54,27 @@ public struct ReportSpec {
     public var k: Int?
     public var sourceRule: SourceRule = .mlp0
     public var minimumPairs: Int
+    /// The models the report scores: one, or a study's (`models:`, or
+    /// `model:` with `revisions:`), each with the label the study shows.
+    public var members: [Member] = []
+    /// Which member the single-model sections describe: the first model of
+    /// `models:`, the last of `revisions:` (the trained model).
+    public var primaryMember = 0
+    /// `revisions:`: the members are one model's training revisions, in order.
+    public var isTraining = false
     /// The report's sections, in order, as the spec asks for them.
     public var parts: [any ReportPart] = []
 
+    public struct Member: Sendable, Equatable {
+        public let label: String
+        public let reference: String
+    }
+
     /// The spec keys every report reads; each part reads its own (`ReportPartKind.keys`).
-    public static let sharedKeys = ["title", "summary", "model", "model_name", "relations", "relation_files", "k", "sources", "min_pairs"]
+    public static let sharedKeys = ["title", "summary", "model", "models", "revisions", "model_name", "relations", "relation_files", "k",
+                                    "sources", "min_pairs"]
+    /// At most this many models in one study.
+    public static let maximumMembers = 500
 
     /// Paths inside the spec are relative to its folder.
     public var directory: String {
@@ -109,17 +127,53 @@ public struct ReportSpec {
             sourceRule = rule
         }
 
+        let (members, primary, isTraining) = try parseMembers(yaml)
         var spec = ReportSpec(file: file, name: ((file as NSString).lastPathComponent as NSString).deletingPathExtension,
                               title: try yaml.string("title") ?? "HeadMaps report",
                               summary: try yaml.string("summary"),
-                              model: try yaml.requiredString("model"),
+                              model: members[primary].reference,
                               modelName: try yaml.string("model_name") ?? "",
                               relations: relations, relationFiles: relationFiles, k: k, minimumPairs: minimumPairs)
         spec.sourceRule = sourceRule
+        spec.members = members
+        spec.primaryMember = primary
+        spec.isTraining = isTraining
         for kind in kinds {
             if let part = try kind.make(yaml, spec) { spec.parts.append(part) }
         }
         return spec
+    }
+
+    /// `model:` alone, `models:` (a list of ids, folders or GGUF files), or
+    /// `model:` (a Hugging Face id) with `revisions:` (its branches, tags or commits).
+    static func parseMembers(_ yaml: YAMLMapping) throws -> (members: [Member], primary: Int, isTraining: Bool) {
+        func distinct(_ key: String) throws -> [String]? {
+            guard let list = try yaml.scalars(key) else { return nil }
+            guard !list.isEmpty else { throw yaml.error(key, "is empty") }
+            guard list.count <= maximumMembers else { throw yaml.error(key, "lists \(list.count); at most \(maximumMembers) in one report") }
+            var seen = Set<String>()
+            for (text, line) in list where !seen.insert(text).inserted {
+                throw SpecError(file: yaml.file, line: line, key: key, message: "'\(Excerpt.short(text))' is listed twice")
+            }
+            return list.map(\.text)
+        }
+        let models = try distinct("models"), revisions = try distinct("revisions")
+        if let models {
+            guard try yaml.string("model") == nil else { throw yaml.error("models", "give model: (one model) or models: (a study), not both") }
+            guard revisions == nil else { throw yaml.error("revisions", "belong to one model: give model: with revisions:, not models:") }
+            // Labels: a folder's or file's name, a hub id as written; the whole reference where two would read alike.
+            let short = models.map { ($0.hasPrefix("/") || $0.hasPrefix(".")) ? ($0 as NSString).lastPathComponent : $0 }
+            let labels = Set(short).count == short.count ? short : models
+            return (zip(labels, models).map { Member(label: $0, reference: $1) }, 0, false)
+        }
+        let model = try yaml.requiredString("model")
+        if let revisions {
+            guard !model.contains("@"), !model.hasPrefix("/"), !model.hasPrefix("."), !model.lowercased().hasSuffix(".gguf") else {
+                throw yaml.error("revisions", "need model: to be a Hugging Face id without @revision (the revisions are its branches), not '\(Excerpt.short(model))'")
+            }
+            return (revisions.map { Member(label: $0, reference: "\(model)@\($0)") }, revisions.count - 1, true)
+        }
+        return ([Member(label: model, reference: model)], 0, false)
     }
 
     /// The files the parts read (marker sets), each once, in order of first use.

@@ -47,12 +47,27 @@ public struct ReportContext {
         }
     }
 
+    /// One model of the report, scored: in a study, each of its models or revisions.
+    public struct Member {
+        public let label: String
+        public let reference: String
+        public let path: String
+        /// The scores, with the model's path as it is displayed.
+        public let document: ScoresDocument
+        /// Its config and tokenizer files, and its weight files (for the manifest).
+        public let descriptionFiles: [String]
+        public let weightFiles: [String]
+    }
+
     public let spec: ReportSpec
     public let modelReference: String
     public let modelPath: String
+    /// The analysis of the model the single-model sections describe (a study's primary member).
     public let analysis: ModelAnalysis
     /// The scores, with the model's path as it is displayed.
     public let document: ScoresDocument
+    /// Every model the report scores, in the spec's order; one outside a study.
+    public let members: [Member]
     /// The command that rebuilds the report.
     public let reproduce: String
     /// The figures the report shows, in order (the parts add theirs as they compute).
@@ -72,16 +87,34 @@ public struct ReportContext {
         self.reproduce = reproduce
         self.display = display
         self.log = log
-        modelReference = modelOverride ?? spec.model
+        // --model replaces the spec's model (a study's too) with one model.
+        let wanted = modelOverride.map { [ReportSpec.Member(label: $0, reference: $0)] } ?? spec.members
+        let primary = modelOverride == nil ? spec.primaryMember : 0
         let base = modelOverride == nil ? spec.directory : FileManager.default.currentDirectoryPath
-        modelPath = try ModelLocator.resolve(modelReference, relativeTo: base)
-        let request = ModelAnalysis.Request(modelPath: modelPath, relations: try spec.relationsToScore(), k: spec.k,
-                                            minimumPairs: spec.minimumPairs, sourceRule: spec.sourceRule)
-        analysis = try ModelAnalysis(request, log: log, progress: progress)
-        var document = analysis.document
-        document.source = display(modelPath)
-        self.document = document
+        let relations = try spec.relationsToScore()
+        var members: [Member] = [], primaryAnalysis: ModelAnalysis?
+        for (i, member) in wanted.enumerated() {
+            if wanted.count > 1 { log("model \(i + 1) of \(wanted.count): \(member.reference)") }
+            let path = try ModelLocator.resolve(member.reference, relativeTo: base)
+            let request = ModelAnalysis.Request(modelPath: path, relations: relations, k: spec.k,
+                                                minimumPairs: spec.minimumPairs, sourceRule: spec.sourceRule)
+            // Only the primary member's weights stay in memory; the others leave their scores.
+            let analysis = try ModelAnalysis(request, log: log, progress: progress)
+            var document = analysis.document
+            document.source = display(path)
+            members.append(Member(label: member.label, reference: member.reference, path: path, document: document,
+                                  descriptionFiles: analysis.loaded.descriptionFiles, weightFiles: analysis.checkpoint.weightFiles))
+            if i == primary { primaryAnalysis = analysis }
+        }
+        self.members = members
+        analysis = primaryAnalysis!
+        modelReference = members[primary].reference
+        modelPath = members[primary].path
+        document = members[primary].document
     }
+
+    /// A study: several models or revisions.
+    public var isStudy: Bool { members.count > 1 }
 
     /// Relation name → its title, for the sections' tables.
     public var titles: [String: String] {

@@ -89,6 +89,6 @@ public struct ReportSection {
 public enum ReportParts {
     public static let standard: [ReportPartKind] = [
         FiguresPart.kind, ObservationsPart.kind, OverlapPart.kind, ComparisonsPart.kind, RelationsPart.kind,
-        HeadCardsPart.kind, ExperimentsPart.kind, SkippedPart.kind, ReproducePart.kind, ProvenancePart.kind,
+        StudyPart.kind, HeadCardsPart.kind, ExperimentsPart.kind, SkippedPart.kind, ReproducePart.kind, ProvenancePart.kind,
     ]
 }

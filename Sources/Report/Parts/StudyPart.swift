@@ -1,0 +1,154 @@
+import Analysis
+import Core
+import Foundation
+import Plot
+
+/// A study's comparison of its models (`models:`) or of one model's training
+/// revisions (`model:` with `revisions:`): per relation, each member's best
+/// heads side by side; for revisions, a figure per relation of the scores
+/// against the revision for the heads that score highest anywhere, beside a
+/// layer × head map of the first revision at which each head reaches the
+/// threshold (`study: {threshold: 0.5}`); `study.csv`, every member's scores
+/// in one long table.
+public struct StudyPart: ReportPart {
+    public let name = "study"
+    /// The score a head must reach to count as formed.
+    public let threshold: Double
+    /// Lines per relation in the scores-against-revision figure.
+    public let headsPlotted: Int
+
+    public static let kind = ReportPartKind(keys: ["study"]) { yaml, spec in
+        let settings = try yaml.mapping("study")
+        guard spec.members.count > 1 else {
+            if settings != nil { throw yaml.error("study", "needs several models: give models: or model: with revisions:") }
+            return nil
+        }
+        try settings?.allowKeys(["threshold", "heads"])
+        let threshold = try settings?.double("threshold") ?? 0.5
+        guard threshold.isFinite, threshold > 0, threshold <= 1 else { throw yaml.error("study", "threshold must be above 0 and at most 1") }
+        let heads = try settings?.int("heads") ?? 4
+        guard (1...XYPanel.palette.count).contains(heads) else {
+            throw yaml.error("study", "heads (lines per relation) must be 1–\(XYPanel.palette.count)")
+        }
+        return StudyPart(threshold: threshold, headsPlotted: heads)
+    }
+
+    struct BestRow { let relation: String; let cells: [String] }
+    struct FirstRow { let relation: String; let head: String; let revision: String; let score: String; let last: String }
+
+    struct Rows {
+        let anchor: String
+        let heading: String
+        let intro: String
+        let columns: [String]
+        let best: [BestRow]
+        let isTraining: Bool
+        let threshold: String
+        let firstReached: [FirstRow]
+        let hasFirstReached: Bool
+    }
+
+    /// The relations every member scored, in the report's order.
+    func relations(_ context: ReportContext) -> [(name: String, title: String, maps: [RelationScores?])] {
+        context.document.relations.filter { !$0.skipped }.map { r in
+            (r.name, r.title, context.members.map { m in m.document.relation(named: r.name).flatMap { $0.skipped ? nil : $0 } })
+        }
+    }
+
+    public func compute(_ context: inout ReportContext) throws {
+        let labels = context.members.map(\.label)
+        context.files["study.csv"] = Data(context.members.enumerated().map { i, member in
+            var document = member.document
+            document.source = member.label
+            let lines = document.csv()
+            return i == 0 ? lines : String(lines.drop { $0 != "\n" }.dropFirst())
+        }.joined().utf8)
+        guard context.spec.isTraining else { return }
+        // x: the training step where every revision is named step<N>, else the revision's position.
+        let steps = labels.map { $0.hasPrefix("step") ? Double($0.dropFirst(4)) : nil }
+        let x = steps.allSatisfy { $0 != nil } ? steps.map { $0! } : labels.indices.map(Double.init)
+        let xLabel = steps.allSatisfy { $0 != nil } ? "training step" : "revision (0 = \(labels[0]))"
+        for relation in relations(context) {
+            let maps = relation.maps.map { $0?.scores }
+            guard let shape = HeadValues.shape(maps) else { continue }
+            let best = ScoreOrder.ordered(HeadValues.maximum(maps, layers: shape.0, heads: shape.1))
+                .filter { $0.score > 0 }.prefix(headsPlotted)
+            let series = best.enumerated().map { i, entry in
+                XYPanel.Series(label: "head \(entry.head)", x: x, y: maps.map { $0?[entry.head.layer][entry.head.head] ?? 0 },
+                               style: .line, color: XYPanel.palette[i])
+            }
+            let lines = XYPanel(title: "\(context.titlePrefix)\(relation.title) across training", xLabel: xLabel, yLabel: "score",
+                                series: series, xRange: x.first!...max(x.last!, x.first! + 1), yRange: 0...1)
+            var first = HeatmapPanel(title: "First revision at score ≥ \(format(threshold)) (\(labels.count): never)",
+                                     values: HeadValues.firstReaching(maps, threshold: threshold, layers: shape.0, heads: shape.1),
+                                     colorbarLabel: "revision (0 = \(labels[0]))")
+            first.range = 0...Double(labels.count)
+            let figure = Figure(panels: [lines, first], columns: 2)
+            context.log("rendering figures/study-\(relation.name).png and .pdf")
+            context.figures.append(.init(name: "study-\(relation.name)", png: try figure.pngData(dpi: ReportSettings.defaultDPI),
+                                         pdf: try figure.pdfData(),
+                                         caption: "\(relation.title): scores across \(labels.count) revisions, and when each head first reaches "
+                                             + format(threshold), cellMaps: []))
+        }
+    }
+
+    public func section(_ context: ReportContext, _: Void) -> ReportSection? {
+        let labels = context.members.map(\.label)
+        let training = context.spec.isTraining
+        let relations = relations(context)
+        let best = relations.map { relation in
+            BestRow(relation: relation.title, cells: relation.maps.map { map in
+                guard let map else { return "skipped" }
+                let top = ScoreOrder.ordered(map.scores).prefix(3).filter { $0.score > 0 }
+                return top.isEmpty ? "none above 0" : top.map { "\($0.head) (\(String(format: "%.2f", $0.score)))" }.joined(separator: ", ")
+            })
+        }
+        var firstReached: [FirstRow] = []
+        if training {
+            for relation in relations {
+                let maps = relation.maps.map { $0?.scores }
+                guard let shape = HeadValues.shape(maps) else { continue }
+                let first = HeadValues.firstReaching(maps, threshold: threshold, layers: shape.0, heads: shape.1)
+                let heads: [HeadIndex] = (0..<shape.0).flatMap { l in (0..<shape.1).map { h in HeadIndex(layer: l, head: h) } }
+                func at(_ head: HeadIndex) -> Int { Int(first[head.layer][head.head]) }
+                let reached = heads.filter { at($0) < labels.count }.sorted { (at($0), $0) < (at($1), $1) }
+                firstReached += reached.map { head in
+                    FirstRow(relation: relation.title, head: head.description, revision: labels[at(head)],
+                             score: String(format: "%.2f", maps[at(head)]![head.layer][head.head]),
+                             last: maps.last!.map { String(format: "%.2f", $0[head.layer][head.head]) } ?? "skipped")
+                }
+            }
+        }
+        let model = context.spec.members.first.map { $0.reference.split(separator: "@").first.map(String.init) ?? $0.reference } ?? ""
+        let intro = training
+            ? "\(labels.count) revisions of \(model), each scored alike: \(labels.joined(separator: ", ")). The sections above describe \(labels.last!)."
+            : "\(labels.count) models, each scored alike: \(labels.joined(separator: ", ")). The sections above describe \(labels[0])."
+        let rows = Rows(anchor: training ? "across-revisions" : "across-models", heading: training ? "Across revisions" : "Across models",
+                        intro: intro, columns: labels, best: best, isTraining: training, threshold: format(threshold),
+                        firstReached: firstReached, hasFirstReached: !firstReached.isEmpty)
+        return ReportSection(rows: rows, contents: (rows.anchor, rows.heading))
+    }
+
+    func format(_ value: Double) -> String { String(format: "%g", value) }
+}
+
+/// Per-head values over a study's maps (a member that skipped the relation is nil).
+enum HeadValues {
+    /// Layers and heads of the maps, nil where every member skipped the relation.
+    static func shape(_ maps: [[[Double]]?]) -> (Int, Int)? {
+        maps.lazy.compactMap { $0 }.first.map { ($0.count, $0.first?.count ?? 0) }
+    }
+
+    /// Each head's highest score in any member.
+    static func maximum(_ maps: [[[Double]]?], layers: Int, heads: Int) -> [[Double]] {
+        (0..<layers).map { l in (0..<heads).map { h in maps.compactMap { $0?[l][h] }.max() ?? 0 } }
+    }
+
+    /// The index of the first member where each head's score reaches
+    /// `threshold`; `maps.count` where none does.
+    static func firstReaching(_ maps: [[[Double]]?], threshold: Double, layers: Int, heads: Int) -> [[Double]] {
+        (0..<layers).map { l in
+            (0..<heads).map { h in Double(maps.firstIndex { ($0?[l][h] ?? 0) >= threshold } ?? maps.count) }
+        }
+    }
+}

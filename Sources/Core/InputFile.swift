@@ -8,7 +8,7 @@ import Glibc
 /// file (a FIFO or a device would block forever or never end), and no larger
 /// than a limit chosen far above real inputs of its kind.
 public enum InputFile {
-    /// Limits, each far above what a real input of its kind needs (and documented in the README).
+    /// Limits, each far above what a real input of its kind needs (and documented in docs/errors.md).
     public enum Limit {
         /// config.json, tokenizer_config.json, an index of shards: real ones are kilobytes.
         public static let smallJSON = 16 << 20

@@ -240,9 +240,9 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(typo.stderr.contains("Did you mean: openai-community/gpt2-medium?"), typo.stderr)
     }
 
-    /// The README's complete example is a spec and a marker set that load.
-    func testTheREADMEExampleSpecLoads() throws {
-        let readme = try String(contentsOfFile: TestSupport.repositoryRoot + "/README.md", encoding: .utf8)
+    /// The reports document's complete example is a spec and a marker set that load.
+    func testTheDocumentedExampleSpecLoads() throws {
+        let readme = try String(contentsOfFile: TestSupport.repositoryRoot + "/docs/reports.md", encoding: .utf8)
         let example = try XCTUnwrap(readme.components(separatedBy: "A complete example").dropFirst().first)
         let blocks = example.components(separatedBy: "```yaml\n").dropFirst().prefix(2).map { $0.components(separatedBy: "```")[0] }
         XCTAssertEqual(blocks.count, 2)

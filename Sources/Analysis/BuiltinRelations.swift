@@ -42,7 +42,8 @@ public enum BuiltinRelations {
         guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Relations") else {
             throw RelationError.builtinMissing(name: name)
         }
-        return try Relation.load(file: url.path, name: entry.name, title: entry.title, category: entry.category, isBuiltin: true)
+        return try Relation.load(
+            file: url.path, name: entry.name, title: entry.title, category: entry.category, isBuiltin: true)
     }
 
     public static func loadAll() throws -> [Relation] { try names.map(load) }

@@ -57,7 +57,10 @@ public enum ExactValues {
         let sorted = values.sorted { $0.value != $1.value ? $0.value > $1.value : $0.id < $1.id }
         var out: [(id: Int, value: Double)] = []
         var group: [(id: Int, value: Double)] = []
-        func flush() { out += group.sorted { $0.id < $1.id }; group = [] }
+        func flush() {
+            out += group.sorted { $0.id < $1.id }
+            group = []
+        }
         for v in sorted {
             if let lead = group.first, !tied(lead.value, v.value) { flush() }
             if out.count >= n { break }
@@ -73,9 +76,12 @@ public enum ExactValues {
 
     /// `x · W_V · W_O` in double for each row of `x` (`[rows, d_model]`).
     static func headOutputs(_ x: [Double], rows: Int, ov: HeadOV) -> [Double] {
-        let d = ov.valueWeights.rows, dh = ov.valueWeights.cols
-        let wv = ov.valueWeights.storage.map(Double.init), wo = ov.outputWeights.storage.map(Double.init)
-        var v = [Double](repeating: 0, count: rows * dh), out = [Double](repeating: 0, count: rows * d)
+        let d = ov.valueWeights.rows
+        let dh = ov.valueWeights.cols
+        let wv = ov.valueWeights.storage.map(Double.init)
+        let wo = ov.outputWeights.storage.map(Double.init)
+        var v = [Double](repeating: 0, count: rows * dh)
+        var out = [Double](repeating: 0, count: rows * d)
         BLAS.gemm(m: rows, n: dh, k: d, a: x, lda: d, b: wv, ldb: dh, c: &v, ldc: dh)
         BLAS.gemm(m: rows, n: d, k: dh, a: v, lda: dh, b: wo, ldb: d, c: &out, ldc: d)
         return out
@@ -83,7 +89,8 @@ public enum ExactValues {
 
     /// `out · W_U[:, t]` in double for each token `t`.
     static func logits(of out: ArraySlice<Double>, tokens: [Int], model: TransformerWeights) -> [Double] {
-        let rows = model.unembedding.gatherRows(tokens), d = rows.cols
+        let rows = model.unembedding.gatherRows(tokens)
+        let d = rows.cols
         let base = out.startIndex
         return tokens.indices.map { i in
             var sum = 0.0
@@ -94,10 +101,13 @@ public enum ExactValues {
 
     /// The `n` best logits of one float32 row (`row[t]` for `t < tokens`),
     /// refined in double from the head's exact output `out`.
-    static func topLogits(row: (Int) -> Float, tokens: Int, n: Int, out: ArraySlice<Double>,
-                          model: TransformerWeights) -> [(id: Int, value: Double)] {
+    static func topLogits(
+        row: (Int) -> Float, tokens: Int, n: Int, out: ArraySlice<Double>,
+        model: TransformerWeights
+    ) -> [(id: Int, value: Double)] {
         let ids = candidates(tokens, n, row)
-        return ordered(Array(zip(ids, logits(of: out, tokens: ids, model: model))).map { (id: $0.0, value: $0.1) }, n: n)
+        return ordered(
+            Array(zip(ids, logits(of: out, tokens: ids, model: model))).map { (id: $0.0, value: $0.1) }, n: n)
     }
 }
 

@@ -8,7 +8,9 @@ extension TransformerWeights {
     public func logits(of rows: Matrix) -> [Float] {
         var out = [Float](repeating: 0, count: rows.rows * shape.vocab)
         unembedding.withMatrix { u in
-            rows.view { r in out.withUnsafeMutableBufferPointer { Products.multiplyTransposed(r, u, into: $0.baseAddress!) } }
+            rows.view { r in
+                out.withUnsafeMutableBufferPointer { Products.multiplyTransposed(r, u, into: $0.baseAddress!) }
+            }
         }
         return out
     }

@@ -52,19 +52,24 @@ struct LayerRanking {
     /// `max_t ‖W_U[:, t]‖`, the scale of every row's tie margin.
     let largestUnembeddingNorm: Double
 
-
     /// Accumulates dense time and flops across workers.
     final class Meter: @unchecked Sendable {
         private let lock = NSLock()
         private(set) var seconds = 0.0
         private(set) var flops = 0.0
-        func gemm(transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                  b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        func gemm(
+            transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+            b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int
+        ) {
             guard m > 0, n > 0 else { return }
-            let clock = ContinuousClock(), start = clock.now
+            let clock = ContinuousClock()
+            let start = clock.now
             BLAS.gemm(transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
             let elapsed = (clock.now - start).seconds
-            lock.lock(); seconds += elapsed; flops += 2 * Double(m) * Double(n) * Double(k); lock.unlock()
+            lock.lock()
+            seconds += elapsed
+            flops += 2 * Double(m) * Double(n) * Double(k)
+            lock.unlock()
         }
     }
 
@@ -106,35 +111,54 @@ struct LayerRanking {
     /// `C[m × width] = A[m × d] · blockᵀ` in fixed column chunks (`ScoringSettings.productChunkColumns`) shared out
     /// to the workers: the chunks, and so every rounding, are the same
     /// whatever the number of threads.
-    func timesBlock(_ a: UnsafePointer<Float>, rows m: Int, block: MatrixView, into c: UnsafeMutablePointer<Float>, meter: Meter) {
-        let width = block.rows, d = block.cols
+    func timesBlock(
+        _ a: UnsafePointer<Float>, rows m: Int, block: MatrixView, into c: UnsafeMutablePointer<Float>, meter: Meter
+    ) {
+        let width = block.rows
+        let d = block.cols
         let step = ScoringSettings.productChunkColumns
         let chunks = (width + step - 1) / step
         parallel(chunks) { i in
-            let lo = i * step, hi = min(width, lo + step)
-            meter.gemm(transposeB: true, m: m, n: hi - lo, k: d, a: a, lda: d, b: block.base + lo * d, ldb: d, c: c + lo, ldc: width)
+            let lo = i * step
+            let hi = min(width, lo + step)
+            meter.gemm(
+                transposeB: true, m: m, n: hi - lo, k: d, a: a, lda: d, b: block.base + lo * d, ldb: d, c: c + lo,
+                ldc: width)
         }
     }
 
     func rank(heads: [HeadOV], sources: Matrix, targets: [Int], k: [Int], layer: Int, pending: PendingRows) -> Outcome {
-        let n = sources.rows, d = sources.cols, dh = heads[0].valueWeights.cols
+        let n = sources.rows
+        let d = sources.cols
+        let dh = heads[0].valueWeights.cols
         let meter = Meter()
 
         // Per KV head: x·W_V [n, dh], shared by the query heads that read it
         // (grouped-query attention); per head: (x·W_V)·W_O [n, d], the target logits.
         let groups = Array(Set(heads.map(\.valueGroup))).sorted()
-        let firstOfGroup = Dictionary(groups.map { g in (g, heads.firstIndex { $0.valueGroup == g }!) }, uniquingKeysWith: { a, _ in a })
+        let firstOfGroup = Dictionary(
+            groups.map { g in (g, heads.firstIndex { $0.valueGroup == g }!) }, uniquingKeysWith: { a, _ in a })
         var values = [Int: Matrix]()
         let lock = NSLock()
         parallel(groups.count) { slot in
             let group = groups[slot]
             var ag = Matrix(rows: n, cols: dh)
-            sources.view { x in heads[firstOfGroup[group]!].valueWeights.view { wv in ag.storage.withUnsafeMutableBufferPointer { out in
-                meter.gemm(transposeB: false, m: n, n: dh, k: d, a: x.base, lda: d, b: wv.base, ldb: dh, c: out.baseAddress!, ldc: dh)
-            } } }
-            lock.lock(); values[group] = ag; lock.unlock()
+            sources.view { x in
+                heads[firstOfGroup[group]!].valueWeights.view { wv in
+                    ag.storage.withUnsafeMutableBufferPointer { out in
+                        meter.gemm(
+                            transposeB: false, m: n, n: dh, k: d, a: x.base, lda: d, b: wv.base, ldb: dh,
+                            c: out.baseAddress!, ldc: dh)
+                    }
+                }
+            }
+            lock.lock()
+            values[group] = ag
+            lock.unlock()
         }
-        var outcome = rank(heads: heads, values: heads.map { values[$0.valueGroup]! }, targets: targets, k: k, layer: layer, pending: pending)
+        var outcome = rank(
+            heads: heads, values: heads.map { values[$0.valueGroup]! }, targets: targets, k: k, layer: layer,
+            pending: pending)
         outcome.flops += meter.flops
         outcome.denseSeconds += meter.seconds
         return outcome
@@ -143,8 +167,13 @@ struct LayerRanking {
     /// The same from each head's `x·W_V` rows (`values[h]`, `[rows, d_head]`)
     /// given directly: the dynamic scores rank a head's own `z` rows, which
     /// differ from head to head.
-    func rank(heads: [HeadOV], values a: [Matrix], targets: [Int], k: [Int], layer: Int, pending: PendingRows) -> Outcome {
-        let h = heads.count, n = a[0].rows, d = unembedding.cols, dh = heads[0].outputWeights.rows
+    func rank(
+        heads: [HeadOV], values a: [Matrix], targets: [Int], k: [Int], layer: Int, pending: PendingRows
+    ) -> Outcome {
+        let h = heads.count
+        let n = a[0].rows
+        let d = unembedding.cols
+        let dh = heads[0].outputWeights.rows
         let meter = Meter()
         let lock = NSLock()
         // Target logits as `a · (W_O · u_target)`, the association the block
@@ -155,15 +184,27 @@ struct LayerRanking {
         var margin = [[Float]](repeating: [], count: h)
         parallel(h) { head in
             var projected = [Float](repeating: 0, count: n * dh)
-            targetRows.view { u in heads[head].outputWeights.view { wo in projected.withUnsafeMutableBufferPointer { out in
-                meter.gemm(transposeB: true, m: n, n: dh, k: d, a: u.base, lda: d, b: wo.base, ldb: d, c: out.baseAddress!, ldc: dh)
-            } } }
+            targetRows.view { u in
+                heads[head].outputWeights.view { wo in
+                    projected.withUnsafeMutableBufferPointer { out in
+                        meter.gemm(
+                            transposeB: true, m: n, n: dh, k: d, a: u.base, lda: d, b: wo.base, ldb: d,
+                            c: out.baseAddress!, ldc: dh)
+                    }
+                }
+            }
             var t = [Float](repeating: 0, count: n)
-            a[head].storage.withUnsafeBufferPointer { av in projected.withUnsafeBufferPointer { p in
-                for i in 0..<n { t[i] = BLAS.dot(av.baseAddress! + i * dh, p.baseAddress! + i * dh, count: dh) }
-            } }
-            let m = LayerRanking.tieMargins(a[head], outputWeights: heads[head].outputWeights, largestUnembeddingNorm: largestUnembeddingNorm)
-            lock.lock(); targetLogit[head] = t; margin[head] = m; lock.unlock()
+            a[head].storage.withUnsafeBufferPointer { av in
+                projected.withUnsafeBufferPointer { p in
+                    for i in 0..<n { t[i] = BLAS.dot(av.baseAddress! + i * dh, p.baseAddress! + i * dh, count: dh) }
+                }
+            }
+            let m = LayerRanking.tieMargins(
+                a[head], outputWeights: heads[head].outputWeights, largestUnembeddingNorm: largestUnembeddingNorm)
+            lock.lock()
+            targetLogit[head] = t
+            margin[head] = m
+            lock.unlock()
         }
         // All heads' W_O stacked: [heads · dh, d].
         let outputStack = Matrix(rows: h * dh, cols: d, storage: heads.flatMap(\.outputWeights.storage))
@@ -179,7 +220,9 @@ struct LayerRanking {
         let scratch = Scratch(workers: max(1, workers), capacity: n * maxWidth)
 
         func count(_ row: UnsafePointer<Float>, width: Int, block: Range<Int>, head: Int, i: Int) -> (Int, Int) {
-            LayerRanking.countRow(row, width: width, block: block, target: targets[i], targetLogit: targetLogit[head][i], margin: margin[head][i])
+            LayerRanking.countRow(
+                row, width: width, block: block, target: targets[i], targetLogit: targetLogit[head][i],
+                margin: margin[head][i])
         }
 
         for (blockNumber, block) in blocks.blocks.enumerated() {
@@ -195,22 +238,34 @@ struct LayerRanking {
             var counts = [[(Int, Int)]](repeating: [(Int, Int)](), count: h)
 
             if !shared.isEmpty {
-                let stack = shared.count == h ? outputStack
-                    : Matrix(rows: shared.count * dh, cols: d, storage: shared.flatMap { heads[$0].outputWeights.storage })
+                let stack =
+                    shared.count == h
+                    ? outputStack
+                    : Matrix(
+                        rows: shared.count * dh, cols: d, storage: shared.flatMap { heads[$0].outputWeights.storage })
                 projected.withUnsafeMutableBufferPointer { p in
-                    stack.view { s in timesBlock(s.base, rows: shared.count * dh, block: vocabBlock, into: p.baseAddress!, meter: meter) }
+                    stack.view { s in
+                        timesBlock(
+                            s.base, rows: shared.count * dh, block: vocabBlock, into: p.baseAddress!, meter: meter)
+                    }
                 }
                 projected.withUnsafeBufferPointer { p in
                     parallelWithWorker(shared.count) { worker, slot in
-                        let head = shared[slot], rows = active[head]
+                        let head = shared[slot]
+                        let rows = active[head]
                         let input = rows.count == n ? a[head] : a[head].gatherRows(rows)
                         let logits = scratch[worker]
                         input.view { x in
-                            meter.gemm(transposeB: false, m: rows.count, n: width, k: dh, a: x.base, lda: dh,
-                                       b: p.baseAddress! + slot * dh * width, ldb: width, c: logits, ldc: width)
+                            meter.gemm(
+                                transposeB: false, m: rows.count, n: width, k: dh, a: x.base, lda: dh,
+                                b: p.baseAddress! + slot * dh * width, ldb: width, c: logits, ldc: width)
                         }
-                        let result = rows.enumerated().map { r, i in count(logits + r * width, width: width, block: block, head: head, i: i) }
-                        lock.lock(); counts[head] = result; lock.unlock()
+                        let result = rows.enumerated().map { r, i in
+                            count(logits + r * width, width: width, block: block, head: head, i: i)
+                        }
+                        lock.lock()
+                        counts[head] = result
+                        lock.unlock()
                     }
                 }
             }
@@ -220,15 +275,23 @@ struct LayerRanking {
             for head in rowwise {
                 let rows = active[head]
                 var vectors = LayerRanking.uninitialized(rows.count * d)
-                a[head].gatherRows(rows).view { x in heads[head].outputWeights.view { wo in vectors.withUnsafeMutableBufferPointer { out in
-                    meter.gemm(transposeB: false, m: rows.count, n: d, k: dh, a: x.base, lda: dh, b: wo.base, ldb: d, c: out.baseAddress!, ldc: d)
-                } } }
+                a[head].gatherRows(rows).view { x in
+                    heads[head].outputWeights.view { wo in
+                        vectors.withUnsafeMutableBufferPointer { out in
+                            meter.gemm(
+                                transposeB: false, m: rows.count, n: d, k: dh, a: x.base, lda: dh, b: wo.base, ldb: d,
+                                c: out.baseAddress!, ldc: d)
+                        }
+                    }
+                }
                 vectors.withUnsafeBufferPointer { v in
                     for (r, i) in rows.enumerated() {
-                        pending.append(vector: v.baseAddress! + r * d, count: d, targetLogit: targetLogit[head][i], margin: margin[head][i],
-                                       target: targets[i],
-                                       k: k[i], above: above[head][i], below: below[head][i], nextBlock: blockNumber,
-                                       owner: PendingRows.Owner(layer: layer, head: head, row: i))
+                        pending.append(
+                            vector: v.baseAddress! + r * d, count: d, targetLogit: targetLogit[head][i],
+                            margin: margin[head][i],
+                            target: targets[i],
+                            k: k[i], above: above[head][i], below: below[head][i], nextBlock: blockNumber,
+                            owner: PendingRows.Owner(layer: layer, head: head, row: i))
                         deferred[head][i] = true
                     }
                 }
@@ -248,9 +311,10 @@ struct LayerRanking {
             }
         }
         let outcomes = (0..<h).map { head in
-            HeadOutcome(relationHit: (0..<n).map { above[head][$0] < k[$0] },
-                        suppressionHit: (0..<n).map { below[head][$0] < k[$0] },
-                        blocksUntilDecided: until[head], deferred: deferred[head], dense: denseHeads.contains(head))
+            HeadOutcome(
+                relationHit: (0..<n).map { above[head][$0] < k[$0] },
+                suppressionHit: (0..<n).map { below[head][$0] < k[$0] },
+                blocksUntilDecided: until[head], deferred: deferred[head], dense: denseHeads.contains(head))
         }
         return Outcome(heads: outcomes, flops: meter.flops, denseSeconds: meter.seconds)
     }
@@ -260,23 +324,30 @@ struct LayerRanking {
     static func tieMargins(_ a: Matrix, outputWeights: Matrix, largestUnembeddingNorm: Double) -> [Float] {
         let dh = a.cols
         var gram = [Float](repeating: 0, count: dh * dh)
-        outputWeights.view { o in gram.withUnsafeMutableBufferPointer { Products.multiplyTransposed(o, o, into: $0.baseAddress!) } }
+        outputWeights.view { o in
+            gram.withUnsafeMutableBufferPointer { Products.multiplyTransposed(o, o, into: $0.baseAddress!) }
+        }
         var ag = [Float](repeating: 0, count: a.rows * dh)
-        a.view { x in ag.withUnsafeMutableBufferPointer { out in
-            BLAS.gemm(m: a.rows, n: dh, k: dh, a: x.base, lda: dh, b: gram, ldb: dh, c: out.baseAddress!, ldc: dh)
-        } }
+        a.view { x in
+            ag.withUnsafeMutableBufferPointer { out in
+                BLAS.gemm(m: a.rows, n: dh, k: dh, a: x.base, lda: dh, b: gram, ldb: dh, c: out.baseAddress!, ldc: dh)
+            }
+        }
         return (0..<a.rows).map { i in
             var squared = 0.0
             for p in 0..<dh { squared += Double(a.storage[i * dh + p]) * Double(ag[i * dh + p]) }
-            return ScoringSettings.tieMargin(outputNorm: max(0, squared).squareRoot(), largestUnembeddingNorm: largestUnembeddingNorm)
+            return ScoringSettings.tieMargin(
+                outputNorm: max(0, squared).squareRoot(), largestUnembeddingNorm: largestUnembeddingNorm)
         }
     }
 
     /// How many other tokens of `block` have a logit at least as large, and at
     /// most as large, as the target's, from one computed row of logits;
     /// logits within `margin` of the target's are ties and count on both sides.
-    static func countRow(_ row: UnsafePointer<Float>, width: Int, block: Range<Int>, target: Int, targetLogit t: Float,
-                         margin: Float) -> (Int, Int) {
+    static func countRow(
+        _ row: UnsafePointer<Float>, width: Int, block: Range<Int>, target: Int, targetLogit t: Float,
+        margin: Float
+    ) -> (Int, Int) {
         var (larger, smaller) = countAtLeastAndAtMost(row, width: width, atLeast: t - margin, atMost: t + margin)
         // The target's own column, recomputed here, is within the margin of
         // the separately computed target logit, so it counted on both sides.
@@ -290,11 +361,16 @@ struct LayerRanking {
 
     /// How many of `width` values are ≥ `low` and ≤ `high`, sixteen at a time.
     @inline(__always)
-    static func countAtLeastAndAtMost(_ row: UnsafePointer<Float>, width: Int, atLeast low: Float, atMost high: Float) -> (Int, Int) {
+    static func countAtLeastAndAtMost(
+        _ row: UnsafePointer<Float>, width: Int, atLeast low: Float, atMost high: Float
+    ) -> (Int, Int) {
         let raw = UnsafeRawPointer(row)
-        let lv = SIMD16<Float>(repeating: low), hv = SIMD16<Float>(repeating: high)
-        let one = SIMD16<Int32>(repeating: 1), zero = SIMD16<Int32>()
-        var atLeast = SIMD16<Int32>(), atMost = SIMD16<Int32>()
+        let lv = SIMD16<Float>(repeating: low)
+        let hv = SIMD16<Float>(repeating: high)
+        let one = SIMD16<Int32>(repeating: 1)
+        let zero = SIMD16<Int32>()
+        var atLeast = SIMD16<Int32>()
+        var atMost = SIMD16<Int32>()
         var j = 0
         while j + 16 <= width {
             let v = raw.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
@@ -302,7 +378,8 @@ struct LayerRanking {
             atMost &+= zero.replacing(with: one, where: v .<= hv)
             j += 16
         }
-        var larger = Int(atLeast.wrappedSum()), smaller = Int(atMost.wrappedSum())
+        var larger = Int(atLeast.wrappedSum())
+        var smaller = Int(atMost.wrappedSum())
         while j < width {
             larger += row[j] >= low ? 1 : 0
             smaller += row[j] <= high ? 1 : 0

@@ -23,7 +23,8 @@ public struct LogitBound: Sendable {
     /// - Parameter sourceNorm: the largest row norm of what the head reads
     ///   (`largestRowNorm` of the layer's source representations, computed once).
     public func check(head: HeadOV, sourceNorm x: Double, layer: Int, index: Int) throws {
-        let v = LogitBound.frobenius(head.valueWeights), o = LogitBound.frobenius(head.outputWeights)
+        let v = LogitBound.frobenius(head.valueWeights)
+        let o = LogitBound.frobenius(head.outputWeights)
         let bound = max(x * v * o * largestUnembeddingRow, o * largestUnembeddingRow)
         guard bound.isFinite, bound < LogitBound.margin else {
             throw AnalysisError.logitsMayOverflow(layer: layer, head: index, bound: bound)
@@ -44,7 +45,10 @@ public struct LogitBound: Sendable {
                 c += 8
             }
             var total = sum.sum()
-            while c < m.cols { total += row[c] * row[c]; c += 1 }
+            while c < m.cols {
+                total += row[c] * row[c]
+                c += 1
+            }
             largest = max(largest, total)
         }
         return Double(largest).squareRoot() * (1 + 1e-5)  // a margin for the Float rounding of the sums

@@ -12,8 +12,11 @@ public struct ModelAnalysis: Sendable {
         public var minimumPairs = TokenizedRelation.defaultMinimumPairs
         public var sourceRule = SourceRule.mlp0
 
-        public init(modelPath: String, relations: [Relation], k: Int? = nil, minimumPairs: Int = TokenizedRelation.defaultMinimumPairs,
-                    sourceRule: SourceRule = .mlp0) {
+        public init(
+            modelPath: String, relations: [Relation], k: Int? = nil,
+            minimumPairs: Int = TokenizedRelation.defaultMinimumPairs,
+            sourceRule: SourceRule = .mlp0
+        ) {
             self.modelPath = modelPath
             self.relations = relations
             self.k = k
@@ -44,7 +47,9 @@ public struct ModelAnalysis: Sendable {
         let shape = model.shape
         loadSeconds = (clock.now - start).seconds
         let kv = shape.kvHeads == shape.heads ? "" : " (\(shape.kvHeads) KV heads)"
-        log("\(model.architecture): \(shape.layers) layers × \(shape.heads) heads\(kv), d_model \(shape.dModel), vocabulary \(shape.vocab)")
+        log(
+            "\(model.architecture): \(shape.layers) layers × \(shape.heads) heads\(kv), d_model \(shape.dModel), vocabulary \(shape.vocab)"
+        )
         let defaults = model.defaultK
         if let k = request.k {
             log("k = \(k) for every relation (--k)")
@@ -53,7 +58,9 @@ public struct ModelAnalysis: Sendable {
         }
         if request.sourceRule != .mlp0 { log("sources: \(request.sourceRule.summary)") }
         tokenized = request.relations.map {
-            TokenizedRelation($0, tokenizer: tokenizer, k: request.k, defaults: defaults, rows: shape.vocab, minimumPairs: request.minimumPairs)
+            TokenizedRelation(
+                $0, tokenizer: tokenizer, k: request.k, defaults: defaults, rows: shape.vocab,
+                minimumPairs: request.minimumPairs)
         }
         for t in tokenized {
             if let reason = t.skipReason { log("skipping \(t.relation.name): \(reason)") }
@@ -62,7 +69,10 @@ public struct ModelAnalysis: Sendable {
         scorer.sourceRule = request.sourceRule
         let (scores, stats) = try scorer.score(tokenized, progress: progress)
         statistics = stats
-        log(String(format: "scored %d heads × %d pairs in %.2f s", stats.headCount, stats.rowsPerHead, stats.scoringSeconds))
+        log(
+            String(
+                format: "scored %d heads × %d pairs in %.2f s", stats.headCount, stats.rowsPerHead, stats.scoringSeconds
+            ))
         document = ScoresDocument(source: request.modelPath, shape: shape, relations: scores)
     }
 }

@@ -33,8 +33,10 @@ final class PendingRows {
 
     var count: Int { owners.count }
 
-    func append(vector: UnsafePointer<Float>, count: Int, targetLogit t: Float, margin m: Float, target: Int, k: Int,
-                above: Int, below: Int, nextBlock: Int, owner: Owner) {
+    func append(
+        vector: UnsafePointer<Float>, count: Int, targetLogit t: Float, margin m: Float, target: Int, k: Int,
+        above: Int, below: Int, nextBlock: Int, owner: Owner
+    ) {
         vectors.append(contentsOf: UnsafeBufferPointer(start: vector, count: count))
         targetLogit.append(t)
         margin.append(m)
@@ -59,7 +61,8 @@ final class PendingRows {
             let rows = open.filter { nextBlock[$0] <= b }
             if open.isEmpty { break }
             if rows.isEmpty { continue }
-            let block = blocks[b], columns = block.count
+            let block = blocks[b]
+            let columns = block.count
             var counts = [(Int, Int)](repeating: (0, 0), count: rows.count)
             // Rows in fixed chunks: the copies and logits of a chunk, not of
             // every pending row of the model, are what memory holds.
@@ -74,16 +77,21 @@ final class PendingRows {
                     }
                 }
                 var logits = LayerRanking.uninitialized(chunk.count * columns)
-                stacked.withUnsafeBufferPointer { s in logits.withUnsafeMutableBufferPointer { out in
-                    ranking.timesBlock(s.baseAddress!, rows: chunk.count, block: ranking.unembedding.rows(block), into: out.baseAddress!, meter: meter)
-                } }
+                stacked.withUnsafeBufferPointer { s in
+                    logits.withUnsafeMutableBufferPointer { out in
+                        ranking.timesBlock(
+                            s.baseAddress!, rows: chunk.count, block: ranking.unembedding.rows(block),
+                            into: out.baseAddress!, meter: meter)
+                    }
+                }
                 logits.withUnsafeBufferPointer { l in
                     counts.withUnsafeMutableBufferPointer { c in
                         ranking.parallel(chunk.count) { slot in
                             let r = chunk[slot]
-                            c[chunkStart + slot] = LayerRanking.countRow(l.baseAddress! + slot * columns, width: columns, block: block,
-                                                                         target: target[r], targetLogit: targetLogit[r],
-                                                                         margin: margin[r])
+                            c[chunkStart + slot] = LayerRanking.countRow(
+                                l.baseAddress! + slot * columns, width: columns, block: block,
+                                target: target[r], targetLogit: targetLogit[r],
+                                margin: margin[r])
                         }
                     }
                 }

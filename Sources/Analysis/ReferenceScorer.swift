@@ -32,7 +32,8 @@ public struct ReferenceScorer {
         let representations = try relations.map { rel in
             rel.skipped ? nil : try SourceRepresentations(model: model, tokens: rel.sourceIds, rule: sourceRule)
         }
-        var hits = relations.map { _ in [[Int]](repeating: [Int](repeating: 0, count: shape.heads), count: shape.layers) }
+        var hits = relations.map { _ in [[Int]](repeating: [Int](repeating: 0, count: shape.heads), count: shape.layers)
+        }
         var suppressionHits = hits
         for layer in 0..<shape.layers {
             for (h, head) in try model.heads(ofLayer: layer).enumerated() {
@@ -44,7 +45,8 @@ public struct ReferenceScorer {
                     for i in 0..<x.rows {
                         let row = logits[(i * shape.vocab)..<((i + 1) * shape.vocab)]
                         let target = rel.targetIds[i]
-                        let margin = ScoringSettings.tieMargin(row: i, of: xVO, largestUnembeddingNorm: largestUnembeddingNorm)
+                        let margin = ScoringSettings.tieMargin(
+                            row: i, of: xVO, largestUnembeddingNorm: largestUnembeddingNorm)
                         let (larger, smaller) = rank(of: target, in: Array(row), margin: margin)
                         if larger < rel.k { hits[r][layer][h] += 1 }
                         if smaller < rel.k { suppressionHits[r][layer][h] += 1 }
@@ -53,9 +55,10 @@ public struct ReferenceScorer {
             }
         }
         return relations.enumerated().map { r, rel in
-            RelationScores(name: rel.relation.name, title: rel.relation.title, k: rel.k,
-                           pairsTotal: rel.pairsTotal, pairsKept: rel.pairsKept, skipReason: rel.skipReason,
-                           hits: rel.skipped ? [] : hits[r], suppressionHits: rel.skipped ? [] : suppressionHits[r])
+            RelationScores(
+                name: rel.relation.name, title: rel.relation.title, k: rel.k,
+                pairsTotal: rel.pairsTotal, pairsKept: rel.pairsKept, skipReason: rel.skipReason,
+                hits: rel.skipped ? [] : hits[r], suppressionHits: rel.skipped ? [] : suppressionHits[r])
         }
     }
 
@@ -65,7 +68,8 @@ public struct ReferenceScorer {
         let t = row[target]
         switch ranking {
         case .count:
-            var above = 0, below = 0
+            var above = 0
+            var below = 0
             for (j, v) in row.enumerated() where j != target {
                 if v >= t - margin { above += 1 }
                 if v <= t + margin { below += 1 }
@@ -74,8 +78,12 @@ public struct ReferenceScorer {
         case .fullSort:
             // Logits within the margin are snapped to the target's, so ties sort it last.
             let snapped = row.map { abs($0 - t) <= margin ? t : $0 }
-            let order = row.indices.sorted { a, b in snapped[a] != snapped[b] ? snapped[a] > snapped[b] : (b == target) && a != target }
-            let reverse = row.indices.sorted { a, b in snapped[a] != snapped[b] ? snapped[a] < snapped[b] : (b == target) && a != target }
+            let order = row.indices.sorted { a, b in
+                snapped[a] != snapped[b] ? snapped[a] > snapped[b] : (b == target) && a != target
+            }
+            let reverse = row.indices.sorted { a, b in
+                snapped[a] != snapped[b] ? snapped[a] < snapped[b] : (b == target) && a != target
+            }
             return (order.firstIndex(of: target)!, reverse.firstIndex(of: target)!)
         }
     }

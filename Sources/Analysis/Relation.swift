@@ -48,13 +48,16 @@ public struct Relation: Sendable, Equatable {
 
     /// A relation file in the MAPS interchange format: a JSON array of
     /// two-element string arrays. The relation is named after the file's stem.
-    public static func load(file path: String, name: String? = nil, title: String? = nil, category: String = "custom",
-                            isBuiltin: Bool = false) throws -> Relation {
+    public static func load(
+        file path: String, name: String? = nil, title: String? = nil, category: String = "custom",
+        isBuiltin: Bool = false
+    ) throws -> Relation {
         let data = try InputFile.read(path, kind: "relation file", limit: InputFile.Limit.relation)
         let pairs = try parsePairs(data, path: path)
         let stem = name ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return Relation(name: stem, title: title ?? Relation.defaultTitle(stem), category: category, pairs: pairs, origin: path,
-                        isBuiltin: isBuiltin)
+        return Relation(
+            name: stem, title: title ?? Relation.defaultTitle(stem), category: category, pairs: pairs, origin: path,
+            isBuiltin: isBuiltin)
     }
 
     /// The pairs of a MAPS-format file's contents.
@@ -72,10 +75,12 @@ public struct Relation: Sendable, Equatable {
         var pairs: [Pair] = []
         var firstIndex: [Pair: Int] = [:]
         for (i, item) in items.enumerated() {
-            guard let pair = item as? [Any], pair.count == 2, let s = pair[0] as? String, let t = pair[1] as? String else {
+            guard let pair = item as? [Any], pair.count == 2, let s = pair[0] as? String, let t = pair[1] as? String
+            else {
                 throw RelationError.notAPair(file: path, item: i, found: describe(item))
             }
-            guard !s.trimmingCharacters(in: .whitespaces).isEmpty, !t.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard !s.trimmingCharacters(in: .whitespaces).isEmpty, !t.trimmingCharacters(in: .whitespaces).isEmpty
+            else {
                 throw RelationError.emptyString(file: path, item: i)
             }
             guard s.count <= maximumStringLength, t.count <= maximumStringLength else {
@@ -113,7 +118,8 @@ public struct Relation: Sendable, Equatable {
 
     private static func describe(_ item: Any) -> String {
         guard let data = try? JSONSerialization.data(withJSONObject: [item], options: [.fragmentsAllowed]),
-              var text = String(data: data, encoding: .utf8) else { return "\(item)" }
+            var text = String(data: data, encoding: .utf8)
+        else { return "\(item)" }
         text = String(text.dropFirst().dropLast())
         return text.count > 80 ? String(text.prefix(77)) + "..." : text
     }

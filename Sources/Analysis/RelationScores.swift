@@ -18,8 +18,11 @@ public struct RelationScores: Sendable, Equatable {
     public let hits: [[Int]]
     public let suppressionHits: [[Int]]
 
-    public init(name: String, title: String, k: Int, kRule: String = DefaultK.standard.rule, sourceRule: String = SourceRule.mlp0.rawValue,
-                pairsTotal: Int, pairsKept: Int, skipReason: String?, hits: [[Int]], suppressionHits: [[Int]]) {
+    public init(
+        name: String, title: String, k: Int, kRule: String = DefaultK.standard.rule,
+        sourceRule: String = SourceRule.mlp0.rawValue,
+        pairsTotal: Int, pairsKept: Int, skipReason: String?, hits: [[Int]], suppressionHits: [[Int]]
+    ) {
         self.name = name
         self.title = title
         self.k = k

@@ -1,7 +1,7 @@
 import Checkpoint
 import Dispatch
-import Synchronization
 import LinearAlgebra
+import Synchronization
 
 /// What one head does, read from its weights (the paper's second tool): the
 /// vocabulary tokens its OV circuit amplifies most, `‖x_s·W_V·W_O‖ / ‖x_s‖`
@@ -36,19 +36,24 @@ public struct SalientOperations: Sendable {
     ///     pad their matrices past the tokenizer (Pythia to 50,304 rows for
     ///     50,277 tokens, Qwen2, Phi-2); those rows are no input and no word,
     ///     so they are neither sources nor mappings. Default: every row.
-    public init(model: TransformerWeights, layer: Int, head: Int, sources: VocabularySources,
-                count: Int = defaultCount, mappings: Int = defaultMappings, tokens: Int? = nil) throws {
+    public init(
+        model: TransformerWeights, layer: Int, head: Int, sources: VocabularySources,
+        count: Int = defaultCount, mappings: Int = defaultMappings, tokens: Int? = nil
+    ) throws {
         let x = sources.forLayer(layer)
         precondition(x.rows == model.shape.vocab)
         let ov = try model.heads(ofLayer: layer)[head]
         let tokens = SalientOperations.tokens(tokens, vocab: model.shape.vocab)
         let y = Products.multiply(x, ov.valueWeights)
         let screened = y.view {
-            SalientOperations.screen(ov: ov, y: $0.base, stride: y.cols, squaredNorms: SalientOperations.squaredNorms(x, tokens: tokens), count: count)
+            SalientOperations.screen(
+                ov: ov, y: $0.base, stride: y.cols, squaredNorms: SalientOperations.squaredNorms(x, tokens: tokens),
+                count: count)
         }
-        self.init(layer: layer, head: head, ov: ov, screened: screened, logits: model.logits(of: screened.picked)[...],
-                  model: model, tokens: tokens, count: count, mappings: mappings,
-                  exact: ExactSources(model: model, rule: sources.rule))
+        self.init(
+            layer: layer, head: head, ov: ov, screened: screened, logits: model.logits(of: screened.picked)[...],
+            model: model, tokens: tokens, count: count, mappings: mappings,
+            exact: ExactSources(model: model, rule: sources.rule))
     }
 
     private static func tokens(_ tokens: Int?, vocab: Int) -> Int { min(max(tokens ?? vocab, 0), vocab) }
@@ -57,22 +62,28 @@ public struct SalientOperations: Sendable {
     /// head's `W_V` side by side, the heads' amplifications on every core, and
     /// one product of all their candidate tokens with the unembedding (wide
     /// products run near BLAS's peak; a product per head of 15 rows would not).
-    public static func layer(model: TransformerWeights, layer: Int, sources: VocabularySources,
-                             count: Int = defaultCount, mappings: Int = defaultMappings, tokens: Int? = nil) throws -> [SalientOperations] {
+    public static func layer(
+        model: TransformerWeights, layer: Int, sources: VocabularySources,
+        count: Int = defaultCount, mappings: Int = defaultMappings, tokens: Int? = nil
+    ) throws -> [SalientOperations] {
         let tokens = SalientOperations.tokens(tokens, vocab: model.shape.vocab)
-        return try self.layer(model: model, layer: layer, sources: sources.forLayer(layer),
-                              squaredNorms: squaredNorms(sources.forLayer(layer), tokens: tokens),
-                              count: count, mappings: mappings, tokens: tokens, exact: ExactSources(model: model, rule: sources.rule))
+        return try self.layer(
+            model: model, layer: layer, sources: sources.forLayer(layer),
+            squaredNorms: squaredNorms(sources.forLayer(layer), tokens: tokens),
+            count: count, mappings: mappings, tokens: tokens, exact: ExactSources(model: model, rule: sources.rule))
     }
 
     /// The same with the sources' `‖x‖²` known (every layer past the first
     /// reads the same sources: `everyHead` computes them once).
-    private static func layer(model: TransformerWeights, layer: Int, sources: Matrix, squaredNorms norms: [Double],
-                              count: Int, mappings: Int, tokens: Int, exact: ExactSources) throws -> [SalientOperations] {
+    private static func layer(
+        model: TransformerWeights, layer: Int, sources: Matrix, squaredNorms norms: [Double],
+        count: Int, mappings: Int, tokens: Int, exact: ExactSources
+    ) throws -> [SalientOperations] {
         precondition(sources.rows == model.shape.vocab && norms.count == tokens)
         let heads = try model.heads(ofLayer: layer)
         let groups = Array(Set(heads.map(\.valueGroup))).sorted()
-        let d = sources.cols, dh = heads[0].valueWeights.cols
+        let d = sources.cols
+        let dh = heads[0].valueWeights.cols
         var stacked = Matrix(rows: d, cols: groups.count * dh)
         for (g, group) in groups.enumerated() {
             let w = heads.first { $0.valueGroup == group }!.valueWeights
@@ -84,12 +95,15 @@ public struct SalientOperations: Sendable {
         DispatchQueue.concurrentPerform(iterations: parallel ? heads.count : 1) { worker in
             for h in stride(from: worker, to: heads.count, by: parallel ? heads.count : 1) {
                 let g = groups.firstIndex(of: heads[h].valueGroup)!
-                let screened = all.view { screen(ov: heads[h], y: $0.base + g * dh, stride: all.cols, squaredNorms: norms, count: count) }
+                let screened = all.view {
+                    screen(ov: heads[h], y: $0.base + g * dh, stride: all.cols, squaredNorms: norms, count: count)
+                }
                 results.withLock { $0[h] = screened }
             }
         }
         let screened = heads.indices.map { h in results.withLock { $0[h]! } }
-        let picked = Matrix(rows: screened.reduce(0) { $0 + $1.picked.rows }, cols: d, storage: screened.flatMap(\.picked.storage))
+        let picked = Matrix(
+            rows: screened.reduce(0) { $0 + $1.picked.rows }, cols: d, storage: screened.flatMap(\.picked.storage))
         let vocab = model.shape.vocab
         let logits = parallel ? model.logitsInVocabularyBlocks(of: picked) : model.logits(of: picked)
         // Every head's candidates in one double-precision batch.
@@ -98,26 +112,31 @@ public struct SalientOperations: Sendable {
         return heads.indices.map { h in
             let s = screened[h]
             defer { row += s.picked.rows }
-            return SalientOperations(layer: layer, head: h, ov: heads[h], screened: s,
-                                     logits: logits[(row * vocab)..<((row + s.picked.rows) * vocab)],
-                                     model: model, tokens: tokens, count: count, mappings: mappings, exact: exact)
+            return SalientOperations(
+                layer: layer, head: h, ov: heads[h], screened: s,
+                logits: logits[(row * vocab)..<((row + s.picked.rows) * vocab)],
+                model: model, tokens: tokens, count: count, mappings: mappings, exact: exact)
         }
     }
 
     /// Every head of the model, a layer at a time (`layer(...)` each), from
     /// sources computed once; `progress` after each layer.
-    public static func everyHead(model: TransformerWeights, sources: VocabularySources, count: Int = defaultCount,
-                                 mappings: Int = defaultMappings, tokens: Int? = nil,
-                                 progress: (_ layersDone: Int, _ layers: Int) -> Void = { _, _ in }) throws -> [SalientOperations] {
+    public static func everyHead(
+        model: TransformerWeights, sources: VocabularySources, count: Int = defaultCount,
+        mappings: Int = defaultMappings, tokens: Int? = nil,
+        progress: (_ layersDone: Int, _ layers: Int) -> Void = { _, _ in }
+    ) throws -> [SalientOperations] {
         let tokens = SalientOperations.tokens(tokens, vocab: model.shape.vocab)
         let exact = ExactSources(model: model, rule: sources.rule)
         var all: [SalientOperations] = []
         var norms: [String: [Double]] = [:]
         for l in 0..<model.shape.layers {
-            let x = sources.forLayer(l), kind = sources.rule.name(layer: l)
+            let x = sources.forLayer(l)
+            let kind = sources.rule.name(layer: l)
             if norms[kind] == nil { norms[kind] = squaredNorms(x, tokens: tokens) }
-            all += try layer(model: model, layer: l, sources: x, squaredNorms: norms[kind]!, count: count, mappings: mappings,
-                             tokens: tokens, exact: exact)
+            all += try layer(
+                model: model, layer: l, sources: x, squaredNorms: norms[kind]!, count: count, mappings: mappings,
+                tokens: tokens, exact: exact)
             progress(l + 1, model.shape.layers)
         }
         return all
@@ -127,7 +146,10 @@ public struct SalientOperations: Sendable {
     static func squaredNorms(_ x: Matrix, tokens: Int) -> [Double] {
         (0..<tokens).map { s in
             var n = 0.0
-            for j in 0..<x.cols { let v = Double(x.storage[s * x.cols + j]); n += v * v }
+            for j in 0..<x.cols {
+                let v = Double(x.storage[s * x.cols + j])
+                n += v * v
+            }
             return n
         }
     }
@@ -146,8 +168,10 @@ public struct SalientOperations: Sendable {
     /// at `y + s·stride` (a layer's product holds every KV head side by side),
     /// and `y·G` is made a few thousand rows at a time, so no per-head copy of
     /// `[vocab, d_head]` is made.
-    static func screen(ov: HeadOV, y: UnsafePointer<Float>, stride: Int, squaredNorms: [Double], count: Int) -> Screened {
-        let dh = ov.outputWeights.rows, rows = squaredNorms.count
+    static func screen(ov: HeadOV, y: UnsafePointer<Float>, stride: Int, squaredNorms: [Double], count: Int) -> Screened
+    {
+        let dh = ov.outputWeights.rows
+        let rows = squaredNorms.count
         let gram = ov.outputWeights.view { o in
             var g = [Float](repeating: 0, count: o.rows * o.rows)
             g.withUnsafeMutableBufferPointer { Products.multiplyTransposed(o, o, into: $0.baseAddress!) }
@@ -159,11 +183,13 @@ public struct SalientOperations: Sendable {
         for lo in Swift.stride(from: 0, to: rows, by: chunk) {
             let m = min(chunk, rows - lo)
             yg.withUnsafeMutableBufferPointer { out in
-                BLAS.gemm(m: m, n: dh, k: dh, a: y + lo * stride, lda: stride, b: gram, ldb: dh, c: out.baseAddress!, ldc: dh)
+                BLAS.gemm(
+                    m: m, n: dh, k: dh, a: y + lo * stride, lda: stride, b: gram, ldb: dh, c: out.baseAddress!, ldc: dh)
             }
             for s in lo..<(lo + m) {
                 var outNorm = 0.0
-                let row = y + s * stride, rowG = (s - lo) * dh
+                let row = y + s * stride
+                let rowG = (s - lo) * dh
                 for j in 0..<dh { outNorm += Double(row[j]) * Double(yg[rowG + j]) }
                 amplification[s] = squaredNorms[s] > 0 ? Float((max(0, outNorm) / squaredNorms[s]).squareRoot()) : 0
             }
@@ -176,23 +202,33 @@ public struct SalientOperations: Sendable {
 
     /// The operations: the candidates' amplifications and their mappings'
     /// logits recomputed in double, ordered with ties by token id.
-    private init(layer: Int, head: Int, ov: HeadOV, screened: Screened, logits: ArraySlice<Float>,
-                 model: TransformerWeights, tokens: Int, count: Int, mappings: Int, exact: ExactSources) {
+    private init(
+        layer: Int, head: Int, ov: HeadOV, screened: Screened, logits: ArraySlice<Float>,
+        model: TransformerWeights, tokens: Int, count: Int, mappings: Int, exact: ExactSources
+    ) {
         self.layer = layer
         self.head = head
-        let d = model.shape.dModel, vocab = model.shape.vocab, n = screened.candidates.count
+        let d = model.shape.dModel
+        let vocab = model.shape.vocab
+        let n = screened.candidates.count
         let x = exact.rows(screened.candidates, layer: layer)
         let out = ExactValues.headOutputs(x, rows: n, ov: ov)
-        func norm(_ v: [Double], _ i: Int) -> Double { v[(i * d)..<((i + 1) * d)].reduce(0) { $0 + $1 * $1 }.squareRoot() }
-        let amplification = (0..<n).map { i in (id: screened.candidates[i], value: norm(x, i) > 0 ? norm(out, i) / norm(x, i) : 0) }
+        func norm(_ v: [Double], _ i: Int) -> Double {
+            v[(i * d)..<((i + 1) * d)].reduce(0) { $0 + $1 * $1 }.squareRoot()
+        }
+        let amplification = (0..<n).map { i in
+            (id: screened.candidates[i], value: norm(x, i) > 0 ? norm(out, i) / norm(x, i) : 0)
+        }
         let slot = Dictionary(uniqueKeysWithValues: screened.candidates.enumerated().map { ($1, $0) })
         let base = logits.startIndex
         operations = ExactValues.ordered(amplification, n: max(0, count)).map { chosen in
             let i = slot[chosen.id]!
-            let top = ExactValues.topLogits(row: { logits[base + i * vocab + $0] }, tokens: tokens, n: max(0, min(mappings, tokens)),
-                                            out: out[(i * d)..<((i + 1) * d)], model: model)
-            return Operation(tokenID: chosen.id, amplification: Float(chosen.value),
-                             mappings: top.map { Mapping(tokenID: $0.id, logit: Float($0.value)) })
+            let top = ExactValues.topLogits(
+                row: { logits[base + i * vocab + $0] }, tokens: tokens, n: max(0, min(mappings, tokens)),
+                out: out[(i * d)..<((i + 1) * d)], model: model)
+            return Operation(
+                tokenID: chosen.id, amplification: Float(chosen.value),
+                mappings: top.map { Mapping(tokenID: $0.id, logit: Float($0.value)) })
         }
     }
 
@@ -225,13 +261,18 @@ public struct VocabularySources: Sendable {
     /// - Parameters:
     ///   - layers: the layers the sources are wanted for (the MLP is skipped when none of them reads it).
     ///   - progress: blocks of the vocabulary done, and their number (block 0's MLP over 128k tokens takes minutes).
-    public init(model: TransformerWeights, layers: [Int]? = nil, rule: SourceRule = .mlp0,
-                progress: ((_ done: Int, _ blocks: Int) -> Void)? = nil) throws {
+    public init(
+        model: TransformerWeights, layers: [Int]? = nil, rule: SourceRule = .mlp0,
+        progress: ((_ done: Int, _ blocks: Int) -> Void)? = nil
+    ) throws {
         self.rule = rule
         let vocab = model.shape.vocab
         let wanted = layers ?? Array(0..<model.shape.layers)
         embedding = wanted.contains(where: { !rule.readsMLP(layer: $0) }) ? model.embeddingMatrix() : nil
-        guard wanted.contains(where: rule.readsMLP) else { afterFirstMLP = nil; return }
+        guard wanted.contains(where: rule.readsMLP) else {
+            afterFirstMLP = nil
+            return
+        }
         // Blocks are independent: with one-thread BLAS they run on every core
         // (the rows, and so the result, are the same whatever the core count);
         // a BLAS that uses every core itself gets them one at a time.
@@ -249,12 +290,18 @@ public struct VocabularySources: Sendable {
                 for i in stride(from: worker, to: starts.count, by: workers) {
                     let rows = Array(starts[i]..<min(vocab, starts[i] + VocabularySources.rowsPerBlock))
                     do {
-                        let block = try SourceRepresentations.firstMLP(model: model, embedding: model.embeddingRows(rows), tokens: rows)
-                        block.storage.withUnsafeBufferPointer { (result.pointer + starts[i] * d).update(from: $0.baseAddress!, count: $0.count) }
+                        let block = try SourceRepresentations.firstMLP(
+                            model: model, embedding: model.embeddingRows(rows), tokens: rows)
+                        block.storage.withUnsafeBufferPointer {
+                            (result.pointer + starts[i] * d).update(from: $0.baseAddress!, count: $0.count)
+                        }
                     } catch {
                         state.withLock { $0.failure = $0.failure ?? error }
                     }
-                    state.withLock { $0.done += 1; report.call?($0.done, starts.count) }
+                    state.withLock {
+                        $0.done += 1
+                        report.call?($0.done, starts.count)
+                    }
                 }
             }
         }

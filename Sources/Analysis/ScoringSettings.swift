@@ -22,7 +22,8 @@ public enum ScoringSettings {
     /// 2⁻¹⁶ of it are equal within the computation's error, and their order
     /// would follow the CPU's BLAS kernel, not the weights.
     public static let tieTolerance = 0x1p-16
-    public static let tieRule = "count against the target; logits within 2^-16 · ‖x·W_V·W_O‖ · max‖W_U[:, t]‖ of the target's are ties"
+    public static let tieRule =
+        "count against the target; logits within 2^-16 · ‖x·W_V·W_O‖ · max‖W_U[:, t]‖ of the target's are ties"
 
     /// The tie margin of one row: `tieTolerance · ‖x·W_V·W_O‖ · max_t ‖W_U[:, t]‖`.
     public static func tieMargin(outputNorm: Double, largestUnembeddingNorm: Double) -> Float {
@@ -37,7 +38,11 @@ public enum ScoringSettings {
 
     /// The settings as (key, value) pairs for the manifest.
     public static var recorded: [(String, String)] {
-        [("default_k.copying_relations", String(copyingK)), ("default_k.other_relations", String(relationK)), ("default_min_pairs", String(minimumPairs)),
-         ("vocabulary_block", String(vocabularyBlock)), ("product_chunk_columns", String(productChunkColumns)), ("ties", tieRule)]
+        [
+            ("default_k.copying_relations", String(copyingK)), ("default_k.other_relations", String(relationK)),
+            ("default_min_pairs", String(minimumPairs)),
+            ("vocabulary_block", String(vocabularyBlock)), ("product_chunk_columns", String(productChunkColumns)),
+            ("ties", tieRule),
+        ]
     }
 }

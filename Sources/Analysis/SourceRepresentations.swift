@@ -13,7 +13,9 @@ public struct SourceRepresentations: Sendable {
     public init(model: TransformerWeights, tokens: [Int], rule: SourceRule = .mlp0) throws {
         self.rule = rule
         embedding = model.embeddingRows(tokens)
-        afterFirstMLP = rule == .embedding ? nil : try SourceRepresentations.firstMLP(model: model, embedding: embedding, tokens: tokens)
+        afterFirstMLP =
+            rule == .embedding
+            ? nil : try SourceRepresentations.firstMLP(model: model, embedding: embedding, tokens: tokens)
     }
 
     static func firstMLP(model: TransformerWeights, embedding: Matrix, tokens: [Int]) throws -> Matrix {

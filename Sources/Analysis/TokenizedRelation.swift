@@ -26,13 +26,17 @@ public struct TokenizedRelation: Sendable {
     ///   - defaults: the family's k rule, used when `k` is nil.
     ///   - rows: the model's embedding rows; a token id at or past it (a
     ///     tokenizer's added token the text model has no row for) is not kept.
-    public init(_ relation: Relation, tokenizer: any Tokenizer, k: Int? = nil, defaults: DefaultK = .standard,
-                rows: Int = .max, minimumPairs: Int = defaultMinimumPairs) {
+    public init(
+        _ relation: Relation, tokenizer: any Tokenizer, k: Int? = nil, defaults: DefaultK = .standard,
+        rows: Int = .max, minimumPairs: Int = defaultMinimumPairs
+    ) {
         self.relation = relation
         self.k = k ?? relation.defaultK(defaults)
         kRule = k == nil ? defaults.rule : "explicit"
         pairsTotal = relation.pairs.count
-        var sources: [Int] = [], targets: [Int] = [], kept: [Relation.Pair] = []
+        var sources: [Int] = []
+        var targets: [Int] = []
+        var kept: [Relation.Pair] = []
         for pair in relation.pairs {
             if let s = tokenizer.wordToken(pair.source), let t = tokenizer.wordToken(pair.target), s < rows, t < rows {
                 sources.append(s)
@@ -43,7 +47,8 @@ public struct TokenizedRelation: Sendable {
         keptPairs = kept
         sourceIds = sources
         targetIds = targets
-        skipReason = sources.count < minimumPairs
+        skipReason =
+            sources.count < minimumPairs
             ? "only \(sources.count) of \(relation.pairs.count) pairs are single tokens for this vocabulary (at least \(minimumPairs) needed)"
             : nil
     }

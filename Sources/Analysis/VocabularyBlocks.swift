@@ -1,4 +1,5 @@
 import Core
+
 /// The order in which the vocabulary is visited: contiguous blocks (so a
 /// block of `W_U` is a run of rows of the stored `[vocab, d]` matrix) in a
 /// fixed shuffled order, so the first block is a fair sample of the vocabulary

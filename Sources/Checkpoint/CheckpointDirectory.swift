@@ -21,7 +21,9 @@ public final class CheckpointDirectory: Sendable {
 
     /// Longest first: a multimodal Gemma 3 keeps its language model under
     /// `language_model.model.` (or `model.language_model.` from transformers 5).
-    public static let prefixes = ["model.language_model.", "language_model.model.", "language_model.", "transformer.", "model.", "gpt_neox."]
+    public static let prefixes = [
+        "model.language_model.", "language_model.model.", "language_model.", "transformer.", "model.", "gpt_neox.",
+    ]
 
     /// Every file the weights are read from, in a stable order.
     public var weightFiles: [String] { files.map(\.path) + (gguf.map { [$0.file.path] } ?? []) }
@@ -32,11 +34,17 @@ public final class CheckpointDirectory: Sendable {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return nil }
         guard isDirectory.boolValue else { return path }
-        guard !FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("config.json")) else { return nil }
-        let found = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.lowercased().hasSuffix(".gguf") }.sorted()
+        guard !FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("config.json")) else {
+            return nil
+        }
+        let found = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter {
+            $0.lowercased().hasSuffix(".gguf")
+        }.sorted()
         if found.count > 1 {
-            throw CheckpointError.invalidConfig(file: path, key: "--model",
-                                                problem: "holds \(found.count) GGUF files (\(found.prefix(4).joined(separator: ", "))); name one of them")
+            throw CheckpointError.invalidConfig(
+                file: path, key: "--model",
+                problem:
+                    "holds \(found.count) GGUF files (\(found.prefix(4).joined(separator: ", "))); name one of them")
         }
         return found.first.map { (path as NSString).appendingPathComponent($0) }
     }
@@ -77,7 +85,8 @@ public final class CheckpointDirectory: Sendable {
             files = try CheckpointDirectory.openShards(index: index, directory: path)
             indexFile = index
         } else {
-            let hint = FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("pytorch_model.bin"))
+            let hint =
+                FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("pytorch_model.bin"))
                 ? " (pytorch_model.bin is present but pickled checkpoints are not read; convert it to safetensors)" : ""
             throw CheckpointError.noWeights(folder: path, hint: hint)
         }
@@ -95,7 +104,8 @@ public final class CheckpointDirectory: Sendable {
     }
 
     static func openShards(index: String, directory: String) throws -> [SafetensorsFile] {
-        let weightMap = try parseIndex(try InputFile.read(index, kind: "shard index", limit: InputFile.Limit.smallJSON), path: index)
+        let weightMap = try parseIndex(
+            try InputFile.read(index, kind: "shard index", limit: InputFile.Limit.smallJSON), path: index)
         let shardNames = Set(weightMap.values).sorted()
         var shards: [String: SafetensorsFile] = [:]
         for name in shardNames {
@@ -106,7 +116,8 @@ public final class CheckpointDirectory: Sendable {
             shards[name] = try SafetensorsFile(path: shardPath)
         }
         for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key }) where shards[shard]?.tensors[tensor] == nil {
-            throw CheckpointError.index(file: index, problem: "maps tensor '\(Excerpt.short(tensor))' to '\(shard)', which does not contain it")
+            throw CheckpointError.index(
+                file: index, problem: "maps tensor '\(Excerpt.short(tensor))' to '\(shard)', which does not contain it")
         }
         return shardNames.map { shards[$0]! }
     }
@@ -120,7 +131,9 @@ public final class CheckpointDirectory: Sendable {
             throw CheckpointError.index(file: index, problem: "has no 'weight_map' object of tensor name → shard file")
         }
         guard weightMap.count <= SafetensorsFile.maximumTensors else {
-            throw CheckpointError.index(file: index, problem: "maps \(weightMap.count) tensors, more than the limit of \(SafetensorsFile.maximumTensors)")
+            throw CheckpointError.index(
+                file: index,
+                problem: "maps \(weightMap.count) tensors, more than the limit of \(SafetensorsFile.maximumTensors)")
         }
         for name in Set(weightMap.values) {
             // Shard names are file names inside the model folder; a path that
@@ -128,7 +141,11 @@ public final class CheckpointDirectory: Sendable {
             // (Symbolic links inside the folder, as in the Hugging Face cache, are followed.)
             let components = name.split(separator: "/", omittingEmptySubsequences: false)
             guard !name.isEmpty, !name.hasPrefix("/"), !components.contains(".."), !components.contains("") else {
-                throw CheckpointError.index(file: index, problem: "names shard '\(Excerpt.short(name))', a path outside the model folder; shards must be files inside it")
+                throw CheckpointError.index(
+                    file: index,
+                    problem:
+                        "names shard '\(Excerpt.short(name))', a path outside the model folder; shards must be files inside it"
+                )
             }
         }
         return weightMap
@@ -144,13 +161,20 @@ public final class CheckpointDirectory: Sendable {
     /// A config that declares fewer layers than the file holds would silently
     /// drop the rest: an error names the first tensor past the declared count.
     public func checkNoLayers(from count: Int, prefix: String, declaredBy key: String) throws {
-        var highest = -1, example = ""
+        var highest = -1
+        var example = ""
         for name in tensorNames where name.hasPrefix(prefix) {
             let rest = name.dropFirst(prefix.count)
-            if let layer = Int(rest.prefix { $0.isNumber }), layer >= count, layer > highest { (highest, example) = (layer, name) }
+            if let layer = Int(rest.prefix { $0.isNumber }), layer >= count, layer > highest {
+                (highest, example) = (layer, name)
+            }
         }
         if highest >= 0 {
-            throw CheckpointError.invalidConfig(file: config.path, key: key, problem: "\(key) is \(count) but the checkpoint holds layers up to \(highest) ('\(example)'); fix \(key) or the weights")
+            throw CheckpointError.invalidConfig(
+                file: config.path, key: key,
+                problem:
+                    "\(key) is \(count) but the checkpoint holds layers up to \(highest) ('\(example)'); fix \(key) or the weights"
+            )
         }
     }
 
@@ -177,7 +201,9 @@ public final class CheckpointDirectory: Sendable {
     }
 
     /// The file that holds tensor `name` (the folder when none does), for errors.
-    public func file(holding name: String) -> String { gguf?.file.path ?? locations[name].map { files[$0.file].path } ?? path }
+    public func file(holding name: String) -> String {
+        gguf?.file.path ?? locations[name].map { files[$0.file].path } ?? path
+    }
 
     /// Reads a tensor after checking its shape. `deferred`: convert a 16-bit
     /// tensor only where it is read (`FloatTensor.gatherRows`), for input
@@ -188,7 +214,8 @@ public final class CheckpointDirectory: Sendable {
                 throw CheckpointError.missingTensor(folder: path, tensor: name, expectedShape: expected)
             }
             guard found == expected else {
-                throw CheckpointError.wrongShape(file: gguf.file.path, tensor: gguf.storedName(name), found: found, expected: expected)
+                throw CheckpointError.wrongShape(
+                    file: gguf.file.path, tensor: gguf.storedName(name), found: found, expected: expected)
             }
             return try gguf.floats(name, deferred: deferred)
         }
@@ -196,7 +223,8 @@ public final class CheckpointDirectory: Sendable {
             throw CheckpointError.missingTensor(folder: path, tensor: name, expectedShape: expected)
         }
         guard info.shape == expected else {
-            throw CheckpointError.wrongShape(file: files[fileIndex].path, tensor: info.name, found: info.shape, expected: expected)
+            throw CheckpointError.wrongShape(
+                file: files[fileIndex].path, tensor: info.name, found: info.shape, expected: expected)
         }
         return try deferred ? files[fileIndex].deferredFloats(info) : files[fileIndex].floats(info)
     }

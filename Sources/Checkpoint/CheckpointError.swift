@@ -34,11 +34,12 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     public var file: String {
         switch self {
         case .folderMissing(let f), .notAFolder(let f), .noWeights(let f, _), .duplicateTensor(let f, _, _),
-             .configMissing(let f), .configNotJSON(let f), .configNotObject(let f),
-             .missingKey(let f, _, _), .wrongType(let f, _, _, _), .invalidConfig(let f, _, _), .unsupportedArchitecture(let f, _, _), .noForwardPass(let f, _, _),
-             .index(let f, _), .unreadable(let f, _), .header(let f, _), .changedWhileReading(let f, _),
-             .missingTensor(let f, _, _), .wrongShape(let f, _, _, _), .wrongDType(let f, _, _), .badEntry(let f, _, _),
-             .nonFinite(let f, _, _, _), .writer(let f, _):
+            .configMissing(let f), .configNotJSON(let f), .configNotObject(let f),
+            .missingKey(let f, _, _), .wrongType(let f, _, _, _), .invalidConfig(let f, _, _),
+            .unsupportedArchitecture(let f, _, _), .noForwardPass(let f, _, _),
+            .index(let f, _), .unreadable(let f, _), .header(let f, _), .changedWhileReading(let f, _),
+            .missingTensor(let f, _, _), .wrongShape(let f, _, _, _), .wrongDType(let f, _, _), .badEntry(let f, _, _),
+            .nonFinite(let f, _, _, _), .writer(let f, _):
             return f
         }
     }
@@ -60,16 +61,21 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case .unsupportedArchitecture(_, let found, let supported):
             return "\(found) is not supported yet; supported: \(supported.joined(separator: ", "))"
         case .noForwardPass(_, let architecture, let supported):
-            return "running the model is not supported for \(architecture) yet (supported: \(supported.joined(separator: ", "))); the static maps are"
-        case .index(_, let problem), .header(_, let problem), .changedWhileReading(_, let problem), .writer(_, let problem):
+            return
+                "running the model is not supported for \(architecture) yet (supported: \(supported.joined(separator: ", "))); the static maps are"
+        case .index(_, let problem), .header(_, let problem), .changedWhileReading(_, let problem),
+            .writer(_, let problem):
             return problem
         case .unreadable(_, let reason): return reason
         case .missingTensor(_, let t, let shape): return "tensor '\(t)' is missing (expected shape \(shape))"
-        case .wrongShape(_, let t, let found, let expected): return "tensor '\(t)' has shape \(found), config.json implies \(expected)"
-        case .wrongDType(_, let t, let found): return "tensor '\(t)' has dtype \(found); weights must be F32, F16 or BF16"
+        case .wrongShape(_, let t, let found, let expected):
+            return "tensor '\(t)' has shape \(found), config.json implies \(expected)"
+        case .wrongDType(_, let t, let found):
+            return "tensor '\(t)' has dtype \(found); weights must be F32, F16 or BF16"
         case .badEntry(_, let t, let problem): return "tensor '\(t)': \(problem)"
         case .nonFinite(_, let t, let count, let total):
-            return "tensor '\(t)' has \(count) non-finite value\(count == 1 ? "" : "s") (NaN or ±Inf) among its \(total); scores computed from it would be meaningless"
+            return
+                "tensor '\(t)' has \(count) non-finite value\(count == 1 ? "" : "s") (NaN or ±Inf) among its \(total); scores computed from it would be meaningless"
         }
     }
 }

@@ -45,9 +45,12 @@ public struct ConfigFile: Sendable {
     public func has(_ key: String) -> Bool { object[key] != nil }
 
     public func int(_ key: String) throws -> Int {
-        guard let value = object[key] else { throw CheckpointError.missingKey(file: path, key: key, expected: "an integer") }
+        guard let value = object[key] else {
+            throw CheckpointError.missingKey(file: path, key: key, expected: "an integer")
+        }
         guard !(value is Bool), let d = value as? Double, let i = Int(exactly: d), i > 0 else {
-            throw CheckpointError.wrongType(file: path, key: key, expected: "a positive integer", found: Excerpt.short(String(reflecting: value)))
+            throw CheckpointError.wrongType(
+                file: path, key: key, expected: "a positive integer", found: Excerpt.short(String(reflecting: value)))
         }
         return i
     }
@@ -57,7 +60,10 @@ public struct ConfigFile: Sendable {
             if let fallback { return fallback }
             throw CheckpointError.missingKey(file: path, key: key, expected: "a number")
         }
-        guard !(value is Bool), let d = value as? Double else { throw CheckpointError.wrongType(file: path, key: key, expected: "a number", found: Excerpt.short(String(reflecting: value))) }
+        guard !(value is Bool), let d = value as? Double else {
+            throw CheckpointError.wrongType(
+                file: path, key: key, expected: "a number", found: Excerpt.short(String(reflecting: value)))
+        }
         return d
     }
 
@@ -66,13 +72,21 @@ public struct ConfigFile: Sendable {
             if let fallback { return fallback }
             throw CheckpointError.missingKey(file: path, key: key, expected: "a string")
         }
-        guard let s = value as? String else { throw CheckpointError.wrongType(file: path, key: key, expected: "a string", found: Excerpt.short(String(reflecting: value))) }
+        guard let s = value as? String else {
+            throw CheckpointError.wrongType(
+                file: path, key: key, expected: "a string", found: Excerpt.short(String(reflecting: value)))
+        }
         return s
     }
 
     public func bool(_ key: String) throws -> Bool {
-        guard let value = object[key] else { throw CheckpointError.missingKey(file: path, key: key, expected: "true or false") }
-        guard let b = value as? Bool else { throw CheckpointError.wrongType(file: path, key: key, expected: "true or false", found: Excerpt.short(String(reflecting: value))) }
+        guard let value = object[key] else {
+            throw CheckpointError.missingKey(file: path, key: key, expected: "true or false")
+        }
+        guard let b = value as? Bool else {
+            throw CheckpointError.wrongType(
+                file: path, key: key, expected: "true or false", found: Excerpt.short(String(reflecting: value)))
+        }
         return b
     }
 

@@ -69,8 +69,10 @@ public struct DecoderWeights: Sendable {
                 .reduce(0) { $0 + $1.weight.count * MemoryLayout<Float>.size }
         }
 
-        public init(attentionNorm: Norm, queryKeyValue: [Linear], output: Linear, mlpNorm: Norm,
-                    mlpIn: Linear, mlpGate: Linear? = nil, mlpOut: Linear, activation: Activation) {
+        public init(
+            attentionNorm: Norm, queryKeyValue: [Linear], output: Linear, mlpNorm: Norm,
+            mlpIn: Linear, mlpGate: Linear? = nil, mlpOut: Linear, activation: Activation
+        ) {
             self.attentionNorm = attentionNorm
             self.queryKeyValue = queryKeyValue
             self.output = output
@@ -96,7 +98,10 @@ public struct DecoderWeights: Sendable {
         /// float32 as PyTorch does. An odd count (a tiny head times
         /// `rotary_pct`) turns one more dimension, as Hugging Face does.
         public static func standard(dimensions: Int, base: Float) -> Rotary {
-            Rotary(inverseFrequencies: stride(from: 0, to: dimensions, by: 2).map { i in 1 / pow(base, Float(i) / Float(dimensions)) })
+            Rotary(
+                inverseFrequencies: stride(from: 0, to: dimensions, by: 2).map { i in
+                    1 / pow(base, Float(i) / Float(dimensions))
+                })
         }
 
         /// Rotates `count` heads of width `stride` starting at `row`, at `position`.
@@ -104,10 +109,12 @@ public struct DecoderWeights: Sendable {
             let half = inverseFrequencies.count
             for i in 0..<half {
                 let angle = Float(position) * inverseFrequencies[i]
-                let c = cos(angle), s = sin(angle)
+                let c = cos(angle)
+                let s = sin(angle)
                 for h in 0..<count {
                     let x = row + h * stride
-                    let a = x[i], b = x[i + half]
+                    let a = x[i]
+                    let b = x[i + half]
                     x[i] = a * c - b * s
                     x[i + half] = b * c + a * s
                 }
@@ -134,8 +141,11 @@ public struct DecoderWeights: Sendable {
     public var finalSoftcap: Float?
     private let block: @Sendable (Int) throws -> Block
 
-    public init(shape: ModelShape, embedding: FloatTensor, positions: FloatTensor?, rotary: Rotary? = nil, maximumPositions: Int,
-                finalNorm: Norm, unembedding: FloatTensor, block: @escaping @Sendable (Int) throws -> Block) {
+    public init(
+        shape: ModelShape, embedding: FloatTensor, positions: FloatTensor?, rotary: Rotary? = nil,
+        maximumPositions: Int,
+        finalNorm: Norm, unembedding: FloatTensor, block: @escaping @Sendable (Int) throws -> Block
+    ) {
         self.shape = shape
         self.embedding = embedding
         self.positions = positions

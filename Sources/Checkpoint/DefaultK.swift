@@ -18,7 +18,8 @@ public struct DefaultK: Sendable, Equatable {
 
     public static let standard = DefaultK(copying: 1, other: 10, rule: "standard", reason: "the paper's default")
     public static func llama3(vocabulary: Int) -> DefaultK {
-        DefaultK(copying: 3, other: 25, rule: "llama3",
-                 reason: "a Llama 3 family checkpoint (vocabulary of \(vocabulary)), as the paper scored Llama-3.1")
+        DefaultK(
+            copying: 3, other: 25, rule: "llama3",
+            reason: "a Llama 3 family checkpoint (vocabulary of \(vocabulary)), as the paper scored Llama-3.1")
     }
 }

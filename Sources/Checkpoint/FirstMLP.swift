@@ -22,8 +22,10 @@ public struct FirstMLP: Sendable {
     /// `post_feedforward_layernorm`): part of what a later head reads.
     public var outputNorm: Norm?
 
-    public init(norm: Norm, inWeight: Matrix, inBias: [Float] = [], upWeight: Matrix? = nil,
-                outWeight: Matrix, outBias: [Float] = [], activation: Activation) {
+    public init(
+        norm: Norm, inWeight: Matrix, inBias: [Float] = [], upWeight: Matrix? = nil,
+        outWeight: Matrix, outBias: [Float] = [], activation: Activation
+    ) {
         precondition(upWeight.map { $0.rows == inWeight.rows && $0.cols == inWeight.cols } ?? true)
         self.norm = norm
         self.inWeight = inWeight
@@ -53,7 +55,9 @@ extension FirstMLP {
     /// weights are converted a slice of `d_mlp` at a time, so memory holds a
     /// slice, not a double copy of the MLP.
     public func applyInDouble(to x: [Double], rows: Int) -> [Double] {
-        let d = inWeight.rows, dMLP = inWeight.cols, slice = 256
+        let d = inWeight.rows
+        let dMLP = inWeight.cols
+        let slice = 256
         let normed = norm.applyInDouble(x, rows: rows)
         var out = [Double](repeating: 0, count: rows * d)
         for lo in stride(from: 0, to: dMLP, by: slice) {

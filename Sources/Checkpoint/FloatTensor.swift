@@ -34,7 +34,10 @@ public final class FloatTensor: @unchecked Sendable {
         self.deferred = nil
     }
 
-    init(shape: [Int], converting count: Int, _ convert: (_ range: Range<Int>, _ destination: UnsafeMutablePointer<Float>) -> Void) {
+    init(
+        shape: [Int], converting count: Int,
+        _ convert: (_ range: Range<Int>, _ destination: UnsafeMutablePointer<Float>) -> Void
+    ) {
         let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(count, 1))
         convert(0..<count, buffer.baseAddress!)
         self.shape = shape
@@ -45,7 +48,10 @@ public final class FloatTensor: @unchecked Sendable {
         self.deferred = nil
     }
 
-    init(shape: [Int], deferring count: Int, owner: AnyObject, _ convert: @escaping (_ range: Range<Int>, _ destination: UnsafeMutablePointer<Float>) -> Void) {
+    init(
+        shape: [Int], deferring count: Int, owner: AnyObject,
+        _ convert: @escaping (_ range: Range<Int>, _ destination: UnsafeMutablePointer<Float>) -> Void
+    ) {
         self.shape = shape
         self.count = count
         self.owner = owner
@@ -56,7 +62,8 @@ public final class FloatTensor: @unchecked Sendable {
 
     /// The values, converting them all first if that has not happened yet.
     var values: UnsafeBufferPointer<Float> {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if let storage { return storage }
         let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(count, 1))
         deferred!.convert(0..<count, buffer.baseAddress!)
@@ -118,7 +125,8 @@ public final class FloatTensor: @unchecked Sendable {
 
     /// Whether the values are still to be converted (only rows asked for so far).
     public var isDeferred: Bool {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return storage == nil
     }
 }

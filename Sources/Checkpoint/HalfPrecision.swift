@@ -1,5 +1,3 @@
-
-
 /// Conversions between `Float` and the 16-bit weight formats.
 public enum HalfPrecision {
     @inlinable public static func float(fromF16 bits: UInt16) -> Float { Float(Float16(bitPattern: bits)) }

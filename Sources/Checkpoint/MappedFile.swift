@@ -1,8 +1,9 @@
 import CSignalGuard
 import Core
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A read-only memory mapping of a whole file.
@@ -28,7 +29,10 @@ public final class MappedFile: @unchecked Sendable {
         guard fd >= 0 else {
             let code = errno
             if code == ENOENT, let target = FileType.danglingLinkTarget(path) {
-                throw CheckpointError.unreadable(file: path, reason: "is a link to \(target), which does not exist (an interrupted download? fetch the file again)")
+                throw CheckpointError.unreadable(
+                    file: path,
+                    reason:
+                        "is a link to \(target), which does not exist (an interrupted download? fetch the file again)")
             }
             throw CheckpointError.unreadable(file: path, reason: "cannot open: \(SystemError.describe(code))")
         }
@@ -38,12 +42,14 @@ public final class MappedFile: @unchecked Sendable {
             throw CheckpointError.unreadable(file: path, reason: "cannot stat: \(SystemError.describe(errno))")
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw CheckpointError.unreadable(file: path, reason: "is \(FileType.describe(mode: st.st_mode)), not a regular file")
+            throw CheckpointError.unreadable(
+                file: path, reason: "is \(FileType.describe(mode: st.st_mode)), not a regular file")
         }
         size = Int(st.st_size)
         mappedLength = max(size, 1)
         guard let p = mmap(nil, mappedLength, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
-            throw CheckpointError.unreadable(file: path, reason: "cannot memory-map \(size) bytes: \(SystemError.describe(errno))")
+            throw CheckpointError.unreadable(
+                file: path, reason: "cannot memory-map \(size) bytes: \(SystemError.describe(errno))")
         }
         bytes = UnsafeRawPointer(p)
         guardSlot = headmaps_guard_register(p, mappedLength)
@@ -60,7 +66,8 @@ public final class MappedFile: @unchecked Sendable {
     /// hold nothing else, so this changes no value.
     func release(_ range: Range<Int>) {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let lo = (range.lowerBound + page - 1) / page * page, hi = min(range.upperBound, size) / page * page
+        let lo = (range.lowerBound + page - 1) / page * page
+        let hi = min(range.upperBound, size) / page * page
         guard hi > lo else { return }
         _ = madvise(UnsafeMutableRawPointer(mutating: bytes + lo), hi - lo, MADV_DONTNEED)
     }
@@ -73,7 +80,9 @@ public final class MappedFile: @unchecked Sendable {
             throw CheckpointError.changedWhileReading(file: path, problem: "disappeared while it was being read")
         }
         guard Int(st.st_size) == size, headmaps_guard_faulted(guardSlot) == 0 else {
-            throw CheckpointError.changedWhileReading(file: path, problem: "changed size while it was being read (\(size) bytes when opened, \(st.st_size) now)")
+            throw CheckpointError.changedWhileReading(
+                file: path,
+                problem: "changed size while it was being read (\(size) bytes when opened, \(st.st_size) now)")
         }
     }
 }

@@ -18,12 +18,12 @@ public enum ModelLocator {
                 return "\(id): model directory does not exist"
             }
             return """
-            model '\(id)' is neither a directory nor in the local Hugging Face cache. Looked in:
-            \(searched.map { "  - \($0)" }.joined(separator: "\n"))
-            \(suggestions.isEmpty ? "" : "Did you mean: \(suggestions.joined(separator: ", "))?\n")Get the weights once, on a machine with network access, e.g.
-              huggingface-cli download \(canonicalId(id)) --include "*.json" "*.safetensors" "*.txt"
-            then copy the cache (or point HF_HUB_CACHE at it), or pass the model directory itself.
-            """
+                model '\(id)' is neither a directory nor in the local Hugging Face cache. Looked in:
+                \(searched.map { "  - \($0)" }.joined(separator: "\n"))
+                \(suggestions.isEmpty ? "" : "Did you mean: \(suggestions.joined(separator: ", "))?\n")Get the weights once, on a machine with network access, e.g.
+                  huggingface-cli download \(canonicalId(id)) --include "*.json" "*.safetensors" "*.txt"
+                then copy the cache (or point HF_HUB_CACHE at it), or pass the model directory itself.
+                """
         }
     }
 
@@ -34,11 +34,14 @@ public enum ModelLocator {
         public var description: String {
             switch self {
             case .unknownRevision(let repo, let revision, let known):
-                return "\(repo): no branch, tag or commit '\(revision)' in the cache (it holds: \(known.isEmpty ? "nothing" : known.joined(separator: ", "))); download that revision first"
+                return
+                    "\(repo): no branch, tag or commit '\(revision)' in the cache (it holds: \(known.isEmpty ? "nothing" : known.joined(separator: ", "))); download that revision first"
             case .danglingLink(let file, let target):
-                return "\(file): a link to \(target), which does not exist: the cache holds an incomplete download; fetch the model again"
+                return
+                    "\(file): a link to \(target), which does not exist: the cache holds an incomplete download; fetch the model again"
             case .badRef(let file):
-                return "\(file): is not a commit hash (letters and digits); a ref that names a path would lead outside the cache, so it is refused"
+                return
+                    "\(file): is not a commit hash (letters and digits); a ref that names a path would lead outside the cache, so it is refused"
             }
         }
     }
@@ -56,21 +59,26 @@ public enum ModelLocator {
         if let hub = environment["HF_HUB_CACHE"], !hub.isEmpty { roots.append(hub) }
         if let home = environment["HF_HOME"], !home.isEmpty { roots.append(home + "/hub") }
         let user = environment["HOME"] ?? NSHomeDirectory()
-        roots.append((environment["XDG_CACHE_HOME"].map { $0 + "/huggingface/hub" }) ?? user + "/.cache/huggingface/hub")
+        roots.append(
+            (environment["XDG_CACHE_HOME"].map { $0 + "/huggingface/hub" }) ?? user + "/.cache/huggingface/hub")
         var seen = Set<String>()
         return roots.filter { seen.insert($0).inserted }
     }
 
     /// `reference` as a directory or a GGUF file (relative to `base`), else as a hub id.
-    public static func resolve(_ reference: String, relativeTo base: String,
-                               environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+    public static func resolve(
+        _ reference: String, relativeTo base: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> String {
         let path = reference.hasPrefix("/") ? reference : (base as NSString).appendingPathComponent(reference)
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
-           isDirectory.boolValue || reference.lowercased().hasSuffix(".gguf") {
+            isDirectory.boolValue || reference.lowercased().hasSuffix(".gguf")
+        {
             return (path as NSString).standardizingPath
         }
-        var id = reference, revision: String?
+        var id = reference
+        var revision: String?
         if let at = reference.lastIndex(of: "@") {
             id = String(reference[..<at])
             revision = String(reference[reference.index(after: at)...])
@@ -85,7 +93,9 @@ public enum ModelLocator {
             for name in names {
                 let repo = "\(root)/models--\(name.replacingOccurrences(of: "/", with: "--"))"
                 searched.append(repo)
-                if let revision, FileManager.default.fileExists(atPath: repo) { return try snapshot(in: repo, revision: revision) }
+                if let revision, FileManager.default.fileExists(atPath: repo) {
+                    return try snapshot(in: repo, revision: revision)
+                }
                 if let snapshot = try snapshot(in: repo) { return snapshot }
             }
         }
@@ -98,7 +108,8 @@ public enum ModelLocator {
     static func suggestions(for reference: String, roots: [String]) -> [String] {
         var ids = Set<String>()
         for root in roots {
-            for entry in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where entry.hasPrefix("models--") {
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+            where entry.hasPrefix("models--") {
                 ids.insert(entry.dropFirst("models--".count).replacingOccurrences(of: "--", with: "/"))
             }
         }
@@ -112,7 +123,8 @@ public enum ModelLocator {
     }
 
     static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        let a = Array(a)
+        let b = Array(b)
         var row = Array(0...b.count)
         for i in 1...max(a.count, 1) where !a.isEmpty {
             var previous = row[0]
@@ -142,27 +154,35 @@ public enum ModelLocator {
         let refs = ((FileManager.default.enumerator(atPath: repo + "/refs")?.allObjects as? [String]) ?? [])
             .filter { name in
                 var isDirectory: ObjCBool = false
-                return FileManager.default.fileExists(atPath: repo + "/refs/" + name, isDirectory: &isDirectory) && !isDirectory.boolValue
+                return FileManager.default.fileExists(atPath: repo + "/refs/" + name, isDirectory: &isDirectory)
+                    && !isDirectory.boolValue
             }.sorted()
         let components = revision.split(separator: "/", omittingEmptySubsequences: false)
         if !revision.isEmpty, !components.contains(".."), !components.contains(""), refs.contains(revision),
-           let path = try snapshot(ofRef: repo + "/refs/" + revision, snapshots: snapshots) {
+            let path = try snapshot(ofRef: repo + "/refs/" + revision, snapshots: snapshots)
+        {
             return path
         }
-        let matching = revision.count >= 7 && revision.allSatisfy(\.isHexDigit) ? commits.filter { $0.hasPrefix(revision.lowercased()) } : []
+        let matching =
+            revision.count >= 7 && revision.allSatisfy(\.isHexDigit)
+            ? commits.filter { $0.hasPrefix(revision.lowercased()) } : []
         if matching.count == 1, FileManager.default.fileExists(atPath: "\(snapshots)/\(matching[0])/config.json") {
             return "\(snapshots)/\(matching[0])"
         }
-        throw CacheError.unknownRevision(repo: repo, revision: Excerpt.short(revision),
-                                         known: refs.map { "branch/tag \($0)" } + commits.map { "commit \($0.prefix(12))" })
+        throw CacheError.unknownRevision(
+            repo: repo, revision: Excerpt.short(revision),
+            known: refs.map { "branch/tag \($0)" } + commits.map { "commit \($0.prefix(12))" })
     }
 
     /// The snapshot a ref file points at. A ref is a commit hash; one that
     /// names a path (`../../..`) would lead the analysis out of the cache, and is refused.
     static func snapshot(ofRef refFile: String, snapshots: String) throws -> String? {
         guard FileManager.default.fileExists(atPath: refFile) else { return nil }
-        let ref = try InputFile.text(refFile, kind: "Hugging Face cache ref", limit: 4096).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !ref.isEmpty, ref.count <= 128, ref.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+        let ref = try InputFile.text(refFile, kind: "Hugging Face cache ref", limit: 4096).trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        guard !ref.isEmpty, ref.count <= 128,
+            ref.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+        else {
             throw CacheError.badRef(file: refFile)
         }
         let path = snapshots + "/" + ref

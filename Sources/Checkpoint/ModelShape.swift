@@ -38,10 +38,16 @@ public struct ModelShape: Sendable, Equatable, Codable {
     }
 
     /// Config values past the limits are errors, named by their config key.
-    public func checkLimits(config path: String, keys: (layers: String, heads: String, dModel: String, vocab: String)) throws {
-        for (key, value, limit) in [(keys.layers, layers, Limits.layers), (keys.heads, heads, Limits.heads),
-                                    (keys.dModel, dModel, Limits.width), (keys.vocab, vocab, Limits.vocab)] where value > limit {
-            throw CheckpointError.invalidConfig(file: path, key: key, problem: "\(key) \(value) is larger than the limit of \(limit) (far above any real model)")
+    public func checkLimits(
+        config path: String, keys: (layers: String, heads: String, dModel: String, vocab: String)
+    ) throws {
+        for (key, value, limit) in [
+            (keys.layers, layers, Limits.layers), (keys.heads, heads, Limits.heads),
+            (keys.dModel, dModel, Limits.width), (keys.vocab, vocab, Limits.vocab),
+        ] where value > limit {
+            throw CheckpointError.invalidConfig(
+                file: path, key: key,
+                problem: "\(key) \(value) is larger than the limit of \(limit) (far above any real model)")
         }
     }
 }

@@ -19,11 +19,21 @@ public enum NonFiniteValues {
         var bad = 0
         switch dtype {
         case .f32:
-            for i in range { bad &+= (raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0 }
+            for i in range {
+                bad &+=
+                    (raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian & 0x7F80_0000)
+                        == 0x7F80_0000 ? 1 : 0
+            }
         case .f16:
-            for i in range { bad &+= (raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian & 0x7C00) == 0x7C00 ? 1 : 0 }
+            for i in range {
+                bad &+=
+                    (raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian & 0x7C00) == 0x7C00 ? 1 : 0
+            }
         case .bf16:
-            for i in range { bad &+= (raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian & 0x7F80) == 0x7F80 ? 1 : 0 }
+            for i in range {
+                bad &+=
+                    (raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian & 0x7F80) == 0x7F80 ? 1 : 0
+            }
         default:
             preconditionFailure("not a weight type: \(dtype.rawValue)")
         }

@@ -18,8 +18,10 @@ public struct SafetensorsWriter {
         }
     }
 
-    public static func write(to path: String, entries: [Entry], metadata: [String: String] = ["format": "pt"],
-                             values: (Entry) throws -> [Float]) throws {
+    public static func write(
+        to path: String, entries: [Entry], metadata: [String: String] = ["format": "pt"],
+        values: (Entry) throws -> [Float]
+    ) throws {
         let sorted = entries.sorted { $0.name < $1.name }
         var offset = 0
         var header = "{"
@@ -30,7 +32,8 @@ public struct SafetensorsWriter {
         for entry in sorted {
             let bytes = entry.shape.reduce(1, *) * entry.dtype.byteSize
             if header.count > 1 { header += "," }
-            header += "\(JSONString.quoted(entry.name)):{\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":[\(entry.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}"
+            header +=
+                "\(JSONString.quoted(entry.name)):{\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":[\(entry.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}"
             offset += bytes
         }
         header += "}"
@@ -44,7 +47,9 @@ public struct SafetensorsWriter {
             for entry in sorted {
                 let floats = try values(entry)
                 guard floats.count == entry.shape.reduce(1, *) else {
-                    throw CheckpointError.writer(file: path, problem: "writer was given \(floats.count) values for '\(entry.name)' of shape \(entry.shape)")
+                    throw CheckpointError.writer(
+                        file: path,
+                        problem: "writer was given \(floats.count) values for '\(entry.name)' of shape \(entry.shape)")
                 }
                 try handle.write(contentsOf: encode(floats, as: entry.dtype))
             }

@@ -22,10 +22,12 @@ public struct TransformerWeights: Sendable {
 
     /// - Parameter checkUnchanged: throws if the checkpoint's files changed
     ///   while mapped (the scorer calls it once its results are complete).
-    public init(architecture: String, shape: ModelShape, embedding: FloatTensor, embeddingScale: Float = 1,
-                unembedding: FloatTensor, firstMLP: FirstMLP, defaultK: DefaultK = .standard,
-                attentionOV: @escaping @Sendable (Int) throws -> [HeadOV],
-                checkUnchanged: @escaping @Sendable () throws -> Void = {}) {
+    public init(
+        architecture: String, shape: ModelShape, embedding: FloatTensor, embeddingScale: Float = 1,
+        unembedding: FloatTensor, firstMLP: FirstMLP, defaultK: DefaultK = .standard,
+        attentionOV: @escaping @Sendable (Int) throws -> [HeadOV],
+        checkUnchanged: @escaping @Sendable () throws -> Void = {}
+    ) {
         self.sourceCheck = checkUnchanged
         self.architecture = architecture
         self.shape = shape
@@ -43,7 +45,9 @@ public struct TransformerWeights: Sendable {
         let s = shape
         return TransformerWeights(
             architecture: architecture,
-            shape: ModelShape(layers: layers ?? s.layers, heads: s.heads, dModel: s.dModel, vocab: s.vocab, kvHeads: s.kvHeads, dHead: s.dHead),
+            shape: ModelShape(
+                layers: layers ?? s.layers, heads: s.heads, dModel: s.dModel, vocab: s.vocab, kvHeads: s.kvHeads,
+                dHead: s.dHead),
             embedding: embedding, embeddingScale: embeddingScale, unembedding: unembedding, firstMLP: firstMLP,
             defaultK: defaultK ?? self.defaultK, attentionOV: attentionOV, checkUnchanged: sourceCheck)
     }

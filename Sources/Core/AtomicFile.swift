@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Write to a temporary sibling, then rename: readers see the old file or the
@@ -56,7 +57,8 @@ public enum AtomicFile {
 
     public static func temporaryPath(for path: String) -> String {
         let url = URL(fileURLWithPath: path)
-        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
+        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
+            .path
     }
 
     /// The path to rename onto: `requested`, or the file a symbolic link there
@@ -64,7 +66,8 @@ public enum AtomicFile {
     /// expect). Anything but a regular file at that path is an error.
     static func destination(_ requested: String) throws(OutputFileError) -> String {
         guard !requested.isEmpty, !requested.hasSuffix("/"), (requested as NSString).lastPathComponent != ".",
-              (requested as NSString).lastPathComponent != ".." else {
+            (requested as NSString).lastPathComponent != ".."
+        else {
             throw .notAFile(path: requested, found: "a folder name")
         }
         var link = stat()

@@ -7,14 +7,17 @@ public enum Excerpt {
     /// `text` if it is a plain name (letters, digits, `_ . -`) of at most `maximumLength` characters.
     public static func plainName(_ text: String) -> String? {
         guard !text.isEmpty, text.count <= maximumLength,
-              text.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || "_.-".unicodeScalars.contains($0) })
+            text.unicodeScalars.allSatisfy({
+                $0.properties.isAlphabetic || ("0"..."9").contains($0) || "_.-".unicodeScalars.contains($0)
+            })
         else { return nil }
         return text
     }
 
     /// `text` with control characters shown as `?`, cut to `maximumLength` characters.
     public static func short(_ text: String) -> String {
-        let printable = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
+        let printable = String(
+            String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
         return printable.count <= maximumLength ? printable : String(printable.prefix(maximumLength - 1)) + "…"
     }
 }

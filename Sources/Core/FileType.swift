@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Names a file's type as a person would, for messages about the wrong kind of file.

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads a file that the user named as an input, with the checks that keep a
@@ -31,13 +32,17 @@ public enum InputFile {
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
-            if code == ENOENT, let target = FileType.danglingLinkTarget(path) { throw .danglingLink(path: path, kind: kind, target: target) }
+            if code == ENOENT, let target = FileType.danglingLinkTarget(path) {
+                throw .danglingLink(path: path, kind: kind, target: target)
+            }
             if code == ENOENT { throw .missing(path: path, kind: kind) }
             throw .unreadable(path: path, kind: kind, reason: SystemError.describe(code))
         }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .unreadable(path: path, kind: kind, reason: SystemError.describe(errno)) }
+        guard fstat(fd, &st) == 0 else {
+            throw .unreadable(path: path, kind: kind, reason: SystemError.describe(errno))
+        }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             throw .notRegular(path: path, kind: kind, found: FileType.describe(mode: st.st_mode))
         }

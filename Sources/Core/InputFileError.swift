@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why an input file could not be read; each case names the file.
@@ -15,8 +16,10 @@ public enum InputFileError: Error, CustomStringConvertible, Equatable {
 
     public var path: String {
         switch self {
-        case .missing(let p, _), .danglingLink(let p, _, _), .notRegular(let p, _, _), .tooLarge(let p, _, _, _), .unreadable(let p, _, _),
-             .changedWhileReading(let p, _), .notText(let p, _): return p
+        case .missing(let p, _), .danglingLink(let p, _, _), .notRegular(let p, _, _), .tooLarge(let p, _, _, _),
+            .unreadable(let p, _, _),
+            .changedWhileReading(let p, _), .notText(let p, _):
+            return p
         }
     }
 
@@ -24,7 +27,8 @@ public enum InputFileError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .missing(let p, let kind): return "\(p): \(kind) does not exist"
         case .danglingLink(let p, let kind, let target):
-            return "\(p): the \(kind) is a link to \(target), which does not exist (an interrupted download? fetch the file again)"
+            return
+                "\(p): the \(kind) is a link to \(target), which does not exist (an interrupted download? fetch the file again)"
         case .notRegular(let p, let kind, let found): return "\(p): expected a \(kind), found \(found)"
         case .tooLarge(let p, let kind, let bytes, let limit):
             return "\(p): \(kind) is \(bytes) bytes, more than the limit of \(limit) bytes for this kind of file"

@@ -28,7 +28,8 @@ public enum Interruption {
                 swapLock.lock()  // wait for a swap in progress; never released: we exit
                 cleanUp()
                 let done = state.withLock { $0.finished }
-                let message = done.isEmpty
+                let message =
+                    done.isEmpty
                     ? "\ninterrupted before any output was complete; what was there before is untouched\n"
                     : "\ninterrupted; complete before the interrupt: \(done.joined(separator: ", ")); nothing else was changed\n"
                 FileHandle.standardError.write(Data(message.utf8))

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Staging files and folders of runs that were killed before they could tidy
@@ -8,12 +9,15 @@ import Glibc
 public enum Leftovers {
     /// The entries of `parent` named `.NAME.KIND-PID` whose PID is stale, with their kind.
     public static func stale(in parent: String, name: String, kinds: [String]) -> [(entry: String, kind: String)] {
-        let entries = ((try? FileManager.default.contentsOfDirectory(atPath: parent.isEmpty ? "." : parent)) ?? []).sorted()
+        let entries = ((try? FileManager.default.contentsOfDirectory(atPath: parent.isEmpty ? "." : parent)) ?? [])
+            .sorted()
         var out: [(String, String)] = []
         for entry in entries {
             for kind in kinds {
                 let prefix = ".\(name).\(kind)-"
-                if entry.hasPrefix(prefix), let pid = Int32(entry.dropFirst(prefix.count)), isStale(pid) { out.append((entry, kind)) }
+                if entry.hasPrefix(prefix), let pid = Int32(entry.dropFirst(prefix.count)), isStale(pid) {
+                    out.append((entry, kind))
+                }
             }
         }
         return out

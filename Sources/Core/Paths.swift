@@ -5,7 +5,8 @@ import Foundation
 public enum Paths {
     /// `path` made absolute against the current directory, `.` and `..` resolved.
     public static func absolute(_ path: String) -> String {
-        ((path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path) as NSString).standardizingPath
+        ((path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path) as NSString)
+            .standardizingPath
     }
 
     /// `path` relative to `root` when inside it, else absolute.

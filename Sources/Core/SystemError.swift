@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Turns errno values and Foundation's errors into the reason a person needs.
@@ -19,7 +20,9 @@ public enum SystemError {
             return describe(Int32(underlying.code))
         }
         var text = ns.localizedDescription
-        for noise in [" (Success)", "(Success)"] where text.hasSuffix(noise) { text = String(text.dropLast(noise.count)) }
+        for noise in [" (Success)", "(Success)"] where text.hasSuffix(noise) {
+            text = String(text.dropLast(noise.count))
+        }
         return text.isEmpty || text == "Success" ? "the system gave no reason" : text
     }
 

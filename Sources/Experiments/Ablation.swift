@@ -66,22 +66,29 @@ public struct Ablation: Sendable {
 
     /// - Parameters:
     ///   - maximumHeads: at most this many heads (the paper: 150), and only heads with a positive score.
-    public static func run(relation: TokenizedRelation, statics: RelationScores, decoder: DecoderWeights, tokenizer: any Tokenizer,
-                           template: String, maximumHeads: Int = 150, randomDraws: Int = 5, seed: UInt64 = 0,
-                           control: (TokenizedRelation, String)? = nil, log: (String) -> Void = { _ in }) throws -> Ablation {
+    public static func run(
+        relation: TokenizedRelation, statics: RelationScores, decoder: DecoderWeights, tokenizer: any Tokenizer,
+        template: String, maximumHeads: Int = 150, randomDraws: Int = 5, seed: UInt64 = 0,
+        control: (TokenizedRelation, String)? = nil, log: (String) -> Void = { _ in }
+    ) throws -> Ablation {
         let forward = ForwardPass(weights: decoder)
         let shape = decoder.shape
         let task = Task(relation: relation, template: template, tokenizer: tokenizer)
-        guard task.prompts > 0 else { throw ExperimentError.noPrompt(template: template, relation: relation.relation.name) }
-        let ranked = statics.scores.enumerated().flatMap { l, row in row.enumerated().map { h, v in (HeadIndex(layer: l, head: h), v) } }
-            .filter { $0.1 > 0 }
-            .sorted { ($1.1, $0.0) < ($0.1, $1.0) }
-            .prefix(maximumHeads).map(\.0)
+        guard task.prompts > 0 else {
+            throw ExperimentError.noPrompt(template: template, relation: relation.relation.name)
+        }
+        let ranked = statics.scores.enumerated().flatMap { l, row in
+            row.enumerated().map { h, v in (HeadIndex(layer: l, head: h), v) }
+        }
+        .filter { $0.1 > 0 }
+        .sorted { ($1.1, $0.0) < ($0.1, $1.0) }
+        .prefix(maximumHeads).map(\.0)
         log("ablation: \(relation.relation.name), \(task.prompts) prompts, \(ranked.count) heads")
         let caches = try task.groups.map { try forward.prefix($0.prompts) }
         let top = try curve(forward: forward, task: task, caches: caches, heads: Array(ranked))
         var rng = SplitMix64(seed: seed)
-        let others = (0..<shape.layers).flatMap { l in (0..<shape.heads).map { HeadIndex(layer: l, head: $0) } }.filter { !ranked.contains($0) }
+        let others = (0..<shape.layers).flatMap { l in (0..<shape.heads).map { HeadIndex(layer: l, head: $0) } }.filter
+        { !ranked.contains($0) }
         var random: [Curve] = []
         for draw in 0..<randomDraws {
             var pool = others
@@ -97,9 +104,14 @@ public struct Ablation: Sendable {
         if let (other, otherTemplate) = control {
             let otherTask = Task(relation: other, template: otherTemplate, tokenizer: tokenizer)
             let otherCaches = try otherTask.groups.map { try forward.prefix($0.prompts) }
-            controlResult = (other.relation.name, otherTemplate, try curve(forward: forward, task: otherTask, caches: otherCaches, heads: Array(ranked)))
+            controlResult = (
+                other.relation.name, otherTemplate,
+                try curve(forward: forward, task: otherTask, caches: otherCaches, heads: Array(ranked))
+            )
         }
-        return Ablation(relation: relation.relation.name, template: template, prompts: task.prompts, top: top, random: random, control: controlResult)
+        return Ablation(
+            relation: relation.relation.name, template: template, prompts: task.prompts, top: top, random: random,
+            control: controlResult)
     }
 
     /// Accuracy after ablating each prefix of `heads`, from the prompts'

@@ -12,11 +12,17 @@ public struct Correlation: Sendable, Equatable {
         precondition(x.count == y.count)
         let n = x.count
         guard n >= 3 else { return Correlation(r: nil, p: nil, n: n) }
-        let mx = x.reduce(0, +) / Double(n), my = y.reduce(0, +) / Double(n)
-        var sxy = 0.0, sxx = 0.0, syy = 0.0
+        let mx = x.reduce(0, +) / Double(n)
+        let my = y.reduce(0, +) / Double(n)
+        var sxy = 0.0
+        var sxx = 0.0
+        var syy = 0.0
         for i in 0..<n {
-            let dx = x[i] - mx, dy = y[i] - my
-            sxy += dx * dy; sxx += dx * dx; syy += dy * dy
+            let dx = x[i] - mx
+            let dy = y[i] - my
+            sxy += dx * dy
+            sxx += dx * dx
+            syy += dy * dy
         }
         guard sxx > 0, syy > 0 else { return Correlation(r: nil, p: nil, n: n) }
         let r = max(-1, min(1, sxy / (sxx * syy).squareRoot()))
@@ -35,7 +41,8 @@ public struct Correlation: Sendable, Equatable {
         let front = exp(logFront)
         if x > (a + 1) / (a + b + 2) { return 1 - regularizedIncompleteBeta(1 - x, a: b, b: a) }
         let tiny = 1e-300
-        var c = 1.0, d = 1 - (a + b) * x / (a + 1)
+        var c = 1.0
+        var d = 1 - (a + b) * x / (a + 1)
         if abs(d) < tiny { d = tiny }
         d = 1 / d
         var f = d
@@ -43,13 +50,18 @@ public struct Correlation: Sendable, Equatable {
             let m = Double(m)
             let even: Double = m * (b - m) * x
             var numerator: Double = even / ((a + 2 * m - 1) * (a + 2 * m))
-            d = 1 + numerator * d; if abs(d) < tiny { d = tiny }
-            c = 1 + numerator / c; if abs(c) < tiny { c = tiny }
-            d = 1 / d; f *= d * c
+            d = 1 + numerator * d
+            if abs(d) < tiny { d = tiny }
+            c = 1 + numerator / c
+            if abs(c) < tiny { c = tiny }
+            d = 1 / d
+            f *= d * c
             let odd: Double = -(a + m) * (a + b + m) * x
             numerator = odd / ((a + 2 * m) * (a + 2 * m + 1))
-            d = 1 + numerator * d; if abs(d) < tiny { d = tiny }
-            c = 1 + numerator / c; if abs(c) < tiny { c = tiny }
+            d = 1 + numerator * d
+            if abs(d) < tiny { d = tiny }
+            c = 1 + numerator / c
+            if abs(c) < tiny { c = tiny }
             d = 1 / d
             let delta = d * c
             f *= delta

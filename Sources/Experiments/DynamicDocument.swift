@@ -10,22 +10,34 @@ public enum DynamicDocument {
     public static func encode(model: String, templates: [String], relations: [DynamicScores.RelationResult]) -> String {
         let q = JSONString.quoted
         func matrix(_ rows: [[Double]], _ indent: String) -> String {
-            "[\n" + rows.map { indent + "  [" + $0.map { $0.description }.joined(separator: ", ") + "]" }.joined(separator: ",\n") + "\n\(indent)]"
+            "[\n"
+                + rows.map { indent + "  [" + $0.map { $0.description }.joined(separator: ", ") + "]" }.joined(
+                    separator: ",\n") + "\n\(indent)]"
         }
         func correlation(_ c: Correlation) -> String {
             "{\"r\": \(c.r.map { $0.description } ?? "null"), \"p\": \(c.p.map { $0.description } ?? "null"), \"n\": \(c.n)}"
         }
-        var out = "{\n  \"schema\": \(q(schema)),\n  \"model\": \(q(model)),\n  \"templates\": [" + templates.map(q).joined(separator: ", ") + "],\n  \"relations\": ["
+        var out =
+            "{\n  \"schema\": \(q(schema)),\n  \"model\": \(q(model)),\n  \"templates\": ["
+            + templates.map(q).joined(separator: ", ") + "],\n  \"relations\": ["
         for (i, r) in relations.enumerated() {
-            out += (i == 0 ? "\n" : ",\n") + "    {\n      \"name\": \(q(r.name)),\n      \"k\": \(r.k),\n      \"pairs_kept\": \(r.pairsKept),\n"
+            out +=
+                (i == 0 ? "\n" : ",\n")
+                + "    {\n      \"name\": \(q(r.name)),\n      \"k\": \(r.k),\n      \"pairs_kept\": \(r.pairsKept),\n"
             out += "      \"correlations\": {\n"
-            out += "        \"with_context\": {\"score\": \(correlation(r.withContext.score)), \"suppression\": \(correlation(r.withContext.suppression))},\n"
-            out += "        \"without_context\": {\"score\": \(correlation(r.withoutContext.score)), \"suppression\": \(correlation(r.withoutContext.suppression))}\n      },\n"
+            out +=
+                "        \"with_context\": {\"score\": \(correlation(r.withContext.score)), \"suppression\": \(correlation(r.withContext.suppression))},\n"
+            out +=
+                "        \"without_context\": {\"score\": \(correlation(r.withoutContext.score)), \"suppression\": \(correlation(r.withoutContext.suppression))}\n      },\n"
             out += "      \"templates\": ["
             for (j, t) in r.templates.enumerated() {
-                out += (j == 0 ? "\n" : ",\n") + "        {\n          \"template\": \(q(t.template)),\n          \"prompts\": \(t.withContext.prompts),\n          \"dropped\": \(t.dropped),\n"
-                out += "          \"with_context\": {\"scores\": \(matrix(t.withContext.scores, "            ")), \"suppression\": \(matrix(t.withContext.suppression, "            "))},\n"
-                out += "          \"without_context\": {\"scores\": \(matrix(t.withoutContext.scores, "            ")), \"suppression\": \(matrix(t.withoutContext.suppression, "            "))}\n        }"
+                out +=
+                    (j == 0 ? "\n" : ",\n")
+                    + "        {\n          \"template\": \(q(t.template)),\n          \"prompts\": \(t.withContext.prompts),\n          \"dropped\": \(t.dropped),\n"
+                out +=
+                    "          \"with_context\": {\"scores\": \(matrix(t.withContext.scores, "            ")), \"suppression\": \(matrix(t.withContext.suppression, "            "))},\n"
+                out +=
+                    "          \"without_context\": {\"scores\": \(matrix(t.withoutContext.scores, "            ")), \"suppression\": \(matrix(t.withoutContext.suppression, "            "))}\n        }"
             }
             out += "\n      ]\n    }"
         }
@@ -38,6 +50,7 @@ public enum DynamicDocument {
             guard let value = c.r, let p = c.p else { return "r undefined (a constant map)" }
             return String(format: "r = %.2f (p = %.2g)", value, p)
         }
-        return "\(r.name): with context \(show(r.withContext.score)), without context \(show(r.withoutContext.score)); suppression \(show(r.withContext.suppression)) / \(show(r.withoutContext.suppression))"
+        return
+            "\(r.name): with context \(show(r.withContext.score)), without context \(show(r.withoutContext.score)); suppression \(show(r.withContext.suppression)) / \(show(r.withoutContext.suppression))"
     }
 }

@@ -46,22 +46,35 @@ public struct ForwardPass: Sendable {
         public let recordedValues: [HeadIndex: Matrix]
     }
 
-    public func run(_ batch: [[Int]], interventions: Interventions = Interventions(), positions: [Int]? = nil) throws -> Output {
+    public func run(
+        _ batch: [[Int]], interventions: Interventions = Interventions(), positions: [Int]? = nil
+    ) throws -> Output {
         try run(batch, interventions: interventions, positions: positions, capture: nil)
     }
 
     /// - Parameter capture: receives each layer's `[q | k | v]` rows (for a prefix cache).
-    func run(_ batch: [[Int]], interventions: Interventions, positions: [Int]?, capture: ((Int, Matrix) -> Void)?) throws -> Output {
+    func run(
+        _ batch: [[Int]], interventions: Interventions, positions: [Int]?, capture: ((Int, Matrix) -> Void)?
+    ) throws -> Output {
         let shape = weights.shape
-        let heads = shape.heads, dh = shape.dHead
+        let heads = shape.heads
+        let dh = shape.dHead
         guard let length = batch.first?.count, length > 0, batch.allSatisfy({ $0.count == length }) else {
             throw ForwardPassError.unevenBatch(lengths: batch.map(\.count))
         }
-        guard length <= weights.maximumPositions else { throw ForwardPassError.tooLong(length: length, maximum: weights.maximumPositions) }
-        for prompt in batch { for id in prompt where id < 0 || id >= shape.vocab { throw ForwardPassError.tokenOutsideVocabulary(id: id, vocab: shape.vocab) } }
+        guard length <= weights.maximumPositions else {
+            throw ForwardPassError.tooLong(length: length, maximum: weights.maximumPositions)
+        }
+        for prompt in batch {
+            for id in prompt where id < 0 || id >= shape.vocab {
+                throw ForwardPassError.tokenOutsideVocabulary(id: id, vocab: shape.vocab)
+            }
+        }
         try interventions.validate(layers: shape.layers, heads: heads, length: length, prompts: batch.count, dHead: dh)
         let wanted = positions ?? [length - 1]
-        guard wanted.allSatisfy({ (0..<length).contains($0) }) else { throw ForwardPassError.positionOutOfRange(positions: wanted, length: length) }
+        guard wanted.allSatisfy({ (0..<length).contains($0) }) else {
+            throw ForwardPassError.positionOutOfRange(positions: wanted, length: length)
+        }
 
         // Positions every prompt shares (a template's words before its
         // subject) run once, as one prompt; the batch then runs only the
@@ -71,19 +84,24 @@ public struct ForwardPass: Sendable {
         if shared > 0 {
             var prefixInterventions = Interventions()
             prefixInterventions.zeroed = interventions.zeroed
-            _ = try run([Array(batch[0].prefix(shared))], interventions: prefixInterventions, positions: nil) { layer, qkv in prefix[layer] = qkv }
+            _ = try run([Array(batch[0].prefix(shared))], interventions: prefixInterventions, positions: nil) {
+                layer, qkv in prefix[layer] = qkv
+            }
         }
         let rest = length - shared
         // Token embeddings, and learned positions where the model has them.
         let rowPositions = batch.indices.flatMap { _ in Array(shared..<length) }
         var x = weights.inputRows(tokens: batch.flatMap { $0[shared...] }, positions: rowPositions)
-        var recorded: [HeadIndex: Matrix] = [:], recordedValues: [HeadIndex: Matrix] = [:]
+        var recorded: [HeadIndex: Matrix] = [:]
+        var recordedValues: [HeadIndex: Matrix] = [:]
         for layer in 0..<shape.layers {
             let block = try block(layer)
             let qkv = queryKeyValue(x, block: block, positions: rowPositions)
             capture?(layer, qkv)
-            let z = attention(qkv, prefix: prefix[layer], layer: layer, window: block.slidingWindow, prompts: batch.count, length: length,
-                              interventions: interventions)
+            let z = attention(
+                qkv, prefix: prefix[layer], layer: layer, window: block.slidingWindow, prompts: batch.count,
+                length: length,
+                interventions: interventions)
             for (index, position) in interventions.recordedValues where index.layer == layer {
                 var m = Matrix(rows: batch.count, cols: dh)
                 let offset = weights.valueOffset + shape.valueGroup(ofHead: index.head) * dh
@@ -92,7 +110,9 @@ public struct ForwardPass: Sendable {
             }
             for (index, position) in interventions.recorded where index.layer == layer {
                 var m = Matrix(rows: batch.count, cols: dh)
-                for b in 0..<batch.count { for j in 0..<dh { m[b, j] = z[b * rest + position - shared, index.head * dh + j] } }
+                for b in 0..<batch.count {
+                    for j in 0..<dh { m[b, j] = z[b * rest + position - shared, index.head * dh + j] }
+                }
                 recorded[index] = m
             }
             finishBlock(&x, z: z, block: block)
@@ -110,7 +130,9 @@ public struct ForwardPass: Sendable {
         guard batch.count > 1, interventions.replacedZ.isEmpty, let first = batch.first else { return 0 }
         var common = 0
         while common < first.count - 1 && batch.allSatisfy({ $0[common] == first[common] }) { common += 1 }
-        let named = wanted + Array(interventions.zeroedAt.values) + Array(interventions.recorded.values) + Array(interventions.recordedValues.values)
+        let named =
+            wanted + Array(interventions.zeroedAt.values) + Array(interventions.recorded.values)
+            + Array(interventions.recordedValues.values)
             + interventions.forcedPatterns.values.flatMap { [$0.query, $0.key] }
         let limit = min(common, named.min() ?? common)
         // One shared position saves less than the extra run costs.
@@ -127,12 +149,18 @@ public struct ForwardPass: Sendable {
                 return x.view { Products.multiply($0, w) }
             case (false, true):
                 var out = Matrix(rows: x.rows, cols: w.rows)
-                x.view { r in out.storage.withUnsafeMutableBufferPointer { Products.multiplyTransposed(r, w, into: $0.baseAddress!) } }
+                x.view { r in
+                    out.storage.withUnsafeMutableBufferPointer {
+                        Products.multiplyTransposed(r, w, into: $0.baseAddress!)
+                    }
+                }
                 return out
             case (true, false):
-                return x.rows >= 512 ? Products.multiplyInRowBlocks(x, w, rowsPerBlock: 256) : Products.multiplyInColumnBlocks(x, w)
+                return x.rows >= 512
+                    ? Products.multiplyInRowBlocks(x, w, rowsPerBlock: 256) : Products.multiplyInColumnBlocks(x, w)
             case (true, true):
-                return x.rows >= 512 ? Products.multiplyTransposedInRowBlocks(x, w, rowsPerBlock: 256)
+                return x.rows >= 512
+                    ? Products.multiplyTransposedInRowBlocks(x, w, rowsPerBlock: 256)
                     : Products.multiplyTransposedInRowBlocksOfB(x, w, rowsPerBlock: 512)
             }
         }
@@ -145,56 +173,74 @@ public struct ForwardPass: Sendable {
     /// (each writes only its own rows).
     /// - Parameter prefix: `[q | k | v]` rows of the positions every prompt
     ///   shares (none: an empty matrix); `qkv` holds each prompt's later positions.
-    func attention(_ qkv: Matrix, prefix: Matrix, layer: Int, window: Int?, prompts: Int, length: Int, interventions: Interventions) -> Matrix {
+    func attention(
+        _ qkv: Matrix, prefix: Matrix, layer: Int, window: Int?, prompts: Int, length: Int, interventions: Interventions
+    ) -> Matrix {
         let weights = self.weights
-        let shape = weights.shape, dh = shape.dHead, heads = shape.heads
-        let width = weights.queryKeyValueWidth, zWidth = weights.queryWidth
-        let keyOffset = weights.keyOffset, valueOffset = weights.valueOffset
-        let shared = prefix.rows, rest = length - shared
+        let shape = weights.shape
+        let dh = shape.dHead
+        let heads = shape.heads
+        let width = weights.queryKeyValueWidth
+        let zWidth = weights.queryWidth
+        let keyOffset = weights.keyOffset
+        let valueOffset = weights.valueOffset
+        let shared = prefix.rows
+        let rest = length - shared
         var z = Matrix(rows: prompts * rest, cols: zWidth)
         z.storage.withUnsafeMutableBufferPointer { zp in
             let out = SharedFloats(zp.baseAddress!)
             // (Without shared positions `p` is never read; an empty matrix has no storage to view.)
-            qkv.view { v in (shared > 0 ? prefix : qkv).view { p in
-                DispatchQueue.concurrentPerform(iterations: prompts) { b in
-                    // Position t's row: the shared one, or this prompt's own.
-                    let row = { (t: Int) in t < shared ? p.base + t * width : v.base + (b * rest + t - shared) * width }
-                    var pattern = [Float](repeating: 0, count: length * length)
-                    for head in 0..<heads {
-                        let index = HeadIndex(layer: layer, head: head)
-                        if interventions.zeroed.contains(index) { continue }
-                        if let replacement = interventions.replacedZ[index] {
-                            // (No shared positions when z is replaced.)
-                            for t in 0..<length { for j in 0..<dh { out.pointer[(b * length + t) * zWidth + head * dh + j] = replacement[b * length + t, j] } }
-                            continue
+            qkv.view { v in
+                (shared > 0 ? prefix : qkv).view { p in
+                    DispatchQueue.concurrentPerform(iterations: prompts) { b in
+                        // Position t's row: the shared one, or this prompt's own.
+                        let row = { (t: Int) in
+                            t < shared ? p.base + t * width : v.base + (b * rest + t - shared) * width
                         }
-                        let group = shape.valueGroup(ofHead: head)
-                        // Scores `q·kᵀ / sqrt(dh)` over keys up to the query (causal, and
-                        // within the sliding window where the layer has one), softmax.
-                        let forced = interventions.forcedPatterns[index]
-                        for q in shared..<length {
-                            let first = window.map { max(0, q - $0 + 1) } ?? 0
-                            pattern.withUnsafeMutableBufferPointer { p in
-                                let weightsOfQuery = p.baseAddress! + q * length
-                                for k in 0..<first { weightsOfQuery[k] = 0 }
-                                ForwardPass.attentionWeights(weights, query: row(q) + head * dh, key: { row($0) + keyOffset + group * dh },
-                                                             keys: first...q, into: weightsOfQuery)
+                        var pattern = [Float](repeating: 0, count: length * length)
+                        for head in 0..<heads {
+                            let index = HeadIndex(layer: layer, head: head)
+                            if interventions.zeroed.contains(index) { continue }
+                            if let replacement = interventions.replacedZ[index] {
+                                // (No shared positions when z is replaced.)
+                                for t in 0..<length {
+                                    for j in 0..<dh {
+                                        out.pointer[(b * length + t) * zWidth + head * dh + j] =
+                                            replacement[b * length + t, j]
+                                    }
+                                }
+                                continue
                             }
-                            if let forced, forced.query == q {
-                                for k in 0...q { pattern[q * length + k] = k == forced.key ? 1 : 0 }
+                            let group = shape.valueGroup(ofHead: head)
+                            // Scores `q·kᵀ / sqrt(dh)` over keys up to the query (causal, and
+                            // within the sliding window where the layer has one), softmax.
+                            let forced = interventions.forcedPatterns[index]
+                            for q in shared..<length {
+                                let first = window.map { max(0, q - $0 + 1) } ?? 0
+                                pattern.withUnsafeMutableBufferPointer { p in
+                                    let weightsOfQuery = p.baseAddress! + q * length
+                                    for k in 0..<first { weightsOfQuery[k] = 0 }
+                                    ForwardPass.attentionWeights(
+                                        weights, query: row(q) + head * dh, key: { row($0) + keyOffset + group * dh },
+                                        keys: first...q, into: weightsOfQuery)
+                                }
+                                if let forced, forced.query == q {
+                                    for k in 0...q { pattern[q * length + k] = k == forced.key ? 1 : 0 }
+                                }
                             }
-                        }
-                        let silenced = interventions.zeroedAt[index]
-                        for q in shared..<length where q != silenced {
-                            let target = out.pointer + (b * rest + q - shared) * zWidth + head * dh
-                            for k in 0...q where pattern[q * length + k] != 0 {
-                                let a = pattern[q * length + k], value = row(k) + valueOffset + group * dh
-                                for j in 0..<dh { target[j] += a * value[j] }
+                            let silenced = interventions.zeroedAt[index]
+                            for q in shared..<length where q != silenced {
+                                let target = out.pointer + (b * rest + q - shared) * zWidth + head * dh
+                                for k in 0...q where pattern[q * length + k] != 0 {
+                                    let a = pattern[q * length + k]
+                                    let value = row(k) + valueOffset + group * dh
+                                    for j in 0..<dh { target[j] += a * value[j] }
+                                }
                             }
                         }
                     }
                 }
-            } }
+            }
         }
         return z
     }
@@ -202,8 +248,10 @@ public struct ForwardPass: Sendable {
     /// One query's softmax attention weights over `keys` (written at
     /// `weights[k]`): `q·k` through the model's scale and soft cap. The one
     /// computation of attention of the full pass and the last-position pass.
-    static func attentionWeights(_ model: DecoderWeights, query: UnsafePointer<Float>, key: (Int) -> UnsafePointer<Float>,
-                                 keys: ClosedRange<Int>, into weights: UnsafeMutablePointer<Float>) {
+    static func attentionWeights(
+        _ model: DecoderWeights, query: UnsafePointer<Float>, key: (Int) -> UnsafePointer<Float>,
+        keys: ClosedRange<Int>, into weights: UnsafeMutablePointer<Float>
+    ) {
         let dh = model.shape.dHead
         var best = -Float.infinity
         for k in keys {
@@ -214,7 +262,11 @@ public struct ForwardPass: Sendable {
             best = max(best, weights[k])
         }
         var sum: Float = 0
-        for k in keys { let e = exp(weights[k] - best); weights[k] = e; sum += e }
+        for k in keys {
+            let e = exp(weights[k] - best)
+            weights[k] = e
+            sum += e
+        }
         for k in keys { weights[k] /= sum }
     }
 
@@ -248,12 +300,15 @@ public struct ForwardPass: Sendable {
         var qkv: Matrix
         if parts.count == 1 && block.interleavedPerHead {
             // `[q k v]` per head → `[q | k | v]`.
-            let dh = weights.shape.dHead, heads = weights.shape.heads
+            let dh = weights.shape.dHead
+            let heads = weights.shape.heads
             qkv = Matrix(rows: h.rows, cols: weights.queryKeyValueWidth)
             for r in 0..<h.rows {
                 for head in 0..<heads {
                     for part in 0..<3 {
-                        for j in 0..<dh { qkv[r, part * heads * dh + head * dh + j] = parts[0][r, (3 * head + part) * dh + j] }
+                        for j in 0..<dh {
+                            qkv[r, part * heads * dh + head * dh + j] = parts[0][r, (3 * head + part) * dh + j]
+                        }
                     }
                 }
             }
@@ -267,16 +322,25 @@ public struct ForwardPass: Sendable {
                 column += part.cols
             }
         }
-        let shape = weights.shape, width = weights.queryKeyValueWidth, keyOffset = weights.keyOffset
+        let shape = weights.shape
+        let width = weights.queryKeyValueWidth
+        let keyOffset = weights.keyOffset
         for (norm, offset, heads) in [(block.queryNorm, 0, shape.heads), (block.keyNorm, keyOffset, shape.kvHeads)] {
             guard let norm else { continue }
             // A norm `d_head` wide normalises each head (Gemma 3, Qwen3); one
             // as wide as all the heads, the whole projection (OLMo 2).
-            let width = norm.weight.count, pieces = heads * shape.dHead / width
+            let width = norm.weight.count
+            let pieces = heads * shape.dHead / width
             var rows = Matrix(rows: qkv.rows * pieces, cols: width)
-            for r in 0..<qkv.rows { for p in 0..<pieces { for j in 0..<width { rows[r * pieces + p, j] = qkv[r, offset + p * width + j] } } }
+            for r in 0..<qkv.rows {
+                for p in 0..<pieces { for j in 0..<width { rows[r * pieces + p, j] = qkv[r, offset + p * width + j] } }
+            }
             let normed = norm.apply(to: rows)
-            for r in 0..<qkv.rows { for p in 0..<pieces { for j in 0..<width { qkv[r, offset + p * width + j] = normed[r * pieces + p, j] } } }
+            for r in 0..<qkv.rows {
+                for p in 0..<pieces {
+                    for j in 0..<width { qkv[r, offset + p * width + j] = normed[r * pieces + p, j] }
+                }
+            }
         }
         if let rotary = block.rotary ?? weights.rotary {
             qkv.storage.withUnsafeMutableBufferPointer { p in
@@ -296,13 +360,19 @@ public struct ForwardPass: Sendable {
         var logits = weights.unembedding.withMatrix { u in
             guard BLAS.threadCount == 1 else {
                 var logits = Matrix(rows: normed.rows, cols: weights.shape.vocab)
-                normed.view { r in logits.storage.withUnsafeMutableBufferPointer { Products.multiplyTransposed(r, u, into: $0.baseAddress!) } }
+                normed.view { r in
+                    logits.storage.withUnsafeMutableBufferPointer {
+                        Products.multiplyTransposed(r, u, into: $0.baseAddress!)
+                    }
+                }
                 return logits
             }
             return Products.multiplyTransposedInRowBlocksOfB(normed, u)
         }
         if !weights.unembeddingBias.isEmpty { logits.addRowVector(weights.unembeddingBias) }
-        if let cap = weights.finalSoftcap { for i in logits.storage.indices { logits.storage[i] = cap * tanh(logits.storage[i] / cap) } }
+        if let cap = weights.finalSoftcap {
+            for i in logits.storage.indices { logits.storage[i] = cap * tanh(logits.storage[i] / cap) }
+        }
         return logits
     }
 

@@ -30,17 +30,22 @@ public struct Interventions: Sendable {
     public init() {}
 
     func validate(layers: Int, heads: Int, length: Int, prompts: Int, dHead: Int) throws {
-        let all = Array(zeroed) + Array(zeroedAt.keys) + Array(forcedPatterns.keys) + Array(replacedZ.keys) + Array(recorded.keys) + Array(recordedValues.keys)
+        let all =
+            Array(zeroed) + Array(zeroedAt.keys) + Array(forcedPatterns.keys) + Array(replacedZ.keys)
+            + Array(recorded.keys) + Array(recordedValues.keys)
         for index in all where index.layer >= layers || index.head >= heads {
             throw ForwardPassError.headOutsideModel(head: index, layers: layers, heads: heads)
         }
-        for (index, forced) in forcedPatterns where !(0..<length).contains(forced.query) || !(0...forced.query).contains(forced.key) {
+        for (index, forced) in forcedPatterns
+        where !(0..<length).contains(forced.query) || !(0...forced.query).contains(forced.key) {
             throw ForwardPassError.badPattern(head: index, query: forced.query, key: forced.key, length: length)
         }
         for (index, z) in replacedZ where z.rows != prompts * length || z.cols != dHead {
-            throw ForwardPassError.badReplacement(head: index, rows: z.rows, cols: z.cols, expected: (prompts * length, dHead))
+            throw ForwardPassError.badReplacement(
+                head: index, rows: z.rows, cols: z.cols, expected: (prompts * length, dHead))
         }
-        for (_, position) in Array(recorded) + Array(recordedValues) + Array(zeroedAt) where !(0..<length).contains(position) {
+        for (_, position) in Array(recorded) + Array(recordedValues) + Array(zeroedAt)
+        where !(0..<length).contains(position) {
             throw ForwardPassError.positionOutOfRange(positions: [position], length: length)
         }
     }
@@ -59,13 +64,20 @@ public enum ForwardPassError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unevenBatch(let lengths): return "a batch needs prompts of one length (in tokens); got \(lengths.isEmpty ? "no prompt" : lengths.map(String.init).joined(separator: ", "))"
-        case .tooLong(let length, let maximum): return "a prompt of \(length) tokens is longer than the model's \(maximum) positions"
-        case .tokenOutsideVocabulary(let id, let vocab): return "token id \(id) is outside the model's vocabulary of \(vocab)"
-        case .positionOutOfRange(let positions, let length): return "positions \(positions) are outside a prompt of \(length) tokens"
-        case .headOutsideModel(let head, let layers, let heads): return "head \(head) is outside the model's \(layers) layers × \(heads) heads"
+        case .unevenBatch(let lengths):
+            return
+                "a batch needs prompts of one length (in tokens); got \(lengths.isEmpty ? "no prompt" : lengths.map(String.init).joined(separator: ", "))"
+        case .tooLong(let length, let maximum):
+            return "a prompt of \(length) tokens is longer than the model's \(maximum) positions"
+        case .tokenOutsideVocabulary(let id, let vocab):
+            return "token id \(id) is outside the model's vocabulary of \(vocab)"
+        case .positionOutOfRange(let positions, let length):
+            return "positions \(positions) are outside a prompt of \(length) tokens"
+        case .headOutsideModel(let head, let layers, let heads):
+            return "head \(head) is outside the model's \(layers) layers × \(heads) heads"
         case .badPattern(let head, let query, let key, let length):
-            return "head \(head): a forced pattern from query \(query) to key \(key) is not causal within \(length) positions"
+            return
+                "head \(head): a forced pattern from query \(query) to key \(key) is not causal within \(length) positions"
         case .badReplacement(let head, let rows, let cols, let expected):
             return "head \(head): replacement z is \(rows) × \(cols), expected \(expected.0) × \(expected.1)"
         }

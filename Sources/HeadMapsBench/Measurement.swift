@@ -16,7 +16,8 @@ struct Phase {
 /// Peak resident memory since the last reset (Linux: VmHWM, reset through clear_refs).
 func peakResidentMB() -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+    else { return 0 }
     return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
 }
 
@@ -31,8 +32,10 @@ func log(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf
 
 /// Runs `body` `repeats` times and keeps the fastest (this machine is shared
 /// and its timings vary from run to run); peak memory is over all runs.
-@MainActor func measure<T>(_ name: String, repeats: Int = 1, gflop: ((T) -> Double?)? = nil, note: ((T) -> String)? = nil,
-                           _ body: () throws -> T) rethrows -> T {
+@MainActor func measure<T>(
+    _ name: String, repeats: Int = 1, gflop: ((T) -> Double?)? = nil, note: ((T) -> String)? = nil,
+    _ body: () throws -> T
+) rethrows -> T {
     resetPeak()
     let clock = ContinuousClock()
     var seconds = Double.infinity
@@ -43,7 +46,8 @@ func log(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf
         seconds = min(seconds, (clock.now - start).seconds)
     }
     let result = last!
-    record(Phase(name: name, seconds: seconds, gflop: gflop?(result), peakMB: peakResidentMB(), note: note?(result) ?? ""))
+    record(
+        Phase(name: name, seconds: seconds, gflop: gflop?(result), peakMB: peakResidentMB(), note: note?(result) ?? ""))
     return result
 }
 
@@ -51,14 +55,22 @@ func log(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf
 func sgemmGFLOPs(size n: Int, threads: Int) -> Double {
     BLAS.setThreads(threads)
     defer { BLAS.useSingleThread() }
-    let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+    let a = [Float](repeating: 0.5, count: n * n)
+    let b = [Float](repeating: 0.25, count: n * n)
     var c = [Float](repeating: 0, count: n * n)
     var best = Double.infinity
     for _ in 0..<3 {
-        let clock = ContinuousClock(), start = clock.now
-        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-            BLAS.gemm(m: n, n: n, k: n, a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
-        } } }
+        let clock = ContinuousClock()
+        let start = clock.now
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    BLAS.gemm(
+                        m: n, n: n, k: n, a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!,
+                        ldc: n)
+                }
+            }
+        }
         best = min(best, (clock.now - start).seconds)
     }
     return 2 * Double(n * n * n) / best / 1e9
@@ -68,6 +80,8 @@ func sgemmGFLOPs(size n: Int, threads: Int) -> Double {
 func checkpointBytes(_ directory: String) -> Double {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
     return names.filter { $0.hasSuffix(".safetensors") }.reduce(0.0) { total, name in
-        total + ((try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)[.size] as? NSNumber)?.doubleValue ?? 0)
+        total
+            + ((try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)[.size] as? NSNumber)?
+                .doubleValue ?? 0)
     }
 }

@@ -1,7 +1,7 @@
 import Analysis
-import ForwardPass
 import Checkpoint
 import Experiments
+import ForwardPass
 import Foundation
 import LinearAlgebra
 import PlantedModels
@@ -37,11 +37,16 @@ let arguments = Array(CommandLine.arguments.dropFirst())
     return arguments[i + 1]
 }
 if arguments.contains("--help") {
-    print("usage: headmaps-bench [--fixtures easy,hard,xl,llama,smollm2 | all] [--quick] [--repeats N] [--naive-layers N] [--naive-layers-all N] [--skip-naive]")
+    print(
+        "usage: headmaps-bench [--fixtures easy,hard,xl,llama,smollm2 | all] [--quick] [--repeats N] [--naive-layers N] [--naive-layers-all N] [--skip-naive]"
+    )
     exit(0)
 }
 let quick = arguments.contains("--quick")
-let fixtureKeys = Set((option("--fixtures") ?? "easy,hard").split(separator: ",").map(String.init).flatMap { $0 == "all" ? ["easy", "hard", "xl", "llama"] : [$0] })
+let fixtureKeys = Set(
+    (option("--fixtures") ?? "easy,hard").split(separator: ",").map(String.init).flatMap {
+        $0 == "all" ? ["easy", "hard", "xl", "llama"] : [$0]
+    })
 let naiveLayersFigure = Int(option("--naive-layers") ?? "24")!
 let naiveLayersAll = Int(option("--naive-layers-all") ?? "2")!
 let repeats = Int(option("--repeats") ?? (quick ? "1" : "3"))!
@@ -57,14 +62,19 @@ BLAS.useSingleThread()
 // own, so that each one's peak memory is its own).
 
 let suites: [BenchFixture] = [
-    .planted("llama", title: "Llama-3.1-8B-shaped planted checkpoint", shape: "llama-3.1-8b", arch: .llama, allRelations: true, naiveLayers: 1),
+    .planted(
+        "llama", title: "Llama-3.1-8B-shaped planted checkpoint", shape: "llama-3.1-8b", arch: .llama,
+        allRelations: true, naiveLayers: 1),
     .planted("xl", title: "GPT-2-xl-shaped planted checkpoint", shape: "gpt2-xl", allRelations: true, naiveLayers: 1),
-    .planted("hard", title: "GPT-2-medium-shaped, a fifth of the heads planted", shape: "gpt2-medium-hard", allRelations: false, naiveLayers: quick ? 1 : 2),
+    .planted(
+        "hard", title: "GPT-2-medium-shaped, a fifth of the heads planted", shape: "gpt2-medium-hard",
+        allRelations: false, naiveLayers: quick ? 1 : 2),
 ].filter { fixtureKeys.contains($0.key) }
 var scoringResults: [ScoringResult] = []
 for suite in suites {
     log("\(suite.key): \(suite.title)")
-    scoringResults.append(try runScoringSuite(suite, repeats: suite.key == "hard" ? repeats : 1, naive: !skipNaive, threads: cores))
+    scoringResults.append(
+        try runScoringSuite(suite, repeats: suite.key == "hard" ? repeats : 1, naive: !skipNaive, threads: cores))
 }
 for result in scoringResults { printScoringResult(result, sgemmAll: sgemmAll) }
 
@@ -77,9 +87,12 @@ if fixtureKeys.contains("smollm2") {
         exit(2)
     }
     resetPeak()
-    let loaded = try measure("smollm2: open the GGUF file (Q4_1, dequantized per layer)") { try Architectures.open(modelDirectory: file) }
+    let loaded = try measure("smollm2: open the GGUF file (Q4_1, dequantized per layer)") {
+        try Architectures.open(modelDirectory: file)
+    }
     let relations = try BuiltinRelations.loadAll().map {
-        TokenizedRelation($0, tokenizer: loaded.tokenizer, defaults: loaded.weights.defaultK, rows: loaded.weights.shape.vocab)
+        TokenizedRelation(
+            $0, tokenizer: loaded.tokenizer, defaults: loaded.weights.defaultK, rows: loaded.weights.shape.vocab)
     }
     _ = try measure("smollm2: score all 20 relations (270 heads)", repeats: repeats, gflop: { $0.1.flops / 1e9 }) {
         try RelationScorer(model: loaded.weights).score(relations)
@@ -92,7 +105,8 @@ print("")
 
 // MARK: The easy fixture: every phase of a report
 
-let easy = BenchFixture.planted("easy", title: "GPT-2-medium-shaped planted checkpoint", shape: "gpt2-medium", allRelations: true, naiveLayers: 0)
+let easy = BenchFixture.planted(
+    "easy", title: "GPT-2-medium-shaped planted checkpoint", shape: "gpt2-medium", allRelations: true, naiveLayers: 0)
 try easy.ensureBuilt()
 let fixture = easy.directory
 let fileBytes = checkpointBytes(fixture)
@@ -104,11 +118,15 @@ let (model, tokenizer) = try measure("open (mmap, config, MLP0, BPE)") { () -> (
     let (_, m) = try Architectures.load(modelDirectory: fixture)
     return (m, try ByteLevelBPE(directory: fixture))
 }
-let figureRelations = try ["name_copying", "country_to_capital"].map { TokenizedRelation(try BuiltinRelations.load($0), tokenizer: tokenizer) }
+let figureRelations = try ["name_copying", "country_to_capital"].map {
+    TokenizedRelation(try BuiltinRelations.load($0), tokenizer: tokenizer)
+}
 let allRelations = try BuiltinRelations.loadAll().map { TokenizedRelation($0, tokenizer: tokenizer) }
 
 func scoreGFLOPs(_ stats: ScoringStatistics) -> Double? { stats.flops / 1e9 }
-let (figureScores, figureStats) = try measure("score: 2 figure relations", repeats: repeats, gflop: { scoreGFLOPs($0.1) }) {
+let (figureScores, figureStats) = try measure(
+    "score: 2 figure relations", repeats: repeats, gflop: { scoreGFLOPs($0.1) }
+) {
     try RelationScorer(model: model).score(figureRelations)
 }
 let (allScores, allStats) = try measure("score: all 20 relations", repeats: repeats, gflop: { scoreGFLOPs($0.1) }) {
@@ -123,10 +141,16 @@ _ = try measure("source representations (\(sourceRows) rows)") {
 // them): the vocabulary's sources once, then one wide product per layer.
 if !quick {
     let salientSources = try measure("salient: vocabulary sources (MLP0)") { try VocabularySources(model: model) }
-    let salient = try measure("salient: all \(model.shape.layers * model.shape.heads) heads", gflop: { _ in
-        Double(model.shape.layers) * 2 * Double(model.shape.vocab) * Double(model.shape.dModel) * Double(model.shape.heads * model.shape.dHead) / 1e9
-    }) {
-        try (0..<model.shape.layers).flatMap { try SalientOperations.layer(model: model, layer: $0, sources: salientSources) }
+    let salient = try measure(
+        "salient: all \(model.shape.layers * model.shape.heads) heads",
+        gflop: { _ in
+            Double(model.shape.layers) * 2 * Double(model.shape.vocab) * Double(model.shape.dModel)
+                * Double(model.shape.heads * model.shape.dHead) / 1e9
+        }
+    ) {
+        try (0..<model.shape.layers).flatMap {
+            try SalientOperations.layer(model: model, layer: $0, sources: salientSources)
+        }
     }
     precondition(salient.count == model.shape.layers * model.shape.heads)
 }
@@ -135,27 +159,33 @@ if !quick {
 // the same matrix products on this machine.
 let decoder = try Architectures.openDecoder(modelDirectory: fixture).0
 let promptBatch = (0..<100).map { p in (0..<10).map { (p * 31 + $0 * 7) % model.shape.vocab } }
-_ = try measure("forward: 100 prompts × 10 tokens", repeats: repeats) { try ForwardPass(weights: decoder).run(promptBatch) }
+_ = try measure("forward: 100 prompts × 10 tokens", repeats: repeats) {
+    try ForwardPass(weights: decoder).run(promptBatch)
+}
 // The paper's experiments (issue 16), on the same fixture: experiment 1 for
 // the two figure relations and their four templates; a short ablation sweep
 // (8 heads, one random draw, 100 prompts: 16 last-position passes).
 if !quick {
     _ = try measure("experiment 1: 2 relations × 4 templates") {
         try zip(figureRelations, figureScores).map { relation, statics in
-            try DynamicScores.run(relation: relation, statics: statics, model: model, decoder: decoder, tokenizer: tokenizer)
+            try DynamicScores.run(
+                relation: relation, statics: statics, model: model, decoder: decoder, tokenizer: tokenizer)
         }
     }
     _ = try measure("experiment 2: ablate 8 heads, 1 random draw") {
-        try Ablation.run(relation: figureRelations[1], statics: figureScores[1], decoder: decoder, tokenizer: tokenizer,
-                         template: Ablation.paperTemplates["country_to_capital"]!, maximumHeads: 8, randomDraws: 1)
+        try Ablation.run(
+            relation: figureRelations[1], statics: figureScores[1], decoder: decoder, tokenizer: tokenizer,
+            template: Ablation.paperTemplates["country_to_capital"]!, maximumHeads: 8, randomDraws: 1)
     }
 }
 var numpyForward: Double?
 do {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "Tests/crosscheck/forward_products_numpy.py", String(model.shape.layers), String(model.shape.dModel),
-                         String(model.shape.vocab), "1000", String(repeats)]
+    process.arguments = [
+        "python3", "Tests/crosscheck/forward_products_numpy.py", String(model.shape.layers), String(model.shape.dModel),
+        String(model.shape.vocab), "1000", String(repeats),
+    ]
     var environment = ProcessInfo.processInfo.environment
     environment["PYTHONPATH"] = fileManager.currentDirectoryPath + "/.build/python"
     process.environment = environment
@@ -164,15 +194,19 @@ do {
     process.standardError = FileHandle.nullDevice
     try process.run()
     process.waitUntilExit()
-    numpyForward = Double(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    numpyForward = Double(
+        String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(
+            in: .whitespacesAndNewlines))
 }
 
 let document = ScoresDocument(source: fixture, shape: model.shape, relations: figureScores)
-let figure = try Figure(panels: ["name_copying", "country_to_capital"].map {
-    var spec = PanelSpec(relation: $0)
-    spec.markers = try MarkerSet.load(file: "reports/markers/gpt2-medium-\($0 == "name_copying" ? "mover" : "capital")-heads.yaml")
-    return try spec.panel(from: document, modelName: "GPT-2 medium")
-})
+let figure = try Figure(
+    panels: ["name_copying", "country_to_capital"].map {
+        var spec = PanelSpec(relation: $0)
+        spec.markers = try MarkerSet.load(
+            file: "reports/markers/gpt2-medium-\($0 == "name_copying" ? "mover" : "capital")-heads.yaml")
+        return try spec.panel(from: document, modelName: "GPT-2 medium")
+    })
 _ = try measure("render: 2-panel figure, PNG + PDF") { (try figure.pngData(), try figure.pdfData()) }
 
 let workspace = NSTemporaryDirectory() + "headmaps-bench-\(getpid())"
@@ -193,67 +227,100 @@ figures:
 """.write(toFile: specPath, atomically: true, encoding: .utf8)
 // The whole command, in a process of its own: its wall time and peak memory
 // are what a user sees (this process already holds one mapping of the model).
-let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("headmaps").path
+let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+    "headmaps"
+).path
 if fileManager.isExecutableFile(atPath: executable) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = ["report", specPath, "--out", workspace + "/report", "--quiet"]
-    let clock = ContinuousClock(), start = clock.now
+    let clock = ContinuousClock()
+    let start = clock.now
     try process.run()
     process.waitUntilExit()
     var usage = rusage()
     getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
-    record(Phase(name: "headmaps report, end to end (2 rel.)", seconds: (clock.now - start).seconds, gflop: nil,
-                 peakMB: Double(usage.ru_maxrss) / 1024, note: process.terminationStatus == 0 ? "" : "FAILED"))
+    record(
+        Phase(
+            name: "headmaps report, end to end (2 rel.)", seconds: (clock.now - start).seconds, gflop: nil,
+            peakMB: Double(usage.ru_maxrss) / 1024, note: process.terminationStatus == 0 ? "" : "FAILED"))
 } else {
-    FileHandle.standardError.write(Data("(no headmaps executable beside headmaps-bench: build it to time the whole report)\n".utf8))
+    FileHandle.standardError.write(
+        Data("(no headmaps executable beside headmaps-bench: build it to time the whole report)\n".utf8))
 }
 
 // MARK: Naive baseline
 
-var naiveFigure: NaiveBaseline?, naiveAll: NaiveBaseline?
+var naiveFigure: NaiveBaseline?
+var naiveAll: NaiveBaseline?
 if !skipNaive && !quick {
     log("naive baseline (the paper's way) on \(naiveLayersFigure) layers, 2 relations…")
-    naiveFigure = try naiveBaseline(model: model, relations: figureRelations, fast: figureScores, layers: naiveLayersFigure, threads: cores)
+    naiveFigure = try naiveBaseline(
+        model: model, relations: figureRelations, fast: figureScores, layers: naiveLayersFigure, threads: cores)
     log("naive baseline on \(naiveLayersAll) layers, 20 relations…")
-    naiveAll = try naiveBaseline(model: model, relations: allRelations, fast: allScores, layers: naiveLayersAll, threads: cores)
+    naiveAll = try naiveBaseline(
+        model: model, relations: allRelations, fast: allScores, layers: naiveLayersAll, threads: cores)
 }
 
 // MARK: Report
 
-print("headmaps-bench: GPT-2-medium-shaped planted checkpoint (\(model.shape.layers)×\(model.shape.heads) heads, d_model \(model.shape.dModel), vocabulary \(model.shape.vocab), \(String(format: "%.2f", fileBytes / 1e9)) GB on disk)")
+print(
+    "headmaps-bench: GPT-2-medium-shaped planted checkpoint (\(model.shape.layers)×\(model.shape.heads) heads, d_model \(model.shape.dModel), vocabulary \(model.shape.vocab), \(String(format: "%.2f", fileBytes / 1e9)) GB on disk)"
+)
 print("machine: \(cores) cores; \(BLAS.configuration.trimmingCharacters(in: .whitespaces))")
 print("")
 print("phase (scoring: best of \(repeats) runs)             wall s   GFLOP   GFLOP/s   peak RSS MB")
 for p in phases {
     let gflop = p.gflop.map { String(format: "%7.1f", $0) } ?? "      -"
     let rate = p.gflop.map { String(format: "%9.1f", $0 / p.seconds) } ?? "        -"
-    print(p.name.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: " %8.2f %@ %@ %13.0f %@", p.seconds, gflop, rate, p.peakMB, p.note as NSString))
+    print(
+        p.name.padding(toLength: 44, withPad: " ", startingAt: 0)
+            + String(format: " %8.2f %@ %@ %13.0f %@", p.seconds, gflop, rate, p.peakMB, p.note as NSString))
 }
 print("")
-print(String(format: "OpenBLAS sgemm: %.1f GFLOP/s on 1 thread (2048²), %.1f GFLOP/s on %d threads (4096²)", sgemm1, sgemmAll, cores))
+print(
+    String(
+        format: "OpenBLAS sgemm: %.1f GFLOP/s on 1 thread (2048²), %.1f GFLOP/s on %d threads (4096²)", sgemm1,
+        sgemmAll, cores))
 for (label, stats) in [("2 figure relations", figureStats), ("all 20 relations", allStats)] {
     let perThread = stats.flops / stats.denseSeconds / 1e9
-    print(String(format: "dense part, %@: %.1f GFLOP/s per thread inside BLAS = %.0f%% of 1-thread sgemm; %.1f GFLOP/s over the scoring wall time = %.0f%% of %d-thread sgemm",
-                 label as NSString, perThread, 100 * perThread / sgemm1, stats.flops / stats.scoringSeconds / 1e9,
-                 100 * stats.flops / stats.scoringSeconds / 1e9 / sgemmAll, cores))
+    print(
+        String(
+            format:
+                "dense part, %@: %.1f GFLOP/s per thread inside BLAS = %.0f%% of 1-thread sgemm; %.1f GFLOP/s over the scoring wall time = %.0f%% of %d-thread sgemm",
+            label as NSString, perThread, 100 * perThread / sgemm1, stats.flops / stats.scoringSeconds / 1e9,
+            100 * stats.flops / stats.scoringSeconds / 1e9 / sgemmAll, cores))
 }
 print("early decisions (all 20 relations): " + decisionSummary(allStats))
-print("dense route: \(allStats.denseHeads.count) of \(allStats.headCount) heads computed their own W_O·W_U past the first block")
+print(
+    "dense route: \(allStats.denseHeads.count) of \(allStats.headCount) heads computed their own W_O·W_U past the first block"
+)
 let figureScoring = phases.first { $0.name.hasPrefix("score: 2") }!.seconds
 let allScoring = phases.first { $0.name.hasPrefix("score: all") }!.seconds
 if let n = naiveFigure {
-    print(String(format: "naive baseline, 2 figure relations: %.1f s%@ → speed-up %.1f×; scores %@",
-                 n.seconds, n.layers < model.shape.layers ? " (extrapolated from \(n.layers) layers)" as NSString : "", n.seconds / figureScoring,
-                 n.agrees ? "identical" : "DIFFER"))
+    print(
+        String(
+            format: "naive baseline, 2 figure relations: %.1f s%@ → speed-up %.1f×; scores %@",
+            n.seconds, n.layers < model.shape.layers ? " (extrapolated from \(n.layers) layers)" as NSString : "",
+            n.seconds / figureScoring,
+            n.agrees ? "identical" : "DIFFER"))
 }
 if let n = naiveAll {
-    print(String(format: "naive baseline, all 20 relations: %.1f s%@ → speed-up %.1f×; scores on the sampled layers %@",
-                 n.seconds, n.layers < model.shape.layers ? " (extrapolated from \(n.layers) layers)" as NSString : "", n.seconds / allScoring,
-                 n.agrees ? "identical" : "DIFFER"))
+    print(
+        String(
+            format: "naive baseline, all 20 relations: %.1f s%@ → speed-up %.1f×; scores on the sampled layers %@",
+            n.seconds, n.layers < model.shape.layers ? " (extrapolated from \(n.layers) layers)" as NSString : "",
+            n.seconds / allScoring,
+            n.agrees ? "identical" : "DIFFER"))
 }
 if let numpyForward, let ours = phases.first(where: { $0.name.hasPrefix("forward:") })?.seconds {
-    print(String(format: "forward pass, 100 × 10 tokens: %.2f s; numpy's same matrix products: %.2f s → %.1f× numpy", ours, numpyForward, ours / numpyForward))
+    print(
+        String(
+            format: "forward pass, 100 × 10 tokens: %.2f s; numpy's same matrix products: %.2f s → %.1f× numpy", ours,
+            numpyForward, ours / numpyForward))
 }
-print(String(format: "peak RSS of any phase: %.0f MB; checkpoint file: %.0f MB", phases.map(\.peakMB).max() ?? 0, fileBytes / 1e6))
+print(
+    String(
+        format: "peak RSS of any phase: %.0f MB; checkpoint file: %.0f MB", phases.map(\.peakMB).max() ?? 0,
+        fileBytes / 1e6))
 try? fileManager.removeItem(atPath: workspace)

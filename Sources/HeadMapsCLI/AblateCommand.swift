@@ -9,14 +9,15 @@ import Report
 struct AblateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ablate",
-        abstract: "The paper's second experiment: a relation's task accuracy as its top static heads are ablated, against random heads.",
+        abstract:
+            "The paper's second experiment: a relation's task accuracy as its top static heads are ablated, against random heads.",
         discussion: """
-        Accuracy is the fraction of kept pairs whose argmax next token, after the template with the source \
-        word in it, is the target. The heads with a positive static score, best first (at most --heads), are \
-        ablated one more at a time (their output at the last position set to 0); --random-draws draws of as \
-        many random other heads give the baseline, and --control RELATION runs the same heads on that \
-        relation's task. Writes headmaps.ablation.v1 to --out. Every supported family.
-        """)
+            Accuracy is the fraction of kept pairs whose argmax next token, after the template with the source \
+            word in it, is the target. The heads with a positive static score, best first (at most --heads), are \
+            ablated one more at a time (their output at the last position set to 0); --random-draws draws of as \
+            many random other heads give the baseline, and --control RELATION runs the same heads on that \
+            relation's task. Writes headmaps.ablation.v1 to --out. Every supported family.
+            """)
 
     @OptionGroup var analysis: AnalysisOptions
 
@@ -42,8 +43,12 @@ struct AblateCommand: ParsableCommand {
     var figure: String?
 
     func validate() throws {
-        guard analysis.relation.count + analysis.relationFile.count == 1 else { throw ValidationError("name exactly one relation (--relation or --relation-file)") }
-        guard (1...10_000).contains(heads), (0...100).contains(randomDraws) else { throw ValidationError("--heads must be 1–10000 and --random-draws 0–100") }
+        guard analysis.relation.count + analysis.relationFile.count == 1 else {
+            throw ValidationError("name exactly one relation (--relation or --relation-file)")
+        }
+        guard (1...10_000).contains(heads), (0...100).contains(randomDraws) else {
+            throw ValidationError("--heads must be 1–10000 and --random-draws 0–100")
+        }
         if let control, analysis.relation.contains(control) {
             throw ValidationError("--control \(control) is the ablated relation itself; a control is another task")
         }
@@ -57,22 +62,31 @@ struct AblateCommand: ParsableCommand {
             let result = try ModelAnalysis(request, log: progress.log)
             let name = result.tokenized[0].relation.name
             guard let template = template ?? Ablation.paperTemplates[name] else {
-                throw CLIError("no paper template for '\(name)': give one with --template (with <X> where the source goes)")
+                throw CLIError(
+                    "no paper template for '\(name)': give one with --template (with <X> where the source goes)")
             }
-            guard template.components(separatedBy: "<X>").count == 2 else { throw CLIError("--template must hold <X> exactly once") }
+            guard template.components(separatedBy: "<X>").count == 2 else {
+                throw CLIError("--template must hold <X> exactly once")
+            }
             let (decoder, _) = try Architectures.openDecoder(modelDirectory: result.request.modelPath)
             var controlTask: (TokenizedRelation, String)?
             if let control {
-                guard let t = Ablation.paperTemplates[control] else { throw CLIError("no paper template for the control relation '\(control)'") }
+                guard let t = Ablation.paperTemplates[control] else {
+                    throw CLIError("no paper template for the control relation '\(control)'")
+                }
                 controlTask = (result.tokenized[1], t)
             }
-            let ablation = try Ablation.run(relation: result.tokenized[0], statics: result.document.relations[0], decoder: decoder,
-                                            tokenizer: result.loaded.tokenizer, template: template, maximumHeads: heads,
-                                            randomDraws: randomDraws, seed: seed, control: controlTask, log: progress.log)
+            let ablation = try Ablation.run(
+                relation: result.tokenized[0], statics: result.document.relations[0], decoder: decoder,
+                tokenizer: result.loaded.tokenizer, template: template, maximumHeads: heads,
+                randomDraws: randomDraws, seed: seed, control: controlTask, log: progress.log)
             progress.log(AblationDocument.summary(ablation))
-            try ExperimentOutput.write(AblationDocument.encode(model: result.document.source, ablation), to: out, figure: figure, drawing: {
-                ExperimentFigures.ablation(ablation, title: "\(result.document.relations[0].title): accuracy as heads are ablated")
-            }, log: progress.log)
+            try ExperimentOutput.write(
+                AblationDocument.encode(model: result.document.source, ablation), to: out, figure: figure,
+                drawing: {
+                    ExperimentFigures.ablation(
+                        ablation, title: "\(result.document.relations[0].title): accuracy as heads are ablated")
+                }, log: progress.log)
         }
     }
 }

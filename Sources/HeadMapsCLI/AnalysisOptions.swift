@@ -1,25 +1,41 @@
-import Checkpoint
-import Core
 import Analysis
 import ArgumentParser
+import Checkpoint
+import Core
 import Foundation
 import Tokenizer
 
 /// Options shared by every command that analyses a model.
 struct AnalysisOptions: ParsableArguments {
-    @Option(name: .long, help: "The model: a directory (config.json, safetensors weights, tokenizer.json or vocab.json + merges.txt) or a Hugging Face id in the local cache (id@revision for a branch, tag or commit). Required: an analysis is always told which model.")
+    @Option(
+        name: .long,
+        help:
+            "The model: a directory (config.json, safetensors weights, tokenizer.json or vocab.json + merges.txt) or a Hugging Face id in the local cache (id@revision for a branch, tag or commit). Required: an analysis is always told which model."
+    )
     var model: String
 
     @Option(name: .long, help: "A built-in relation to score (repeatable). Default: all 20. See `headmaps relations`.")
     var relation: [String] = []
 
-    @Option(name: .long, help: "A relation file in the MAPS format, a JSON array of [source, target] pairs (repeatable); named after the file's stem.")
+    @Option(
+        name: .long,
+        help:
+            "A relation file in the MAPS format, a JSON array of [source, target] pairs (repeatable); named after the file's stem."
+    )
     var relationFile: [String] = []
 
-    @Option(name: .long, help: "k for every relation (default: the paper's per family: 1 for copying relations and 10 for the others; 3 and 25 for Llama 3 checkpoints).")
+    @Option(
+        name: .long,
+        help:
+            "k for every relation (default: the paper's per family: 1 for copying relations and 10 for the others; 3 and 25 for Llama 3 checkpoints)."
+    )
     var k: Int?
 
-    @Option(name: .long, help: "What heads read of a source token: mlp0 (the method: layer 0 the embedding, later layers block 0's MLP output), embedding (every layer the embedding, the paper's choice for Llama-3.1-70B) or mlp0-all-layers.")
+    @Option(
+        name: .long,
+        help:
+            "What heads read of a source token: mlp0 (the method: layer 0 the embedding, later layers block 0's MLP output), embedding (every layer the embedding, the paper's choice for Llama-3.1-70B) or mlp0-all-layers."
+    )
     var sources: SourceRule = .mlp0
 
     @Option(name: .long, help: "Skip a relation with fewer single-token pairs than this.")
@@ -33,7 +49,9 @@ struct AnalysisOptions: ParsableArguments {
         if minPairs < 1 { throw ValidationError("--min-pairs must be at least 1") }
     }
 
-    func modelPath() throws -> String { try ModelLocator.resolve(model, relativeTo: FileManager.default.currentDirectoryPath) }
+    func modelPath() throws -> String {
+        try ModelLocator.resolve(model, relativeTo: FileManager.default.currentDirectoryPath)
+    }
 
     func relations() throws -> [Relation] {
         var out = try relation.map(BuiltinRelations.load)
@@ -48,6 +66,7 @@ extension SourceRule: ExpressibleByArgument {}
 
 extension AnalysisOptions {
     func request() throws -> ModelAnalysis.Request {
-        ModelAnalysis.Request(modelPath: try modelPath(), relations: try relations(), k: k, minimumPairs: minPairs, sourceRule: sources)
+        ModelAnalysis.Request(
+            modelPath: try modelPath(), relations: try relations(), k: k, minimumPairs: minPairs, sourceRule: sources)
     }
 }

@@ -9,15 +9,16 @@ import Report
 struct DynamicCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dynamic",
-        abstract: "The paper's first experiment: dynamic relation scores on prompts, and their correlation with the static maps.",
+        abstract:
+            "The paper's first experiment: dynamic relation scores on prompts, and their correlation with the static maps.",
         discussion: """
-        For each relation (at least --min-pairs kept pairs) and template (the paper's four, or --templates \
-        FILE: a JSON array of strings with <X> where the source word goes), one prompt per kept pair. A head's \
-        output at the last position, z·W_O·W_U, hits when the target is in its top k. With context: the run's \
-        own z; without: its attention there forced onto the source (the residual stream stays the clean run's). \
-        Pearson correlations (with p-values) against the static scores over heads × templates. Writes \
-        headmaps.dynamic.v1 to --out; a summary per relation goes to stderr. Every supported family.
-        """)
+            For each relation (at least --min-pairs kept pairs) and template (the paper's four, or --templates \
+            FILE: a JSON array of strings with <X> where the source word goes), one prompt per kept pair. A head's \
+            output at the last position, z·W_O·W_U, hits when the target is in its top k. With context: the run's \
+            own z; without: its attention there forced onto the source (the residual stream stays the clean run's). \
+            Pearson correlations (with p-values) against the static scores over heads × templates. Writes \
+            headmaps.dynamic.v1 to --out; a summary per relation goes to stderr. Every supported family.
+            """)
 
     @OptionGroup var analysis: AnalysisOptions
 
@@ -38,15 +39,20 @@ struct DynamicCommand: ParsableCommand {
             let (decoder, _) = try Architectures.openDecoder(modelDirectory: result.request.modelPath)
             var relations: [DynamicScores.RelationResult] = []
             for (tokenized, statics) in zip(result.tokenized, result.document.relations) where !tokenized.skipped {
-                progress.log("dynamic scores: \(tokenized.relation.name), \(tokenized.pairsKept) pairs × \(templates.count) templates")
-                let r = try DynamicScores.run(relation: tokenized, statics: statics, model: result.model, decoder: decoder,
-                                              tokenizer: result.loaded.tokenizer, templates: templates, log: progress.log)
+                progress.log(
+                    "dynamic scores: \(tokenized.relation.name), \(tokenized.pairsKept) pairs × \(templates.count) templates"
+                )
+                let r = try DynamicScores.run(
+                    relation: tokenized, statics: statics, model: result.model, decoder: decoder,
+                    tokenizer: result.loaded.tokenizer, templates: templates, log: progress.log)
                 progress.log(DynamicDocument.summary(r))
                 relations.append(r)
             }
-            try ExperimentOutput.write(DynamicDocument.encode(model: result.document.source, templates: templates, relations: relations),
-                                       to: out, figure: figure, drawing: { ExperimentFigures.dynamic(relations, statics: result.document, modelName: "") },
-                                       log: progress.log)
+            try ExperimentOutput.write(
+                DynamicDocument.encode(model: result.document.source, templates: templates, relations: relations),
+                to: out, figure: figure,
+                drawing: { ExperimentFigures.dynamic(relations, statics: result.document, modelName: "") },
+                log: progress.log)
         }
     }
 
@@ -56,7 +62,8 @@ struct DynamicCommand: ParsableCommand {
             throw ExperimentError.badTemplate(file: path, problem: "must be a JSON array of template strings")
         }
         for t in list where t.components(separatedBy: "<X>").count != 2 {
-            throw ExperimentError.badTemplate(file: path, problem: "template '\(Excerpt.short(t))' must hold <X> exactly once")
+            throw ExperimentError.badTemplate(
+                file: path, problem: "template '\(Excerpt.short(t))' must hold <X> exactly once")
         }
         // A template listed twice would count each head's scores twice in the correlations.
         var seen = Set<[UInt8]>()

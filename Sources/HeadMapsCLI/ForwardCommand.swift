@@ -10,12 +10,12 @@ struct ForwardCommand: ParsableCommand {
         commandName: "forward",
         abstract: "Run the model on a prompt: its next-token prediction (the sanity check before the experiments).",
         discussion: """
-        The prompt is tokenized as Hugging Face does by default: the special tokens the tokenizer.json's \
-        post-processor puts first (Llama 3's <|begin_of_text|>, Gemma's <bos>; none for GPT-2), then the \
-        text as written. It runs in float32; the top N next \
-        tokens after it are printed with their logits. --json writes headmaps.forward.v1: \
-        {"schema", "prompt", "token_ids", "top": [{"token_id", "token", "logit"}]}. Every supported family.
-        """)
+            The prompt is tokenized as Hugging Face does by default: the special tokens the tokenizer.json's \
+            post-processor puts first (Llama 3's <|begin_of_text|>, Gemma's <bos>; none for GPT-2), then the \
+            text as written. It runs in float32; the top N next \
+            tokens after it are printed with their logits. --json writes headmaps.forward.v1: \
+            {"schema", "prompt", "token_ids", "top": [{"token_id", "token", "logit"}]}. Every supported family.
+            """)
 
     @Option(name: .long, help: "The model: a directory or a Hugging Face id (id@revision) in the local cache.")
     var model: String
@@ -54,12 +54,17 @@ struct ForwardCommand: ParsableCommand {
             func token(_ id: Int) -> String { tokenizer.decode([id]) }
             print("prompt: \(ids.count) token\(ids.count == 1 ? "" : "s") \(ids)")
             for (rank, id) in best.enumerated() {
-                print(String(format: "%3d  %7d  %10.4f  ", rank + 1, id, row[id]) + "'" + token(id).replacingOccurrences(of: "\n", with: "\\n") + "'")
+                print(
+                    String(format: "%3d  %7d  %10.4f  ", rank + 1, id, row[id]) + "'"
+                        + token(id).replacingOccurrences(of: "\n", with: "\\n") + "'")
             }
             if let json {
                 let q = JSONString.quoted
-                let entries = best.map { "    {\"token_id\": \($0), \"token\": \(q(token($0))), \"logit\": \(row[$0])}" }.joined(separator: ",\n")
-                let text = "{\n  \"schema\": \"headmaps.forward.v1\",\n  \"prompt\": \(q(prompt)),\n  \"token_ids\": \(ids),\n  \"top\": [\n\(entries)\n  ]\n}\n"
+                let entries = best.map {
+                    "    {\"token_id\": \($0), \"token\": \(q(token($0))), \"logit\": \(row[$0])}"
+                }.joined(separator: ",\n")
+                let text =
+                    "{\n  \"schema\": \"headmaps.forward.v1\",\n  \"prompt\": \(q(prompt)),\n  \"token_ids\": \(ids),\n  \"top\": [\n\(entries)\n  ]\n}\n"
                 try AtomicFile.write(Data(text.utf8), to: json)
             }
         }

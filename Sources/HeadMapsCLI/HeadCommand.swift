@@ -8,18 +8,19 @@ import Report
 struct HeadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "head",
-        abstract: "What one head does: its score and rank for every relation, its salient operations, and pair by pair for chosen relations.",
+        abstract:
+            "What one head does: its score and rank for every relation, its salient operations, and pair by pair for chosen relations.",
         discussion: """
-        HEAD is L.H (9.6), L9H6 or L9.H6. Salient operations: every vocabulary token as a source (the method's \
-        layer-0 / MLP0 rule), the tokens whose norm the head's OV circuit amplifies most, ‖x·W_V·W_O‖ / ‖x‖, and \
-        the top logits each is mapped to. With --relation or --relation-file, every kept pair of those relations \
-        is listed with hit or miss and the target's rank (other tokens with a logit at least the target's; a hit \
-        when below k). --json writes headmaps.head.v1.
+            HEAD is L.H (9.6), L9H6 or L9.H6. Salient operations: every vocabulary token as a source (the method's \
+            layer-0 / MLP0 rule), the tokens whose norm the head's OV circuit amplifies most, ‖x·W_V·W_O‖ / ‖x‖, and \
+            the top logits each is mapped to. With --relation or --relation-file, every kept pair of those relations \
+            is listed with hit or miss and the target's rank (other tokens with a logit at least the target's; a hit \
+            when below k). --json writes headmaps.head.v1.
 
-        HEAD all: the salient operations of every head, one line per operation led by its head (for grep and \
-        diff), and with --json every head's card as headmaps.heads.v1 (the form of a report's heads.json). Pairs \
-        are listed for one head only, so all takes no --relation or --relation-file.
-        """)
+            HEAD all: the salient operations of every head, one line per operation led by its head (for grep and \
+            diff), and with --json every head's card as headmaps.heads.v1 (the form of a report's heads.json). Pairs \
+            are listed for one head only, so all takes no --relation or --relation-file.
+            """)
 
     @Argument(help: "The head: L.H, L9H6 or L9.H6; all for every head.")
     var head: String
@@ -32,7 +33,11 @@ struct HeadCommand: ParsableCommand {
     @Option(name: .long, help: "How many mapped tokens per salient token.")
     var mappings: Int = SalientOperations.defaultMappings
 
-    @Option(name: .long, help: "Sources for salient operations (default: the scores' --sources). mlp0-all-layers is what the paper's notebook did.")
+    @Option(
+        name: .long,
+        help:
+            "Sources for salient operations (default: the scores' --sources). mlp0-all-layers is what the paper's notebook did."
+    )
     var salientSources: SourceRule?
 
     @Option(name: .long, help: "Also write the card as JSON (headmaps.head.v1) to this file.")
@@ -40,9 +45,13 @@ struct HeadCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard (1...1000).contains(salient), (1...100).contains(mappings) else { throw CLIError("--salient must be 1–1000 and --mappings 1–100") }
+            guard (1...1000).contains(salient), (1...100).contains(mappings) else {
+                throw CLIError("--salient must be 1–1000 and --mappings 1–100")
+            }
             if head.lowercased() == "all" { return try everyHead() }
-            guard let (layer, index) = HeadCard.parseHead(head) else { throw CLIError("'\(Excerpt.short(head))' is not a head; write L.H (9.6), L9H6 or L9.H6, or all") }
+            guard let (layer, index) = HeadCard.parseHead(head) else {
+                throw CLIError("'\(Excerpt.short(head))' is not a head; write L.H (9.6), L9H6 or L9.H6, or all")
+            }
             let progress = Progress(quiet: analysis.quiet)
             // Every relation is scored (for the ranks); the ones named are listed pair by pair.
             var request = try analysis.request()
@@ -55,7 +64,8 @@ struct HeadCommand: ParsableCommand {
             let result = try ModelAnalysis(request, log: progress.log)
             let shape = result.model.shape
             guard layer < shape.layers, index < shape.heads else {
-                throw CLIError("head \(layer).\(index) is outside the model's \(shape.layers) layers × \(shape.heads) heads")
+                throw CLIError(
+                    "head \(layer).\(index) is outside the model's \(shape.layers) layers × \(shape.heads) heads")
             }
             // The card's products over the whole vocabulary are single large ones:
             // they may use every core (scoring, which needs one BLAS thread, is done).
@@ -67,12 +77,16 @@ struct HeadCommand: ParsableCommand {
             let sources = try VocabularySources(model: result.model, layers: [layer], rule: rule) { done, blocks in
                 progress.update("salient operations: every vocabulary token as a source", done: done, of: blocks)
             }
-            let card = try HeadCard(analysis: result, layer: layer, head: index, detailed: named ? detailed : [],
-                                    salientCount: salient, mappings: mappings, salientRule: rule, sources: sources)
+            let card = try HeadCard(
+                analysis: result, layer: layer, head: index, detailed: named ? detailed : [],
+                salientCount: salient, mappings: mappings, salientRule: rule, sources: sources)
             let tokenizer = result.loaded.tokenizer
             print(HeadCardText.render(card, decode: { tokenizer.decode([$0]) }))
             if let json {
-                try AtomicFile.write(Data(HeadCardText.json(card, model: result.document.source, decode: { tokenizer.decode([$0]) }).utf8), to: json)
+                try AtomicFile.write(
+                    Data(
+                        HeadCardText.json(card, model: result.document.source, decode: { tokenizer.decode([$0]) }).utf8),
+                    to: json)
                 progress.log("wrote \(json)")
             }
         }
@@ -82,25 +96,35 @@ struct HeadCommand: ParsableCommand {
     /// vocabulary's sources with the layer's `W_V`s, the heads on every core.
     private func everyHead() throws {
         guard analysis.relation.isEmpty, analysis.relationFile.isEmpty else {
-            throw CLIError("head all lists no pairs (they are per head): leave out --relation and --relation-file; every built-in relation is scored")
+            throw CLIError(
+                "head all lists no pairs (they are per head): leave out --relation and --relation-file; every built-in relation is scored"
+            )
         }
         let progress = Progress(quiet: analysis.quiet)
         let result = try ModelAnalysis(try analysis.request(), log: progress.log)
-        let model = result.model, shape = model.shape
+        let model = result.model
+        let shape = model.shape
         let rule = salientSources ?? result.request.sourceRule
-        progress.log("salient operations of \(shape.layers * shape.heads) heads: every vocabulary token as a source (\(rule.rawValue))")
+        progress.log(
+            "salient operations of \(shape.layers * shape.heads) heads: every vocabulary token as a source (\(rule.rawValue))"
+        )
         let sources = try VocabularySources(model: model, rule: rule) { done, blocks in
             progress.update("every vocabulary token as a source", done: done, of: blocks)
         }
-        let operations = try SalientOperations.everyHead(model: model, sources: sources, count: salient, mappings: mappings,
-                                                         tokens: result.loaded.tokenizer.count) { done, layers in
+        let operations = try SalientOperations.everyHead(
+            model: model, sources: sources, count: salient, mappings: mappings,
+            tokens: result.loaded.tokenizer.count
+        ) { done, layers in
             progress.update("salient operations, layers", done: done, of: layers)
         }
-        let cards = try operations.map { try HeadCard(analysis: result, layer: $0.layer, head: $0.head, detailed: [], salientRule: rule, salient: $0) }
+        let cards = try operations.map {
+            try HeadCard(analysis: result, layer: $0.layer, head: $0.head, detailed: [], salientRule: rule, salient: $0)
+        }
         let tokenizer = result.loaded.tokenizer
         print(SalientOperationsText.catalogue(operations, decode: { tokenizer.decode([$0]) }), terminator: "")
         if let json {
-            let document = HeadCard.headsDocument(cards.map { ($0, []) }, model: result.document.source, decode: { tokenizer.decode([$0]) })
+            let document = HeadCard.headsDocument(
+                cards.map { ($0, []) }, model: result.document.source, decode: { tokenizer.decode([$0]) })
             try AtomicFile.write(Data(document.utf8), to: json)
             progress.log("wrote \(json)")
         }
@@ -113,9 +137,10 @@ enum HeadCardText {
         func token(_ id: Int) -> String { SalientOperationsText.token(id, decode: decode) }
         var lines = ["head \(card.layer).\(card.head)", "", "relation                     k   score  supp.  rank"]
         for r in card.relations where !r.skipped {
-            lines.append(r.name.padding(toLength: 27, withPad: " ", startingAt: 0)
-                         + String(format: " %3d  %5.2f  %5.2f  ", r.k, r.score, r.suppression)
-                         + (r.lastRank > r.rank ? "\(r.rank)–\(r.lastRank) of \(r.of) (tied)" : "\(r.rank) of \(r.of)"))
+            lines.append(
+                r.name.padding(toLength: 27, withPad: " ", startingAt: 0)
+                    + String(format: " %3d  %5.2f  %5.2f  ", r.k, r.score, r.suppression)
+                    + (r.lastRank > r.rank ? "\(r.rank)–\(r.lastRank) of \(r.of) (tied)" : "\(r.rank) of \(r.of)"))
         }
         lines += ["", "salient operations (amplification: token → top mappings)"]
         lines += card.salient.operations.map { SalientOperationsText.line($0, decode: decode) }
@@ -123,13 +148,16 @@ enum HeadCardText {
             guard let pairs = r.pairs else { continue }
             lines += ["", "\(r.name): \(pairs.filter(\.hit).count) of \(pairs.count) pairs hit (k = \(r.k))"]
             for p in pairs {
-                lines.append("  \(p.hit ? "hit " : "miss") \(p.source) → \(p.target)  target rank \(p.targetRank); top: " + p.top.map(token).joined(separator: ", "))
+                lines.append(
+                    "  \(p.hit ? "hit " : "miss") \(p.source) → \(p.target)  target rank \(p.targetRank); top: "
+                        + p.top.map(token).joined(separator: ", "))
             }
         }
         return lines.joined(separator: "\n")
     }
 
     static func json(_ card: HeadCard, model: String, decode: (Int) -> String) -> String {
-        "{\n  \"schema\": \"headmaps.head.v1\",\n  \"model\": \(JSONString.quoted(model)),\n" + card.jsonFields(decode: decode, indent: "  ") + "\n}\n"
+        "{\n  \"schema\": \"headmaps.head.v1\",\n  \"model\": \(JSONString.quoted(model)),\n"
+            + card.jsonFields(decode: decode, indent: "  ") + "\n}\n"
     }
 }

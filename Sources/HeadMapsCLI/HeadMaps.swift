@@ -24,15 +24,19 @@ struct HeadMaps: ParsableCommand {
 
     static let configuration = CommandConfiguration(
         commandName: "headmaps",
-        abstract: "What every attention head of a language model does, read from its weights (GPT-2, Pythia, Phi, Phi-3, Llama, Mistral, Qwen2, Qwen3, Gemma 2, Gemma 3, OLMo 2; safetensors or GGUF).",
+        abstract:
+            "What every attention head of a language model does, read from its weights (GPT-2, Pythia, Phi, Phi-3, Llama, Mistral, Qwen2, Qwen3, Gemma 2, Gemma 3, OLMo 2; safetensors or GGUF).",
         discussion: """
-        Scores every head for relations such as name copying or country → capital with the \
-        MAPS method (Elhelo & Geva, ACL 2025): the fraction of a relation's pairs whose target \
-        is among the head's top-k logits when its OV circuit is applied to the source token.
+            Scores every head for relations such as name copying or country → capital with the \
+            MAPS method (Elhelo & Geva, ACL 2025): the fraction of a relation's pairs whose target \
+            is among the head's top-k logits when its OV circuit is applied to the source token.
 
-        Start with `headmaps report` (no argument): the built-in demo, written to reports/default/. \
-        `headmaps forward` and `headmaps dynamic` run the model to test the maps.
-        """,
+            Start with `headmaps report` (no argument): the built-in demo, written to reports/default/. \
+            `headmaps forward` and `headmaps dynamic` run the model to test the maps.
+            """,
         version: HeadMapsVersion.string,
-        subcommands: [ReportCommand.self, ScoresCommand.self, HeadCommand.self, ForwardCommand.self, DynamicCommand.self, AblateCommand.self, RenderCommand.self, CompareCommand.self, RelationsCommand.self, MakeFixtureCommand.self])
+        subcommands: [
+            ReportCommand.self, ScoresCommand.self, HeadCommand.self, ForwardCommand.self, DynamicCommand.self,
+            AblateCommand.self, RenderCommand.self, CompareCommand.self, RelationsCommand.self, MakeFixtureCommand.self,
+        ])
 }

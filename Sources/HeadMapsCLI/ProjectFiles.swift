@@ -9,13 +9,15 @@ import Foundation
 enum ProjectFiles {
     static var root: String? {
         if let home = ProcessInfo.processInfo.environment["HEADMAPS_HOME"], !home.isEmpty { return home }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent()
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         for start in [cwd, executable] {
             var dir = start.standardized
             while true {
                 if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path),
-                   FileManager.default.fileExists(atPath: dir.appendingPathComponent("fixtures").path) {
+                    FileManager.default.fileExists(atPath: dir.appendingPathComponent("fixtures").path)
+                {
                     return dir.path
                 }
                 let parent = dir.deletingLastPathComponent()

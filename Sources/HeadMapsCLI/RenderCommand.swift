@@ -10,14 +10,16 @@ struct RenderCommand: ParsableCommand {
         commandName: "render",
         abstract: "Draw heatmaps of a scores file: one panel per --relation, side by side, to PNG, PDF or SVG.",
         discussion: """
-        A panel shows a relation's scores, or its suppression scores with --relation NAME:suppression \
-        (or --suppression for every panel). --range and --colorbar-label apply to every panel.
-        """)
+            A panel shows a relation's scores, or its suppression scores with --relation NAME:suppression \
+            (or --suppression for every panel). --range and --colorbar-label apply to every panel.
+            """)
 
     @Option(name: .long, help: "A headmaps.scores.v1 file (from `headmaps scores`).")
     var scores: String
 
-    @Option(name: .long, help: "Relation to draw (repeatable: one panel each); NAME:suppression draws its suppression scores.")
+    @Option(
+        name: .long,
+        help: "Relation to draw (repeatable: one panel each); NAME:suppression draws its suppression scores.")
     var relation: [String]
 
     @Flag(name: .long, help: "Draw suppression scores (target in the bottom-k) on every panel.")
@@ -29,7 +31,9 @@ struct RenderCommand: ParsableCommand {
     @Option(name: .long, help: "Colorbar label of every panel (default: \"Relation score\").")
     var colorbarLabel: String?
 
-    @Option(name: .long, help: "A marker set (YAML) of heads to mark with x / o: one for all panels, or one per --relation.")
+    @Option(
+        name: .long, help: "A marker set (YAML) of heads to mark with x / o: one for all panels, or one per --relation."
+    )
     var markers: [String] = []
 
     @Option(name: .long, help: "Panel title (repeatable, one per --relation). Default: \"MODEL: Relation heads\".")
@@ -70,7 +74,9 @@ struct RenderCommand: ParsableCommand {
             guard markers.count <= 1 || markers.count == relation.count else {
                 throw CLIError("give one --markers for all panels or one per --relation (\(relation.count))")
             }
-            guard let placement = LegendPlacement(rawValue: legend) else { throw CLIError("--legend must be best or below") }
+            guard let placement = LegendPlacement(rawValue: legend) else {
+                throw CLIError("--legend must be best or below")
+            }
             guard let map = Colormap.named(colormap) else { throw CLIError("--colormap must be viridis or diverging") }
             var valueRange: ClosedRange<Double>?
             if let range {
@@ -80,12 +86,15 @@ struct RenderCommand: ParsableCommand {
                 }
                 valueRange = lo...hi
             }
-            if let format, !["png", "pdf", "svg"].contains(format.lowercased()) { throw CLIError("--format must be png, pdf or svg") }
+            if let format, !["png", "pdf", "svg"].contains(format.lowercased()) {
+                throw CLIError("--format must be png, pdf or svg")
+            }
             let document = try ScoresDocument.read(path: scores)
             let markerSets = try markers.map { try MarkerSet.load(file: $0) }
             let panels = try relation.enumerated().map { i, entry -> HeatmapPanel in
                 let perPanelSuppression = entry.hasSuffix(":suppression")
-                var spec = PanelSpec(relation: perPanelSuppression ? String(entry.dropLast(":suppression".count)) : entry)
+                var spec = PanelSpec(
+                    relation: perPanelSuppression ? String(entry.dropLast(":suppression".count)) : entry)
                 spec.suppression = suppression || perPanelSuppression
                 if let valueRange { spec.range = valueRange }
                 spec.colorbarLabel = colorbarLabel

@@ -1,6 +1,6 @@
-import Core
 import Analysis
 import ArgumentParser
+import Core
 import Foundation
 import Tokenizer
 
@@ -14,7 +14,11 @@ struct ScoresCommand: ParsableCommand {
     @Option(name: .long, help: "Where to write the scores JSON.")
     var out: String = "scores.json"
 
-    @Option(name: .long, help: "Also write the scores in long form as CSV (model, relation, layer, head, score, suppression, pairs_kept, k).")
+    @Option(
+        name: .long,
+        help:
+            "Also write the scores in long form as CSV (model, relation, layer, head, score, suppression, pairs_kept, k)."
+    )
     var csv: String?
 
     func run() throws {

@@ -9,7 +9,10 @@ import Tokenizer
 /// What each fuzz target feeds with arbitrary bytes. A thrown error is a
 /// correct answer; a crash, a hang or a broken invariant is a bug.
 enum FuzzTargets {
-    static let names = ["safetensors", "config", "relation", "scores", "vocabulary", "bpe", "index", "spec", "png", "pattern", "tokenizer-json", "gguf"]
+    static let names = [
+        "safetensors", "config", "relation", "scores", "vocabulary", "bpe", "index", "spec", "png", "pattern",
+        "tokenizer-json", "gguf",
+    ]
 
     static func run(_ target: String, _ data: Data) {
         switch target {
@@ -34,14 +37,17 @@ enum FuzzTargets {
     static func gguf(_ data: Data) {
         data.withUnsafeBytes { raw in
             guard let base = raw.baseAddress,
-                  let header = try? GGUFFile.parseHeader(base, size: raw.count, path: "fuzz") else { return }
+                let header = try? GGUFFile.parseHeader(base, size: raw.count, path: "fuzz")
+            else { return }
             for t in header.tensors {
                 precondition(header.dataStart + t.offset + t.byteCount <= raw.count)
                 if t.type.isReadable, t.elementCount <= 1 << 16 {
                     var out = [Float](repeating: 0, count: t.elementCount)
                     out.withUnsafeMutableBufferPointer { o in
                         let layout = t.type.blockLayout!
-                        GGMLDequantize.blocks(t.type, base + header.dataStart + t.offset, count: t.elementCount / layout.values, into: o.baseAddress!)
+                        GGMLDequantize.blocks(
+                            t.type, base + header.dataStart + t.offset, count: t.elementCount / layout.values,
+                            into: o.baseAddress!)
                     }
                 }
             }
@@ -54,7 +60,9 @@ enum FuzzTargets {
         let length = Int(clamping: data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian)
         guard length <= data.count - 8 else { return }
         let header = data.subdata(in: 8..<(8 + length))
-        guard let (tensors, _) = try? SafetensorsFile.parseHeader(header, dataSize: data.count - 8 - length, path: "fuzz") else { return }
+        guard
+            let (tensors, _) = try? SafetensorsFile.parseHeader(header, dataSize: data.count - 8 - length, path: "fuzz")
+        else { return }
         // Accepted headers must describe tensors that fit, exactly.
         var covered = 0
         for t in tensors.values {
@@ -69,7 +77,8 @@ enum FuzzTargets {
     /// at a folder that does not exist, so nothing outside the input is read.
     static func spec(_ data: Data) {
         guard let text = String(data: data, encoding: .utf8), text.utf8.count <= InputFile.Limit.yaml,
-              let yaml = try? YAMLMapping.parse(text, file: "/nonexistent/spec.yaml") else { return }
+            let yaml = try? YAMLMapping.parse(text, file: "/nonexistent/spec.yaml")
+        else { return }
         _ = try? ReportSpec.parse(yaml, file: "/nonexistent/spec.yaml")
         _ = try? MarkerSet.parse(yaml, file: "/nonexistent/markers.yaml")
     }
@@ -92,7 +101,9 @@ enum FuzzTargets {
     /// text gives ids below its count (or the unknown id).
     static func tokenizerJSON(_ data: Data) {
         guard let tokenizer = try? TokenizerJSON.parse(data, path: "tokenizer.json") else { return }
-        for id in tokenizer.encode("Hello world's 123 中文 🙂\n") { precondition(id == ByteLevelBPE.unknownID || (0..<tokenizer.count).contains(id)) }
+        for id in tokenizer.encode("Hello world's 123 中文 🙂\n") {
+            precondition(id == ByteLevelBPE.unknownID || (0..<tokenizer.count).contains(id))
+        }
     }
 
     /// Any bytes as a PNG: an error or an image within the limits, never a crash.
@@ -109,7 +120,8 @@ enum FuzzTargets {
         guard let tokenizer = try? ByteLevelBPE(vocabularyData: data[..<split], mergesText: merges) else { return }
         let text = "Hello world, 1990 naïve"
         let ids = tokenizer.encode(text)
-        precondition(ids.allSatisfy { $0 == ByteLevelBPE.unknownID || ($0 >= 0 && tokenizer.vocabulary.values.contains($0)) })
+        precondition(
+            ids.allSatisfy { $0 == ByteLevelBPE.unknownID || ($0 >= 0 && tokenizer.vocabulary.values.contains($0)) })
         if tokenizer.missingBytes.isEmpty { precondition(tokenizer.decode(ids) == text) }
     }
 

@@ -72,7 +72,9 @@ extension Matrix {
         storage.withUnsafeMutableBufferPointer { p in
             let shared = SharedFloats(p.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { i in
-                for j in (i * chunk)..<min(count, (i + 1) * chunk) { shared.pointer[j] = activation.apply(shared.pointer[j]) }
+                for j in (i * chunk)..<min(count, (i + 1) * chunk) {
+                    shared.pointer[j] = activation.apply(shared.pointer[j])
+                }
             }
         }
     }

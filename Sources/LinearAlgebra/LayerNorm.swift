@@ -12,7 +12,10 @@ public enum LayerNorm {
             for c in 0..<n { mean += Double(x[r, c]) }
             mean /= Double(n)
             var variance: Double = 0
-            for c in 0..<n { let d = Double(x[r, c]) - mean; variance += d * d }
+            for c in 0..<n {
+                let d = Double(x[r, c]) - mean
+                variance += d * d
+            }
             variance /= Double(n)
             let inv = 1 / (variance + Double(epsilon)).squareRoot()
             for c in 0..<n {
@@ -33,7 +36,10 @@ public enum RMSNorm {
         let scale = weight.map { weightOffset + $0 }
         for r in 0..<x.rows {
             var squares: Double = 0
-            for c in 0..<n { let v = Double(x[r, c]); squares += v * v }
+            for c in 0..<n {
+                let v = Double(x[r, c])
+                squares += v * v
+            }
             let inv = 1 / (squares / Double(n) + Double(epsilon)).squareRoot()
             for c in 0..<n { out[r, c] = Float(Double(x[r, c]) * inv) * scale[c] }
         }

@@ -1,5 +1,3 @@
-
-
 /// A dense row-major matrix of `Float` that owns its storage.
 ///
 /// Values, not references: small matrices (a head's `W_V`, a batch of source
@@ -18,7 +16,8 @@ public struct Matrix: Sendable, Equatable {
     }
 
     public init(rows: Int, cols: Int, storage: [Float]) {
-        precondition(storage.count == rows * cols, "storage holds \(storage.count) values, \(rows)x\(cols) needs \(rows * cols)")
+        precondition(
+            storage.count == rows * cols, "storage holds \(storage.count) values, \(rows)x\(cols) needs \(rows * cols)")
         self.rows = rows
         self.cols = cols
         self.storage = storage

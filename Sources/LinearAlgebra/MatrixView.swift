@@ -1,5 +1,3 @@
-
-
 /// A borrowed row-major matrix: a pointer into memory someone else keeps alive
 /// (a mapped checkpoint file or a `Matrix`'s storage).
 public struct MatrixView: @unchecked Sendable {
@@ -28,7 +26,8 @@ public struct MatrixView: @unchecked Sendable {
     /// Checkpoints that store linear layers `[out, in]` give their canonical
     /// `[in, out]` slices this way.
     public func transposed(rows rowRange: Range<Int>? = nil, cols colRange: Range<Int>? = nil) -> Matrix {
-        let r = rowRange ?? 0..<rows, c = colRange ?? 0..<cols
+        let r = rowRange ?? 0..<rows
+        let c = colRange ?? 0..<cols
         var out = Matrix(rows: c.count, cols: r.count)
         out.storage.withUnsafeMutableBufferPointer { dst in
             // Blocked so that both sides stay in cache for large weights.

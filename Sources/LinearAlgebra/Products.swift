@@ -8,8 +8,9 @@ public enum Products {
         precondition(a.cols == b.rows, "inner dimensions differ: \(a.rows)x\(a.cols) · \(b.rows)x\(b.cols)")
         var c = Matrix(rows: a.rows, cols: b.cols)
         c.storage.withUnsafeMutableBufferPointer { cp in
-            BLAS.gemm(m: a.rows, n: b.cols, k: a.cols, a: a.base, lda: a.cols, b: b.base, ldb: b.cols,
-                      c: cp.baseAddress!, ldc: b.cols)
+            BLAS.gemm(
+                m: a.rows, n: b.cols, k: a.cols, a: a.base, lda: a.cols, b: b.base, ldb: b.cols,
+                c: cp.baseAddress!, ldc: b.cols)
         }
         return c
     }
@@ -18,8 +19,9 @@ public enum Products {
     /// unembedding", since `W_U = W_Eᵀ` and `W_E` is stored as `[vocab, d]`.
     public static func multiplyTransposed(_ a: MatrixView, _ b: MatrixView, into c: UnsafeMutablePointer<Float>) {
         precondition(a.cols == b.cols, "inner dimensions differ: \(a.rows)x\(a.cols) · (\(b.rows)x\(b.cols))ᵀ")
-        BLAS.gemm(transposeB: true, m: a.rows, n: b.rows, k: a.cols,
-                  a: a.base, lda: a.cols, b: b.base, ldb: b.cols, c: c, ldc: b.rows)
+        BLAS.gemm(
+            transposeB: true, m: a.rows, n: b.rows, k: a.cols,
+            a: a.base, lda: a.cols, b: b.base, ldb: b.cols, c: c, ldc: b.rows)
     }
 
     public static func multiply(_ a: Matrix, _ b: Matrix) -> Matrix {
@@ -36,7 +38,8 @@ public enum Products {
 
     public static func multiplyInRowBlocks(_ a: Matrix, _ b: MatrixView, rowsPerBlock: Int = 4096) -> Matrix {
         precondition(a.cols == b.rows)
-        let n = b.cols, k = a.cols
+        let n = b.cols
+        let k = a.cols
         return product(rows: a.rows, cols: n, a: a, blocks: a.rows, size: rowsPerBlock) { left, out, lo, m in
             BLAS.gemm(m: m, n: n, k: k, a: left + lo * k, lda: k, b: b.base, ldb: n, c: out + lo * n, ldc: n)
         }
@@ -47,7 +50,8 @@ public enum Products {
     public static func multiplyInColumnBlocks(_ a: Matrix, _ b: MatrixView, columnsPerBlock: Int = 512) -> Matrix {
         precondition(a.cols == b.rows)
         return product(rows: a.rows, cols: b.cols, a: a, blocks: b.cols, size: columnsPerBlock) { left, out, lo, n in
-            BLAS.gemm(m: a.rows, n: n, k: a.cols, a: left, lda: a.cols, b: b.base + lo, ldb: b.cols, c: out + lo, ldc: b.cols)
+            BLAS.gemm(
+                m: a.rows, n: n, k: a.cols, a: left, lda: a.cols, b: b.base + lo, ldb: b.cols, c: out + lo, ldc: b.cols)
         }
     }
 
@@ -55,25 +59,34 @@ public enum Products {
     /// a Hugging Face `[out, in]` weight).
     public static func multiplyTransposedInRowBlocks(_ a: Matrix, _ b: MatrixView, rowsPerBlock: Int = 4096) -> Matrix {
         precondition(a.cols == b.cols)
-        let n = b.rows, k = a.cols
+        let n = b.rows
+        let k = a.cols
         return product(rows: a.rows, cols: n, a: a, blocks: a.rows, size: rowsPerBlock) { left, out, lo, m in
-            BLAS.gemm(transposeB: true, m: m, n: n, k: k, a: left + lo * k, lda: k, b: b.base, ldb: k, c: out + lo * n, ldc: n)
+            BLAS.gemm(
+                transposeB: true, m: m, n: n, k: k, a: left + lo * k, lda: k, b: b.base, ldb: k, c: out + lo * n, ldc: n
+            )
         }
     }
 
     /// `A · Bᵀ` with `B`'s rows (the unembedding's vocabulary) in fixed blocks on every core.
-    public static func multiplyTransposedInRowBlocksOfB(_ a: Matrix, _ b: MatrixView, rowsPerBlock: Int = 4096) -> Matrix {
+    public static func multiplyTransposedInRowBlocksOfB(
+        _ a: Matrix, _ b: MatrixView, rowsPerBlock: Int = 4096
+    ) -> Matrix {
         precondition(a.cols == b.cols)
         return product(rows: a.rows, cols: b.rows, a: a, blocks: b.rows, size: rowsPerBlock) { left, out, lo, n in
-            BLAS.gemm(transposeB: true, m: a.rows, n: n, k: a.cols, a: left, lda: a.cols, b: b.base + lo * b.cols, ldb: b.cols,
-                      c: out + lo, ldc: b.rows)
+            BLAS.gemm(
+                transposeB: true, m: a.rows, n: n, k: a.cols, a: left, lda: a.cols, b: b.base + lo * b.cols,
+                ldb: b.cols,
+                c: out + lo, ldc: b.rows)
         }
     }
 
     /// A `[rows, cols]` result whose fixed blocks of `extent` (rows of A, or
     /// columns of the result) are computed on every core by `block(a, c, start, count)`.
-    private static func product(rows: Int, cols: Int, a: Matrix, blocks extent: Int, size: Int,
-                                block: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void) -> Matrix {
+    private static func product(
+        rows: Int, cols: Int, a: Matrix, blocks extent: Int, size: Int,
+        block: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void
+    ) -> Matrix {
         var c = Matrix(rows: rows, cols: cols)
         c.storage.withUnsafeMutableBufferPointer { cp in
             let out = SharedFloats(cp.baseAddress!)

@@ -6,7 +6,8 @@ public enum FixtureError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .shapeTooSmall(let shape, let requirement): return "fixture shape \(shape): \(requirement)"
-        case .vocabularyTooSmall(let needed, let requested): return "fixture vocabulary needs \(needed) tokens, more than the requested \(requested)"
+        case .vocabularyTooSmall(let needed, let requested):
+            return "fixture vocabulary needs \(needed) tokens, more than the requested \(requested)"
         }
     }
 }

@@ -1,6 +1,6 @@
-import Core
 import Analysis
 import Checkpoint
+import Core
 import Tokenizer
 
 /// A byte-level BPE vocabulary built for a fixture: every word of the
@@ -65,7 +65,8 @@ struct FixtureVocabulary {
 
     func vocabJSON() -> String {
         let all = tokens + [FixtureVocabulary.endOfText]
-        return "{" + all.enumerated().map { "\(JSONString.quoted($0.element)): \($0.offset)" }.joined(separator: ", ") + "}\n"
+        return "{" + all.enumerated().map { "\(JSONString.quoted($0.element)): \($0.offset)" }.joined(separator: ", ")
+            + "}\n"
     }
 
     func mergesText() -> String {

@@ -1,6 +1,6 @@
-import Core
 import Analysis
 import Checkpoint
+import Core
 import Foundation
 import Tokenizer
 
@@ -44,8 +44,10 @@ public struct PlantedCheckpoint {
         /// whole vocabulary (the benchmark's hard case).
         public let dense: Bool
 
-        public init(name: String, layers: Int, heads: Int, dModel: Int, vocabSize: Int?, positions: Int,
-                    mlpWidth: Int? = nil, kvHeads: Int? = nil, dense: Bool = false) {
+        public init(
+            name: String, layers: Int, heads: Int, dModel: Int, vocabSize: Int?, positions: Int,
+            mlpWidth: Int? = nil, kvHeads: Int? = nil, dense: Bool = false
+        ) {
             self.name = name
             self.layers = layers
             self.heads = heads
@@ -65,10 +67,14 @@ public struct PlantedCheckpoint {
             Shape(name: "gpt2-grid", layers: 12, heads: 12, dModel: 48, vocabSize: nil, positions: 64),
             Shape(name: "gpt2", layers: 12, heads: 12, dModel: 768, vocabSize: 50257, positions: 1024),
             Shape(name: "gpt2-medium", layers: 24, heads: 16, dModel: 1024, vocabSize: 50257, positions: 1024),
-            Shape(name: "gpt2-medium-hard", layers: 24, heads: 16, dModel: 1024, vocabSize: 50257, positions: 1024, dense: true),
+            Shape(
+                name: "gpt2-medium-hard", layers: 24, heads: 16, dModel: 1024, vocabSize: 50257, positions: 1024,
+                dense: true),
             Shape(name: "gpt2-xl", layers: 48, heads: 25, dModel: 1600, vocabSize: 50257, positions: 1024),
             // Llama-3.1-8B's widths (write it with --arch llama: 16 GB in BF16).
-            Shape(name: "llama-3.1-8b", layers: 32, heads: 32, dModel: 4096, vocabSize: 128_256, positions: 1024, mlpWidth: 14_336, kvHeads: 8),
+            Shape(
+                name: "llama-3.1-8b", layers: 32, heads: 32, dModel: 4096, vocabSize: 128_256, positions: 1024,
+                mlpWidth: 14_336, kvHeads: 8),
         ]
 
         public static func preset(_ name: String) -> Shape? { presets.first { $0.name == name } }
@@ -131,8 +137,11 @@ public struct PlantedCheckpoint {
     public func placements() -> [(layer: Int, head: Int, role: Role)] {
         if shape.dense {
             // Every fifth head, copying and capital in turn, around the figure's own.
-            var out = PlantedCheckpoint(shape: Shape(name: shape.name, layers: shape.layers, heads: shape.heads, dModel: shape.dModel,
-                                                     vocabSize: shape.vocabSize, positions: shape.positions), seed: seed).placements()
+            var out = PlantedCheckpoint(
+                shape: Shape(
+                    name: shape.name, layers: shape.layers, heads: shape.heads, dModel: shape.dModel,
+                    vocabSize: shape.vocabSize, positions: shape.positions), seed: seed
+            ).placements()
             var used = Set(out.map { $0.layer * shape.heads + $0.head })
             for index in stride(from: 2, to: shape.layers * shape.heads, by: 5) where !used.contains(index) {
                 used.insert(index)
@@ -141,12 +150,16 @@ public struct PlantedCheckpoint {
             return out
         }
         if shape.layers == 24 && shape.heads == 16 {
-            return [(0, 3, .copying), (14, 1, .copying), (16, 4, .copying), (18, 6, .copying), (19, 9, .copying),
-                    (21, 7, .suppression), (0, 11, .capital), (12, 5, .capital), (15, 12, .capital), (20, 10, .capital),
-                    (10, 2, .nearThresholdHit), (11, 8, .nearThresholdMiss)]
+            return [
+                (0, 3, .copying), (14, 1, .copying), (16, 4, .copying), (18, 6, .copying), (19, 9, .copying),
+                (21, 7, .suppression), (0, 11, .capital), (12, 5, .capital), (15, 12, .capital), (20, 10, .capital),
+                (10, 2, .nearThresholdHit), (11, 8, .nearThresholdMiss),
+            ]
         }
-        let roles: [(Double, Role)] = [(0, .copying), (0.7, .copying), (0.9, .suppression), (0, .capital), (0.6, .capital),
-                                       (0.35, .nearThresholdHit), (0.45, .nearThresholdMiss)]
+        let roles: [(Double, Role)] = [
+            (0, .copying), (0.7, .copying), (0.9, .suppression), (0, .capital), (0.6, .capital),
+            (0.35, .nearThresholdHit), (0.45, .nearThresholdMiss),
+        ]
         var used = Set<Int>()
         return roles.enumerated().map { i, entry in
             let layer = Int((entry.0 * Double(shape.layers - 1)).rounded())
@@ -168,14 +181,23 @@ public struct PlantedCheckpoint {
     }
 
     func plan(placements: [(layer: Int, head: Int, role: Role)]) throws -> Plan {
-        let d = shape.dModel, half = d / 2, dh = d / shape.heads
+        let d = shape.dModel
+        let half = d / 2
+        let dh = d / shape.heads
         guard d % shape.heads == 0, dh >= 4, half >= Layout.reserved + 3 else {
-            throw FixtureError.shapeTooSmall(shape: shape.name, requirement: "need d_model divisible by heads, d_head ≥ 4 and d_model ≥ \(2 * (Layout.reserved + 3))")
+            throw FixtureError.shapeTooSmall(
+                shape: shape.name,
+                requirement: "need d_model divisible by heads, d_head ≥ 4 and d_model ≥ \(2 * (Layout.reserved + 3))")
         }
         // Vocabulary: the relation words, decoys, filler.
         var vocab = FixtureVocabulary()
         let relations = try BuiltinRelations.loadAll()
-        for relation in relations { for pair in relation.pairs { vocab.addWord(pair.source); vocab.addWord(pair.target) } }
+        for relation in relations {
+            for pair in relation.pairs {
+                vocab.addWord(pair.source)
+                vocab.addWord(pair.target)
+            }
+        }
         let decoyWords = (0..<19).map { "zq" + String(UnicodeScalar(UInt8(97 + $0))) }
         for w in decoyWords { vocab.addWord(w) }
         var fillerRNG = SplitMix64(seed: seed ^ 0xF111E5)
@@ -219,8 +241,9 @@ public struct PlantedCheckpoint {
             case .suppression: score = 0
             case .nearThresholdMiss: score = Double(rel.pairsKept - flagged) / Double(rel.pairsKept)
             }
-            return PlantedHead(layer: p.layer, head: p.head, role: p.role, relation: p.role.relation,
-                               expectedScore: score, expectedSuppression: p.role == .suppression ? 1 : 0)
+            return PlantedHead(
+                layer: p.layer, head: p.head, role: p.role, relation: p.role.relation,
+                expectedScore: score, expectedSuppression: p.role == .suppression ? 1 : 0)
         }
         var plantedAt: [Int: Role] = [:]
         for p in placements { plantedAt[p.layer * shape.heads + p.head] = p.role }
@@ -231,7 +254,8 @@ public struct PlantedCheckpoint {
     /// planted.json into `directory` (created if needed).
     @discardableResult
     public func write(to directory: String) throws -> [PlantedHead] {
-        let d = shape.dModel, dMLP = shape.dMLP
+        let d = shape.dModel
+        let dMLP = shape.dMLP
         let plan = try plan(placements: formed(placements()))
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let vocabSize = plan.vocab.count
@@ -242,13 +266,19 @@ public struct PlantedCheckpoint {
             .init(name: "ln_f.bias", dtype: dtype, shape: [d]),
         ]
         for l in 0..<shape.layers {
-            for (n, s) in [("ln_1.weight", [d]), ("ln_1.bias", [d]), ("attn.c_attn.weight", [d, 3 * d]), ("attn.c_attn.bias", [3 * d]),
-                           ("attn.c_proj.weight", [d, d]), ("attn.c_proj.bias", [d]), ("ln_2.weight", [d]), ("ln_2.bias", [d]),
-                           ("mlp.c_fc.weight", [d, dMLP]), ("mlp.c_fc.bias", [dMLP]), ("mlp.c_proj.weight", [dMLP, d]), ("mlp.c_proj.bias", [d])] {
+            for (n, s) in [
+                ("ln_1.weight", [d]), ("ln_1.bias", [d]), ("attn.c_attn.weight", [d, 3 * d]),
+                ("attn.c_attn.bias", [3 * d]),
+                ("attn.c_proj.weight", [d, d]), ("attn.c_proj.bias", [d]), ("ln_2.weight", [d]), ("ln_2.bias", [d]),
+                ("mlp.c_fc.weight", [d, dMLP]), ("mlp.c_fc.bias", [dMLP]), ("mlp.c_proj.weight", [dMLP, d]),
+                ("mlp.c_proj.bias", [d]),
+            ] {
                 entries.append(.init(name: "h.\(l).\(n)", dtype: dtype, shape: s))
             }
         }
-        try SafetensorsWriter.write(to: (directory as NSString).appendingPathComponent("model.safetensors"), entries: entries) { entry in
+        try SafetensorsWriter.write(
+            to: (directory as NSString).appendingPathComponent("model.safetensors"), entries: entries
+        ) { entry in
             let values = gpt2Tensor(entry.name, shape: entry.shape, plan: plan)
             return runnable ? runnableTensor(entry.name, values, plan: plan) : values
         }
@@ -261,7 +291,10 @@ public struct PlantedCheckpoint {
 
     /// One tensor of the GPT-2 layout; the other layouts are derived from these.
     func gpt2Tensor(_ name: String, shape tensorShape: [Int], plan: Plan) -> [Float] {
-        let d = shape.dModel, half = d / 2, dh = d / shape.heads, dMLP = shape.dMLP
+        let d = shape.dModel
+        let half = d / 2
+        let dh = d / shape.heads
+        let dMLP = shape.dMLP
         var rng = SplitMix64(seed: seed ^ fnv1a(name))
         let count = tensorShape.reduce(1, *)
         switch name {
@@ -269,7 +302,9 @@ public struct PlantedCheckpoint {
             var values = [Float](repeating: 0, count: count)
             for t in 0..<tensorShape[0] {
                 for j in 0..<half {
-                    let v = plan.codes[t]?[j] ?? (j < Layout.reserved ? 0 : Grid.round(PlantedCheckpoint.embeddingScale * Grid.normal(&rng)))
+                    let v =
+                        plan.codes[t]?[j]
+                        ?? (j < Layout.reserved ? 0 : Grid.round(PlantedCheckpoint.embeddingScale * Grid.normal(&rng)))
                     values[t * d + j] = v
                     values[t * d + half + j] = -v
                 }
@@ -287,7 +322,9 @@ public struct PlantedCheckpoint {
             var values = Grid.noise(count, scale: scale, seed: seed ^ fnv1a(name))
             for h in 0..<shape.heads {
                 if let role = plan.plantedAt[layer * shape.heads + h] {
-                    plant(role, head: h, into: &values, isValue: name.hasSuffix("c_attn.weight"), d: d, dh: dh, decoyWeight: plan.decoyWeight)
+                    plant(
+                        role, head: h, into: &values, isValue: name.hasSuffix("c_attn.weight"), d: d, dh: dh,
+                        decoyWeight: plan.decoyWeight)
                 }
             }
             return values
@@ -302,13 +339,17 @@ public struct PlantedCheckpoint {
     /// through unchanged (`gelu(z) - gelu(-z) = z`); the rest are random and
     /// write only outside the reserved dimensions.
     private func firstMLP(_ name: String, d: Int, dMLP: Int, rng: inout SplitMix64) -> [Float] {
-        let half = d / 2, linear = 2 * Layout.reserved
+        let half = d / 2
+        let linear = 2 * Layout.reserved
         switch name {
         case "h.0.mlp.c_fc.weight":
             var w = [Float](repeating: 0, count: d * dMLP)
             let scale = Float(1 / Double(d).squareRoot())
             for i in 0..<d { for u in linear..<dMLP { w[i * dMLP + u] = Grid.round(scale * Grid.normal(&rng)) } }
-            for c in 0..<Layout.reserved { w[c * dMLP + 2 * c] = 1; w[c * dMLP + 2 * c + 1] = -1 }
+            for c in 0..<Layout.reserved {
+                w[c * dMLP + 2 * c] = 1
+                w[c * dMLP + 2 * c + 1] = -1
+            }
             return w
         case "h.0.mlp.c_fc.bias":
             return (0..<dMLP).map { u in u < linear ? 0 : Grid.round(0.1 * Grid.normal(&rng)) }
@@ -316,15 +357,22 @@ public struct PlantedCheckpoint {
             var w = [Float](repeating: 0, count: dMLP * d)
             let scale = Float(1 / Double(dMLP).squareRoot())
             for u in linear..<dMLP {
-                for j in 0..<d where j % half >= Layout.reserved { w[u * d + j] = Grid.round(scale * Grid.normal(&rng)) }
+                for j in 0..<d where j % half >= Layout.reserved {
+                    w[u * d + j] = Grid.round(scale * Grid.normal(&rng))
+                }
             }
-            for c in 0..<Layout.reserved { w[(2 * c) * d + c] = 1; w[(2 * c + 1) * d + c] = -1 }
+            for c in 0..<Layout.reserved {
+                w[(2 * c) * d + c] = 1
+                w[(2 * c + 1) * d + c] = -1
+            }
             return w
         }
     }
 
     /// Overwrites one head's slice of `c_attn` (value columns) or `c_proj` (rows).
-    private func plant(_ role: Role, head h: Int, into values: inout [Float], isValue: Bool, d: Int, dh: Int, decoyWeight: Float) {
+    private func plant(
+        _ role: Role, head h: Int, into values: inout [Float], isValue: Bool, d: Int, dh: Int, decoyWeight: Float
+    ) {
         // (read dimension, write dimension, weight) per head channel.
         var channels: [(read: Int, write: Int, weight: Float)] = []
         switch role {
@@ -368,7 +416,8 @@ public struct PlantedCheckpoint {
         let rows = planted.map {
             "    {\"layer\": \($0.layer), \"head\": \($0.head), \"role\": \"\($0.role.rawValue)\", \"relation\": \"\($0.relation)\", \"expected_score\": \($0.expectedScore), \"expected_suppression\": \($0.expectedSuppression)}"
         }
-        return "{\n  \"shape\": \"\(shape.name)\",\n  \"seed\": \(seed),\n  \"planted\": [\n" + rows.joined(separator: ",\n") + "\n  ]\n}\n"
+        return "{\n  \"shape\": \"\(shape.name)\",\n  \"seed\": \(seed),\n  \"planted\": [\n"
+            + rows.joined(separator: ",\n") + "\n  ]\n}\n"
     }
 
     func write(_ text: String, to directory: String, _ name: String) throws {
@@ -388,10 +437,10 @@ public struct PlantedCheckpoint {
 
 /// Reserved positions in the first half of the residual stream.
 enum Layout {
-    static let name = 0          // 4 dims
-    static let country = 4       // 3 dims
+    static let name = 0  // 4 dims
+    static let country = 4  // 3 dims
     static let flag = 7
-    static let capital = 8       // 3 dims
+    static let capital = 8  // 3 dims
     static let decoysBelowK = 11
     static let decoysAtK = 12
     static let reserved = 13
@@ -416,7 +465,8 @@ enum Grid {
             var rng = SplitMix64(seed: seed)
             return (0..<count).map { _ in round(scale * normal(&rng)) }
         }
-        let chunk = 1 << 20, chunks = (count + chunk - 1) / chunk
+        let chunk = 1 << 20
+        let chunks = (count + chunk - 1) / chunk
         let width = Float(3.0.squareRoot()) * scale
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             let out = UncheckedBuffer(base: buffer.baseAddress!)

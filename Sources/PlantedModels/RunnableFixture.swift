@@ -19,7 +19,10 @@ extension PlantedCheckpoint {
     static let amplification: Float = 4096
 
     func runnableTensor(_ name: String, _ base: [Float], plan: Plan) -> [Float] {
-        let d = shape.dModel, half = d / 2, dh = d / shape.heads, reserved = Layout.reserved
+        let d = shape.dModel
+        let half = d / 2
+        let dh = d / shape.heads
+        let reserved = Layout.reserved
         let parts = name.split(separator: ".").map(String.init)
         let layer = parts.count > 1 ? Int(parts[1]) : nil
         func isReserved(_ j: Int) -> Bool { j % half < reserved }
@@ -78,7 +81,8 @@ extension PlantedCheckpoint {
             return antisymmetricRows(base, rows: 1)
         case "h.0.mlp.c_fc.weight":
             // Random units do not read the codes; the pass-through units do.
-            let dMLP = 4 * d, linear = 2 * reserved
+            let dMLP = 4 * d
+            let linear = 2 * reserved
             var out = base
             for i in 0..<d where isReserved(i) { for u in linear..<dMLP { out[i * dMLP + u] = 0 } }
             return out
@@ -87,8 +91,10 @@ extension PlantedCheckpoint {
             let dMLP = 4 * d
             var out = antisymmetricRows(base, rows: dMLP)
             for c in 0..<reserved {
-                out[(2 * c) * d + c] = 1; out[(2 * c) * d + half + c] = -1
-                out[(2 * c + 1) * d + c] = -1; out[(2 * c + 1) * d + half + c] = 1
+                out[(2 * c) * d + c] = 1
+                out[(2 * c) * d + half + c] = -1
+                out[(2 * c + 1) * d + c] = -1
+                out[(2 * c + 1) * d + half + c] = 1
             }
             return out
         case _ where name.hasSuffix("mlp.c_fc.weight"):

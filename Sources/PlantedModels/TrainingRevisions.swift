@@ -31,7 +31,8 @@ public struct TrainingRevisions {
     /// names one); returns each revision's name and its planted heads.
     @discardableResult
     public func write(hub: String) throws -> [(revision: String, planted: [PlantedCheckpoint.PlantedHead])] {
-        let repo = (hub as NSString).appendingPathComponent("models--" + repository.replacingOccurrences(of: "/", with: "--"))
+        let repo = (hub as NSString).appendingPathComponent(
+            "models--" + repository.replacingOccurrences(of: "/", with: "--"))
         try FileManager.default.createDirectory(atPath: repo + "/refs", withIntermediateDirectories: true)
         let placed = fixture.placements().count
         var written: [(String, [PlantedCheckpoint.PlantedHead])] = []
@@ -39,7 +40,8 @@ public struct TrainingRevisions {
             var planted = fixture.planted
             planted.formedHeads = formedHeads(k, placed: placed)
             let commit = TrainingRevisions.commit(seed: planted.seed, revision: k)
-            let heads = try FamilyFixture(planted, architecture: fixture.architecture).write(to: repo + "/snapshots/" + commit)
+            let heads = try FamilyFixture(planted, architecture: fixture.architecture).write(
+                to: repo + "/snapshots/" + commit)
             try commit.write(toFile: repo + "/refs/" + TrainingRevisions.name(k), atomically: true, encoding: .utf8)
             if k == count - 1 { try commit.write(toFile: repo + "/refs/main", atomically: true, encoding: .utf8) }
             written.append((TrainingRevisions.name(k), heads))

@@ -36,21 +36,31 @@ public struct BarChartLayout: PanelGeometry {
 
     public func offset(by d: Point) -> BarChartLayout {
         func move(_ r: Rect) -> Rect { Rect(x: r.x + d.x, y: r.y + d.y, width: r.width, height: r.height) }
-        return BarChartLayout(frame: move(frame), axes: move(axes), bars: bars.map(move), secondaryBars: secondaryBars.map(move),
-                              xTicks: xTicks.map { ($0.value, $0.x + d.x) },
-                              texts: texts.map { TextItem(role: $0.role, text: $0.text, font: $0.font, box: move($0.box), rotated: $0.rotated, wrapWidth: $0.wrapWidth) })
+        return BarChartLayout(
+            frame: move(frame), axes: move(axes), bars: bars.map(move), secondaryBars: secondaryBars.map(move),
+            xTicks: xTicks.map { ($0.value, $0.x + d.x) },
+            texts: texts.map {
+                TextItem(
+                    role: $0.role, text: $0.text, font: $0.font, box: move($0.box), rotated: $0.rotated,
+                    wrapWidth: $0.wrapWidth)
+            })
     }
 }
 
 extension BarChartPanel: FigurePanel {
     public func validate() throws(FigureError) {
         for (what, text) in [("a panel title", title), ("an axis label", xLabel)] + labels.map({ ("a bar label", $0) })
-            where text.count > FigureLimits.textLength {
+        where text.count > FigureLimits.textLength {
             throw .textTooLong(what: what, length: text.count)
         }
-        guard !labels.isEmpty, labels.count == values.count, secondary.map({ $0.count == values.count }) ?? true else { throw .emptyGrid(panel: title) }
-        guard labels.count <= FigureLimits.gridSide else { throw .gridTooLarge(panel: title, layers: labels.count, heads: 1) }
-        let low = range.lowerBound, high = range.upperBound
+        guard !labels.isEmpty, labels.count == values.count, secondary.map({ $0.count == values.count }) ?? true else {
+            throw .emptyGrid(panel: title)
+        }
+        guard labels.count <= FigureLimits.gridSide else {
+            throw .gridTooLarge(panel: title, layers: labels.count, heads: 1)
+        }
+        let low = range.lowerBound
+        let high = range.upperBound
         guard low.isFinite, high.isFinite, low < high else { throw .invalidRange(panel: title, low: low, high: high) }
         for (i, v) in (values + (secondary ?? [])).enumerated() where !v.isFinite {
             throw .nonFiniteValue(panel: title, layer: i % values.count, head: 0)
@@ -59,7 +69,9 @@ extension BarChartPanel: FigurePanel {
 
     public func layout(style: FigureStyle) -> BarChartLayout {
         let m = Layout.margin
-        func measure(_ s: String, _ f: FontSpec, wrap: Double? = nil) -> Size { TextMeasure.size(s, font: f, wrapWidth: wrap) }
+        func measure(_ s: String, _ f: FontSpec, wrap: Double? = nil) -> Size {
+            TextMeasure.size(s, font: f, wrapWidth: wrap)
+        }
         let line = measure("Ag", style.tickFont).height
         let rowHeight = max(line * 1.25, 10 * style.scale)
         let labelWidth = labels.map { measure($0, style.tickFont).width }.max() ?? 0
@@ -69,25 +81,40 @@ extension BarChartPanel: FigurePanel {
         let titleWrap = max(width - 2 * m, measure(title, style.titleFont).width.clamped(to: 0...360))
         width = max(width, titleWrap + 2 * m)
         let titleSize = measure(title, style.titleFont, wrap: titleWrap)
-        var texts = [TextItem(role: .title, text: title, font: style.titleFont,
-                              box: Rect(x: (width - titleSize.width) / 2, y: m, width: titleSize.width, height: titleSize.height),
-                              rotated: false, wrapWidth: titleWrap)]
-        let axes = Rect(x: axesX, y: m + titleSize.height + Layout.titlePad, width: axesWidth, height: rowHeight * Double(labels.count))
+        var texts = [
+            TextItem(
+                role: .title, text: title, font: style.titleFont,
+                box: Rect(x: (width - titleSize.width) / 2, y: m, width: titleSize.width, height: titleSize.height),
+                rotated: false, wrapWidth: titleWrap)
+        ]
+        let axes = Rect(
+            x: axesX, y: m + titleSize.height + Layout.titlePad, width: axesWidth,
+            height: rowHeight * Double(labels.count))
         func x(_ v: Double) -> Double {
-            axes.x + axesWidth * ((min(max(v, range.lowerBound), range.upperBound) - range.lowerBound) / (range.upperBound - range.lowerBound))
+            axes.x + axesWidth
+                * ((min(max(v, range.lowerBound), range.upperBound) - range.lowerBound)
+                    / (range.upperBound - range.lowerBound))
         }
-        var bars: [Rect] = [], secondaryBars: [Rect] = []
+        var bars: [Rect] = []
+        var secondaryBars: [Rect] = []
         for (i, label) in labels.enumerated() {
             let top = axes.y + Double(i) * rowHeight
             let mainHeight = rowHeight * (secondary == nil ? 0.7 : 0.55)
             bars.append(Rect(x: axes.x, y: top + rowHeight * 0.1, width: x(values[i]) - axes.x, height: mainHeight))
             if let secondary {
-                secondaryBars.append(Rect(x: axes.x, y: top + rowHeight * 0.1 + mainHeight + rowHeight * 0.05, width: x(secondary[i]) - axes.x, height: rowHeight * 0.15))
+                secondaryBars.append(
+                    Rect(
+                        x: axes.x, y: top + rowHeight * 0.1 + mainHeight + rowHeight * 0.05,
+                        width: x(secondary[i]) - axes.x, height: rowHeight * 0.15))
             }
             let size = measure(label, style.tickFont)
-            texts.append(TextItem(role: .tickLabel, text: label, font: style.tickFont,
-                                  box: Rect(x: axes.x - Layout.tickLength - Layout.tickPad - size.width, y: top + (rowHeight - size.height) / 2,
-                                            width: size.width, height: size.height), rotated: false, wrapWidth: nil))
+            texts.append(
+                TextItem(
+                    role: .tickLabel, text: label, font: style.tickFont,
+                    box: Rect(
+                        x: axes.x - Layout.tickLength - Layout.tickPad - size.width,
+                        y: top + (rowHeight - size.height) / 2,
+                        width: size.width, height: size.height), rotated: false, wrapWidth: nil))
         }
         let steps = 5
         let ticks = (0...steps).map { i -> (Double, Double) in
@@ -99,29 +126,42 @@ extension BarChartPanel: FigurePanel {
         for (v, tx) in ticks {
             let text = Layout.formatTick(v, range: range)
             let size = measure(text, style.tickFont)
-            texts.append(TextItem(role: .tickLabel, text: text, font: style.tickFont,
-                                  box: Rect(x: tx - size.width / 2, y: y, width: size.width, height: size.height), rotated: false, wrapWidth: nil))
+            texts.append(
+                TextItem(
+                    role: .tickLabel, text: text, font: style.tickFont,
+                    box: Rect(x: tx - size.width / 2, y: y, width: size.width, height: size.height), rotated: false,
+                    wrapWidth: nil))
             tickHeight = max(tickHeight, size.height)
         }
         y += tickHeight + Layout.labelPad
         let label = measure(xLabel, style.labelFont)
-        texts.append(TextItem(role: .axisLabel, text: xLabel, font: style.labelFont,
-                              box: Rect(x: axes.center.x - label.width / 2, y: y, width: label.width, height: label.height), rotated: false, wrapWidth: nil))
+        texts.append(
+            TextItem(
+                role: .axisLabel, text: xLabel, font: style.labelFont,
+                box: Rect(x: axes.center.x - label.width / 2, y: y, width: label.width, height: label.height),
+                rotated: false, wrapWidth: nil))
         let frame = Rect(x: 0, y: 0, width: width.rounded(.up), height: (y + label.height + m).rounded(.up))
-        return BarChartLayout(frame: frame, axes: axes, bars: bars, secondaryBars: secondaryBars, xTicks: ticks.map { ($0.0, $0.1) }, texts: texts)
+        return BarChartLayout(
+            frame: frame, axes: axes, bars: bars, secondaryBars: secondaryBars, xTicks: ticks.map { ($0.0, $0.1) },
+            texts: texts)
     }
 
     public func draw(_ g: BarChartLayout, on canvas: any Canvas) {
         // Light grid lines at the ticks, then the bars, then the frame and ticks on top.
-        canvas.lines(g.xTicks.map { (Point($0.x, g.axes.y), Point($0.x, g.axes.maxY)) }, RGB(0.88, 0.88, 0.88), lineWidth: 0.6)
+        canvas.lines(
+            g.xTicks.map { (Point($0.x, g.axes.y), Point($0.x, g.axes.maxY)) }, RGB(0.88, 0.88, 0.88), lineWidth: 0.6)
         for (i, bar) in g.bars.enumerated() where bar.width > 0 {
             canvas.fill(bar, colormap.color(values[i], range: range), alpha: 1)
         }
         for bar in g.secondaryBars where bar.width > 0 { canvas.fill(bar, RGB(0.25, 0.25, 0.25), alpha: 1) }
         canvas.strokeRect(g.axes, .black, lineWidth: 0.8)
-        canvas.lines(g.xTicks.map { (Point($0.x, g.axes.maxY), Point($0.x, g.axes.maxY + Layout.tickLength)) }, .black, lineWidth: 0.8)
+        canvas.lines(
+            g.xTicks.map { (Point($0.x, g.axes.maxY), Point($0.x, g.axes.maxY + Layout.tickLength)) }, .black,
+            lineWidth: 0.8)
         for text in g.texts {
-            canvas.text(text.text, font: text.font, at: Point(text.box.x, text.box.y), rotated: false, wrapWidth: text.wrapWidth)
+            canvas.text(
+                text.text, font: text.font, at: Point(text.box.x, text.box.y), rotated: false, wrapWidth: text.wrapWidth
+            )
         }
     }
 }

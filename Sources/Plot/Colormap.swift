@@ -15,13 +15,19 @@ public struct Colormap: Equatable, Sendable {
     /// Blue → white → red (matplotlib's `RdBu_r`), for signed values with the
     /// range centred on 0: ColorBrewer's 11 RdBu anchors, linearly interpolated.
     public static let diverging: Colormap = {
-        let anchors: [UInt32] = [0x053061, 0x2166AC, 0x4393C3, 0x92C5DE, 0xD1E5F0, 0xF7F7F7,
-                                 0xFDDBC7, 0xF4A582, 0xD6604D, 0xB2182B, 0x67001F]
-        let colors = anchors.map { RGB(Double($0 >> 16) / 255, Double(($0 >> 8) & 0xFF) / 255, Double($0 & 0xFF) / 255) }
+        let anchors: [UInt32] = [
+            0x053061, 0x2166AC, 0x4393C3, 0x92C5DE, 0xD1E5F0, 0xF7F7F7,
+            0xFDDBC7, 0xF4A582, 0xD6604D, 0xB2182B, 0x67001F,
+        ]
+        let colors = anchors.map {
+            RGB(Double($0 >> 16) / 255, Double(($0 >> 8) & 0xFF) / 255, Double($0 & 0xFF) / 255)
+        }
         let entries = (0..<256).map { i -> RGB in
             let t = Double(i) / 255 * Double(colors.count - 1)
-            let lo = min(Int(t), colors.count - 2), f = t - Double(lo)
-            let a = colors[lo], b = colors[lo + 1]
+            let lo = min(Int(t), colors.count - 2)
+            let f = t - Double(lo)
+            let a = colors[lo]
+            let b = colors[lo + 1]
             return RGB(a.r + (b.r - a.r) * f, a.g + (b.g - a.g) * f, a.b + (b.b - a.b) * f)
         }
         return Colormap(name: "diverging", entries: entries)

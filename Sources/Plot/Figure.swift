@@ -29,7 +29,8 @@ public struct Figure: Sendable {
             copy.style.scale = scale
             return copy.layout().size.width
         }
-        var low = 0.02, high = 20.0
+        var low = 0.02
+        var high = 20.0
         guard width(low) <= target else { throw .cannotFitWidth(inches: inches, narrowest: width(low) / 72) }
         for _ in 0..<40 {
             let mid = (low + high) / 2
@@ -48,10 +49,15 @@ public struct Figure: Sendable {
         try validate()
         let layout = layout()
         let scale = dpi / 72
-        let width = layout.size.width * scale, height = layout.size.height * scale
-        guard width.isFinite, height.isFinite, width <= Double(FigureLimits.pixelsPerSide), height <= Double(FigureLimits.pixelsPerSide),
-              width * height <= Double(FigureLimits.pixels) else {
-            throw .tooLarge(width: width.isFinite ? Int(width.rounded(.up)) : Int.max, height: height.isFinite ? Int(height.rounded(.up)) : Int.max)
+        let width = layout.size.width * scale
+        let height = layout.size.height * scale
+        guard width.isFinite, height.isFinite, width <= Double(FigureLimits.pixelsPerSide),
+            height <= Double(FigureLimits.pixelsPerSide),
+            width * height <= Double(FigureLimits.pixels)
+        else {
+            throw .tooLarge(
+                width: width.isFinite ? Int(width.rounded(.up)) : Int.max,
+                height: height.isFinite ? Int(height.rounded(.up)) : Int.max)
         }
         let canvas = CairoCanvas(rasterSize: layout.size, dpi: dpi)
         draw(layout, on: canvas)
@@ -83,12 +89,16 @@ public struct Figure: Sendable {
     }
 
     public func validate() throws(FigureError) {
-        guard style.fontSize.isFinite, FigureStyle.fontSizes.contains(style.fontSize) else { throw .invalidFontSize(style.fontSize) }
+        guard style.fontSize.isFinite, FigureStyle.fontSizes.contains(style.fontSize) else {
+            throw .invalidFontSize(style.fontSize)
+        }
         for panel in panels { try panel.validate() }
         try sharedColorbar?.validate()
     }
 
-    public static var libraryVersions: (cairo: String, pango: String) { (CairoCanvas.cairoVersion, CairoCanvas.pangoVersion) }
+    public static var libraryVersions: (cairo: String, pango: String) {
+        (CairoCanvas.cairoVersion, CairoCanvas.pangoVersion)
+    }
 
     private func draw(_ layout: FigureLayout, on canvas: any Canvas) {
         for (panel, geometry) in zip(panels, layout.panels) { Figure.draw(panel, geometry, on: canvas) }
@@ -97,7 +107,9 @@ public struct Figure: Sendable {
 
     /// Opens the existential: each panel draws from the geometry it laid out.
     private static func draw<P: FigurePanel>(_ panel: P, _ geometry: any PanelGeometry, on canvas: any Canvas) {
-        guard let own = geometry as? P.Geometry else { preconditionFailure("a panel's layout is its own geometry type") }
+        guard let own = geometry as? P.Geometry else {
+            preconditionFailure("a panel's layout is its own geometry type")
+        }
         panel.draw(own, on: canvas)
     }
 }

@@ -1,5 +1,3 @@
-
-
 /// Bounds on what a figure may ask for, far beyond any paper figure, so that a
 /// mistyped setting gives an error instead of a crash or an empty file.
 public enum FigureLimits {

@@ -1,5 +1,5 @@
-/// One panel of a figure, of any kind: a heatmap today, a bar chart or a line
-/// plot next. A panel lays itself out at the origin (measuring its text) and
+/// One panel of a figure, of any kind: a heatmap, a bar chart, a line or
+/// scatter plot, a shared colorbar. A panel lays itself out at the origin (measuring its text) and
 /// draws from that layout; the figure places panels on a grid. Layout and
 /// drawing stay separate, so layouts can be tested without rendering.
 public protocol FigurePanel: Sendable {

@@ -3,13 +3,19 @@
 public struct Point: Equatable, Sendable {
     public var x: Double
     public var y: Double
-    public init(_ x: Double, _ y: Double) { self.x = x; self.y = y }
+    public init(_ x: Double, _ y: Double) {
+        self.x = x
+        self.y = y
+    }
 }
 
 public struct Size: Equatable, Sendable {
     public var width: Double
     public var height: Double
-    public init(_ width: Double, _ height: Double) { self.width = width; self.height = height }
+    public init(_ width: Double, _ height: Double) {
+        self.width = width
+        self.height = height
+    }
 }
 
 public struct Rect: Equatable, Sendable {
@@ -19,7 +25,10 @@ public struct Rect: Equatable, Sendable {
     public var height: Double
 
     public init(x: Double, y: Double, width: Double, height: Double) {
-        self.x = x; self.y = y; self.width = width; self.height = height
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
     }
 
     public var minX: Double { x }
@@ -44,7 +53,11 @@ public struct RGB: Equatable, Sendable {
     public var r: Double
     public var g: Double
     public var b: Double
-    public init(_ r: Double, _ g: Double, _ b: Double) { self.r = r; self.g = g; self.b = b }
+    public init(_ r: Double, _ g: Double, _ b: Double) {
+        self.r = r
+        self.g = g
+        self.b = b
+    }
 
     public static let black = RGB(0, 0, 0)
     public static let white = RGB(1, 1, 1)

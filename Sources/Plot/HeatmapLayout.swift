@@ -19,18 +19,24 @@ public struct HeatmapLayout: PanelGeometry {
 
     /// The rectangle of one head's cell (head 0 at the top).
     public func cell(_ index: HeadIndex) -> Rect {
-        Rect(x: axes.x + Double(index.layer) * cellSize.width, y: axes.y + Double(index.head) * cellSize.height,
-             width: cellSize.width, height: cellSize.height)
+        Rect(
+            x: axes.x + Double(index.layer) * cellSize.width, y: axes.y + Double(index.head) * cellSize.height,
+            width: cellSize.width, height: cellSize.height)
     }
 }
 
 extension HeatmapLayout {
     public func offset(by d: Point) -> HeatmapLayout {
         func move(_ r: Rect) -> Rect { Rect(x: r.x + d.x, y: r.y + d.y, width: r.width, height: r.height) }
-        return HeatmapLayout(frame: move(frame), axes: move(axes), cellSize: cellSize, xTicks: xTicks, yTicks: yTicks,
-                           colorbar: move(colorbar), colorbarTicks: colorbarTicks, colorbarExtensions: colorbarExtensions.map(move),
-                           legend: legend.map(move),
-                           legendEntries: legendEntries.map { (Point($0.marker.x + d.x, $0.marker.y + d.y), $0.style) },
-                           texts: texts.map { TextItem(role: $0.role, text: $0.text, font: $0.font, box: move($0.box), rotated: $0.rotated, wrapWidth: $0.wrapWidth) })
+        return HeatmapLayout(
+            frame: move(frame), axes: move(axes), cellSize: cellSize, xTicks: xTicks, yTicks: yTicks,
+            colorbar: move(colorbar), colorbarTicks: colorbarTicks, colorbarExtensions: colorbarExtensions.map(move),
+            legend: legend.map(move),
+            legendEntries: legendEntries.map { (Point($0.marker.x + d.x, $0.marker.y + d.y), $0.style) },
+            texts: texts.map {
+                TextItem(
+                    role: $0.role, text: $0.text, font: $0.font, box: move($0.box), rotated: $0.rotated,
+                    wrapWidth: $0.wrapWidth)
+            })
     }
 }

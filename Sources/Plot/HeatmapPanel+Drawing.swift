@@ -5,15 +5,19 @@ extension HeatmapPanel: FigurePanel {
     /// What no layout can draw: empty or huge grids, bad ranges, non-finite
     /// values, text the length of a book.
     public func validate() throws(FigureError) {
-        for (what, text) in [("a panel title", title), ("a colorbar label", colorbarLabel), ("a legend title", legendTitle ?? "")]
-            + markers.map({ ("a legend entry", $0.label) }) where text.count > FigureLimits.textLength {
+        for (what, text) in [
+            ("a panel title", title), ("a colorbar label", colorbarLabel), ("a legend title", legendTitle ?? ""),
+        ]
+            + markers.map({ ("a legend entry", $0.label) }) where text.count > FigureLimits.textLength
+        {
             throw .textTooLong(what: what, length: text.count)
         }
         guard !values.isEmpty, !values[0].isEmpty else { throw .emptyGrid(panel: title) }
         guard layers <= FigureLimits.gridSide, heads <= FigureLimits.gridSide else {
             throw .gridTooLarge(panel: title, layers: layers, heads: heads)
         }
-        let low = range.lowerBound, high = range.upperBound
+        let low = range.lowerBound
+        let high = range.upperBound
         guard low.isFinite, high.isFinite, low < high else { throw .invalidRange(panel: title, low: low, high: high) }
         for (l, row) in values.enumerated() {
             guard row.count == heads else { throw .emptyGrid(panel: title) }
@@ -61,13 +65,17 @@ extension HeatmapPanel: FigurePanel {
         }
 
         if panel.showsColorbar {
-            Colorbar.draw(in: g.colorbar, colormap: panel.colormap, range: panel.range, ticks: g.colorbarTicks,
-                          extensions: g.colorbarExtensions, on: canvas)
+            Colorbar.draw(
+                in: g.colorbar, colormap: panel.colormap, range: panel.range, ticks: g.colorbarTicks,
+                extensions: g.colorbarExtensions, on: canvas)
         }
 
         if let legend = g.legend {
-            canvas.roundedRect(legend, radius: 2, fill: .white, fillAlpha: 0.8, stroke: RGB(0.8, 0.8, 0.8), lineWidth: 0.8)
-            for entry in g.legendEntries { drawMarker(entry.style, at: entry.marker, size: Layout.legendMarker, on: canvas) }
+            canvas.roundedRect(
+                legend, radius: 2, fill: .white, fillAlpha: 0.8, stroke: RGB(0.8, 0.8, 0.8), lineWidth: 0.8)
+            for entry in g.legendEntries {
+                drawMarker(entry.style, at: entry.marker, size: Layout.legendMarker, on: canvas)
+            }
         }
 
         for text in g.texts {
@@ -81,7 +89,9 @@ extension HeatmapPanel: FigurePanel {
         let width = min(max(size * 0.16, 0.9), 1.8)
         switch style {
         case .cross:
-            let arms = [(Point(c.x - r, c.y - r), Point(c.x + r, c.y + r)), (Point(c.x - r, c.y + r), Point(c.x + r, c.y - r))]
+            let arms = [
+                (Point(c.x - r, c.y - r), Point(c.x + r, c.y + r)), (Point(c.x - r, c.y + r), Point(c.x + r, c.y - r)),
+            ]
             canvas.lines(arms, .white, lineWidth: width + 1.2, roundCaps: true)
             canvas.lines(arms, .black, lineWidth: width, roundCaps: true)
         case .circle:

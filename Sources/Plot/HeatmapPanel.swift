@@ -16,7 +16,9 @@ public struct HeatmapPanel: Sendable {
     public var showsColorbar = true
 
     public init(title: String, values: [[Double]], colorbarLabel: String) {
-        precondition(!values.isEmpty && !values[0].isEmpty && values.allSatisfy { $0.count == values[0].count }, "values must be a non-empty layers × heads grid")
+        precondition(
+            !values.isEmpty && !values[0].isEmpty && values.allSatisfy { $0.count == values[0].count },
+            "values must be a non-empty layers × heads grid")
         self.title = title
         self.values = values
         self.colorbarLabel = colorbarLabel

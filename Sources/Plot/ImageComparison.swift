@@ -18,7 +18,8 @@ public struct ImageComparison: Sendable {
             differingPixels = max(actual.width * actual.height, expected.width * expected.height)
             return
         }
-        var sum = 0.0, differing = 0
+        var sum = 0.0
+        var differing = 0
         for p in 0..<(actual.width * actual.height) {
             var any = false
             for c in 0..<3 {
@@ -36,17 +37,21 @@ public struct ImageComparison: Sendable {
 
     /// |actual − expected| per channel, times `gain`, on black: where they differ.
     public func diffImage(gain: Double = 10) -> RasterImage {
-        let w = max(actual.width, expected.width), h = max(actual.height, expected.height)
+        let w = max(actual.width, expected.width)
+        let h = max(actual.height, expected.height)
         var out = [UInt8](repeating: 0, count: w * h * 4)
         for y in 0..<h {
             for x in 0..<w {
                 let i = (y * w + x) * 4
                 out[i + 3] = 255
                 guard x < actual.width, y < actual.height, x < expected.width, y < expected.height else {
-                    out[i] = 255; out[i + 1] = 0; out[i + 2] = 255  // outside one of them: magenta
+                    out[i] = 255
+                    out[i + 1] = 0
+                    out[i + 2] = 255  // outside one of them: magenta
                     continue
                 }
-                let a = (y * actual.width + x) * 4, e = (y * expected.width + x) * 4
+                let a = (y * actual.width + x) * 4
+                let e = (y * expected.width + x) * 4
                 for c in 0..<3 {
                     let d = abs(Double(actual.rgba[a + c]) - Double(expected.rgba[e + c])) * gain
                     out[i + c] = UInt8(min(255, d))
@@ -61,16 +66,21 @@ public struct ImageComparison: Sendable {
     public func sideBySide(gain: Double = 10) -> RasterImage? {
         let diff = diffImage(gain: gain)
         let parts = [("expected", expected), ("actual", actual), ("difference ×\(Int(gain))", diff)]
-        let gap = 8, band = 22
-        let w = parts.map(\.1.width).reduce(0, +) + 2 * gap, h = parts.map(\.1.height).max()! + band
-        guard w <= FigureLimits.pixelsPerSide, h <= FigureLimits.pixelsPerSide, w * h <= FigureLimits.pixels else { return nil }
+        let gap = 8
+        let band = 22
+        let w = parts.map(\.1.width).reduce(0, +) + 2 * gap
+        let h = parts.map(\.1.height).max()! + band
+        guard w <= FigureLimits.pixelsPerSide, h <= FigureLimits.pixelsPerSide, w * h <= FigureLimits.pixels else {
+            return nil
+        }
         var out = [UInt8](repeating: 255, count: w * h * 4)
         var x0 = 0
         var captions: [(x: Int, text: String)] = []
         for (label, part) in parts {
             for y in 0..<part.height {
                 for x in 0..<part.width {
-                    let s = (y * part.width + x) * 4, d = ((y + band) * w + x0 + x) * 4
+                    let s = (y * part.width + x) * 4
+                    let d = ((y + band) * w + x0 + x) * 4
                     for c in 0..<4 { out[d + c] = part.rgba[s + c] }
                 }
             }
@@ -85,13 +95,16 @@ extension RasterImage {
     /// Averages `factor × factor` blocks: differences of antialiasing between
     /// rasterisers fade, misplaced elements do not.
     public func downsampled(by factor: Int) -> RasterImage {
-        let w = width / factor, h = height / factor
+        let w = width / factor
+        let h = height / factor
         var out = [UInt8](repeating: 255, count: w * h * 4)
         for y in 0..<h {
             for x in 0..<w {
                 for c in 0..<3 {
                     var sum = 0
-                    for dy in 0..<factor { for dx in 0..<factor { sum += Int(rgba[((y * factor + dy) * width + x * factor + dx) * 4 + c]) } }
+                    for dy in 0..<factor {
+                        for dx in 0..<factor { sum += Int(rgba[((y * factor + dy) * width + x * factor + dx) * 4 + c]) }
+                    }
                     out[(y * w + x) * 4 + c] = UInt8(sum / (factor * factor))
                 }
             }

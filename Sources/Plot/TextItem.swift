@@ -4,7 +4,9 @@ import Foundation
 /// A piece of text and the box it occupies (for rotated text, the box of the
 /// turned text: as wide as a line is high).
 public struct TextItem: Equatable, Sendable {
-    public enum Role: String, Sendable { case title, axisLabel, tickLabel, colorbarTickLabel, colorbarLabel, legendTitle, legendEntry }
+    public enum Role: String, Sendable {
+        case title, axisLabel, tickLabel, colorbarTickLabel, colorbarLabel, legendTitle, legendEntry
+    }
     public let role: Role
     public let text: String
     public let font: FontSpec

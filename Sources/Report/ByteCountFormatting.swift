@@ -4,8 +4,12 @@ import Foundation
 enum ByteCountFormatting {
     static func string(_ bytes: Int) -> String {
         let units = ["B", "KB", "MB", "GB"]
-        var value = Double(bytes), unit = 0
-        while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1000 && unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
         return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit]) + " (\(bytes) bytes)"
     }
 }

@@ -1,5 +1,5 @@
-import Core
 import Analysis
+import Core
 import Foundation
 import Plot
 

@@ -1,5 +1,5 @@
-import Core
 import Analysis
+import Core
 import Foundation
 import Plot
 
@@ -21,7 +21,8 @@ public enum GoldenCheck {
     public static func checkedFiles(in directory: String) -> [String] {
         let figures = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/figures")) ?? [])
             .filter { $0.hasSuffix(".png") }.sorted().map { "figures/" + $0 }
-        return figures + ["scores.json", "report.md"].filter { FileManager.default.fileExists(atPath: "\(directory)/\($0)") }
+        return figures
+            + ["scores.json", "report.md"].filter { FileManager.default.fileExists(atPath: "\(directory)/\($0)") }
     }
 
     /// Compares `report` against `golden`; diffs for failures go to `diffDirectory`.
@@ -29,19 +30,27 @@ public enum GoldenCheck {
         guard !checkedFiles(in: golden).isEmpty else { throw ReportError.noGoldens(folder: golden) }
         let files = Array(Set(checkedFiles(in: report) + checkedFiles(in: golden))).sorted()
         return try files.map { file in
-            let actual = "\(report)/\(file)", expected = "\(golden)/\(file)"
+            let actual = "\(report)/\(file)"
+            let expected = "\(golden)/\(file)"
             guard FileManager.default.fileExists(atPath: expected) else {
                 return Row(file: file, matches: false, detail: "no golden copy (run with --update to add it)")
             }
             guard FileManager.default.fileExists(atPath: actual) else {
-                return Row(file: file, matches: false, detail: "the report no longer produces it (--update removes the golden copy)")
+                return Row(
+                    file: file, matches: false,
+                    detail: "the report no longer produces it (--update removes the golden copy)")
             }
             if file.hasSuffix(".json") {
-                let comparison = ScoresComparison(actual: try ScoresDocument.read(path: actual), expected: try ScoresDocument.read(path: expected))
-                return Row(file: file, matches: comparison.matches, detail: comparison.summary, scoreChanges: comparison.lines)
+                let comparison = ScoresComparison(
+                    actual: try ScoresDocument.read(path: actual), expected: try ScoresDocument.read(path: expected))
+                return Row(
+                    file: file, matches: comparison.matches, detail: comparison.summary, scoreChanges: comparison.lines)
             }
-            if file.hasSuffix(".md") { return try compareText(file: file, actual: actual, expected: expected, diffDirectory: diffDirectory) }
-            let outcome = try compareImages(actual: actual, expected: expected, tolerance: tolerance, diffDirectory: diffDirectory)
+            if file.hasSuffix(".md") {
+                return try compareText(file: file, actual: actual, expected: expected, diffDirectory: diffDirectory)
+            }
+            let outcome = try compareImages(
+                actual: actual, expected: expected, tolerance: tolerance, diffDirectory: diffDirectory)
             return Row(file: file, matches: outcome.matches, detail: outcome.detail, artifacts: outcome.artifacts)
         }
     }
@@ -51,12 +60,15 @@ public enum GoldenCheck {
         let a = try InputFile.text(actual, kind: "report text", limit: InputFile.Limit.scores)
         let e = try InputFile.text(expected, kind: "golden report text", limit: InputFile.Limit.scores)
         guard a != e else { return Row(file: file, matches: true, detail: "identical") }
-        let diff = TextDiff.unified(expected: e, actual: a, expectedName: "golden/\(file)", actualName: "report/\(file)")
+        let diff = TextDiff.unified(
+            expected: e, actual: a, expectedName: "golden/\(file)", actualName: "report/\(file)")
         let path = "\(diffDirectory)/\((file as NSString).lastPathComponent).diff"
         try AtomicFile.write(Data(diff.utf8), to: path)
         let changed = diff.split(separator: "\n").dropFirst(2).filter { $0.hasPrefix("+") || $0.hasPrefix("-") }
         let shown = diff.split(separator: "\n", omittingEmptySubsequences: false).prefix(16).joined(separator: "\n")
-        return Row(file: file, matches: false, detail: "\(changed.count) lines differ; unified diff in \(path):\n\(shown)", artifacts: [path])
+        return Row(
+            file: file, matches: false, detail: "\(changed.count) lines differ; unified diff in \(path):\n\(shown)",
+            artifacts: [path])
     }
 
     /// Makes the goldens exactly what the report produces: copies its
@@ -74,9 +86,13 @@ public enum GoldenCheck {
 
     /// PNG against PNG by RMS; on failure writes `<name>-actual.png`,
     /// `-expected.png`, `-diff.png` (×10) and `-side-by-side.png`.
-    public static func compareImages(actual: String, expected: String, tolerance: Double, diffDirectory: String) throws -> (matches: Bool, detail: String, artifacts: [String]) {
-        let a = try RasterImage.decode(InputFile.read(actual, kind: "PNG figure", limit: InputFile.Limit.png), path: actual)
-        let e = try RasterImage.decode(InputFile.read(expected, kind: "PNG figure", limit: InputFile.Limit.png), path: expected)
+    public static func compareImages(
+        actual: String, expected: String, tolerance: Double, diffDirectory: String
+    ) throws -> (matches: Bool, detail: String, artifacts: [String]) {
+        let a = try RasterImage.decode(
+            InputFile.read(actual, kind: "PNG figure", limit: InputFile.Limit.png), path: actual)
+        let e = try RasterImage.decode(
+            InputFile.read(expected, kind: "PNG figure", limit: InputFile.Limit.png), path: expected)
         let comparison = ImageComparison(actual: a, expected: e)
         if comparison.passes(tolerance: tolerance) {
             return (true, String(format: "RMS %.3f ≤ %.1f", comparison.rms, tolerance), [])
@@ -91,7 +107,8 @@ public enum GoldenCheck {
             try AtomicFile.write(side.pngData(), to: base + "-side-by-side.png")
             artifacts.append(base + "-side-by-side.png")
         }
-        let what = comparison.sizeMismatch
+        let what =
+            comparison.sizeMismatch
             ? "size \(a.width)×\(a.height), expected \(e.width)×\(e.height)"
             : String(format: "RMS %.3f > %.1f, %d pixels differ", comparison.rms, tolerance, comparison.differingPixels)
         return (false, "\(what); see \(artifacts.last!)", artifacts)
@@ -102,7 +119,9 @@ public enum GoldenCheck {
         var lines = ["file".padding(toLength: width, withPad: " ", startingAt: 0) + "  result   detail"]
         for r in rows {
             let detail = r.detail.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: width + 11))
-            lines.append(r.file.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + (r.matches ? "match  " : "DIFFERS") + "  " + detail)
+            lines.append(
+                r.file.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                    + (r.matches ? "match  " : "DIFFERS") + "  " + detail)
         }
         let failed = rows.filter { !$0.matches }.count
         lines.append(failed == 0 ? "all \(rows.count) files match" : "\(failed) of \(rows.count) files differ")

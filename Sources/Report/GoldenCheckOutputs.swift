@@ -6,9 +6,14 @@ extension GoldenCheck {
     /// A short Markdown summary, ready to paste as a PR comment.
     public static func markdownSummary(_ rows: [Row], golden: String, report: String) -> String {
         let failed = rows.filter { !$0.matches }
-        var out = [failed.isEmpty ? "### HeadMaps golden check: all \(rows.count) files match"
-                                  : "### HeadMaps golden check: \(failed.count) of \(rows.count) files differ", ""]
-        out.append("Checked `\(report)` against the goldens in `\(golden)` (figures by RMS, scores per head, report text exactly).")
+        var out = [
+            failed.isEmpty
+                ? "### HeadMaps golden check: all \(rows.count) files match"
+                : "### HeadMaps golden check: \(failed.count) of \(rows.count) files differ", "",
+        ]
+        out.append(
+            "Checked `\(report)` against the goldens in `\(golden)` (figures by RMS, scores per head, report text exactly)."
+        )
         out.append("")
         out.append("| file | result | detail |")
         out.append("|---|---|---|")
@@ -47,15 +52,19 @@ extension GoldenCheck {
             return out
         }
         let failures = rows.filter { !$0.matches }.count
-        var out = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
-                   "<testsuites tests=\"\(rows.count)\" failures=\"\(failures)\">",
-                   "  <testsuite name=\"\(xml(name))\" tests=\"\(rows.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\">"]
+        var out = [
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+            "<testsuites tests=\"\(rows.count)\" failures=\"\(failures)\">",
+            "  <testsuite name=\"\(xml(name))\" tests=\"\(rows.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\">",
+        ]
         for row in rows {
             if row.matches {
                 out.append("    <testcase classname=\"\(xml(name))\" name=\"\(xml(row.file))\"/>")
             } else {
                 out.append("    <testcase classname=\"\(xml(name))\" name=\"\(xml(row.file))\">")
-                out.append("      <failure message=\"\(xml(row.detail.split(separator: "\n").first.map(String.init) ?? "differs"))\">\(xml(row.detail))</failure>")
+                out.append(
+                    "      <failure message=\"\(xml(row.detail.split(separator: "\n").first.map(String.init) ?? "differs"))\">\(xml(row.detail))</failure>"
+                )
                 out.append("    </testcase>")
             }
         }

@@ -11,8 +11,10 @@ public enum HeadCardSelection {
     }
 
     /// - Parameter perPanel: top heads per panel (heads scoring 0 are never "top").
-    public static func choose(panels: [PanelSpec], document: ScoresDocument, perPanel: Int,
-                              limit: Int = ReportSettings.maximumHeadCards) -> [Choice] {
+    public static func choose(
+        panels: [PanelSpec], document: ScoresDocument, perPanel: Int,
+        limit: Int = ReportSettings.maximumHeadCards
+    ) -> [Choice] {
         var choices: [Choice] = []
         func add(_ head: HeadIndex, _ reason: String) {
             if let i = choices.firstIndex(where: { $0.head == head }) {
@@ -25,9 +27,11 @@ public enum HeadCardSelection {
             guard let relation = document.relation(named: panel.relation), !relation.skipped else { continue }
             let values = panel.suppression ? relation.suppression : relation.scores
             let label = panel.suppression ? "Suppression \(relation.title)" : relation.title
-            let ranked = values.enumerated().flatMap { l, row in row.enumerated().map { h, v in (HeadIndex(layer: l, head: h), v) } }
-                .filter { $0.1 > 0 }
-                .sorted { ($1.1, $0.0.layer, $0.0.head) < ($0.1, $1.0.layer, $1.0.head) }
+            let ranked = values.enumerated().flatMap { l, row in
+                row.enumerated().map { h, v in (HeadIndex(layer: l, head: h), v) }
+            }
+            .filter { $0.1 > 0 }
+            .sorted { ($1.1, $0.0.layer, $0.0.head) < ($0.1, $1.0.layer, $1.0.head) }
             for (rank, (head, value)) in ranked.prefix(perPanel).enumerated() {
                 add(head, "top \(rank + 1) of \(label) (\(String(format: "%.2f", value)))")
             }

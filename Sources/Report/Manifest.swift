@@ -41,28 +41,30 @@ public struct Manifest: Sendable {
     public func encoded() -> String {
         func s(_ x: String) -> String { JSONString.quoted(x) }
         func entries(_ list: [Entry]) -> String {
-            list.map { "    {\"role\": \(s($0.role)), \"path\": \(s($0.path)), \"bytes\": \($0.bytes), \"sha256\": \(s($0.sha256))}" }.joined(separator: ",\n")
+            list.map {
+                "    {\"role\": \(s($0.role)), \"path\": \(s($0.path)), \"bytes\": \($0.bytes), \"sha256\": \(s($0.sha256))}"
+            }.joined(separator: ",\n")
         }
         func pairs(_ list: [(String, String)]) -> String {
             list.map { "    \(s($0.0)): \(s($0.1))" }.joined(separator: ",\n")
         }
         return """
-        {
-          "schema": "headmaps.manifest.v1",
-          "inputs": [
-        \(entries(inputs))
-          ],
-          "settings": {
-        \(pairs(settings))
-          },
-          "software": {
-        \(pairs(software))
-          },
-          "outputs": [
-        \(entries(outputs))
-          ]
-        }
+            {
+              "schema": "headmaps.manifest.v1",
+              "inputs": [
+            \(entries(inputs))
+              ],
+              "settings": {
+            \(pairs(settings))
+              },
+              "software": {
+            \(pairs(software))
+              },
+              "outputs": [
+            \(entries(outputs))
+              ]
+            }
 
-        """
+            """
     }
 }

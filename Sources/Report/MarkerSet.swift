@@ -52,28 +52,39 @@ public struct MarkerSet: Equatable, Sendable {
             let label = try c.requiredString("label")
             let markerName = try c.string("marker") ?? "x"
             guard let style = MarkerStyle(rawValue: markerName) else {
-                throw c.error("marker", "must be one of \(MarkerStyle.allCases.map(\.rawValue).joined(separator: ", ")), not '\(Excerpt.short(markerName))'")
+                throw c.error(
+                    "marker",
+                    "must be one of \(MarkerStyle.allCases.map(\.rawValue).joined(separator: ", ")), not '\(Excerpt.short(markerName))'"
+                )
             }
-            guard let entries = try c.scalars("heads") else { throw c.error("heads", "is required: a list of layer.head") }
+            guard let entries = try c.scalars("heads") else {
+                throw c.error("heads", "is required: a list of layer.head")
+            }
             let heads = try entries.map { entry -> HeadIndex in
                 let parts = entry.text.split(separator: ".", omittingEmptySubsequences: false)
                 guard parts.count == 2, let l = Int(parts[0]), let h = Int(parts[1]), l >= 0, h >= 0 else {
-                    throw SpecError(file: file, line: entry.line, key: "heads", message: "'\(Excerpt.short(entry.text))' is not layer.head (e.g. 9.6)")
+                    throw SpecError(
+                        file: file, line: entry.line, key: "heads",
+                        message: "'\(Excerpt.short(entry.text))' is not layer.head (e.g. 9.6)")
                 }
                 return HeadIndex(layer: l, head: h)
             }
             return MarkerClass(label: label, style: style, heads: heads, isControl: try c.bool("control") ?? false)
         }
-        return MarkerSet(title: try yaml.string("title"), citation: try yaml.string("citation") ?? "",
-                         approximate: try yaml.bool("approximate") ?? false, classes: parsed, source: file)
+        return MarkerSet(
+            title: try yaml.string("title"), citation: try yaml.string("citation") ?? "",
+            approximate: try yaml.bool("approximate") ?? false, classes: parsed, source: file)
     }
 
     /// Every head must exist in a `layers × heads` model.
     public func validate(layers: Int, heads: Int) throws {
         for c in classes {
             for h in c.heads where h.layer >= layers || h.head >= heads {
-                throw SpecError(file: source, line: nil, key: "heads",
-                                message: "head \(h) of '\(c.label)' is outside the model's \(layers) layers × \(heads) heads (layers 0…\(layers - 1), heads 0…\(heads - 1))")
+                throw SpecError(
+                    file: source, line: nil, key: "heads",
+                    message:
+                        "head \(h) of '\(c.label)' is outside the model's \(layers) layers × \(heads) heads (layers 0…\(layers - 1), heads 0…\(heads - 1))"
+                )
             }
         }
     }

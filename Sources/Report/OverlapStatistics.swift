@@ -37,8 +37,12 @@ public struct OverlapStatistics: Equatable, Sendable {
 
     public var precisionAtN: Double { topN.isEmpty ? 0 : Double(overlapAtN) / Double(topN.count) }
     public var recallAtN: Double { marked.isEmpty ? 0 : Double(overlapAtN) / Double(marked.count) }
-    public var precisionAboveThreshold: Double? { aboveThreshold == 0 ? nil : Double(overlapAboveThreshold) / Double(aboveThreshold) }
-    public var recallAboveThreshold: Double { marked.isEmpty ? 0 : Double(overlapAboveThreshold) / Double(marked.count) }
+    public var precisionAboveThreshold: Double? {
+        aboveThreshold == 0 ? nil : Double(overlapAboveThreshold) / Double(aboveThreshold)
+    }
+    public var recallAboveThreshold: Double {
+        marked.isEmpty ? 0 : Double(overlapAboveThreshold) / Double(marked.count)
+    }
 
     public init(values: [[Double]], marked markedSet: Set<HeadIndex>, threshold: Double = ReportSettings.highScore) {
         let all = ScoreOrder.ordered(values)
@@ -47,7 +51,8 @@ public struct OverlapStatistics: Equatable, Sendable {
         var lastRank: [Double: Int] = [:]
         for (i, e) in all.enumerated() { lastRank[e.score] = i + 1 }
         marked = markedSet.sorted().map { h in
-            MarkedHead(head: h, score: values[h.layer][h.head], rank: ranks[h]!, lastRank: lastRank[values[h.layer][h.head]]!)
+            MarkedHead(
+                head: h, score: values[h.layer][h.head], rank: ranks[h]!, lastRank: lastRank[values[h.layer][h.head]]!)
         }
         aboveZero = all.filter { $0.score > 0 }.count
         topN = Array(all.filter { $0.score > 0 }.prefix(markedSet.count).map(\.head))
@@ -59,7 +64,8 @@ public struct OverlapStatistics: Equatable, Sendable {
         let positives = all.filter { markedSet.contains($0.head) }.map(\.score)
         let negatives = all.filter { !markedSet.contains($0.head) }.map(\.score)
         auroc = Statistics.auroc(positives: positives, negatives: negatives)
-        hypergeometricP = Statistics.hypergeometricUpperTail(population: totalHeads, successes: markedSet.count,
-                                                              draws: topN.count, observed: overlapAtN)
+        hypergeometricP = Statistics.hypergeometricUpperTail(
+            population: totalHeads, successes: markedSet.count,
+            draws: topN.count, observed: overlapAtN)
     }
 }

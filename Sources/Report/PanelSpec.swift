@@ -1,5 +1,5 @@
-import Core
 import Analysis
+import Core
 import Foundation
 import Plot
 
@@ -19,20 +19,23 @@ public struct PanelSpec: Sendable {
 
     /// "GPT-2 medium: Name Copying heads", as the paper titles its panels.
     public func resolvedTitle(modelName: String, relationTitle: String) -> String {
-        title ?? "\(modelName.isEmpty ? "" : modelName + ": ")\(suppression ? "(Suppression) " : "")\(relationTitle) heads"
+        title
+            ?? "\(modelName.isEmpty ? "" : modelName + ": ")\(suppression ? "(Suppression) " : "")\(relationTitle) heads"
     }
 
     public func panel(from scores: ScoresDocument, modelName: String) throws -> HeatmapPanel {
         guard let relation = scores.relation(named: relation) else {
-            throw ReportError.noSuchRelation(name: Excerpt.short(self.relation), available: scores.relations.map(\.name))
+            throw ReportError.noSuchRelation(
+                name: Excerpt.short(self.relation), available: scores.relations.map(\.name))
         }
         if let reason = relation.skipReason {
             throw ReportError.relationSkipped(name: relation.name, reason: reason)
         }
         try markers?.validate(layers: scores.shape.layers, heads: scores.shape.heads)
-        var panel = HeatmapPanel(title: resolvedTitle(modelName: modelName, relationTitle: relation.title),
-                                 values: suppression ? relation.suppression : relation.scores,
-                                 colorbarLabel: colorbarLabel ?? "\(suppression ? "Suppression " : "")\(relation.title) score")
+        var panel = HeatmapPanel(
+            title: resolvedTitle(modelName: modelName, relationTitle: relation.title),
+            values: suppression ? relation.suppression : relation.scores,
+            colorbarLabel: colorbarLabel ?? "\(suppression ? "Suppression " : "")\(relation.title) score")
         panel.range = range
         panel.colormap = colormap
         panel.markers = markers?.classes ?? []

@@ -16,23 +16,35 @@ public struct Provenance {
     /// - Parameters:
     ///   - templates: the template files, in a stable order.
     ///   - display: how a path is shown (relative to the project where it lies inside it).
-    public init(context run: ReportContext, templates: [String], toolVersion: String, projectRoot: String?,
-                display: (String) -> String) throws {
+    public init(
+        context run: ReportContext, templates: [String], toolVersion: String, projectRoot: String?,
+        display: (String) -> String
+    ) throws {
         var manifest = Manifest()
         for member in run.members {
-            for path in member.descriptionFiles { try manifest.addInput(role: "model", file: path, shownAs: display(path)) }
-            for file in member.weightFiles { try manifest.addInput(role: "weights", file: file, shownAs: display(file)) }
+            for path in member.descriptionFiles {
+                try manifest.addInput(role: "model", file: path, shownAs: display(path))
+            }
+            for file in member.weightFiles {
+                try manifest.addInput(role: "weights", file: file, shownAs: display(file))
+            }
         }
         for relation in run.analysis.request.relations {
-            try manifest.addInput(role: "relation", file: relation.origin,
-                                  shownAs: relation.isBuiltin ? "builtin:\(relation.name).json" : display(relation.origin))
+            try manifest.addInput(
+                role: "relation", file: relation.origin,
+                shownAs: relation.isBuiltin ? "builtin:\(relation.name).json" : display(relation.origin))
         }
-        for input in run.spec.partInputs { try manifest.addInput(role: input.role, file: input.path, shownAs: display(input.path)) }
+        for input in run.spec.partInputs {
+            try manifest.addInput(role: input.role, file: input.path, shownAs: display(input.path))
+        }
         try manifest.addInput(role: "specification", file: run.spec.file, shownAs: display(run.spec.file))
         for path in templates { try manifest.addInput(role: "template", file: path, shownAs: display(path)) }
-        manifest.settings = run.analysis.tokenized.map { ("k.\($0.relation.name)", String($0.k)) }
-            + [("k_rule", run.analysis.tokenized.first?.kRule ?? run.analysis.model.defaultK.rule),
-               ("sources", run.spec.sourceRule.rawValue), ("min_pairs", String(run.spec.minimumPairs))]
+        manifest.settings =
+            run.analysis.tokenized.map { ("k.\($0.relation.name)", String($0.k)) }
+            + [
+                ("k_rule", run.analysis.tokenized.first?.kRule ?? run.analysis.model.defaultK.rule),
+                ("sources", run.spec.sourceRule.rawValue), ("min_pairs", String(run.spec.minimumPairs)),
+            ]
             + ScoringSettings.recorded + ReportSettings.recorded
         let versions = Figure.libraryVersions
         let openblas = BLAS.configuration.trimmingCharacters(in: .whitespaces)
@@ -75,6 +87,7 @@ public struct Provenance {
 extension Provenance {
     /// `environment.json`, keys in a fixed order.
     public var environmentJSON: String {
-        "{\n" + environment.map { "  \(JSONString.quoted($0.0)): \(JSONString.quoted($0.1))" }.joined(separator: ",\n") + "\n}\n"
+        "{\n" + environment.map { "  \(JSONString.quoted($0.0)): \(JSONString.quoted($0.1))" }.joined(separator: ",\n")
+            + "\n}\n"
     }
 }

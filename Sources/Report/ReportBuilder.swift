@@ -22,7 +22,10 @@ public struct ReportBuilder {
     public var log: (String) -> Void = { _ in }
     public var progress: ((Int, Int) -> Void)?
 
-    public init(spec: ReportSpec, outputDirectory: String, templatesDirectory: String, reproduceCommand: String, toolVersion: String) {
+    public init(
+        spec: ReportSpec, outputDirectory: String, templatesDirectory: String, reproduceCommand: String,
+        toolVersion: String
+    ) {
         self.spec = spec
         self.outputDirectory = outputDirectory
         self.templatesDirectory = templatesDirectory
@@ -38,12 +41,16 @@ public struct ReportBuilder {
 
     public func build() throws -> Output {
         let templates = try ReportTemplates(directory: templatesDirectory)
-        var context = try ReportContext(spec: spec, modelOverride: modelOverride, reproduce: reproduceCommand, display: display,
-                                        log: log, progress: progress)
-        context.files = ["scores.json": Data(context.document.encoded().utf8), "scores.csv": Data(context.document.csv().utf8)]
+        var context = try ReportContext(
+            spec: spec, modelOverride: modelOverride, reproduce: reproduceCommand, display: display,
+            log: log, progress: progress)
+        context.files = [
+            "scores.json": Data(context.document.encoded().utf8), "scores.csv": Data(context.document.csv().utf8),
+        ]
         let pending = try spec.parts.map { try $0.run(&context) }
-        let provenance = try Provenance(context: context, templates: templates.files, toolVersion: toolVersion,
-                                        projectRoot: projectRoot, display: display)
+        let provenance = try Provenance(
+            context: context, templates: templates.files, toolVersion: toolVersion,
+            projectRoot: projectRoot, display: display)
         context.manifest = provenance.manifest
         let sections = zip(spec.parts, pending).compactMap { part, section in section(context).map { (part.name, $0) } }
         let page = ReportPage(context: context, sections: sections)
@@ -63,7 +70,9 @@ public struct ReportBuilder {
         files["environment.json"] = Data(provenance.environmentJSON.utf8)
         try ReportDirectory.write(files, to: outputDirectory, protecting: guarded(context), log: log)
         let shape = context.document.shape
-        log("wrote \(outputDirectory)/report.md, report.html, figures/, scores.json (\(shape.layers)×\(shape.heads) heads)")
+        log(
+            "wrote \(outputDirectory)/report.md, report.html, figures/, scores.json (\(shape.layers)×\(shape.heads) heads)"
+        )
         return Output(directory: outputDirectory, files: files.keys.sorted())
     }
 
@@ -71,7 +80,9 @@ public struct ReportBuilder {
     func guarded(_ context: ReportContext) -> [ReportDirectory.Protected] {
         protected + context.members.map { ReportDirectory.Protected($0.path, role: "the model folder") }
             + [ReportDirectory.Protected(spec.file, role: "the report specification")]
-            + context.analysis.request.relations.filter { !$0.isBuiltin }.map { ReportDirectory.Protected($0.origin, role: "a relation file") }
+            + context.analysis.request.relations.filter { !$0.isBuiltin }.map {
+                ReportDirectory.Protected($0.origin, role: "a relation file")
+            }
             + spec.partInputs.map { ReportDirectory.Protected($0.path, role: $0.description) }
     }
 

@@ -1,7 +1,8 @@
 import Core
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes a set of files as one folder that appears complete or not at all,
@@ -22,8 +23,10 @@ public enum ReportDirectory {
         }
     }
 
-    public static func write(_ files: [String: Data], to requested: String, protecting protected: [Protected] = [],
-                             log: (String) -> Void = { _ in }) throws {
+    public static func write(
+        _ files: [String: Data], to requested: String, protecting protected: [Protected] = [],
+        log: (String) -> Void = { _ in }
+    ) throws {
         let destination = try checkedDestination(requested, protecting: protected)
         let parent = (destination as NSString).deletingLastPathComponent
         let name = (destination as NSString).lastPathComponent
@@ -44,7 +47,8 @@ public enum ReportDirectory {
         do {
             for (relative, data) in files.sorted(by: { $0.key < $1.key }) {
                 let path = "\(staging)/\(relative)"
-                try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try fm.createDirectory(
+                    atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try data.write(to: URL(fileURLWithPath: path))
             }
         } catch {
@@ -63,7 +67,10 @@ public enum ReportDirectory {
             }
             guard rename(staging, destination) == 0 else {
                 let reason = SystemError.describe(errno)
-                if existed { _ = rename(previous, destination); Interruption.unregister(previous) }
+                if existed {
+                    _ = rename(previous, destination)
+                    Interruption.unregister(previous)
+                }
                 try? fm.removeItem(atPath: staging)
                 throw ReportDirectoryError.cannotMoveIntoPlace(path: destination, reason: reason)
             }
@@ -103,13 +110,17 @@ public enum ReportDirectory {
         }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         if entries.isEmpty || isReport(path) { return }
-        throw ReportDirectoryError.notAReport(path: requested, found: "a folder that HeadMaps did not write (it has no HeadMaps manifest.json)")
+        throw ReportDirectoryError.notAReport(
+            path: requested, found: "a folder that HeadMaps did not write (it has no HeadMaps manifest.json)")
     }
 
     /// Whether `folder` holds a manifest written by HeadMaps.
     public static func isReport(_ folder: String) -> Bool {
-        guard let data = try? InputFile.read(folder + "/manifest.json", kind: "manifest", limit: InputFile.Limit.smallJSON),
-              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return false }
+        guard
+            let data = try? InputFile.read(
+                folder + "/manifest.json", kind: "manifest", limit: InputFile.Limit.smallJSON),
+            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else { return false }
         return (object["schema"] as? String)?.hasPrefix("headmaps.manifest.") == true
     }
 
@@ -132,10 +143,12 @@ public enum ReportDirectory {
         }
     }
 
-
     /// `path` with symbolic links resolved as far as it exists.
     static func resolvingLinks(_ path: String) -> String {
-        if let r = realpath(path, nil) { defer { free(r) }; return String(cString: r) }
+        if let r = realpath(path, nil) {
+            defer { free(r) }
+            return String(cString: r)
+        }
         let parent = (path as NSString).deletingLastPathComponent
         guard parent != path, !parent.isEmpty else { return path }
         return resolvingLinks(parent) + "/" + (path as NSString).lastPathComponent

@@ -16,7 +16,8 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
         case .templateDoesNotParse(let path, let reason): return "\(path): template does not parse: \(reason)"
         case .noSuchRelation(let name, let available):
             return "the scores have no relation '\(name)'; they have: \(available.joined(separator: ", "))"
-        case .relationSkipped(let name, let reason): return "relation '\(name)' was skipped for this model (\(reason)), so it has no map to draw"
+        case .relationSkipped(let name, let reason):
+            return "relation '\(name)' was skipped for this model (\(reason)), so it has no map to draw"
         case .unknownFigureFormat(let path): return "\(path): the figure's file name must end in .png, .pdf or .svg"
         case .noGoldens(let folder): return "\(folder): no golden figures or scores.json to compare with"
         }

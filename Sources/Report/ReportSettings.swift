@@ -23,8 +23,11 @@ public enum ReportSettings {
     public static let cardMappings = 5
 
     public static var recorded: [(String, String)] {
-        [("observation_thresholds", "\(highScore), \(veryHighScore)"), ("top_heads_listed", String(topHeadsListed)),
-         ("minimum_compared_heads", String(minimumComparedHeads)), ("jaccard_verdicts", "\(largelyTheSame), \(partlyTheSame)"),
-         ("head_card_salient_tokens", "\(cardSalientTokens) × \(cardMappings)")]
+        [
+            ("observation_thresholds", "\(highScore), \(veryHighScore)"), ("top_heads_listed", String(topHeadsListed)),
+            ("minimum_compared_heads", String(minimumComparedHeads)),
+            ("jaccard_verdicts", "\(largelyTheSame), \(partlyTheSame)"),
+            ("head_card_salient_tokens", "\(cardSalientTokens) × \(cardMappings)"),
+        ]
     }
 }

@@ -1,5 +1,5 @@
-import Core
 import Analysis
+import Core
 import Foundation
 
 /// A report specification: which model, which relations, which figures.
@@ -71,8 +71,10 @@ public struct ReportSpec {
     }
 
     /// The spec keys every report reads; each part reads its own (`ReportPartKind.keys`).
-    public static let sharedKeys = ["title", "summary", "model", "models", "revisions", "model_name", "relations", "relation_files", "k",
-                                    "sources", "min_pairs"]
+    public static let sharedKeys = [
+        "title", "summary", "model", "models", "revisions", "model_name", "relations", "relation_files", "k",
+        "sources", "min_pairs",
+    ]
     /// At most this many models in one study.
     public static let maximumMembers = 500
 
@@ -86,7 +88,9 @@ public struct ReportSpec {
     public var figures: [FiguresPart.Figure] { parts.lazy.compactMap { $0 as? FiguresPart }.first?.figures ?? [] }
     /// The experiments part's settings, where the spec asks for them.
     public var dynamic: ExperimentsPart.DynamicSpec? { parts.lazy.compactMap { $0 as? ExperimentsPart }.first?.dynamic }
-    public var ablation: ExperimentsPart.AblationSpec? { parts.lazy.compactMap { $0 as? ExperimentsPart }.first?.ablation }
+    public var ablation: ExperimentsPart.AblationSpec? {
+        parts.lazy.compactMap { $0 as? ExperimentsPart }.first?.ablation
+    }
 
     /// Relative paths in a spec are relative to its folder; the spec's own
     /// path is made absolute first, so nothing derived from it depends on
@@ -98,7 +102,9 @@ public struct ReportSpec {
 
     /// A spec from its YAML; paths in it are relative to `file`'s folder.
     /// Each part is made from the spec in turn, seeing the parts before it.
-    public static func parse(_ yaml: YAMLMapping, file: String, parts kinds: [ReportPartKind] = ReportParts.standard) throws -> ReportSpec {
+    public static func parse(
+        _ yaml: YAMLMapping, file: String, parts kinds: [ReportPartKind] = ReportParts.standard
+    ) throws -> ReportSpec {
         try yaml.allowKeys(sharedKeys + kinds.flatMap(\.keys))
         let folder = (file as NSString).deletingLastPathComponent
         let directory = folder.isEmpty ? "." : folder
@@ -110,8 +116,11 @@ public struct ReportSpec {
         } else if let list = try yaml.scalars("relations") {
             relations = list.map(\.text)
             for (name, line) in list where !BuiltinRelations.names.contains(name) {
-                throw SpecError(file: file, line: line, key: "relations",
-                                message: "unknown relation '\(Excerpt.short(name))'; built-in relations are: \(BuiltinRelations.names.joined(separator: ", "))")
+                throw SpecError(
+                    file: file, line: line, key: "relations",
+                    message:
+                        "unknown relation '\(Excerpt.short(name))'; built-in relations are: \(BuiltinRelations.names.joined(separator: ", "))"
+                )
             }
         }
         let relationFiles = try yaml.scalars("relation_files")?.map { path($0.text) } ?? []
@@ -122,18 +131,22 @@ public struct ReportSpec {
         var sourceRule = SourceRule.mlp0
         if let name = try yaml.string("sources") {
             guard let rule = SourceRule(rawValue: name) else {
-                throw yaml.error("sources", "must be \(SourceRule.allCases.map(\.rawValue).joined(separator: ", ")), not '\(Excerpt.short(name))'")
+                throw yaml.error(
+                    "sources",
+                    "must be \(SourceRule.allCases.map(\.rawValue).joined(separator: ", ")), not '\(Excerpt.short(name))'"
+                )
             }
             sourceRule = rule
         }
 
         let (members, primary, isTraining) = try parseMembers(yaml)
-        var spec = ReportSpec(file: file, name: ((file as NSString).lastPathComponent as NSString).deletingPathExtension,
-                              title: try yaml.string("title") ?? "HeadMaps report",
-                              summary: try yaml.string("summary"),
-                              model: members[primary].reference,
-                              modelName: try yaml.string("model_name") ?? "",
-                              relations: relations, relationFiles: relationFiles, k: k, minimumPairs: minimumPairs)
+        var spec = ReportSpec(
+            file: file, name: ((file as NSString).lastPathComponent as NSString).deletingPathExtension,
+            title: try yaml.string("title") ?? "HeadMaps report",
+            summary: try yaml.string("summary"),
+            model: members[primary].reference,
+            modelName: try yaml.string("model_name") ?? "",
+            relations: relations, relationFiles: relationFiles, k: k, minimumPairs: minimumPairs)
         spec.sourceRule = sourceRule
         spec.members = members
         spec.primaryMember = primary
@@ -150,26 +163,41 @@ public struct ReportSpec {
         func distinct(_ key: String) throws -> [String]? {
             guard let list = try yaml.scalars(key) else { return nil }
             guard !list.isEmpty else { throw yaml.error(key, "is empty") }
-            guard list.count <= maximumMembers else { throw yaml.error(key, "lists \(list.count); at most \(maximumMembers) in one report") }
+            guard list.count <= maximumMembers else {
+                throw yaml.error(key, "lists \(list.count); at most \(maximumMembers) in one report")
+            }
             var seen = Set<String>()
             for (text, line) in list where !seen.insert(text).inserted {
-                throw SpecError(file: yaml.file, line: line, key: key, message: "'\(Excerpt.short(text))' is listed twice")
+                throw SpecError(
+                    file: yaml.file, line: line, key: key, message: "'\(Excerpt.short(text))' is listed twice")
             }
             return list.map(\.text)
         }
-        let models = try distinct("models"), revisions = try distinct("revisions")
+        let models = try distinct("models")
+        let revisions = try distinct("revisions")
         if let models {
-            guard try yaml.string("model") == nil else { throw yaml.error("models", "give model: (one model) or models: (a study), not both") }
-            guard revisions == nil else { throw yaml.error("revisions", "belong to one model: give model: with revisions:, not models:") }
+            guard try yaml.string("model") == nil else {
+                throw yaml.error("models", "give model: (one model) or models: (a study), not both")
+            }
+            guard revisions == nil else {
+                throw yaml.error("revisions", "belong to one model: give model: with revisions:, not models:")
+            }
             // Labels: a folder's or file's name, a hub id as written; the whole reference where two would read alike.
-            let short = models.map { ($0.hasPrefix("/") || $0.hasPrefix(".")) ? ($0 as NSString).lastPathComponent : $0 }
+            let short = models.map {
+                ($0.hasPrefix("/") || $0.hasPrefix(".")) ? ($0 as NSString).lastPathComponent : $0
+            }
             let labels = Set(short).count == short.count ? short : models
             return (zip(labels, models).map { Member(label: $0, reference: $1) }, 0, false)
         }
         let model = try yaml.requiredString("model")
         if let revisions {
-            guard !model.contains("@"), !model.hasPrefix("/"), !model.hasPrefix("."), !model.lowercased().hasSuffix(".gguf") else {
-                throw yaml.error("revisions", "need model: to be a Hugging Face id without @revision (the revisions are its branches), not '\(Excerpt.short(model))'")
+            guard !model.contains("@"), !model.hasPrefix("/"), !model.hasPrefix("."),
+                !model.lowercased().hasSuffix(".gguf")
+            else {
+                throw yaml.error(
+                    "revisions",
+                    "need model: to be a Hugging Face id without @revision (the revisions are its branches), not '\(Excerpt.short(model))'"
+                )
             }
             return (revisions.map { Member(label: $0, reference: "\(model)@\($0)") }, revisions.count - 1, true)
         }

@@ -12,7 +12,9 @@ public enum ScoreOrder {
     /// Best first; equal scores in layer, head order, so the order is stable.
     public static func ordered(_ values: [[Double]]) -> [Entry] {
         var all: [Entry] = []
-        for (l, row) in values.enumerated() { for (h, v) in row.enumerated() { all.append(Entry(head: HeadIndex(layer: l, head: h), score: v)) } }
+        for (l, row) in values.enumerated() {
+            for (h, v) in row.enumerated() { all.append(Entry(head: HeadIndex(layer: l, head: h), score: v)) }
+        }
         return all.sorted { $0.score != $1.score ? $0.score > $1.score : $0.head < $1.head }
     }
 

@@ -10,7 +10,8 @@ public enum ShellWords {
 
     private enum CharacterSetSafe {
         static func contains(_ s: Unicode.Scalar) -> Bool {
-            (s >= "a" && s <= "z") || (s >= "A" && s <= "Z") || (s >= "0" && s <= "9") || "-_./:=@%+,".unicodeScalars.contains(s)
+            (s >= "a" && s <= "z") || (s >= "A" && s <= "Z") || (s >= "0" && s <= "9")
+                || "-_./:=@%+,".unicodeScalars.contains(s)
         }
     }
 }

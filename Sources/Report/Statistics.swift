@@ -28,9 +28,13 @@ public enum Statistics {
     /// Spearman's ρ: Pearson's correlation of the ranks (ties get their mean rank).
     public static func spearman(_ a: [Double], _ b: [Double]) -> Double? {
         precondition(a.count == b.count)
-        let ra = meanRanks(a), rb = meanRanks(b)
-        let ma = ra.reduce(0, +) / Double(ra.count), mb = rb.reduce(0, +) / Double(rb.count)
-        var sab = 0.0, saa = 0.0, sbb = 0.0
+        let ra = meanRanks(a)
+        let rb = meanRanks(b)
+        let ma = ra.reduce(0, +) / Double(ra.count)
+        let mb = rb.reduce(0, +) / Double(rb.count)
+        var sab = 0.0
+        var saa = 0.0
+        var sbb = 0.0
         for i in ra.indices {
             sab += (ra[i] - ma) * (rb[i] - mb)
             saa += (ra[i] - ma) * (ra[i] - ma)

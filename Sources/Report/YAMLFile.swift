@@ -15,7 +15,8 @@ public struct YAMLMapping {
         do {
             text = try InputFile.text(file, kind: "YAML file", limit: InputFile.Limit.yaml)
         } catch {
-            throw SpecError(file: file, line: nil, key: nil, message: String(error.description.dropFirst(file.count + 2)))
+            throw SpecError(
+                file: file, line: nil, key: nil, message: String(error.description.dropFirst(file.count + 2)))
         }
         return try parse(text, file: file)
     }
@@ -23,16 +24,20 @@ public struct YAMLMapping {
     public static func parse(_ text: String, file: String) throws -> YAMLMapping {
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch let error as YamlError {
-            throw SpecError(file: file, line: YAMLMapping.line(of: error), key: nil, message: "is not valid YAML: \(YAMLMapping.summary(of: error))")
+            throw SpecError(
+                file: file, line: YAMLMapping.line(of: error), key: nil,
+                message: "is not valid YAML: \(YAMLMapping.summary(of: error))")
         }
         guard let mapping = root?.mapping else {
-            throw SpecError(file: file, line: root?.mark.map { $0.line }, key: nil, message: "must be a mapping of keys to values")
+            throw SpecError(
+                file: file, line: root?.mark.map { $0.line }, key: nil, message: "must be a mapping of keys to values")
         }
         return YAMLMapping(file: file, node: mapping, line: root?.mark?.line, path: "")
     }
 
     func fail(_ key: String?, _ message: String, at node: Node? = nil) -> SpecError {
-        let line = node?.mark?.line ?? key.flatMap { k in self.node.first { $0.key.string == k }?.key.mark?.line } ?? self.line
+        let line =
+            node?.mark?.line ?? key.flatMap { k in self.node.first { $0.key.string == k }?.key.mark?.line } ?? self.line
         return SpecError(file: file, line: line, key: key.map { path + $0 }, message: message)
     }
 
@@ -42,11 +47,15 @@ public struct YAMLMapping {
             guard let k = key.string, known.contains(k) else {
                 // A key that is not a plain name is not quoted: the file may not be a spec at all.
                 if let name = key.string.flatMap(Excerpt.plainName) {
-                    throw SpecError(file: file, line: key.mark?.line, key: path + name,
-                                    message: "unknown key; expected one of: \(known.joined(separator: ", "))")
+                    throw SpecError(
+                        file: file, line: key.mark?.line, key: path + name,
+                        message: "unknown key; expected one of: \(known.joined(separator: ", "))")
                 }
-                throw SpecError(file: file, line: key.mark?.line, key: nil,
-                                message: "has a key that is not a plain name (not shown); expected keys: \(known.joined(separator: ", "))")
+                throw SpecError(
+                    file: file, line: key.mark?.line, key: nil,
+                    message:
+                        "has a key that is not a plain name (not shown); expected keys: \(known.joined(separator: ", "))"
+                )
             }
         }
     }
@@ -68,7 +77,9 @@ public struct YAMLMapping {
 
     public func bool(_ key: String) throws -> Bool? {
         guard let v = value(key) else { return nil }
-        guard let b = Bool.construct(from: v.scalar ?? .init("")) else { throw fail(key, "must be true or false", at: v) }
+        guard let b = Bool.construct(from: v.scalar ?? .init("")) else {
+            throw fail(key, "must be true or false", at: v)
+        }
         return b
     }
 
@@ -120,7 +131,8 @@ public struct YAMLMapping {
 
     static func summary(of error: YamlError) -> String {
         switch error {
-        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return problem
+        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _):
+            return problem
         default: return "\(error)"
         }
     }

@@ -2,7 +2,6 @@ import Core
 import Foundation
 import Synchronization
 
-
 /// Byte-level BPE (GPT-2, Pythia, Phi-2, Llama 3, Qwen2): text → normalised
 /// → added tokens split off → pre-tokens (GPT-2's regex by default) → UTF-8
 /// bytes as printable stand-in characters → merges applied by rank → ids.
@@ -28,9 +27,11 @@ public final class ByteLevelBPE: Tokenizer {
     ///   - vocabulary: token string (in byte-stand-in characters) → id.
     ///   - merges: merge rules, highest priority first.
     ///   - addedTokens: content → id, matched in the text before pre-tokenization.
-    public init(vocabulary: [String: Int], merges: [(String, String)], source: String = "<memory>", files: [String] = [],
-                normalizers: [Normalizer] = [], preTokenizer: [PreTokenizerStep] = [.gpt2Pattern],
-                addedTokens: [String: Int] = [:], ignoreMerges: Bool = false, sequenceStart: [Int] = []) throws {
+    public init(
+        vocabulary: [String: Int], merges: [(String, String)], source: String = "<memory>", files: [String] = [],
+        normalizers: [Normalizer] = [], preTokenizer: [PreTokenizerStep] = [.gpt2Pattern],
+        addedTokens: [String: Int] = [:], ignoreMerges: Bool = false, sequenceStart: [Int] = []
+    ) throws {
         self.vocabulary = vocabulary
         self.sequenceStart = sequenceStart
         self.files = files
@@ -63,19 +64,23 @@ public final class ByteLevelBPE: Tokenizer {
     }
 
     public convenience init(vocabularyFile: String, mergesFile: String) throws {
-        let data: Data, text: String
+        let data: Data
+        let text: String
         do {
             data = try InputFile.read(vocabularyFile, kind: "vocabulary file", limit: InputFile.Limit.vocabulary)
             text = try InputFile.text(mergesFile, kind: "merges file", limit: InputFile.Limit.vocabulary)
         } catch {
             throw TokenizerError.unreadable(error)
         }
-        try self.init(vocabularyData: data, mergesText: text, vocabularyFile: vocabularyFile, mergesFile: mergesFile,
-                      files: [vocabularyFile, mergesFile])
+        try self.init(
+            vocabularyData: data, mergesText: text, vocabularyFile: vocabularyFile, mergesFile: mergesFile,
+            files: [vocabularyFile, mergesFile])
     }
 
-    public convenience init(vocabularyData data: Data, mergesText text: String, vocabularyFile: String = "vocab.json",
-                            mergesFile: String = "merges.txt", files: [String] = []) throws {
+    public convenience init(
+        vocabularyData data: Data, mergesText text: String, vocabularyFile: String = "vocab.json",
+        mergesFile: String = "merges.txt", files: [String] = []
+    ) throws {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw TokenizerError.notAVocabulary(file: vocabularyFile)
         }
@@ -99,7 +104,8 @@ public final class ByteLevelBPE: Tokenizer {
         return segments.enumerated().flatMap { i, segment -> [Int] in
             switch segment {
             case .token(let id): return [id]
-            case .text(let text): return PreTokenizerStep.apply(preTokenizer, to: text, atStart: i == 0).flatMap { encodeWord($0) }
+            case .text(let text):
+                return PreTokenizerStep.apply(preTokenizer, to: text, atStart: i == 0).flatMap { encodeWord($0) }
             }
         }
     }

@@ -58,12 +58,14 @@ struct MergeRanks: Sendable {
         var vocabulary: [String: Int] = [:]
         var seen: [Int: String] = [:]
         for (token, value) in object {
-            guard let n = value as? NSNumber, !JSONBoolean.isBoolean(n), let id = Int(exactly: n.doubleValue), id >= 0 else {
+            guard let n = value as? NSNumber, !JSONBoolean.isBoolean(n), let id = Int(exactly: n.doubleValue), id >= 0
+            else {
                 let shown = JSONBoolean.isBoolean(value) ? ((value as? Bool) == true ? "true" : "false") : "\(value)"
                 throw TokenizerError.badId(file: file, token: Excerpt.short(token), id: Excerpt.short(shown))
             }
             if let other = seen[id] {
-                throw TokenizerError.duplicateId(file: file, id: id, first: Excerpt.short(other), second: Excerpt.short(token))
+                throw TokenizerError.duplicateId(
+                    file: file, id: id, first: Excerpt.short(other), second: Excerpt.short(token))
             }
             seen[id] = token
             vocabulary[token] = id

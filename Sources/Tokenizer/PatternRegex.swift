@@ -32,13 +32,20 @@ public struct PatternRegex: Sendable {
     /// Throws when the pattern needs more than the step budget on short
     /// probe texts: a pattern that would make tokenizing hang.
     public func checkCost() throws(PatternRegexError) {
-        let probes = [String(repeating: "a", count: 40) + "!", String(repeating: " ", count: 40) + "x",
-                      String(repeating: "1", count: 40), String(repeating: "ab1 ", count: 10) + "\n\n", String(repeating: "'s", count: 20)]
+        let probes = [
+            String(repeating: "a", count: 40) + "!", String(repeating: " ", count: 40) + "x",
+            String(repeating: "1", count: 40), String(repeating: "ab1 ", count: 10) + "\n\n",
+            String(repeating: "'s", count: 20),
+        ]
         for probe in probes {
             let subject = Subject(Array(probe.unicodeScalars))
             _ = matches(in: subject)
             if subject.exhausted {
-                throw PatternRegexError(pattern: pattern, position: 0, problem: "the pattern backtracks too much to be used (over \(subject.limit) steps on a \(probe.unicodeScalars.count)-character text)")
+                throw PatternRegexError(
+                    pattern: pattern, position: 0,
+                    problem:
+                        "the pattern backtracks too much to be used (over \(subject.limit) steps on a \(probe.unicodeScalars.count)-character text)"
+                )
             }
         }
     }
@@ -49,9 +56,17 @@ public struct PatternRegex: Sendable {
         var start = 0
         while start <= scalars.count && !subject.exhausted {
             var end: Int?
-            _ = root.match(subject, start) { end = $0; return true }
+            _ = root.match(subject, start) {
+                end = $0
+                return true
+            }
             if let end {
-                if end > start { out.append(start..<end); start = end } else { start += 1 }
+                if end > start {
+                    out.append(start..<end)
+                    start = end
+                } else {
+                    start += 1
+                }
             } else {
                 start += 1
             }
@@ -126,18 +141,24 @@ private indirect enum Node: Sendable {
         }
     }
 
-    private static func matchSequence(_ nodes: ArraySlice<Node>, _ s: Subject, _ i: Int, _ next: (Int) -> Bool) -> Bool {
+    private static func matchSequence(_ nodes: ArraySlice<Node>, _ s: Subject, _ i: Int, _ next: (Int) -> Bool) -> Bool
+    {
         guard let first = nodes.first else { return next(i) }
         return first.match(s, i) { matchSequence(nodes.dropFirst(), s, $0, next) }
     }
 
-    private static func matchRepeat(_ node: Node, min: Int, max: Int?, greedy: Bool, count: Int,
-                                    _ s: Subject, _ i: Int, _ next: (Int) -> Bool) -> Bool {
+    private static func matchRepeat(
+        _ node: Node, min: Int, max: Int?, greedy: Bool, count: Int,
+        _ s: Subject, _ i: Int, _ next: (Int) -> Bool
+    ) -> Bool {
         let canStop = count >= min
         let canGo = max.map { count < $0 } ?? true
         // An iteration that consumes nothing could repeat forever: it is not taken.
         func more() -> Bool {
-            canGo && node.match(s, i) { j in j > i && matchRepeat(node, min: min, max: max, greedy: greedy, count: count + 1, s, j, next) }
+            canGo
+                && node.match(s, i) { j in
+                    j > i && matchRepeat(node, min: min, max: max, greedy: greedy, count: count + 1, s, j, next)
+                }
         }
         if greedy { return more() || (canStop && next(i)) }
         return (canStop && next(i)) || more()
@@ -155,7 +176,9 @@ private struct Parser {
         self.pattern = pattern
     }
 
-    func fail(_ problem: String) -> PatternRegexError { PatternRegexError(pattern: pattern, position: i, problem: problem) }
+    func fail(_ problem: String) -> PatternRegexError {
+        PatternRegexError(pattern: pattern, position: i, problem: problem)
+    }
 
     var peek: Unicode.Scalar? { i < scalars.count ? scalars[i] : nil }
 
@@ -189,16 +212,25 @@ private struct Parser {
         while let c = peek {
             var bounds: (Int, Int?)
             switch c {
-            case "?": bounds = (0, 1); i += 1
-            case "*": bounds = (0, nil); i += 1
-            case "+": bounds = (1, nil); i += 1
+            case "?":
+                bounds = (0, 1)
+                i += 1
+            case "*":
+                bounds = (0, nil)
+                i += 1
+            case "+":
+                bounds = (1, nil)
+                i += 1
             case "{":
                 guard let b = try parseBraces() else { return node }
                 bounds = b
             default: return node
             }
             var greedy = true
-            if peek == "?" { greedy = false; i += 1 } else if peek == "+" {
+            if peek == "?" {
+                greedy = false
+                i += 1
+            } else if peek == "+" {
                 throw fail("possessive quantifiers are not supported")
             }
             node = .repetition(node, min: bounds.0, max: bounds.1, greedy: greedy)
@@ -261,15 +293,21 @@ private struct Parser {
             i += 1
             switch peek {
             case ":": i += 1
-            case "=": i += 1; lookahead = false
-            case "!": i += 1; lookahead = true
+            case "=":
+                i += 1
+                lookahead = false
+            case "!":
+                i += 1
+                lookahead = true
             case "i":
                 i += 1
                 guard peek == ":" else { throw fail("only the inline flag group (?i:…) is supported") }
                 i += 1
                 caseInsensitive = true
             default:
-                throw fail("group '(?\(peek.map { String($0) } ?? "")' is not supported (supported: (?:…), (?i:…), (?=…), (?!…))")
+                throw fail(
+                    "group '(?\(peek.map { String($0) } ?? "")' is not supported (supported: (?:…), (?i:…), (?=…), (?!…))"
+                )
             }
         }
         let inner = try parseAlternation()
@@ -302,11 +340,16 @@ private struct Parser {
             guard peek == "{" else { throw fail("\\\(c) must be followed by {…}") }
             i += 1
             var name = ""
-            while let n = peek, n != "}" { name.unicodeScalars.append(n); i += 1 }
+            while let n = peek, n != "}" {
+                name.unicodeScalars.append(n)
+                i += 1
+            }
             guard peek == "}" else { throw fail("missing '}' after \\\(c){\(name)") }
             i += 1
             guard let categories = Parser.categories[name] else {
-                throw fail("Unicode class \\p{\(name)} is not supported (supported: \(Parser.categories.keys.sorted().joined(separator: ", ")))")
+                throw fail(
+                    "Unicode class \\p{\(name)} is not supported (supported: \(Parser.categories.keys.sorted().joined(separator: ", ")))"
+                )
             }
             let negated = c == "P"
             return ScalarSet(test: { categories.contains($0.properties.generalCategory) != negated })
@@ -318,8 +361,14 @@ private struct Parser {
         case "x", "u":
             let width = c == "x" ? 2 : 4
             var hex = ""
-            for _ in 0..<width { guard let h = peek else { break }; hex.unicodeScalars.append(h); i += 1 }
-            guard hex.count == width, let v = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(v) else { throw fail("bad \\\(c) escape") }
+            for _ in 0..<width {
+                guard let h = peek else { break }
+                hex.unicodeScalars.append(h)
+                i += 1
+            }
+            guard hex.count == width, let v = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(v) else {
+                throw fail("bad \\\(c) escape")
+            }
             return ScalarSet(single: scalar)
         default:
             if c.properties.isAlphabetic || c.properties.numericType != nil {
@@ -331,7 +380,10 @@ private struct Parser {
 
     mutating func parseClass() throws(PatternRegexError) -> @Sendable (Unicode.Scalar) -> Bool {
         var negated = false
-        if peek == "^" { negated = true; i += 1 }
+        if peek == "^" {
+            negated = true
+            i += 1
+        }
         var members: [ScalarSet] = []
         var first = true
         while let c = peek, c != "]" || first {
@@ -351,7 +403,9 @@ private struct Parser {
                 var high: Unicode.Scalar
                 if peek == "\\" {
                     i += 1
-                    guard let h = try parseEscape(inClass: true).single else { throw fail("a range must end in a single character") }
+                    guard let h = try parseEscape(inClass: true).single else {
+                        throw fail("a range must end in a single character")
+                    }
                     high = h
                 } else {
                     high = scalars[i]
@@ -366,7 +420,8 @@ private struct Parser {
         guard peek == "]" else { throw fail("missing ']'") }
         i += 1
         let tests = members.map(\.test)
-        let insensitive = caseInsensitive, negative = negated
+        let insensitive = caseInsensitive
+        let negative = negated
         return { c in
             var found = tests.contains { $0(c) }
             if !found && insensitive {
@@ -383,16 +438,23 @@ private struct Parser {
     }
 
     static let categories: [String: Set<Unicode.GeneralCategory>] = {
-        let letters: Set<Unicode.GeneralCategory> = [.uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter]
+        let letters: Set<Unicode.GeneralCategory> = [
+            .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+        ]
         let numbers: Set<Unicode.GeneralCategory> = [.decimalNumber, .letterNumber, .otherNumber]
         let marks: Set<Unicode.GeneralCategory> = [.nonspacingMark, .spacingMark, .enclosingMark]
-        let punctuation: Set<Unicode.GeneralCategory> = [.connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
-                                                         .initialPunctuation, .finalPunctuation, .otherPunctuation]
+        let punctuation: Set<Unicode.GeneralCategory> = [
+            .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
+            .initialPunctuation, .finalPunctuation, .otherPunctuation,
+        ]
         let symbols: Set<Unicode.GeneralCategory> = [.mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol]
         let separators: Set<Unicode.GeneralCategory> = [.spaceSeparator, .lineSeparator, .paragraphSeparator]
-        return ["L": letters, "Lu": [.uppercaseLetter], "Ll": [.lowercaseLetter], "Lt": [.titlecaseLetter], "Lm": [.modifierLetter],
-                "Lo": [.otherLetter], "N": numbers, "Nd": [.decimalNumber], "Nl": [.letterNumber], "No": [.otherNumber],
-                "M": marks, "P": punctuation, "S": symbols, "Z": separators]
+        return [
+            "L": letters, "Lu": [.uppercaseLetter], "Ll": [.lowercaseLetter], "Lt": [.titlecaseLetter],
+            "Lm": [.modifierLetter],
+            "Lo": [.otherLetter], "N": numbers, "Nd": [.decimalNumber], "Nl": [.letterNumber], "No": [.otherNumber],
+            "M": marks, "P": punctuation, "S": symbols, "Z": separators,
+        ]
     }()
 }
 

@@ -24,8 +24,10 @@ public final class ScoredSentencePiece: Tokenizer {
     ///   - pieces: token texts by id (`▁` for a space, `<0xNN>` for bytes).
     ///   - addedTokens: matched whole in the text before anything else.
     ///   - addSpacePrefix: a text (and each stretch after an added token) starts with a space.
-    public init(pieces: [String], scores: [Float], addedTokens: [String: Int] = [:], addSpacePrefix: Bool, unknownID: Int?,
-                files: [String] = [], sequenceStart: [Int] = []) {
+    public init(
+        pieces: [String], scores: [Float], addedTokens: [String: Int] = [:], addSpacePrefix: Bool, unknownID: Int?,
+        files: [String] = [], sequenceStart: [Int] = []
+    ) {
         precondition(pieces.count == scores.count)
         self.pieces = pieces
         self.scores = scores
@@ -66,7 +68,10 @@ public final class ScoredSentencePiece: Tokenizer {
         var bytes: [UInt8] = []
         for id in ids where id >= 0 && id < pieces.count {
             let piece = pieces[id]
-            if let byte = SentencePieceBPE.byteValue(piece) { bytes.append(byte); continue }
+            if let byte = SentencePieceBPE.byteValue(piece) {
+                bytes.append(byte)
+                continue
+            }
             bytes += Array(piece.replacingOccurrences(of: SentencePieceBPE.space, with: " ").utf8)
         }
         return String(decoding: bytes, as: UTF8.self)
@@ -89,7 +94,10 @@ public final class ScoredSentencePiece: Tokenizer {
             let lead = bytes[offset]
             let width = lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
             let n = min(width, bytes.count - offset)
-            symbols.append(Symbol(start: offset, length: n, previous: symbols.count - 1, next: offset + n < bytes.count ? symbols.count + 1 : -1))
+            symbols.append(
+                Symbol(
+                    start: offset, length: n, previous: symbols.count - 1,
+                    next: offset + n < bytes.count ? symbols.count + 1 : -1))
             offset += n
         }
         var heap: [Bigram] = []
@@ -97,7 +105,10 @@ public final class ScoredSentencePiece: Tokenizer {
         func push(_ b: Bigram) {
             heap.append(b)
             var i = heap.count - 1
-            while i > 0, heap[i].precedes(heap[(i - 1) / 2]) { heap.swapAt(i, (i - 1) / 2); i = (i - 1) / 2 }
+            while i > 0, heap[i].precedes(heap[(i - 1) / 2]) {
+                heap.swapAt(i, (i - 1) / 2)
+                i = (i - 1) / 2
+            }
         }
         func pop() -> Bigram {
             let top = heap[0]
@@ -105,7 +116,8 @@ public final class ScoredSentencePiece: Tokenizer {
             heap.removeLast()
             var i = 0
             while true {
-                let l = 2 * i + 1, r = l + 1
+                let l = 2 * i + 1
+                let r = l + 1
                 var best = i
                 if l < heap.count, heap[l].precedes(heap[best]) { best = l }
                 if r < heap.count, heap[r].precedes(heap[best]) { best = r }
@@ -126,7 +138,8 @@ public final class ScoredSentencePiece: Tokenizer {
             let b = pop()
             // A pair one of whose symbols has merged since is stale.
             guard symbols[b.left].length > 0, symbols[b.right].length > 0,
-                  symbols[b.left].length + symbols[b.right].length == b.length else { continue }
+                symbols[b.left].length + symbols[b.right].length == b.length
+            else { continue }
             symbols[b.left].length += symbols[b.right].length
             symbols[b.right].length = 0
             symbols[b.left].next = symbols[b.right].next

@@ -22,9 +22,11 @@ public final class SentencePieceBPE: Tokenizer {
 
     public static let space = "▁"
 
-    public init(vocabulary: [String: Int], merges: [(String, String)], source: String = "<memory>", files: [String] = [],
-                normalizers: [Normalizer] = [], preTokenizer: [PreTokenizerStep] = [], addedTokens: [String: Int] = [:],
-                byteFallback: Bool = true, unknownToken: String? = nil, fuseUnknown: Bool = false, sequenceStart: [Int] = []) throws {
+    public init(
+        vocabulary: [String: Int], merges: [(String, String)], source: String = "<memory>", files: [String] = [],
+        normalizers: [Normalizer] = [], preTokenizer: [PreTokenizerStep] = [], addedTokens: [String: Int] = [:],
+        byteFallback: Bool = true, unknownToken: String? = nil, fuseUnknown: Bool = false, sequenceStart: [Int] = []
+    ) throws {
         self.vocabulary = vocabulary
         self.sequenceStart = sequenceStart
         self.files = files
@@ -46,7 +48,8 @@ public final class SentencePieceBPE: Tokenizer {
         return segments.enumerated().flatMap { i, segment -> [Int] in
             switch segment {
             case .token(let id): return [id]
-            case .text(let text): return PreTokenizerStep.apply(preTokenizer, to: text, atStart: i == 0).flatMap(encodePiece)
+            case .text(let text):
+                return PreTokenizerStep.apply(preTokenizer, to: text, atStart: i == 0).flatMap(encodePiece)
             }
         }
     }
@@ -68,7 +71,10 @@ public final class SentencePieceBPE: Tokenizer {
         var bytes: [UInt8] = []
         for id in ids {
             guard let token = tokens[id] ?? added.content(of: id) else { continue }
-            if let byte = SentencePieceBPE.byteValue(token) { bytes.append(byte); continue }
+            if let byte = SentencePieceBPE.byteValue(token) {
+                bytes.append(byte)
+                continue
+            }
             bytes += Array(token.replacingOccurrences(of: SentencePieceBPE.space, with: " ").utf8)
         }
         return String(decoding: bytes, as: UTF8.self)

@@ -64,7 +64,10 @@ public enum PreTokenizerStep: Sendable {
             var out: [String] = []
             var current = ""
             for c in t.unicodeScalars {
-                if c == "▁" && !current.isEmpty { out.append(current); current = "" }
+                if c == "▁" && !current.isEmpty {
+                    out.append(current)
+                    current = ""
+                }
                 current.unicodeScalars.append(c)
             }
             if !current.isEmpty { out.append(current) }
@@ -93,12 +96,19 @@ public enum PreTokenizerStep: Sendable {
                 out = stretches.filter { !$0.1 }.map(\.0)
             case .mergedWithPrevious:
                 for (r, isMatch) in stretches {
-                    if isMatch, let last = out.last { out[out.count - 1] = last.lowerBound..<r.upperBound } else { out.append(r) }
+                    if isMatch, let last = out.last {
+                        out[out.count - 1] = last.lowerBound..<r.upperBound
+                    } else {
+                        out.append(r)
+                    }
                 }
             case .mergedWithNext:
                 var pending: Int?
                 for (r, isMatch) in stretches {
-                    if isMatch { pending = pending ?? r.lowerBound; continue }
+                    if isMatch {
+                        pending = pending ?? r.lowerBound
+                        continue
+                    }
                     out.append((pending ?? r.lowerBound)..<r.upperBound)
                     pending = nil
                 }
@@ -147,11 +157,15 @@ public struct AddedTokens: Sendable {
         guard !ids.isEmpty else { return [.text(text)] }
         let s = Array(text.unicodeScalars)
         var out: [Segment] = []
-        var plain = 0, i = 0
-        func flush(_ end: Int) { if end > plain { out.append(.text(String(String.UnicodeScalarView(s[plain..<end])))) } }
+        var plain = 0
+        var i = 0
+        func flush(_ end: Int) {
+            if end > plain { out.append(.text(String(String.UnicodeScalarView(s[plain..<end])))) }
+        }
         while i < s.count {
             if let candidates = byFirstScalar[s[i]],
-               let hit = candidates.first(where: { i + $0.count <= s.count && Array(s[i..<(i + $0.count)]) == $0 }) {
+                let hit = candidates.first(where: { i + $0.count <= s.count && Array(s[i..<(i + $0.count)]) == $0 })
+            {
                 flush(i)
                 out.append(.token(ids[String(String.UnicodeScalarView(hit))]!))
                 i += hit.count

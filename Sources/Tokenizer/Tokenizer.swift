@@ -1,9 +1,6 @@
-
-
 /// What the analysis needs of a model's tokenizer, whatever its files look
-/// like (GPT-2's `vocab.json` + `merges.txt` today; a Hugging Face
-/// `tokenizer.json` or a SentencePiece model next). An architecture adapter
-/// provides one with its weights.
+/// like (GPT-2's `vocab.json` + `merges.txt`, a Hugging Face `tokenizer.json`,
+/// a GGUF file's vocabulary). An architecture adapter provides one with its weights.
 public protocol Tokenizer: Sendable {
     /// The number of token ids.
     var count: Int { get }

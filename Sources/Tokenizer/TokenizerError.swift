@@ -13,15 +13,19 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .noFiles(let folder): return "\(folder): no tokenizer.json, vocab.json + merges.txt or encoder.json + vocab.bpe in this directory"
+        case .noFiles(let folder):
+            return "\(folder): no tokenizer.json, vocab.json + merges.txt or encoder.json + vocab.bpe in this directory"
         case .tokenizerJSON(let file, let problem): return "\(file): \(problem)"
         case .unreadable(let error): return error.description
         case .notAVocabulary(let file): return "\(file): is not a JSON object of token → id"
-        case .badId(let file, let token, let id): return "\(file): token '\(token)' has id \(id); ids must be non-negative integers"
+        case .badId(let file, let token, let id):
+            return "\(file): token '\(token)' has id \(id); ids must be non-negative integers"
         case .duplicateId(let file, let id, let a, let b): return "\(file): id \(id) is given to both '\(a)' and '\(b)'"
-        case .badMergeLine(let file, let line, let text): return "\(file): line \(line) is not two tokens separated by one space: '\(text)'"
+        case .badMergeLine(let file, let line, let text):
+            return "\(file): line \(line) is not two tokens separated by one space: '\(text)'"
         case .mergeOutsideVocabulary(let file, let merge, let left, let right):
-            return "\(file): merge \(merge) '\(Excerpt.short(left)) \(Excerpt.short(right))' produces '\(Excerpt.short(left + right))', which the vocabulary file does not hold"
+            return
+                "\(file): merge \(merge) '\(Excerpt.short(left)) \(Excerpt.short(right))' produces '\(Excerpt.short(left + right))', which the vocabulary file does not hold"
         }
     }
 }

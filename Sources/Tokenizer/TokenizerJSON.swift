@@ -25,7 +25,9 @@ public enum TokenizerJSON {
         guard let model = root["model"] as? [String: Any] else { throw fail("has no 'model' object") }
         let type = model["type"] as? String ?? "BPE"
         guard type == "BPE" else { throw fail("model type '\(Excerpt.short(type))' is not supported (supported: BPE)") }
-        guard let vocabObject = model["vocab"] as? [String: Any] else { throw fail("'model.vocab' is not an object of token → id") }
+        guard let vocabObject = model["vocab"] as? [String: Any] else {
+            throw fail("'model.vocab' is not an object of token → id")
+        }
         let vocabulary = try MergeRanks.vocabulary(vocabObject, file: path)
         var merges: [(String, String)] = []
         for (i, item) in ((model["merges"] as? [Any]) ?? []).enumerated() {
@@ -44,7 +46,8 @@ public enum TokenizerJSON {
         var added: [String: Int] = [:]
         for (i, item) in ((root["added_tokens"] as? [[String: Any]]) ?? []).enumerated() {
             guard let content = item["content"] as? String, !content.isEmpty,
-                  let n = item["id"] as? NSNumber, let id = Int(exactly: n.doubleValue), id >= 0 else {
+                let n = item["id"] as? NSNumber, let id = Int(exactly: n.doubleValue), id >= 0
+            else {
                 throw fail("added token \(i + 1) lacks a non-empty 'content' or a non-negative integer 'id'")
             }
             added[content] = id
@@ -54,18 +57,20 @@ public enum TokenizerJSON {
         // The pipeline decides: a ByteLevel pre-tokenizer maps every byte to a
         // token character, so no byte ever falls back, whatever `byte_fallback` says.
         if !isByteLevel(root) && ((model["byte_fallback"] as? Bool) == true || isSentencePiece(root)) {
-            tokenizer = try SentencePieceBPE(vocabulary: vocabulary, merges: merges, source: path, files: [path],
-                                             normalizers: try normalizers(root["normalizer"], fail: fail),
-                                             preTokenizer: try preTokenizer(root["pre_tokenizer"], fail: fail),
-                                             addedTokens: added, byteFallback: (model["byte_fallback"] as? Bool) ?? false,
-                                             unknownToken: model["unk_token"] as? String, fuseUnknown: (model["fuse_unk"] as? Bool) ?? false,
-                                             sequenceStart: start)
+            tokenizer = try SentencePieceBPE(
+                vocabulary: vocabulary, merges: merges, source: path, files: [path],
+                normalizers: try normalizers(root["normalizer"], fail: fail),
+                preTokenizer: try preTokenizer(root["pre_tokenizer"], fail: fail),
+                addedTokens: added, byteFallback: (model["byte_fallback"] as? Bool) ?? false,
+                unknownToken: model["unk_token"] as? String, fuseUnknown: (model["fuse_unk"] as? Bool) ?? false,
+                sequenceStart: start)
         } else {
-            tokenizer = try ByteLevelBPE(vocabulary: vocabulary, merges: merges, source: path, files: [path],
-                                         normalizers: try normalizers(root["normalizer"], fail: fail),
-                                         preTokenizer: try preTokenizer(root["pre_tokenizer"], fail: fail),
-                                         addedTokens: added, ignoreMerges: (model["ignore_merges"] as? Bool) ?? false,
-                                         sequenceStart: start)
+            tokenizer = try ByteLevelBPE(
+                vocabulary: vocabulary, merges: merges, source: path, files: [path],
+                normalizers: try normalizers(root["normalizer"], fail: fail),
+                preTokenizer: try preTokenizer(root["pre_tokenizer"], fail: fail),
+                addedTokens: added, ignoreMerges: (model["ignore_merges"] as? Bool) ?? false,
+                sequenceStart: start)
         }
         if let bad = start.first(where: { $0 >= tokenizer.count }) {
             throw fail("post_processor puts id \(bad) before every text, but the vocabulary has \(tokenizer.count) ids")
@@ -95,7 +100,9 @@ public enum TokenizerJSON {
                 let list = (specials[name] as? [String: Any])?["ids"] as? [NSNumber]
                 let converted = list?.compactMap { Int(exactly: $0.doubleValue) }.filter { $0 >= 0 }
                 guard let list, let converted, converted.count == list.count else {
-                    throw fail("post_processor's special token '\(Excerpt.short(name))' has no entry with non-negative integer 'ids' in 'special_tokens'")
+                    throw fail(
+                        "post_processor's special token '\(Excerpt.short(name))' has no entry with non-negative integer 'ids' in 'special_tokens'"
+                    )
                 }
                 ids += converted
             }
@@ -116,7 +123,8 @@ public enum TokenizerJSON {
     }
 
     static func isSentencePiece(_ root: [String: Any]) -> Bool {
-        let text = [root["normalizer"], root["pre_tokenizer"], root["decoder"]].compactMap { $0 }.map { "\($0)" }.joined()
+        let text = [root["normalizer"], root["pre_tokenizer"], root["decoder"]].compactMap { $0 }.map { "\($0)" }
+            .joined()
         return text.contains("Metaspace") || text.contains("▁")
     }
 
@@ -132,12 +140,16 @@ public enum TokenizerJSON {
         case "Prepend":
             return [.prepend(object["prepend"] as? String ?? "")]
         case "Replace":
-            guard let pattern = (object["pattern"] as? [String: Any])?["String"] as? String, let content = object["content"] as? String else {
+            guard let pattern = (object["pattern"] as? [String: Any])?["String"] as? String,
+                let content = object["content"] as? String
+            else {
                 throw fail("normalizer Replace: only a 'String' pattern is supported")
             }
             return [.replace(pattern: pattern, content: content)]
         default:
-            throw fail("normalizer '\(Excerpt.short(type))' is not supported (supported: NFC, NFKC, Lowercase, Replace, Prepend, Sequence)")
+            throw fail(
+                "normalizer '\(Excerpt.short(type))' is not supported (supported: NFC, NFKC, Lowercase, Replace, Prepend, Sequence)"
+            )
         }
     }
 
@@ -162,8 +174,12 @@ public enum TokenizerJSON {
                     try regex.checkCost()
                 } catch { throw fail("pre-tokenizer Split: \(error.description)") }
             } else if let literal = pattern?["String"] as? String {
-                let escaped = literal.unicodeScalars.map { "\\\\^$.|?*+()[]{}".unicodeScalars.contains($0) ? "\\\($0)" : String($0) }.joined()
-                do { regex = try PatternRegex(escaped) } catch { throw fail("pre-tokenizer Split: \(error.description)") }
+                let escaped = literal.unicodeScalars.map {
+                    "\\\\^$.|?*+()[]{}".unicodeScalars.contains($0) ? "\\\($0)" : String($0)
+                }.joined()
+                do { regex = try PatternRegex(escaped) } catch {
+                    throw fail("pre-tokenizer Split: \(error.description)")
+                }
             } else {
                 throw fail("pre-tokenizer Split has no 'Regex' or 'String' pattern")
             }
@@ -174,19 +190,23 @@ public enum TokenizerJSON {
             return [.split(regex, behavior: behavior, invert: (object["invert"] as? Bool) ?? false)]
         case "Metaspace":
             if let replacement = object["replacement"] as? String, replacement != SentencePieceBPE.space {
-                throw fail("pre-tokenizer Metaspace: replacement '\(Excerpt.short(replacement))' is not supported (only '▁')")
+                throw fail(
+                    "pre-tokenizer Metaspace: replacement '\(Excerpt.short(replacement))' is not supported (only '▁')")
             }
             let legacy = (object["add_prefix_space"] as? Bool) == false ? "never" : "always"
             let scheme = object["prepend_scheme"] as? String ?? legacy
             guard let prepend = PreTokenizerStep.MetaspacePrepend(rawValue: scheme) else {
-                throw fail("pre-tokenizer Metaspace: prepend_scheme '\(Excerpt.short(scheme))' is not always, first or never")
+                throw fail(
+                    "pre-tokenizer Metaspace: prepend_scheme '\(Excerpt.short(scheme))' is not always, first or never")
             }
             return [.metaspace(prepend: prepend, split: (object["split"] as? Bool) ?? true)]
         case "Digits":
             let individual = (object["individual_digits"] as? Bool) ?? false
             return [.split(try! PatternRegex(individual ? "\\p{Nd}" : "\\p{Nd}+"), behavior: .isolated, invert: false)]
         default:
-            throw fail("pre-tokenizer '\(Excerpt.short(type))' is not supported (supported: ByteLevel, Split, Metaspace, Digits, Sequence)")
+            throw fail(
+                "pre-tokenizer '\(Excerpt.short(type))' is not supported (supported: ByteLevel, Split, Metaspace, Digits, Sequence)"
+            )
         }
     }
 }

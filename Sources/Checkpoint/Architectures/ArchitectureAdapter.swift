@@ -11,12 +11,15 @@ public struct ArchitectureAdapter: Sendable {
     public let load: @Sendable (CheckpointDirectory) throws -> TransformerWeights
     public let tokenizer: @Sendable (_ modelDirectory: String) throws -> any Tokenizer
     /// Every block's weights, for running the model; nil where the family
-    /// has no forward pass yet.
+    /// has no forward pass.
     public let decoder: (@Sendable (CheckpointDirectory) throws -> DecoderWeights)?
 
-    public init(name: String, modelTypes: [String], load: @escaping @Sendable (CheckpointDirectory) throws -> TransformerWeights,
-                tokenizer: @escaping @Sendable (String) throws -> any Tokenizer = TokenizerFiles.load,
-                decoder: (@Sendable (CheckpointDirectory) throws -> DecoderWeights)? = nil) {
+    public init(
+        name: String, modelTypes: [String],
+        load: @escaping @Sendable (CheckpointDirectory) throws -> TransformerWeights,
+        tokenizer: @escaping @Sendable (String) throws -> any Tokenizer = TokenizerFiles.load,
+        decoder: (@Sendable (CheckpointDirectory) throws -> DecoderWeights)? = nil
+    ) {
         self.name = name
         self.modelTypes = modelTypes
         self.load = load

@@ -2,7 +2,8 @@ import Tokenizer
 
 public enum Architectures {
     public static let all: [ArchitectureAdapter] = [
-        GPT2Adapter.adapter, GPTNeoXAdapter.adapter, PhiAdapter.adapter, LlamaAdapter.adapter, Qwen2Adapter.adapter, Gemma2Adapter.adapter,
+        GPT2Adapter.adapter, GPTNeoXAdapter.adapter, PhiAdapter.adapter, LlamaAdapter.adapter, Qwen2Adapter.adapter,
+        Gemma2Adapter.adapter,
         Gemma3Adapter.adapter, Qwen3Adapter.adapter, Phi3Adapter.adapter, OLMo2Adapter.adapter,
     ]
 
@@ -17,24 +18,29 @@ public enum Architectures {
     }
 
     /// The model to run: every block's weights and the tokenizer. An error for
-    /// a family without a forward pass yet.
+    /// a family without a forward pass.
     public static func openDecoder(modelDirectory path: String) throws -> (DecoderWeights, any Tokenizer) {
         let (checkpoint, adapter) = try adapter(for: path)
         guard let decoder = adapter.decoder else {
-            throw CheckpointError.noForwardPass(file: checkpoint.config.path, architecture: adapter.name,
-                                                 supported: all.filter { $0.decoder != nil }.map(\.name))
+            throw CheckpointError.noForwardPass(
+                file: checkpoint.config.path, architecture: adapter.name,
+                supported: all.filter { $0.decoder != nil }.map(\.name))
         }
         return (try decoder(checkpoint), try tokenizer(checkpoint, adapter: adapter, path: path))
     }
 
     /// A GGUF file's own tokenizer (its metadata), else the family's files beside the weights.
-    static func tokenizer(_ checkpoint: CheckpointDirectory, adapter: ArchitectureAdapter, path: String) throws -> any Tokenizer {
+    static func tokenizer(
+        _ checkpoint: CheckpointDirectory, adapter: ArchitectureAdapter, path: String
+    ) throws -> any Tokenizer {
         if let gguf = checkpoint.gguf {
             let tokenizer = try GGUFTokenizer.load(gguf.file)
             // llama.cpp reads as many embedding rows as tokens: more tokens is a broken file.
             if let rows = try? gguf.config.int("vocab_size"), tokenizer.count > rows {
-                throw CheckpointError.invalidConfig(file: gguf.file.path, key: "tokenizer.ggml.tokens",
-                                                    problem: "tokenizer.ggml.tokens holds \(tokenizer.count) tokens but token_embd.weight has \(rows) rows")
+                throw CheckpointError.invalidConfig(
+                    file: gguf.file.path, key: "tokenizer.ggml.tokens",
+                    problem:
+                        "tokenizer.ggml.tokens holds \(tokenizer.count) tokens but token_embd.weight has \(rows) rows")
             }
             return tokenizer
         }
@@ -55,8 +61,11 @@ public enum Architectures {
         let modelType = try config.string("model_type", default: "")
         let declared = config.strings("architectures")
         guard let adapter = all.first(where: { $0.accepts(modelType: modelType, declared: declared) }) else {
-            let what = !modelType.isEmpty ? "model_type '\(modelType)'"
-                : declared.isEmpty ? "a model with neither model_type nor architectures" : declared.joined(separator: ", ")
+            let what =
+                !modelType.isEmpty
+                ? "model_type '\(modelType)'"
+                : declared.isEmpty
+                    ? "a model with neither model_type nor architectures" : declared.joined(separator: ", ")
             throw CheckpointError.unsupportedArchitecture(file: config.path, found: what, supported: all.map(\.name))
         }
         return (checkpoint, adapter)

@@ -16,10 +16,12 @@ public enum GPT2Adapter {
         let d = try config.int("n_embd")
         let vocab = try config.int("vocab_size")
         guard d % heads == 0 else {
-            throw CheckpointError.invalidConfig(file: config.path, key: "n_embd", problem: "n_embd \(d) is not divisible by n_head \(heads)")
+            throw CheckpointError.invalidConfig(
+                file: config.path, key: "n_embd", problem: "n_embd \(d) is not divisible by n_head \(heads)")
         }
         let shape = ModelShape(layers: layers, heads: heads, dModel: d, vocab: vocab)
-        try shape.checkLimits(config: config.path, keys: (layers: "n_layer", heads: "n_head", dModel: "n_embd", vocab: "vocab_size"))
+        try shape.checkLimits(
+            config: config.path, keys: (layers: "n_layer", heads: "n_head", dModel: "n_embd", vocab: "vocab_size"))
         return shape
     }
 
@@ -27,11 +29,17 @@ public enum GPT2Adapter {
     static func blockSettings(_ config: ConfigFile, d: Int) throws -> (Activation, Float, Int) {
         let activationName = try config.string("activation_function", default: "gelu_new")
         guard let activation = Activation(configName: activationName) else {
-            throw CheckpointError.invalidConfig(file: config.path, key: "activation_function", problem: "activation_function '\(Excerpt.short(activationName))' is not supported (known: \(Activation.knownNames.joined(separator: ", ")))")
+            throw CheckpointError.invalidConfig(
+                file: config.path, key: "activation_function",
+                problem:
+                    "activation_function '\(Excerpt.short(activationName))' is not supported (known: \(Activation.knownNames.joined(separator: ", ")))"
+            )
         }
         let dMLP = config.has("n_inner") ? try config.int("n_inner") : 4 * d
         guard dMLP <= ModelShape.Limits.width else {
-            throw CheckpointError.invalidConfig(file: config.path, key: "n_inner", problem: "n_inner \(dMLP) is larger than the limit of \(ModelShape.Limits.width)")
+            throw CheckpointError.invalidConfig(
+                file: config.path, key: "n_inner",
+                problem: "n_inner \(dMLP) is larger than the limit of \(ModelShape.Limits.width)")
         }
         return (activation, Float(try config.double("layer_norm_epsilon", default: 1e-5)), dMLP)
     }
@@ -47,17 +55,19 @@ public enum GPT2Adapter {
         let unembedding = try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape)
 
         let mlp = FirstMLP(
-            norm: .layerNorm(weight: try checkpoint.vector("h.0.ln_2.weight", count: d),
-                             bias: try checkpoint.vector("h.0.ln_2.bias", count: d), epsilon: epsilon),
+            norm: .layerNorm(
+                weight: try checkpoint.vector("h.0.ln_2.weight", count: d),
+                bias: try checkpoint.vector("h.0.ln_2.bias", count: d), epsilon: epsilon),
             inWeight: try checkpoint.tensor("h.0.mlp.c_fc.weight", shape: [d, dMLP]).matrixCopy(),
             inBias: try checkpoint.vector("h.0.mlp.c_fc.bias", count: dMLP),
             outWeight: try checkpoint.tensor("h.0.mlp.c_proj.weight", shape: [dMLP, d]).matrixCopy(),
             outBias: try checkpoint.vector("h.0.mlp.c_proj.bias", count: d),
             activation: activation)
 
-        try checkpoint.requireTensors((0..<shape.layers).flatMap { layer in
-            [("h.\(layer).attn.c_attn.weight", [d, 3 * d]), ("h.\(layer).attn.c_proj.weight", [d, d])]
-        })
+        try checkpoint.requireTensors(
+            (0..<shape.layers).flatMap { layer in
+                [("h.\(layer).attn.c_attn.weight", [d, 3 * d]), ("h.\(layer).attn.c_proj.weight", [d, d])]
+            })
 
         return TransformerWeights(
             architecture: "GPT-2", shape: shape, embedding: embedding, unembedding: unembedding, firstMLP: mlp,
@@ -72,23 +82,30 @@ public enum GPT2Adapter {
         let d = shape.dModel
         let (activation, epsilon, dMLP) = try blockSettings(config, d: d)
         guard let positions = checkpoint.shape(of: "wpe.weight"), positions.count == 2, positions[1] == d else {
-            throw CheckpointError.missingTensor(folder: checkpoint.path, tensor: "wpe.weight", expectedShape: [try config.int("n_positions"), d])
+            throw CheckpointError.missingTensor(
+                folder: checkpoint.path, tensor: "wpe.weight", expectedShape: [try config.int("n_positions"), d])
         }
         let embedding = try checkpoint.tensor("wte.weight", shape: [shape.vocab, d], deferred: true)
         @Sendable func norm(_ name: String) throws -> Norm {
-            .layerNorm(weight: try checkpoint.vector("\(name).weight", count: d), bias: try checkpoint.vector("\(name).bias", count: d), epsilon: epsilon)
+            .layerNorm(
+                weight: try checkpoint.vector("\(name).weight", count: d),
+                bias: try checkpoint.vector("\(name).bias", count: d), epsilon: epsilon)
         }
-        let blockTensors: [(String, [Int])] = [("attn.c_attn.weight", [d, 3 * d]), ("attn.c_proj.weight", [d, d]),
-                                               ("mlp.c_fc.weight", [d, dMLP]), ("mlp.c_proj.weight", [dMLP, d])]
+        let blockTensors: [(String, [Int])] = [
+            ("attn.c_attn.weight", [d, 3 * d]), ("attn.c_proj.weight", [d, d]),
+            ("mlp.c_fc.weight", [d, dMLP]), ("mlp.c_proj.weight", [dMLP, d]),
+        ]
         try checkpoint.requireTensors((0..<shape.layers).flatMap { l in blockTensors.map { ("h.\(l).\($0.0)", $0.1) } })
         @Sendable func conv1D(_ name: String, _ inputs: Int, _ outputs: Int) throws -> DecoderWeights.Linear {
-            DecoderWeights.Linear(weight: try checkpoint.tensor("\(name).weight", shape: [inputs, outputs]), storedOutIn: false,
-                                  bias: try checkpoint.vector("\(name).bias", count: outputs))
+            DecoderWeights.Linear(
+                weight: try checkpoint.tensor("\(name).weight", shape: [inputs, outputs]), storedOutIn: false,
+                bias: try checkpoint.vector("\(name).bias", count: outputs))
         }
         return DecoderWeights(
             shape: shape, embedding: embedding, positions: try checkpoint.tensor("wpe.weight", shape: positions),
             maximumPositions: positions[0],
-            finalNorm: try norm("ln_f"), unembedding: try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape),
+            finalNorm: try norm("ln_f"),
+            unembedding: try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape),
             block: { l in
                 DecoderWeights.Block(
                     attentionNorm: try norm("h.\(l).ln_1"),
@@ -101,7 +118,8 @@ public enum GPT2Adapter {
     }
 
     static func headsOV(_ checkpoint: CheckpointDirectory, layer: Int, shape: ModelShape) throws -> [HeadOV] {
-        let d = shape.dModel, dh = shape.dHead
+        let d = shape.dModel
+        let dh = shape.dHead
         let qkv = try checkpoint.tensor("h.\(layer).attn.c_attn.weight", shape: [d, 3 * d])
         let proj = try checkpoint.tensor("h.\(layer).attn.c_proj.weight", shape: [d, d])
         return qkv.withMatrix { qkv in

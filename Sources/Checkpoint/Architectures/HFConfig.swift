@@ -22,21 +22,34 @@ struct HFConfig {
             dHead = try config.int(key)
         } else {
             guard d % heads == 0 else {
-                throw CheckpointError.invalidConfig(file: config.path, key: "hidden_size", problem: "hidden_size \(d) is not divisible by num_attention_heads \(heads)")
+                throw CheckpointError.invalidConfig(
+                    file: config.path, key: "hidden_size",
+                    problem: "hidden_size \(d) is not divisible by num_attention_heads \(heads)")
             }
             dHead = d / heads
         }
         guard heads % kvHeads == 0 else {
-            throw CheckpointError.invalidConfig(file: config.path, key: "num_key_value_heads", problem: "num_attention_heads \(heads) is not a multiple of num_key_value_heads \(kvHeads)")
+            throw CheckpointError.invalidConfig(
+                file: config.path, key: "num_key_value_heads",
+                problem: "num_attention_heads \(heads) is not a multiple of num_key_value_heads \(kvHeads)")
         }
         shape = ModelShape(layers: layers, heads: heads, dModel: d, vocab: vocab, kvHeads: kvHeads, dHead: dHead)
-        try shape.checkLimits(config: config.path, keys: (layers: "num_hidden_layers", heads: "num_attention_heads", dModel: "hidden_size", vocab: "vocab_size"))
+        try shape.checkLimits(
+            config: config.path,
+            keys: (
+                layers: "num_hidden_layers", heads: "num_attention_heads", dModel: "hidden_size", vocab: "vocab_size"
+            ))
         guard dHead <= ModelShape.Limits.width, heads * dHead <= ModelShape.Limits.width else {
-            throw CheckpointError.invalidConfig(file: config.path, key: explicitHeadDim ?? "hidden_size", problem: "heads × head width \(heads) × \(dHead) is larger than the limit of \(ModelShape.Limits.width)")
+            throw CheckpointError.invalidConfig(
+                file: config.path, key: explicitHeadDim ?? "hidden_size",
+                problem: "heads × head width \(heads) × \(dHead) is larger than the limit of \(ModelShape.Limits.width)"
+            )
         }
         dMLP = try config.int("intermediate_size")
         guard dMLP <= ModelShape.Limits.width else {
-            throw CheckpointError.invalidConfig(file: config.path, key: "intermediate_size", problem: "intermediate_size \(dMLP) is larger than the limit of \(ModelShape.Limits.width)")
+            throw CheckpointError.invalidConfig(
+                file: config.path, key: "intermediate_size",
+                problem: "intermediate_size \(dMLP) is larger than the limit of \(ModelShape.Limits.width)")
         }
     }
 
@@ -45,12 +58,18 @@ struct HFConfig {
         let key = keys.first(where: file.has) ?? keys[0]
         let name = try file.string(key, default: fallback)
         guard let activation = Activation(configName: name) else {
-            throw CheckpointError.invalidConfig(file: file.path, key: key, problem: "\(key) '\(Excerpt.short(name))' is not supported (known: \(Activation.knownNames.joined(separator: ", ")))")
+            throw CheckpointError.invalidConfig(
+                file: file.path, key: key,
+                problem:
+                    "\(key) '\(Excerpt.short(name))' is not supported (known: \(Activation.knownNames.joined(separator: ", ")))"
+            )
         }
         return activation
     }
 
-    func epsilon(_ key: String, default fallback: Double) throws -> Float { Float(try file.double(key, default: fallback)) }
+    func epsilon(_ key: String, default fallback: Double) throws -> Float {
+        Float(try file.double(key, default: fallback))
+    }
 
     /// The rotary embedding of a head `headWidth` wide, from `rope_theta`
     /// (or the family's older `thetaKeys`), the fraction of each head it
@@ -58,7 +77,9 @@ struct HFConfig {
     /// (transformers 4), or all of them from `rope_parameters` (transformers 5).
     /// Scalings that change the frequencies are applied (`linear`, Llama
     /// 3.1's `llama3`); others are refused by name, never silently ignored.
-    func rotary(headWidth: Int, thetaKeys: [String] = ["rope_theta"], fractionKeys: [String] = ["partial_rotary_factor"]) throws -> DecoderWeights.Rotary {
+    func rotary(
+        headWidth: Int, thetaKeys: [String] = ["rope_theta"], fractionKeys: [String] = ["partial_rotary_factor"]
+    ) throws -> DecoderWeights.Rotary {
         // transformers 5 nests Gemma 3's two rotary settings under the layer types.
         let parameters = file.section("rope_parameters").map { $0.section("full_attention") ?? $0 }
         let scaling = parameters ?? file.section("rope_scaling")
@@ -69,7 +90,9 @@ struct HFConfig {
         }
         let theta = try number(["rope_theta"] + thetaKeys, default: 10_000)
         let dimensions = Int(Double(headWidth) * (try number(["partial_rotary_factor"] + fractionKeys, default: 1)))
-        let kind = try scaling.map { s in try s.string(s.has("rope_type") ? "rope_type" : "type", default: "default") } ?? "default"
+        let kind =
+            try scaling.map { s in try s.string(s.has("rope_type") ? "rope_type" : "type", default: "default") }
+            ?? "default"
         let standard = DecoderWeights.Rotary.standard(dimensions: dimensions, base: Float(theta))
         switch kind {
         case "default":
@@ -79,19 +102,27 @@ struct HFConfig {
             return DecoderWeights.Rotary(inverseFrequencies: standard.inverseFrequencies.map { $0 / factor })
         case "llama3":
             let s = scaling!
-            let factor = try s.double("factor"), low = try s.double("low_freq_factor"), high = try s.double("high_freq_factor")
+            let factor = try s.double("factor")
+            let low = try s.double("low_freq_factor")
+            let high = try s.double("high_freq_factor")
             let context = try s.double("original_max_position_embeddings")
-            let lowWavelength = context / low, highWavelength = context / high
-            return DecoderWeights.Rotary(inverseFrequencies: standard.inverseFrequencies.map { f in
-                let frequency = Double(f), wavelength = 2 * Double.pi / frequency
-                if wavelength < highWavelength { return f }
-                if wavelength > lowWavelength { return Float(frequency / factor) }
-                let smooth = (context / wavelength - low) / (high - low)
-                return Float((1 - smooth) * frequency / factor + smooth * frequency)
-            })
+            let lowWavelength = context / low
+            let highWavelength = context / high
+            return DecoderWeights.Rotary(
+                inverseFrequencies: standard.inverseFrequencies.map { f in
+                    let frequency = Double(f)
+                    let wavelength = 2 * Double.pi / frequency
+                    if wavelength < highWavelength { return f }
+                    if wavelength > lowWavelength { return Float(frequency / factor) }
+                    let smooth = (context / wavelength - low) / (high - low)
+                    return Float((1 - smooth) * frequency / factor + smooth * frequency)
+                })
         default:
-            throw CheckpointError.invalidConfig(file: scaling?.path ?? file.path, key: "rope_type",
-                                                problem: "rotary scaling '\(Excerpt.short(kind))' is not supported by the forward pass (supported: default, linear, llama3)")
+            throw CheckpointError.invalidConfig(
+                file: scaling?.path ?? file.path, key: "rope_type",
+                problem:
+                    "rotary scaling '\(Excerpt.short(kind))' is not supported by the forward pass (supported: default, linear, llama3)"
+            )
         }
     }
 
@@ -101,7 +132,11 @@ struct HFConfig {
         if let local = file.section("rope_parameters")?.section("sliding_attention") {
             let kind = try local.string("rope_type", default: "default")
             guard kind == "default" else {
-                throw CheckpointError.invalidConfig(file: local.path, key: "rope_type", problem: "rotary scaling '\(Excerpt.short(kind))' of the sliding layers is not supported (supported: default)")
+                throw CheckpointError.invalidConfig(
+                    file: local.path, key: "rope_type",
+                    problem:
+                        "rotary scaling '\(Excerpt.short(kind))' of the sliding layers is not supported (supported: default)"
+                )
             }
             return .standard(dimensions: headWidth, base: Float(try local.double("rope_theta")))
         }
@@ -147,13 +182,18 @@ extension CheckpointDirectory {
     /// file fails before the first run; each read, with its bias where the
     /// checkpoint has one, when its block is.
     func decoderLinears(_ table: [(name: String, out: Int, in: Int)], layers: Int) throws -> DecoderLinears {
-        try requireTensors((0..<layers).flatMap { l in table.map { ("layers.\(l).\($0.name).weight", [$0.out, $0.in]) } })
-        return DecoderLinears(checkpoint: self, widths: Dictionary(table.map { ($0.name, ($0.out, $0.in)) }, uniquingKeysWith: { a, _ in a }))
+        try requireTensors(
+            (0..<layers).flatMap { l in table.map { ("layers.\(l).\($0.name).weight", [$0.out, $0.in]) } })
+        return DecoderLinears(
+            checkpoint: self,
+            widths: Dictionary(table.map { ($0.name, ($0.out, $0.in)) }, uniquingKeysWith: { a, _ in a }))
     }
 
     /// A LayerNorm with weight and bias.
     func layerNorm(_ name: String, count: Int, epsilon: Float) throws -> Norm {
-        .layerNorm(weight: try vector("\(name).weight", count: count), bias: try vector("\(name).bias", count: count), epsilon: epsilon)
+        .layerNorm(
+            weight: try vector("\(name).weight", count: count), bias: try vector("\(name).bias", count: count),
+            epsilon: epsilon)
     }
 
     /// Checks that every tensor is present with its shape and a weight dtype,
@@ -165,7 +205,8 @@ extension CheckpointDirectory {
                 throw CheckpointError.missingTensor(folder: path, tensor: name, expectedShape: shape)
             }
             guard found == shape else {
-                throw CheckpointError.wrongShape(file: file(holding: name), tensor: storedName(of: name), found: found, expected: shape)
+                throw CheckpointError.wrongShape(
+                    file: file(holding: name), tensor: storedName(of: name), found: found, expected: shape)
             }
             try checkWeightType(name)
         }
@@ -179,23 +220,34 @@ extension CheckpointDirectory {
 
     /// Block 0's branch as GPT-NeoX and Phi store it: a LayerNorm with bias
     /// (`norm.weight`, `norm.bias`) and a plain MLP of two `[out, in]` linears with biases.
-    func layerNormMLP(norm: String, up: String, down: String, d: Int, dMLP: Int, epsilon: Float, activation: Activation) throws -> FirstMLP {
-        FirstMLP(norm: .layerNorm(weight: try vector("\(norm).weight", count: d), bias: try vector("\(norm).bias", count: d), epsilon: epsilon),
-                 inWeight: try linear("\(up).weight", out: dMLP, in: d), inBias: try vector("\(up).bias", count: dMLP),
-                 outWeight: try linear("\(down).weight", out: d, in: dMLP), outBias: try vector("\(down).bias", count: d),
-                 activation: activation)
+    func layerNormMLP(
+        norm: String, up: String, down: String, d: Int, dMLP: Int, epsilon: Float, activation: Activation
+    ) throws -> FirstMLP {
+        FirstMLP(
+            norm: .layerNorm(
+                weight: try vector("\(norm).weight", count: d), bias: try vector("\(norm).bias", count: d),
+                epsilon: epsilon),
+            inWeight: try linear("\(up).weight", out: dMLP, in: d), inBias: try vector("\(up).bias", count: dMLP),
+            outWeight: try linear("\(down).weight", out: d, in: dMLP), outBias: try vector("\(down).bias", count: d),
+            activation: activation)
     }
 
     /// Every layer's value and output projections (`[out, in]`), checked now;
     /// a layer's heads read on demand, value rows of KV head `g` at `g·dh`.
-    func separateProjectionHeads(shape: ModelShape, value: @escaping @Sendable (Int) -> String,
-                                 output: @escaping @Sendable (Int) -> String) throws -> @Sendable (Int) throws -> [HeadOV] {
-        let d = shape.dModel, kvWidth = shape.kvHeads * shape.dHead, qWidth = shape.heads * shape.dHead
+    func separateProjectionHeads(
+        shape: ModelShape, value: @escaping @Sendable (Int) -> String,
+        output: @escaping @Sendable (Int) -> String
+    ) throws -> @Sendable (Int) throws -> [HeadOV] {
+        let d = shape.dModel
+        let kvWidth = shape.kvHeads * shape.dHead
+        let qWidth = shape.heads * shape.dHead
         try requireTensors((0..<shape.layers).flatMap { l in [(value(l), [kvWidth, d]), (output(l), [d, qWidth])] })
         return { [self] layer in
             let v = try tensor(value(layer), shape: [kvWidth, d])
             let o = try tensor(output(layer), shape: [d, qWidth])
-            return v.withMatrix { v in o.withMatrix { o in shape.headsFromLinear(value: v, valueRowStart: { $0 * shape.dHead }, output: o) } }
+            return v.withMatrix { v in
+                o.withMatrix { o in shape.headsFromLinear(value: v, valueRowStart: { $0 * shape.dHead }, output: o) }
+            }
         }
     }
 
@@ -214,8 +266,10 @@ extension ModelShape {
         let dh = dHead
         let values = (0..<kvHeads).map { g in value.transposed(rows: valueRowStart(g)..<(valueRowStart(g) + dh)) }
         return (0..<heads).map { h in
-            HeadOV(valueWeights: values[valueGroup(ofHead: h)], outputWeights: output.transposed(cols: h * dh..<(h + 1) * dh),
-                   valueGroup: valueGroup(ofHead: h))
+            HeadOV(
+                valueWeights: values[valueGroup(ofHead: h)],
+                outputWeights: output.transposed(cols: h * dh..<(h + 1) * dh),
+                valueGroup: valueGroup(ofHead: h))
         }
     }
 }
@@ -228,7 +282,9 @@ struct DecoderLinears: Sendable {
     func callAsFunction(_ layer: Int, _ name: String) throws -> DecoderWeights.Linear {
         guard let (out, inputs) = widths[name] else { preconditionFailure("'\(name)' is not in the adapter's table") }
         let prefix = "layers.\(layer).\(name)"
-        return DecoderWeights.Linear(weight: try checkpoint.tensor("\(prefix).weight", shape: [out, inputs]), storedOutIn: true,
-                                     bias: checkpoint.shape(of: "\(prefix).bias") == nil ? [] : try checkpoint.vector("\(prefix).bias", count: out))
+        return DecoderWeights.Linear(
+            weight: try checkpoint.tensor("\(prefix).weight", shape: [out, inputs]), storedOutIn: true,
+            bias: checkpoint.shape(of: "\(prefix).bias") == nil
+                ? [] : try checkpoint.vector("\(prefix).bias", count: out))
     }
 }

@@ -11,6 +11,8 @@ public struct LoadedModel: Sendable {
     /// file, which holds its config and tokenizer itself.
     public var descriptionFiles: [String] {
         let weights = Set(checkpoint.weightFiles)
-        return ([checkpoint.config.path] + (checkpoint.indexFile.map { [$0] } ?? []) + tokenizer.files).filter { !weights.contains($0) }
+        return ([checkpoint.config.path] + (checkpoint.indexFile.map { [$0] } ?? []) + tokenizer.files).filter {
+            !weights.contains($0)
+        }
     }
 }

@@ -11,37 +11,54 @@ public enum Phi3Adapter {
 
     static func load(_ checkpoint: CheckpointDirectory) throws -> TransformerWeights {
         let config = try HFConfig(checkpoint.config, headDimKey: "head_dim")
-        let shape = config.shape, d = shape.dModel, dMLP = config.dMLP, dh = shape.dHead
+        let shape = config.shape
+        let d = shape.dModel
+        let dMLP = config.dMLP
+        let dh = shape.dHead
         try checkpoint.checkNoLayers(from: shape.layers, prefix: "layers.", declaredBy: "num_hidden_layers")
         let embedding = try checkpoint.tensor("embed_tokens.weight", shape: [shape.vocab, d], deferred: true)
         let (gate, up) = try gateAndUp(checkpoint, layer: 0, d: d, dMLP: dMLP)
-        let mlp = FirstMLP(norm: .rmsNorm(weight: try checkpoint.vector("layers.0.post_attention_layernorm.weight", count: d),
-                                          epsilon: try config.epsilon("rms_norm_eps", default: 1e-5)),
-                           inWeight: gate.withMatrix { $0.transposed() }, upWeight: up.withMatrix { $0.transposed() },
-                           outWeight: try checkpoint.linear("layers.0.mlp.down_proj.weight", out: d, in: dMLP),
-                           activation: try config.activation(keys: ["hidden_act"], default: "silu"))
+        let mlp = FirstMLP(
+            norm: .rmsNorm(
+                weight: try checkpoint.vector("layers.0.post_attention_layernorm.weight", count: d),
+                epsilon: try config.epsilon("rms_norm_eps", default: 1e-5)),
+            inWeight: gate.withMatrix { $0.transposed() }, upWeight: up.withMatrix { $0.transposed() },
+            outWeight: try checkpoint.linear("layers.0.mlp.down_proj.weight", out: d, in: dMLP),
+            activation: try config.activation(keys: ["hidden_act"], default: "silu"))
         let qkvRows = (shape.heads + 2 * shape.kvHeads) * dh
-        try checkpoint.requireTensors((0..<shape.layers).flatMap { l in
-            [("layers.\(l).self_attn.qkv_proj.weight", [qkvRows, d]), ("layers.\(l).self_attn.o_proj.weight", [d, shape.heads * dh])]
-        })
+        try checkpoint.requireTensors(
+            (0..<shape.layers).flatMap { l in
+                [
+                    ("layers.\(l).self_attn.qkv_proj.weight", [qkvRows, d]),
+                    ("layers.\(l).self_attn.o_proj.weight", [d, shape.heads * dh]),
+                ]
+            })
         return TransformerWeights(
             architecture: "Phi-3", shape: shape, embedding: embedding,
-            unembedding: try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape), firstMLP: mlp,
+            unembedding: try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape),
+            firstMLP: mlp,
             attentionOV: { layer in
                 let qkv = try checkpoint.tensor("layers.\(layer).self_attn.qkv_proj.weight", shape: [qkvRows, d])
                 let o = try checkpoint.tensor("layers.\(layer).self_attn.o_proj.weight", shape: [d, shape.heads * dh])
                 let values = (shape.heads + shape.kvHeads) * dh
-                return qkv.withMatrix { v in o.withMatrix { o in shape.headsFromLinear(value: v, valueRowStart: { values + $0 * dh }, output: o) } }
+                return qkv.withMatrix { v in
+                    o.withMatrix { o in shape.headsFromLinear(value: v, valueRowStart: { values + $0 * dh }, output: o)
+                    }
+                }
             },
             checkUnchanged: { try checkpoint.checkUnchanged() })
     }
 
     /// The two halves of a layer's `gate_up_proj` (`[2·d_mlp, d]`), each `[d_mlp, d]`.
-    static func gateAndUp(_ checkpoint: CheckpointDirectory, layer: Int, d: Int, dMLP: Int) throws -> (FloatTensor, FloatTensor) {
+    static func gateAndUp(
+        _ checkpoint: CheckpointDirectory, layer: Int, d: Int, dMLP: Int
+    ) throws -> (FloatTensor, FloatTensor) {
         let fused = try checkpoint.tensor("layers.\(layer).mlp.gate_up_proj.weight", shape: [2 * dMLP, d])
         func half(_ index: Int) -> FloatTensor {
             FloatTensor(shape: [dMLP, d], converting: dMLP * d) { range, out in
-                fused.withValues { (out).update(from: $0.baseAddress! + index * dMLP * d + range.lowerBound, count: range.count) }
+                fused.withValues {
+                    (out).update(from: $0.baseAddress! + index * dMLP * d + range.lowerBound, count: range.count)
+                }
             }
         }
         return (half(0), half(1))
@@ -49,16 +66,26 @@ public enum Phi3Adapter {
 
     static func decoder(_ checkpoint: CheckpointDirectory) throws -> DecoderWeights {
         let config = try HFConfig(checkpoint.config, headDimKey: "head_dim")
-        let shape = config.shape, d = shape.dModel, dMLP = config.dMLP, dh = shape.dHead
+        let shape = config.shape
+        let d = shape.dModel
+        let dMLP = config.dMLP
+        let dh = shape.dHead
         let epsilon = try config.epsilon("rms_norm_eps", default: 1e-5)
         let activation = try config.activation(keys: ["hidden_act"], default: "silu")
         let embedding = try checkpoint.tensor("embed_tokens.weight", shape: [shape.vocab, d], deferred: true)
         let qkvRows = (shape.heads + 2 * shape.kvHeads) * dh
-        try checkpoint.requireTensors((0..<shape.layers).flatMap { l in
-            [("layers.\(l).self_attn.qkv_proj.weight", [qkvRows, d]), ("layers.\(l).self_attn.o_proj.weight", [d, shape.heads * dh]),
-             ("layers.\(l).mlp.gate_up_proj.weight", [2 * dMLP, d]), ("layers.\(l).mlp.down_proj.weight", [d, dMLP])]
-        })
-        @Sendable func norm(_ name: String) throws -> Norm { .rmsNorm(weight: try checkpoint.vector("\(name).weight", count: d), epsilon: epsilon) }
+        try checkpoint.requireTensors(
+            (0..<shape.layers).flatMap { l in
+                [
+                    ("layers.\(l).self_attn.qkv_proj.weight", [qkvRows, d]),
+                    ("layers.\(l).self_attn.o_proj.weight", [d, shape.heads * dh]),
+                    ("layers.\(l).mlp.gate_up_proj.weight", [2 * dMLP, d]),
+                    ("layers.\(l).mlp.down_proj.weight", [d, dMLP]),
+                ]
+            })
+        @Sendable func norm(_ name: String) throws -> Norm {
+            .rmsNorm(weight: try checkpoint.vector("\(name).weight", count: d), epsilon: epsilon)
+        }
         @Sendable func linear(_ name: String, _ shape: [Int]) throws -> DecoderWeights.Linear {
             DecoderWeights.Linear(weight: try checkpoint.tensor(name, shape: shape), storedOutIn: true)
         }
@@ -74,7 +101,8 @@ public enum Phi3Adapter {
                     queryKeyValue: [try linear("layers.\(l).self_attn.qkv_proj.weight", [qkvRows, d])],
                     output: try linear("layers.\(l).self_attn.o_proj.weight", [d, shape.heads * dh]),
                     mlpNorm: try norm("layers.\(l).post_attention_layernorm"),
-                    mlpIn: DecoderWeights.Linear(weight: up, storedOutIn: true), mlpGate: DecoderWeights.Linear(weight: gate, storedOutIn: true),
+                    mlpIn: DecoderWeights.Linear(weight: up, storedOutIn: true),
+                    mlpGate: DecoderWeights.Linear(weight: gate, storedOutIn: true),
                     mlpOut: try linear("layers.\(l).mlp.down_proj.weight", [d, dMLP]), activation: activation)
                 block.slidingWindow = windows[l]
                 return block

@@ -29,13 +29,17 @@ public struct GGMLType: Sendable, Equatable, CustomStringConvertible {
 
     /// The sizes of the types this reader names but does not convert.
     static let otherLayouts: [UInt32: (values: Int, bytes: Int)] = [
-        9: (32, 36), 15: (256, 292), 16: (256, 66), 17: (256, 74), 18: (256, 98), 19: (256, 50), 20: (32, 18), 21: (256, 110),
-        22: (256, 82), 23: (256, 136), 24: (1, 1), 25: (1, 2), 26: (1, 4), 27: (1, 8), 28: (1, 8), 29: (256, 56), 34: (256, 54),
+        9: (32, 36), 15: (256, 292), 16: (256, 66), 17: (256, 74), 18: (256, 98), 19: (256, 50), 20: (32, 18),
+        21: (256, 110),
+        22: (256, 82), 23: (256, 136), 24: (1, 1), 25: (1, 2), 26: (1, 4), 27: (1, 8), 28: (1, 8), 29: (256, 56),
+        34: (256, 54),
         35: (256, 66), 39: (32, 17),
     ]
 
     /// The types `dequantize` reads.
-    public static let readable: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
+    public static let readable: [GGMLType] = [
+        .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K,
+    ]
     public var isReadable: Bool { GGMLType.readable.contains(self) }
 
     /// (values per block, bytes per block) of every type ggml defines, read
@@ -67,10 +71,14 @@ public enum GGMLDequantize {
         HalfPrecision.float(fromF16: UInt16(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
     }
 
-    @inline(__always) static func byte(_ p: UnsafeRawPointer, _ offset: Int) -> UInt8 { p.load(fromByteOffset: offset, as: UInt8.self) }
+    @inline(__always) static func byte(_ p: UnsafeRawPointer, _ offset: Int) -> UInt8 {
+        p.load(fromByteOffset: offset, as: UInt8.self)
+    }
 
     /// Writes the values of `blocks` consecutive blocks starting at `source` to `out`.
-    public static func blocks(_ type: GGMLType, _ source: UnsafeRawPointer, count blocks: Int, into out: UnsafeMutablePointer<Float>) {
+    public static func blocks(
+        _ type: GGMLType, _ source: UnsafeRawPointer, count blocks: Int, into out: UnsafeMutablePointer<Float>
+    ) {
         guard let layout = type.blockLayout else { preconditionFailure("\(type) is not readable") }
         for b in 0..<blocks {
             block(type, source + b * layout.bytes, into: out + b * layout.values)
@@ -78,7 +86,8 @@ public enum GGMLDequantize {
     }
 
     // swiftlint:disable:next cyclomatic_complexity function_body_length
-    @inline(__always) static func block(_ type: GGMLType, _ p: UnsafeRawPointer, into out: UnsafeMutablePointer<Float>) {
+    @inline(__always) static func block(_ type: GGMLType, _ p: UnsafeRawPointer, into out: UnsafeMutablePointer<Float>)
+    {
         switch type {
         case .f32:
             out[0] = Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(as: UInt32.self)))
@@ -91,7 +100,8 @@ public enum GGMLDequantize {
             for i in 0..<32 { out[i] = Float(Int8(bitPattern: byte(p, 2 + i))) * d }
         case .q4_0, .q4_1:
             // Low nibbles are values 0–15, high nibbles 16–31.
-            let d = half(p, 0), m: Float = type == .q4_1 ? half(p, 2) : 0
+            let d = half(p, 0)
+            let m: Float = type == .q4_1 ? half(p, 2) : 0
             let qs = type == .q4_1 ? 4 : 2
             for j in 0..<16 {
                 let q = byte(p, qs + j)
@@ -105,7 +115,8 @@ public enum GGMLDequantize {
             }
         case .q5_0, .q5_1:
             // A fifth bit per value from a 32-bit mask: bit i for value i.
-            let d = half(p, 0), m: Float = type == .q5_1 ? half(p, 2) : 0
+            let d = half(p, 0)
+            let m: Float = type == .q5_1 ? half(p, 2) : 0
             let hOffset = type == .q5_1 ? 4 : 2
             let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: hOffset, as: UInt32.self))
             for j in 0..<16 {
@@ -123,12 +134,16 @@ public enum GGMLDequantize {
         case .q2_K:
             // 16 groups of 16: a 4-bit scale and a 4-bit min each; values are 2 bits,
             // four to a byte, byte l of each 32-byte half giving values l, 32+l, 64+l, 96+l.
-            let d = half(p, 80), dmin = half(p, 82)
+            let d = half(p, 80)
+            let dmin = half(p, 82)
             for i in 0..<256 {
-                let half = i / 128, shift = (i % 128) / 32, l = i % 32
+                let half = i / 128
+                let shift = (i % 128) / 32
+                let l = i % 32
                 let q = Float((byte(p, 16 + half * 32 + l) >> UInt8(2 * shift)) & 3)
                 let scale = byte(p, i / 16)
-                let dl = d * Float(scale & 0xF), ml = dmin * Float(scale >> 4)
+                let dl = d * Float(scale & 0xF)
+                let ml = dmin * Float(scale >> 4)
                 out[i] = dl * q - ml
             }
         case .q3_K:
@@ -140,7 +155,9 @@ public enum GGMLDequantize {
                 scales[j] = Int8(Int(low | high << 4) - 32)
             }
             for i in 0..<256 {
-                let half = i / 128, shift = (i % 128) / 32, l = i % 32
+                let half = i / 128
+                let shift = (i % 128) / 32
+                let l = i % 32
                 let low = Int((byte(p, 32 + half * 32 + l) >> UInt8(2 * shift)) & 3)
                 let mask = (byte(p, l) >> UInt8(i / 32)) & 1
                 let q = Float(low - (mask == 0 ? 4 : 0))
@@ -149,14 +166,17 @@ public enum GGMLDequantize {
         case .q4_K, .q5_K:
             // 8 groups of 32 with 6-bit scales and mins packed in 12 bytes;
             // byte l of each 32-byte chunk gives values l (low nibble) and 32+l (high).
-            let d = half(p, 0), dmin = half(p, 2)
+            let d = half(p, 0)
+            let dmin = half(p, 2)
             let qs = type == .q5_K ? 48 : 16
             for g in 0..<8 {
                 let (sc, mn) = scaleAndMin(p, group: g)
-                let dg = d * Float(sc), mg = dmin * Float(mn)
+                let dg = d * Float(sc)
+                let mg = dmin * Float(mn)
                 for l in 0..<32 {
                     let i = g * 32 + l
-                    let chunk = g / 2, nibble = g % 2
+                    let chunk = g / 2
+                    let nibble = g % 2
                     var q = Int((byte(p, qs + chunk * 32 + l) >> UInt8(4 * nibble)) & 0xF)
                     if type == .q5_K { q |= Int((byte(p, 16 + l) >> UInt8(g)) & 1) << 4 }
                     out[i] = dg * Float(q) - mg
@@ -165,9 +185,12 @@ public enum GGMLDequantize {
         case .q6_K:
             let d = half(p, 208)
             for i in 0..<256 {
-                let half = i / 128, within = i % 128
-                let lowShift = within / 64, l64 = within % 64
-                let highShift = within / 32, l32 = within % 32
+                let half = i / 128
+                let within = i % 128
+                let lowShift = within / 64
+                let l64 = within % 64
+                let highShift = within / 32
+                let l32 = within % 32
                 let low = Int((byte(p, half * 64 + l64) >> UInt8(4 * lowShift)) & 0xF)
                 let high = Int((byte(p, 128 + half * 32 + l32) >> UInt8(2 * highShift)) & 3)
                 let q = Float(Int8(truncatingIfNeeded: low | high << 4) - 32)

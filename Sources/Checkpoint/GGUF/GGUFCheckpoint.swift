@@ -43,20 +43,27 @@ public struct GGUFCheckpoint: Sendable {
     public init(file: GGUFFile) throws {
         self.file = file
         let meta = file.metadata
-        func fail(_ key: String, _ problem: String) -> CheckpointError { .invalidConfig(file: file.path, key: key, problem: problem) }
+        func fail(_ key: String, _ problem: String) -> CheckpointError {
+            .invalidConfig(file: file.path, key: key, problem: problem)
+        }
         guard let architecture = meta["general.architecture"]?.string else {
-            throw CheckpointError.missingKey(file: file.path, key: "general.architecture", expected: "the model family, a string")
+            throw CheckpointError.missingKey(
+                file: file.path, key: "general.architecture", expected: "the model family, a string")
         }
         guard let modelType = GGUFCheckpoint.architectures[architecture] else {
-            throw CheckpointError.unsupportedArchitecture(file: file.path, found: "general.architecture '\(Excerpt.short(architecture))'",
-                                                          supported: GGUFCheckpoint.architectures.keys.sorted())
+            throw CheckpointError.unsupportedArchitecture(
+                file: file.path, found: "general.architecture '\(Excerpt.short(architecture))'",
+                supported: GGUFCheckpoint.architectures.keys.sorted())
         }
         self.modelType = modelType
         func integer(_ key: String) throws -> Int {
             guard let value = meta["\(architecture).\(key)"] else {
-                throw CheckpointError.missingKey(file: file.path, key: "\(architecture).\(key)", expected: "a positive integer")
+                throw CheckpointError.missingKey(
+                    file: file.path, key: "\(architecture).\(key)", expected: "a positive integer")
             }
-            guard let i = value.integer, i > 0 else { throw fail("\(architecture).\(key)", "\(architecture).\(key) is \(value), expected a positive integer") }
+            guard let i = value.integer, i > 0 else {
+                throw fail("\(architecture).\(key)", "\(architecture).\(key) is \(value), expected a positive integer")
+            }
             return i
         }
         func number(_ key: String) -> Double? { meta["\(architecture).\(key)"]?.number }
@@ -64,8 +71,11 @@ public struct GGUFCheckpoint: Sendable {
         guard let embedding = names["token_embd.weight"], embedding.dimensions.count == 2 else {
             throw CheckpointError.missingTensor(folder: file.path, tensor: "token_embd.weight", expectedShape: [])
         }
-        let d = try integer("embedding_length"), layers = try integer("block_count"), heads = try integer("attention.head_count")
-        let kvHeads = meta["\(architecture).attention.head_count_kv"] == nil ? heads : try integer("attention.head_count_kv")
+        let d = try integer("embedding_length")
+        let layers = try integer("block_count")
+        let heads = try integer("attention.head_count")
+        let kvHeads =
+            meta["\(architecture).attention.head_count_kv"] == nil ? heads : try integer("attention.head_count_kv")
         // The MLP's width as its weight has it: Phi-2's converter writes 4·d whatever the model's is.
         let mlpWidth = try names["blk.0.ffn_up.weight"].map { $0.shape[0] } ?? integer("feed_forward_length")
         var config: [String: Any] = [
@@ -75,10 +85,17 @@ public struct GGUFCheckpoint: Sendable {
             "max_position_embeddings": (try? integer("context_length")) ?? 2048,
         ]
         if let eps = number("attention.layer_norm_rms_epsilon") { config["rms_norm_eps"] = eps }
-        if let eps = number("attention.layer_norm_epsilon") { config["layer_norm_eps"] = eps; config["layer_norm_epsilon"] = eps }
+        if let eps = number("attention.layer_norm_epsilon") {
+            config["layer_norm_eps"] = eps
+            config["layer_norm_epsilon"] = eps
+        }
         if let theta = number("rope.freq_base") { config["rope_theta"] = theta }
-        if let keyLength = meta["\(architecture).attention.key_length"]?.integer, keyLength != d / heads { config["head_dim"] = keyLength }
-        if let rotary = meta["\(architecture).rope.dimension_count"]?.integer, let dh = (config["head_dim"] as? Int) ?? Optional(d / heads), rotary != dh {
+        if let keyLength = meta["\(architecture).attention.key_length"]?.integer, keyLength != d / heads {
+            config["head_dim"] = keyLength
+        }
+        if let rotary = meta["\(architecture).rope.dimension_count"]?.integer,
+            let dh = (config["head_dim"] as? Int) ?? Optional(d / heads), rotary != dh
+        {
             config["partial_rotary_factor"] = Double(rotary) / Double(dh)
         }
         if let scaling = meta["\(architecture).rope.scaling.type"]?.string, scaling != "none" {
@@ -87,7 +104,10 @@ public struct GGUFCheckpoint: Sendable {
             config["rope_scaling"] = section
         }
         if names["rope_freqs.weight"] != nil {
-            throw fail("rope_freqs.weight", "the file scales its rotary frequencies by a stored tensor (rope_freqs.weight, Llama 3.1's llama3 scaling); read the Hugging Face checkpoint instead")
+            throw fail(
+                "rope_freqs.weight",
+                "the file scales its rotary frequencies by a stored tensor (rope_freqs.weight, Llama 3.1's llama3 scaling); read the Hugging Face checkpoint instead"
+            )
         }
         if architecture == "gemma3" {
             // llama.cpp fixes what the metadata leaves out: five sliding layers
@@ -103,8 +123,10 @@ public struct GGUFCheckpoint: Sendable {
         switch architecture {
         case "gpt2":
             // GPT-2's config.json spells the shape its own way.
-            config.merge(["n_layer": layers, "n_head": heads, "n_embd": d, "n_inner": mlpWidth,
-                          "n_positions": config["max_position_embeddings"]!, "activation_function": "gelu_new"]) { $1 }
+            config.merge([
+                "n_layer": layers, "n_head": heads, "n_embd": d, "n_inner": mlpWidth,
+                "n_positions": config["max_position_embeddings"]!, "activation_function": "gelu_new",
+            ]) { $1 }
         case "gptneox":
             config["hidden_act"] = "gelu"
             config["use_parallel_residual"] = meta["gptneox.use_parallel_residual"]?.bool ?? true
@@ -122,13 +144,16 @@ public struct GGUFCheckpoint: Sendable {
         }
         let data = try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
         self.config = try ConfigFile(data: data, path: file.path)
-        tensors = try GGUFCheckpoint.transformersNames(file.tensors, architecture: architecture, heads: heads, kvHeads: kvHeads, path: file.path)
+        tensors = try GGUFCheckpoint.transformersNames(
+            file.tensors, architecture: architecture, heads: heads, kvHeads: kvHeads, path: file.path)
     }
 
     /// Every tensor under the name transformers gives it (without the
     /// `model.` prefix the adapters drop), with what the converter changed.
-    static func transformersNames(_ infos: [GGUFTensorInfo], architecture: String, heads: Int, kvHeads: Int,
-                                  path: String) throws -> [String: (info: GGUFTensorInfo, change: Change)] {
+    static func transformersNames(
+        _ infos: [GGUFTensorInfo], architecture: String, heads: Int, kvHeads: Int,
+        path: String
+    ) throws -> [String: (info: GGUFTensorInfo, change: Change)] {
         let (top, block, blockPrefix) = names(architecture: architecture, heads: heads, kvHeads: kvHeads)
         var out: [String: (info: GGUFTensorInfo, change: Change)] = [:]
         for info in infos {
@@ -136,7 +161,9 @@ public struct GGUFCheckpoint: Sendable {
             guard let suffix = parts.last, suffix == "weight" || suffix == "bias" else { continue }
             if parts.count == 2, let (name, change) = top[parts[0]] {
                 out["\(name).\(suffix)"] = (info, change)
-            } else if parts.count == 4, parts[0] == "blk", let layer = Int(parts[1]), let (name, change) = block[parts[2]] {
+            } else if parts.count == 4, parts[0] == "blk", let layer = Int(parts[1]),
+                let (name, change) = block[parts[2]]
+            {
                 out["\(blockPrefix)\(layer).\(name).\(suffix)"] = (info, suffix == "bias" ? change.ofBias : change)
             }
         }
@@ -145,35 +172,65 @@ public struct GGUFCheckpoint: Sendable {
 
     /// llama.cpp's tensor names → transformers' (top-level tensors, a block's
     /// tensors, and the prefix of a block's names), with what the converter changed.
-    static func names(architecture: String, heads: Int, kvHeads: Int)
-        -> (top: [String: (String, Change)], block: [String: (String, Change)], blockPrefix: String) {
+    static func names(
+        architecture: String, heads: Int, kvHeads: Int
+    )
+        -> (top: [String: (String, Change)], block: [String: (String, Change)], blockPrefix: String)
+    {
         switch architecture {
         case "gpt2":
-            return (["token_embd": ("wte", .none), "position_embd": ("wpe", .none), "output_norm": ("ln_f", .none),
-                     "output": ("lm_head", .none)],
-                    ["attn_norm": ("ln_1", .none), "attn_qkv": ("attn.c_attn", .transposed), "attn_output": ("attn.c_proj", .transposed),
-                     "ffn_norm": ("ln_2", .none), "ffn_up": ("mlp.c_fc", .transposed), "ffn_down": ("mlp.c_proj", .transposed)],
-                    "h.")
+            return (
+                [
+                    "token_embd": ("wte", .none), "position_embd": ("wpe", .none), "output_norm": ("ln_f", .none),
+                    "output": ("lm_head", .none),
+                ],
+                [
+                    "attn_norm": ("ln_1", .none), "attn_qkv": ("attn.c_attn", .transposed),
+                    "attn_output": ("attn.c_proj", .transposed),
+                    "ffn_norm": ("ln_2", .none), "ffn_up": ("mlp.c_fc", .transposed),
+                    "ffn_down": ("mlp.c_proj", .transposed),
+                ],
+                "h."
+            )
         case "gptneox":
-            return (["token_embd": ("embed_in", .none), "output_norm": ("final_layer_norm", .none), "output": ("embed_out", .none)],
-                    ["attn_norm": ("input_layernorm", .none), "attn_qkv": ("attention.query_key_value", .queryKeyValueByPart(heads: heads)),
-                     "attn_output": ("attention.dense", .none), "ffn_norm": ("post_attention_layernorm", .none),
-                     "ffn_up": ("mlp.dense_h_to_4h", .none), "ffn_down": ("mlp.dense_4h_to_h", .none)],
-                    "layers.")
+            return (
+                [
+                    "token_embd": ("embed_in", .none), "output_norm": ("final_layer_norm", .none),
+                    "output": ("embed_out", .none),
+                ],
+                [
+                    "attn_norm": ("input_layernorm", .none),
+                    "attn_qkv": ("attention.query_key_value", .queryKeyValueByPart(heads: heads)),
+                    "attn_output": ("attention.dense", .none), "ffn_norm": ("post_attention_layernorm", .none),
+                    "ffn_up": ("mlp.dense_h_to_4h", .none), "ffn_down": ("mlp.dense_4h_to_h", .none),
+                ],
+                "layers."
+            )
         case "phi2":
-            return (["token_embd": ("embed_tokens", .none), "output_norm": ("final_layernorm", .none), "output": ("lm_head", .none)],
-                    ["attn_norm": ("input_layernorm", .none), "attn_q": ("self_attn.q_proj", .none), "attn_k": ("self_attn.k_proj", .none),
-                     "attn_v": ("self_attn.v_proj", .none), "attn_output": ("self_attn.dense", .none),
-                     "ffn_up": ("mlp.fc1", .none), "ffn_down": ("mlp.fc2", .none)],
-                    "layers.")
+            return (
+                [
+                    "token_embd": ("embed_tokens", .none), "output_norm": ("final_layernorm", .none),
+                    "output": ("lm_head", .none),
+                ],
+                [
+                    "attn_norm": ("input_layernorm", .none), "attn_q": ("self_attn.q_proj", .none),
+                    "attn_k": ("self_attn.k_proj", .none),
+                    "attn_v": ("self_attn.v_proj", .none), "attn_output": ("self_attn.dense", .none),
+                    "ffn_up": ("mlp.fc1", .none), "ffn_down": ("mlp.fc2", .none),
+                ],
+                "layers."
+            )
         default:
             return llamaNames(architecture: architecture, heads: heads, kvHeads: kvHeads)
         }
     }
 
     /// The Llama layout's names (Llama, Qwen 2, Gemma 2 and 3).
-    static func llamaNames(architecture: String, heads: Int, kvHeads: Int)
-        -> (top: [String: (String, Change)], block: [String: (String, Change)], blockPrefix: String) {
+    static func llamaNames(
+        architecture: String, heads: Int, kvHeads: Int
+    )
+        -> (top: [String: (String, Change)], block: [String: (String, Change)], blockPrefix: String)
+    {
         let permutes = architecture == "llama"
         let gemma = architecture.hasPrefix("gemma")
         let block: [String: (String, Change)] = [
@@ -182,12 +239,17 @@ public struct GGUFCheckpoint: Sendable {
             "attn_k": ("self_attn.k_proj", permutes ? .rotaryRows(heads: kvHeads) : .none),
             "attn_v": ("self_attn.v_proj", .none), "attn_output": ("self_attn.o_proj", .none),
             "ffn_norm": (gemma ? "pre_feedforward_layernorm" : "post_attention_layernorm", gemma ? .plusOne : .none),
-            "post_attention_norm": ("post_attention_layernorm", .plusOne), "post_ffw_norm": ("post_feedforward_layernorm", .plusOne),
-            "attn_q_norm": ("self_attn.q_norm", gemma ? .plusOne : .none), "attn_k_norm": ("self_attn.k_norm", gemma ? .plusOne : .none),
-            "ffn_gate": ("mlp.gate_proj", .none), "ffn_up": ("mlp.up_proj", .none), "ffn_down": ("mlp.down_proj", .none),
+            "post_attention_norm": ("post_attention_layernorm", .plusOne),
+            "post_ffw_norm": ("post_feedforward_layernorm", .plusOne),
+            "attn_q_norm": ("self_attn.q_norm", gemma ? .plusOne : .none),
+            "attn_k_norm": ("self_attn.k_norm", gemma ? .plusOne : .none),
+            "ffn_gate": ("mlp.gate_proj", .none), "ffn_up": ("mlp.up_proj", .none),
+            "ffn_down": ("mlp.down_proj", .none),
         ]
-        let top: [String: (String, Change)] = ["token_embd": ("embed_tokens", .none), "output_norm": ("norm", gemma ? .plusOne : .none),
-                                               "output": ("lm_head", .none)]
+        let top: [String: (String, Change)] = [
+            "token_embd": ("embed_tokens", .none), "output_norm": ("norm", gemma ? .plusOne : .none),
+            "output": ("lm_head", .none),
+        ]
         return (top, block, "layers.")
     }
 
@@ -214,21 +276,25 @@ public struct GGUFCheckpoint: Sendable {
     public func floats(_ name: String, deferred: Bool) throws -> FloatTensor {
         guard let (info, change) = tensors[name] else { preconditionFailure("checked by the caller") }
         try checkReadable(name)
-        let rowLength = info.rowLength, rows = info.rowCount
+        let rowLength = info.rowLength
+        let rows = info.rowCount
         let file = self.file
         if let storedIndex = GGUFCheckpoint.storedIndex(change: change, shape: shape(name)!) {
             // Elements the converter moved: the (small, per-layer) tensor is read whole and put back in order.
             let stored = try file.floats(info)
             try file.checkUnchanged()
             let bad = stored.withUnsafeBufferPointer { NonFiniteValues.count($0) }
-            guard bad == 0 else { throw CheckpointError.nonFinite(file: file.path, tensor: info.name, count: bad, of: info.elementCount) }
+            guard bad == 0 else {
+                throw CheckpointError.nonFinite(file: file.path, tensor: info.name, count: bad, of: info.elementCount)
+            }
             return FloatTensor(shape: shape(name)!, converting: info.elementCount) { range, out in
                 for i in range { out[i - range.lowerBound] = stored[storedIndex(i)] }
             }
         }
         // Rows are converted in chunks, each chunk's pages handed back after it.
         let convert: (Range<Int>, UnsafeMutablePointer<Float>) -> Void = { range, out in
-            let firstRow = range.lowerBound / rowLength, lastRow = (range.upperBound + rowLength - 1) / rowLength
+            let firstRow = range.lowerBound / rowLength
+            let lastRow = (range.upperBound + rowLength - 1) / rowLength
             let chunk = max(1, (1 << 22) / max(1, rowLength))
             var scratch = [Float](repeating: 0, count: min(lastRow - firstRow, chunk) * rowLength)
             for lo in stride(from: firstRow, to: lastRow, by: chunk) {
@@ -239,13 +305,17 @@ public struct GGUFCheckpoint: Sendable {
                         file.dequantize(info, rows: stored..<(stored + 1), into: s.baseAddress! + (r - lo) * rowLength)
                     }
                     if case .plusOne = change { for i in 0..<((hi - lo) * rowLength) { s[i] -= 1 } }
-                    let from = max(range.lowerBound, lo * rowLength), to = min(range.upperBound, hi * rowLength)
-                    (out + (from - range.lowerBound)).update(from: s.baseAddress! + (from - lo * rowLength), count: to - from)
+                    let from = max(range.lowerBound, lo * rowLength)
+                    let to = min(range.upperBound, hi * rowLength)
+                    (out + (from - range.lowerBound)).update(
+                        from: s.baseAddress! + (from - lo * rowLength), count: to - from)
                 }
                 file.release(info, rows: lo..<hi)
             }
         }
-        let tensor = deferred ? FloatTensor(shape: info.shape, deferring: info.elementCount, owner: file, convert)
+        let tensor =
+            deferred
+            ? FloatTensor(shape: info.shape, deferring: info.elementCount, owner: file, convert)
             : FloatTensor(shape: info.shape, converting: info.elementCount, convert)
         // A deferred tensor is checked now, a block of rows at a time, so no NaN reaches a score later.
         var bad = 0
@@ -263,7 +333,9 @@ public struct GGUFCheckpoint: Sendable {
             bad = NonFiniteValues.count(tensor.values)
         }
         try file.checkUnchanged()
-        guard bad == 0 else { throw CheckpointError.nonFinite(file: file.path, tensor: info.name, count: bad, of: info.elementCount) }
+        guard bad == 0 else {
+            throw CheckpointError.nonFinite(file: file.path, tensor: info.name, count: bad, of: info.elementCount)
+        }
         return tensor
     }
 
@@ -271,9 +343,13 @@ public struct GGUFCheckpoint: Sendable {
     /// head h's rows as (i, half) pairs: transformers' row `h·dh + half·dh/2 + i`
     /// is stored at `h·dh + 2i + half`.
     static func storedRow(_ r: Int, change: Change, rows: Int) -> Int {
-        guard case .rotaryRows(let heads) = change, heads > 0, rows % heads == 0, (rows / heads) % 2 == 0 else { return r }
-        let dh = rows / heads, halfWidth = dh / 2
-        let h = r / dh, within = r % dh
+        guard case .rotaryRows(let heads) = change, heads > 0, rows % heads == 0, (rows / heads) % 2 == 0 else {
+            return r
+        }
+        let dh = rows / heads
+        let halfWidth = dh / 2
+        let h = r / dh
+        let within = r % dh
         return h * dh + 2 * (within % halfWidth) + within / halfWidth
     }
 
@@ -283,15 +359,21 @@ public struct GGUFCheckpoint: Sendable {
         switch change {
         case .transposed:
             guard shape.count == 2 else { return nil }
-            let rows = shape[0], cols = shape[1]
+            let rows = shape[0]
+            let cols = shape[1]
             return { i in (i % cols) * rows + i / cols }
         case .queryKeyValueByPart(let heads):
-            let count = shape[0], width = shape.count == 2 ? shape[1] : 1
+            let count = shape[0]
+            let width = shape.count == 2 ? shape[1] : 1
             guard heads > 0, count % (3 * heads) == 0 else { return nil }
-            let headRows = count / heads, dh = headRows / 3
+            let headRows = count / heads
+            let dh = headRows / 3
             return { i in
-                let row = i / width, column = i % width
-                let head = row / headRows, part = (row % headRows) / dh, k = row % dh
+                let row = i / width
+                let column = i % width
+                let head = row / headRows
+                let part = (row % headRows) / dh
+                let k = row % dh
                 return (part * heads * dh + head * dh + k) * width + column
             }
         case .rotaryRows where shape.count == 1:

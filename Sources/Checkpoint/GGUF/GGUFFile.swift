@@ -31,14 +31,19 @@ public final class GGUFFile: @unchecked Sendable {
         self.file = file
         self.path = path
         let header = try GGUFFile.parseHeader(file.bytes, size: file.size, path: path)
-        (version, metadata, tensors, alignment, dataStart) = (header.version, header.metadata, header.tensors, header.alignment, header.dataStart)
+        (version, metadata, tensors, alignment, dataStart) = (
+            header.version, header.metadata, header.tensors, header.alignment, header.dataStart
+        )
     }
 
     /// What the header of a file of `size` bytes at `bytes` says, checked
     /// against the file: every tensor's data lies inside it, aligned, and no
     /// two overlap.
-    public static func parseHeader(_ bytes: UnsafeRawPointer, size: Int, path: String) throws
-        -> (version: UInt32, metadata: [String: GGUFValue], tensors: [GGUFTensorInfo], alignment: Int, dataStart: Int) {
+    public static func parseHeader(
+        _ bytes: UnsafeRawPointer, size: Int, path: String
+    ) throws
+        -> (version: UInt32, metadata: [String: GGUFValue], tensors: [GGUFTensorInfo], alignment: Int, dataStart: Int)
+    {
         var reader = GGUFReader(bytes: bytes, size: size, path: path)
         func fail(_ problem: String) -> CheckpointError { .header(file: path, problem: problem) }
         guard size >= 24 else { throw fail("is \(size) bytes long; a GGUF file starts with a 24-byte header") }
@@ -48,7 +53,9 @@ public final class GGUFFile: @unchecked Sendable {
         }
         let version = try reader.u32("the version")
         guard version == 2 || version == 3 else {
-            let hint = version == 1 ? " (version 1 files predate 2023-08; convert the model again)"
+            let hint =
+                version == 1
+                ? " (version 1 files predate 2023-08; convert the model again)"
                 : version > 0xFFFF ? " (a big-endian file?)" : ""
             throw fail("is GGUF version \(version); versions 2 and 3 are read\(hint)")
         }
@@ -74,33 +81,49 @@ public final class GGUFFile: @unchecked Sendable {
             let name = try reader.string("a tensor name")
             let rank = Int(try reader.u32("tensor '\(name)''s dimension count"))
             guard rank >= 1, rank <= GGUFFile.maximumDimensions else {
-                throw CheckpointError.badEntry(file: path, tensor: name, problem: "has \(rank) dimensions; 1 to \(GGUFFile.maximumDimensions) are allowed")
+                throw CheckpointError.badEntry(
+                    file: path, tensor: name,
+                    problem: "has \(rank) dimensions; 1 to \(GGUFFile.maximumDimensions) are allowed")
             }
             var dims: [Int] = []
             for _ in 0..<rank { dims.append(try reader.count("tensor '\(name)''s dimensions", limit: Int.max)) }
             let type = GGMLType(rawValue: try reader.u32("tensor '\(name)''s type"))
             guard type.blockLayout != nil else {
-                throw CheckpointError.badEntry(file: path, tensor: name, problem: "has type \(type.rawValue), which ggml does not define")
+                throw CheckpointError.badEntry(
+                    file: path, tensor: name, problem: "has type \(type.rawValue), which ggml does not define")
             }
             let offset = try reader.count("tensor '\(name)''s offset", limit: Int.max)
-            guard names.insert(name).inserted else { throw CheckpointError.badEntry(file: path, tensor: name, problem: "appears twice") }
+            guard names.insert(name).inserted else {
+                throw CheckpointError.badEntry(file: path, tensor: name, problem: "appears twice")
+            }
             tensors.append(try GGUFTensorInfo(name: name, dimensions: dims, type: type, offset: offset, path: path))
         }
         let dataStart = (reader.position + alignment - 1) / alignment * alignment
-        guard dataStart <= size else { throw fail("the data section would start at byte \(dataStart), past the end (\(size) bytes)") }
+        guard dataStart <= size else {
+            throw fail("the data section would start at byte \(dataStart), past the end (\(size) bytes)")
+        }
         let dataSize = size - dataStart
         for info in tensors {
             guard info.offset % alignment == 0 else {
-                throw CheckpointError.badEntry(file: path, tensor: info.name, problem: "offset \(info.offset) is not a multiple of the alignment \(alignment)")
+                throw CheckpointError.badEntry(
+                    file: path, tensor: info.name,
+                    problem: "offset \(info.offset) is not a multiple of the alignment \(alignment)")
             }
             guard info.offset <= dataSize, info.byteCount <= dataSize - info.offset else {
-                throw CheckpointError.badEntry(file: path, tensor: info.name,
-                                               problem: "its data (\(info.byteCount) bytes at offset \(info.offset)) runs past the end of the file (data section of \(dataSize) bytes)")
+                throw CheckpointError.badEntry(
+                    file: path, tensor: info.name,
+                    problem:
+                        "its data (\(info.byteCount) bytes at offset \(info.offset)) runs past the end of the file (data section of \(dataSize) bytes)"
+                )
             }
         }
         let sorted = tensors.sorted { $0.offset < $1.offset }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.offset + a.byteCount > b.offset {
-            throw CheckpointError.badEntry(file: path, tensor: b.name, problem: "overlaps tensor '\(a.name)' (starts at \(b.offset), '\(a.name)' ends at \(a.offset + a.byteCount))")
+            throw CheckpointError.badEntry(
+                file: path, tensor: b.name,
+                problem:
+                    "overlaps tensor '\(a.name)' (starts at \(b.offset), '\(a.name)' ends at \(a.offset + a.byteCount))"
+            )
         }
         return (version, metadata, tensors, alignment, dataStart)
     }
@@ -117,8 +140,11 @@ public final class GGUFFile: @unchecked Sendable {
     }
 
     static func unreadable(_ info: GGUFTensorInfo, path: String) -> CheckpointError {
-        .badEntry(file: path, tensor: info.name,
-                  problem: "has type \(info.type); readable types are \(GGMLType.readable.map(\.description).joined(separator: ", "))")
+        .badEntry(
+            file: path, tensor: info.name,
+            problem:
+                "has type \(info.type); readable types are \(GGMLType.readable.map(\.description).joined(separator: ", "))"
+        )
     }
 
     /// Converts rows `range` of `info` (rows of its innermost dimension) into `Float`s at `out`.
@@ -132,7 +158,8 @@ public final class GGUFFile: @unchecked Sendable {
     /// Hands the pages of rows `range` back after they were converted.
     func release(_ info: GGUFTensorInfo, rows: Range<Int>) {
         let rowBytes = info.byteCount / max(1, info.rowCount)
-        file.release(dataStart + info.offset + rows.lowerBound * rowBytes ..< dataStart + info.offset + rows.upperBound * rowBytes)
+        file.release(
+            dataStart + info.offset + rows.lowerBound * rowBytes..<dataStart + info.offset + rows.upperBound * rowBytes)
     }
 }
 
@@ -155,13 +182,16 @@ public struct GGUFTensorInfo: Sendable {
         for d in dimensions {
             let (p, overflow) = count.multipliedReportingOverflow(by: d)
             guard !overflow, p <= 1 << 40 else {
-                throw CheckpointError.badEntry(file: path, tensor: name, problem: "dimensions \(dimensions) hold more than 2⁴⁰ values")
+                throw CheckpointError.badEntry(
+                    file: path, tensor: name, problem: "dimensions \(dimensions) hold more than 2⁴⁰ values")
             }
             count = p
         }
         elementCount = count
         if let layout = type.blockLayout, dimensions[0] % layout.values != 0 {
-            throw CheckpointError.badEntry(file: path, tensor: name, problem: "rows of \(dimensions[0]) values are not whole \(type) blocks of \(layout.values)")
+            throw CheckpointError.badEntry(
+                file: path, tensor: name,
+                problem: "rows of \(dimensions[0]) values are not whole \(type) blocks of \(layout.values)")
         }
     }
 
@@ -236,8 +266,12 @@ struct GGUFReader {
         return bytes + position
     }
 
-    mutating func u32(_ what: String) throws -> UInt32 { UInt32(littleEndian: try take(4, what).loadUnaligned(as: UInt32.self)) }
-    mutating func u64(_ what: String) throws -> UInt64 { UInt64(littleEndian: try take(8, what).loadUnaligned(as: UInt64.self)) }
+    mutating func u32(_ what: String) throws -> UInt32 {
+        UInt32(littleEndian: try take(4, what).loadUnaligned(as: UInt32.self))
+    }
+    mutating func u64(_ what: String) throws -> UInt64 {
+        UInt64(littleEndian: try take(8, what).loadUnaligned(as: UInt64.self))
+    }
 
     /// A 64-bit count or size, at most `limit`.
     mutating func count(_ what: String, limit: Int) throws -> Int {
@@ -285,7 +319,9 @@ struct GGUFReader {
         case 9:
             guard depth == 0 else { throw fail("\(what) nests arrays inside arrays") }
             let elementType = try u32("the element type of '\(key)'")
-            guard elementType <= 12, elementType != 9 else { throw fail("\(what) is an array of unknown type \(elementType)") }
+            guard elementType <= 12, elementType != 9 else {
+                throw fail("\(what) is an array of unknown type \(elementType)")
+            }
             let n = try count("the length of '\(key)'", limit: (size - position) / GGUFReader.minimumSize(elementType))
             var items: [GGUFValue] = []
             items.reserveCapacity(n)

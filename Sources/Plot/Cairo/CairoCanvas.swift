@@ -12,7 +12,8 @@ final class CairoCanvas: Canvas {
     /// A white raster canvas of `size` points at `dpi`.
     init(rasterSize size: Size, dpi: Double) {
         let scale = dpi / 72
-        surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32((size.width * scale).rounded(.up)), Int32((size.height * scale).rounded(.up)))
+        surface = cairo_image_surface_create(
+            CAIRO_FORMAT_RGB24, Int32((size.width * scale).rounded(.up)), Int32((size.height * scale).rounded(.up)))
         context = cairo_create(surface)
         cairo_scale(context, scale, scale)
         cairo_set_source_rgb(context, 1, 1, 1)
@@ -24,11 +25,12 @@ final class CairoCanvas: Canvas {
     init(pdfSize size: Size, title: String) {
         let sink = VectorSink()
         vectorSink = sink
-        surface = cairo_pdf_surface_create_for_stream({ closure, bytes, length in
-            let sink = Unmanaged<VectorSink>.fromOpaque(closure!).takeUnretainedValue()
-            sink.data.append(bytes!, count: Int(length))
-            return CAIRO_STATUS_SUCCESS
-        }, Unmanaged.passUnretained(sink).toOpaque(), size.width, size.height)
+        surface = cairo_pdf_surface_create_for_stream(
+            { closure, bytes, length in
+                let sink = Unmanaged<VectorSink>.fromOpaque(closure!).takeUnretainedValue()
+                sink.data.append(bytes!, count: Int(length))
+                return CAIRO_STATUS_SUCCESS
+            }, Unmanaged.passUnretained(sink).toOpaque(), size.width, size.height)
         cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE, "2000-01-01T00:00:00Z")
         cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_MOD_DATE, "2000-01-01T00:00:00Z")
         cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "HeadMaps")
@@ -40,10 +42,11 @@ final class CairoCanvas: Canvas {
     init(svgSize size: Size) {
         let sink = VectorSink()
         vectorSink = sink
-        surface = cairo_svg_surface_create_for_stream({ closure, bytes, length in
-            Unmanaged<VectorSink>.fromOpaque(closure!).takeUnretainedValue().data.append(bytes!, count: Int(length))
-            return CAIRO_STATUS_SUCCESS
-        }, Unmanaged.passUnretained(sink).toOpaque(), size.width, size.height)
+        surface = cairo_svg_surface_create_for_stream(
+            { closure, bytes, length in
+                Unmanaged<VectorSink>.fromOpaque(closure!).takeUnretainedValue().data.append(bytes!, count: Int(length))
+                return CAIRO_STATUS_SUCCESS
+            }, Unmanaged.passUnretained(sink).toOpaque(), size.width, size.height)
         cairo_svg_surface_restrict_to_version(surface, CAIRO_SVG_VERSION_1_1)
         cairo_svg_surface_set_document_unit(surface, CAIRO_SVG_UNIT_PT)
         context = cairo_create(surface)

@@ -7,10 +7,12 @@ enum PNGEncoding {
         cairo_surface_flush(surface)
         final class Box { var data = Data() }
         let box = Box()
-        cairo_surface_write_to_png_stream(surface, { closure, bytes, length in
-            Unmanaged<Box>.fromOpaque(closure!).takeUnretainedValue().data.append(bytes!, count: Int(length))
-            return CAIRO_STATUS_SUCCESS
-        }, Unmanaged.passUnretained(box).toOpaque())
+        cairo_surface_write_to_png_stream(
+            surface,
+            { closure, bytes, length in
+                Unmanaged<Box>.fromOpaque(closure!).takeUnretainedValue().data.append(bytes!, count: Int(length))
+                return CAIRO_STATUS_SUCCESS
+            }, Unmanaged.passUnretained(box).toOpaque())
         return box.data
     }
 

@@ -9,7 +9,9 @@ enum TextMeasure {
     nonisolated(unsafe) private static let measuringSurface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1)
     nonisolated(unsafe) private static let measuringContext = cairo_create(measuringSurface)
 
-    static func layout(for context: OpaquePointer, text: String, font: FontSpec, wrapWidth: Double? = nil) -> OpaquePointer {
+    static func layout(
+        for context: OpaquePointer, text: String, font: FontSpec, wrapWidth: Double? = nil
+    ) -> OpaquePointer {
         let layout = pango_cairo_create_layout(context)!
         let pangoContext = pango_layout_get_context(layout)
         let options = cairo_font_options_create()

@@ -41,59 +41,88 @@ public struct ExperimentsPart: ReportPart {
     public var relationsNeeded: [String] { ablation?.control.map { [$0] } ?? [] }
 
     public static let kind = ReportPartKind(keys: ["dynamic", "ablation"]) { yaml, spec in
-        let part = ExperimentsPart(dynamic: try parseDynamic(yaml, spec: spec), ablation: try parseAblation(yaml, spec: spec))
+        let part = ExperimentsPart(
+            dynamic: try parseDynamic(yaml, spec: spec), ablation: try parseAblation(yaml, spec: spec))
         return part.dynamic == nil && part.ablation == nil ? nil : part
     }
 
     public func compute(_ context: inout ReportContext) throws -> Computed {
-        let analysis = context.analysis, document = context.document, log = context.log
-        var dynamicResults: [DynamicScores.RelationResult] = [], ablations: [Ablation] = []
+        let analysis = context.analysis
+        let document = context.document
+        let log = context.log
+        var dynamicResults: [DynamicScores.RelationResult] = []
+        var ablations: [Ablation] = []
         let (decoder, _) = try Architectures.openDecoder(modelDirectory: context.modelPath)
         func scored(_ name: String) -> (TokenizedRelation, RelationScores)? {
-            guard let i = analysis.tokenized.firstIndex(where: { $0.relation.name == name }), !analysis.tokenized[i].skipped else { return nil }
+            guard let i = analysis.tokenized.firstIndex(where: { $0.relation.name == name }),
+                !analysis.tokenized[i].skipped
+            else { return nil }
             return (analysis.tokenized[i], document.relations[i])
         }
         for name in dynamic?.relations ?? [] {
-            guard let (tokenized, statics) = scored(name) else { log("dynamic scores: \(name) is skipped"); continue }
+            guard let (tokenized, statics) = scored(name) else {
+                log("dynamic scores: \(name) is skipped")
+                continue
+            }
             log("dynamic scores: \(name)")
-            dynamicResults.append(try DynamicScores.run(relation: tokenized, statics: statics, model: analysis.model, decoder: decoder,
-                                                        tokenizer: analysis.loaded.tokenizer, templates: dynamic!.templates, log: log))
+            dynamicResults.append(
+                try DynamicScores.run(
+                    relation: tokenized, statics: statics, model: analysis.model, decoder: decoder,
+                    tokenizer: analysis.loaded.tokenizer, templates: dynamic!.templates, log: log))
         }
         if let a = ablation {
             for name in a.relations {
-                guard let (tokenized, statics) = scored(name) else { log("ablation: \(name) is skipped"); continue }
+                guard let (tokenized, statics) = scored(name) else {
+                    log("ablation: \(name) is skipped")
+                    continue
+                }
                 let control = a.control.flatMap { c in scored(c).map { ($0.0, Ablation.paperTemplates[c]!) } }
-                ablations.append(try Ablation.run(relation: tokenized, statics: statics, decoder: decoder, tokenizer: analysis.loaded.tokenizer,
-                                                  template: Ablation.paperTemplates[name]!, maximumHeads: a.heads, randomDraws: a.randomDraws,
-                                                  seed: a.seed, control: control, log: log))
+                ablations.append(
+                    try Ablation.run(
+                        relation: tokenized, statics: statics, decoder: decoder, tokenizer: analysis.loaded.tokenizer,
+                        template: Ablation.paperTemplates[name]!, maximumHeads: a.heads, randomDraws: a.randomDraws,
+                        seed: a.seed, control: control, log: log))
             }
         }
-        if let figure = ExperimentFigures.dynamic(dynamicResults, statics: document, modelName: context.spec.modelName) {
+        if let figure = ExperimentFigures.dynamic(dynamicResults, statics: document, modelName: context.spec.modelName)
+        {
             log("rendering figures/dynamic.png and .pdf")
-            context.figures.append(.init(name: "dynamic", png: try figure.pngData(dpi: ReportSettings.defaultDPI), pdf: try figure.pdfData(),
-                                         caption: "Static against dynamic scores (every head × template)", cellMaps: []))
+            context.figures.append(
+                .init(
+                    name: "dynamic", png: try figure.pngData(dpi: ReportSettings.defaultDPI), pdf: try figure.pdfData(),
+                    caption: "Static against dynamic scores (every head × template)", cellMaps: []))
         }
         for a in ablations {
             let title = document.relation(named: a.relation)?.title ?? a.relation
-            let figure = ExperimentFigures.ablation(a, title: "\(context.titlePrefix)\(title): accuracy as heads are ablated")
-            context.figures.append(.init(name: "ablation-\(a.relation)", png: try figure.pngData(dpi: ReportSettings.defaultDPI),
-                                         pdf: try figure.pdfData(),
-                                         caption: "\(title): accuracy as its top static heads are ablated, against random heads", cellMaps: []))
+            let figure = ExperimentFigures.ablation(
+                a, title: "\(context.titlePrefix)\(title): accuracy as heads are ablated")
+            context.figures.append(
+                .init(
+                    name: "ablation-\(a.relation)", png: try figure.pngData(dpi: ReportSettings.defaultDPI),
+                    pdf: try figure.pdfData(),
+                    caption: "\(title): accuracy as its top static heads are ablated, against random heads",
+                    cellMaps: []))
         }
         if !dynamicResults.isEmpty {
-            context.files["dynamic.json"] = Data(DynamicDocument.encode(model: document.source, templates: dynamic?.templates ?? [],
-                                                                        relations: dynamicResults).utf8)
+            context.files["dynamic.json"] = Data(
+                DynamicDocument.encode(
+                    model: document.source, templates: dynamic?.templates ?? [],
+                    relations: dynamicResults
+                ).utf8)
         }
-        for a in ablations { context.files["ablation-\(a.relation).json"] = Data(AblationDocument.encode(model: document.source, a).utf8) }
+        for a in ablations {
+            context.files["ablation-\(a.relation).json"] = Data(AblationDocument.encode(model: document.source, a).utf8)
+        }
         return Computed(dynamic: dynamicResults, ablations: ablations)
     }
 
     public func section(_ context: ReportContext, _ computed: Computed) -> ReportSection? {
         guard !computed.dynamic.isEmpty || !computed.ablations.isEmpty else { return nil }
         let titles = context.titles
-        let rows = Rows(dynamic: computed.dynamic.map { DynamicRow($0, title: titles[$0.name] ?? $0.name) },
-                        ablation: computed.ablations.map { AblationRow($0, title: titles[$0.relation] ?? $0.relation) },
-                        hasDynamic: !computed.dynamic.isEmpty, hasAblation: !computed.ablations.isEmpty)
+        let rows = Rows(
+            dynamic: computed.dynamic.map { DynamicRow($0, title: titles[$0.name] ?? $0.name) },
+            ablation: computed.ablations.map { AblationRow($0, title: titles[$0.relation] ?? $0.relation) },
+            hasDynamic: !computed.dynamic.isEmpty, hasAblation: !computed.ablations.isEmpty)
         return ReportSection(rows: rows, contents: ("running-the-model", "Running the model"))
     }
 
@@ -104,9 +133,14 @@ public struct ExperimentsPart: ReportPart {
         let list = try m.scalars("relations")?.map(\.text) ?? panelRelations
         let scored = try spec.relationsToScore().map(\.name)
         for name in list where !scored.contains(name) {
-            throw m.error("relations", "'\(Excerpt.short(name))' is not among the relations this report scores (\(scored.joined(separator: ", ")))")
+            throw m.error(
+                "relations",
+                "'\(Excerpt.short(name))' is not among the relations this report scores (\(scored.joined(separator: ", ")))"
+            )
         }
-        guard !list.isEmpty else { throw m.error("relations", "is empty, and the report has no figure panels to take them from") }
+        guard !list.isEmpty else {
+            throw m.error("relations", "is empty, and the report has no figure panels to take them from")
+        }
         return list
     }
 

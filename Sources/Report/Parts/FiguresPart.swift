@@ -66,7 +66,9 @@ public struct FiguresPart: ReportPart {
             labels = panels.map { panel in
                 var marked: [String: String] = [:]
                 for markerClass in panel.markers {
-                    for h in markerClass.heads where marked["\(h.layer).\(h.head)"] == nil { marked["\(h.layer).\(h.head)"] = markerClass.label }
+                    for h in markerClass.heads where marked["\(h.layer).\(h.head)"] == nil {
+                        marked["\(h.layer).\(h.head)"] = markerClass.label
+                    }
                 }
                 return (panel.title, marked)
             }
@@ -81,8 +83,9 @@ public struct FiguresPart: ReportPart {
             }
             guard !panels.isEmpty else { return nil }
             labels = panels.map { ($0.title, [:]) }
-            figure = Plot.Figure(panels: panels, columns: figureSpec.columns ?? min(ReportSettings.overviewColumns, panels.count),
-                                 scale: ReportSettings.overviewScale)
+            figure = Plot.Figure(
+                panels: panels, columns: figureSpec.columns ?? min(ReportSettings.overviewColumns, panels.count),
+                scale: ReportSettings.overviewScale)
             figure.sharedColorbar = ColorbarPanel(label: "score")
             caption = "Overview: \(panels.count) relations, one map each"
         }
@@ -92,12 +95,14 @@ public struct FiguresPart: ReportPart {
         let layout = figure.layout()
         let cellMaps = figure.panels.indices.compactMap { i -> ReportContext.CellMap? in
             guard let g = layout.heatmap(i), let panel = figure.panels[i] as? HeatmapPanel else { return nil }
-            return ReportContext.CellMap(label: labels[i].0, x: g.axes.x / layout.size.width, y: g.axes.y / layout.size.height,
-                                         width: g.axes.width / layout.size.width, height: g.axes.height / layout.size.height,
-                                         values: panel.values, marked: labels[i].1)
+            return ReportContext.CellMap(
+                label: labels[i].0, x: g.axes.x / layout.size.width, y: g.axes.y / layout.size.height,
+                width: g.axes.width / layout.size.width, height: g.axes.height / layout.size.height,
+                values: panel.values, marked: labels[i].1)
         }
-        return ReportContext.RenderedFigure(name: figureSpec.name, png: try figure.pngData(dpi: figureSpec.dpi), pdf: try figure.pdfData(),
-                                            caption: caption, cellMaps: cellMaps)
+        return ReportContext.RenderedFigure(
+            name: figureSpec.name, png: try figure.pngData(dpi: figureSpec.dpi), pdf: try figure.pdfData(),
+            caption: caption, cellMaps: cellMaps)
     }
 
     static func parse(_ yaml: YAMLMapping, spec: ReportSpec) throws -> [Figure] {
@@ -107,29 +112,40 @@ public struct FiguresPart: ReportPart {
             try f.allowKeys(["name", "columns", "panels", "dpi", "width_in", "font_size"])
             let name = try f.requiredString("name")
             guard name.range(of: "^[A-Za-z0-9_-]+$", options: .regularExpression) != nil else {
-                throw f.error("name", "'\(Excerpt.short(name))' must be letters, digits, '-' or '_' (it names the figure's files)")
+                throw f.error(
+                    "name", "'\(Excerpt.short(name))' must be letters, digits, '-' or '_' (it names the figure's files)"
+                )
             }
             if let earlier = figureNames[name] {
-                throw f.error("name", "'\(name)' names two figures (also at line \(earlier.map(String.init) ?? "?")); "
-                              + "each figure needs its own name, it names its files")
+                throw f.error(
+                    "name",
+                    "'\(name)' names two figures (also at line \(earlier.map(String.init) ?? "?")); "
+                        + "each figure needs its own name, it names its files")
             }
             figureNames[name] = f.line
             let dpi = try f.double("dpi") ?? ReportSettings.defaultDPI
             guard FigureLimits.dpi.contains(dpi) else {
-                throw f.error("dpi", "must be a number from \(Int(FigureLimits.dpi.lowerBound)) to \(Int(FigureLimits.dpi.upperBound)), not \(dpi)")
+                throw f.error(
+                    "dpi",
+                    "must be a number from \(Int(FigureLimits.dpi.lowerBound)) to \(Int(FigureLimits.dpi.upperBound)), not \(dpi)"
+                )
             }
             if let columns = try f.int("columns"), columns < 1 || columns > FigureLimits.columns {
                 throw f.error("columns", "must be from 1 to \(FigureLimits.columns), not \(columns)")
             }
             var figure = Figure(name: name, columns: try f.int("columns"), panels: nil, dpi: dpi)
             if let width = try f.double("width_in") {
-                guard width.isFinite, width > 0, width <= 200 else { throw f.error("width_in", "must be a number of inches above 0 and at most 200, not \(width)") }
+                guard width.isFinite, width > 0, width <= 200 else {
+                    throw f.error("width_in", "must be a number of inches above 0 and at most 200, not \(width)")
+                }
                 figure.widthInches = width
             }
             if let size = try f.double("font_size") {
                 guard size.isFinite, FigureStyle.fontSizes.contains(size) else {
                     let sizes = FigureStyle.fontSizes
-                    throw f.error("font_size", "must be from \(Int(sizes.lowerBound)) to \(Int(sizes.upperBound)) points, not \(size)")
+                    throw f.error(
+                        "font_size",
+                        "must be from \(Int(sizes.lowerBound)) to \(Int(sizes.upperBound)) points, not \(size)")
                 }
                 figure.fontSize = size
             }
@@ -147,29 +163,38 @@ public struct FiguresPart: ReportPart {
     }
 
     static func panel(_ p: YAMLMapping, directory: String) throws -> PanelSpec {
-        try p.allowKeys(["relation", "suppression", "title", "colorbar_label", "markers", "range", "colormap", "legend"])
+        try p.allowKeys([
+            "relation", "suppression", "title", "colorbar_label", "markers", "range", "colormap", "legend",
+        ])
         var spec = PanelSpec(relation: try p.requiredString("relation"))
         spec.suppression = try p.bool("suppression") ?? false
         spec.title = try p.string("title")
         spec.colorbarLabel = try p.string("colorbar_label")
         if let markers = try p.string("markers") {
             let file = markers.hasPrefix("/") ? markers : (directory as NSString).appendingPathComponent(markers)
-            guard FileManager.default.fileExists(atPath: file) else { throw p.error("markers", "file \(file) does not exist") }
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw p.error("markers", "file \(file) does not exist")
+            }
             spec.markers = try MarkerSet.load(file: file)
         }
         if let range = try p.scalars("range") {
             guard range.count == 2, let lo = Double(range[0].text), let hi = Double(range[1].text),
-                  lo.isFinite, hi.isFinite, lo < hi else {
+                lo.isFinite, hi.isFinite, lo < hi
+            else {
                 throw p.error("range", "must be [low, high]: finite numbers with low < high")
             }
             spec.range = lo...hi
         }
         if let name = try p.string("colormap") {
-            guard let map = Colormap.named(name) else { throw p.error("colormap", "must be viridis or diverging, not '\(Excerpt.short(name))'") }
+            guard let map = Colormap.named(name) else {
+                throw p.error("colormap", "must be viridis or diverging, not '\(Excerpt.short(name))'")
+            }
             spec.colormap = map
         }
         if let legend = try p.string("legend") {
-            guard let placement = LegendPlacement(rawValue: legend) else { throw p.error("legend", "must be best or below, not '\(Excerpt.short(legend))'") }
+            guard let placement = LegendPlacement(rawValue: legend) else {
+                throw p.error("legend", "must be best or below, not '\(Excerpt.short(legend))'")
+            }
             spec.legend = placement
         }
         return spec

@@ -49,8 +49,10 @@ public struct HeadCardsPart: ReportPart {
         var everyHead = false
         if let salient = try yaml.string("salient_operations") {
             guard ["cards", "all"].contains(salient) else {
-                throw yaml.error("salient_operations",
-                                 "must be cards (the head cards' heads) or all (every head, in salient.txt), not '\(Excerpt.short(salient))'")
+                throw yaml.error(
+                    "salient_operations",
+                    "must be cards (the head cards' heads) or all (every head, in salient.txt), not '\(Excerpt.short(salient))'"
+                )
             }
             everyHead = salient == "all"
         }
@@ -58,19 +60,26 @@ public struct HeadCardsPart: ReportPart {
     }
 
     public func compute(_ context: inout ReportContext) throws -> Computed {
-        let analysis = context.analysis, log = context.log
+        let analysis = context.analysis
+        let log = context.log
         if everyHead {
             let model = analysis.model
-            log("salient operations of every head (\(model.shape.layers * model.shape.heads)) over the whole vocabulary")
-            let every = try ReportContext.vocabularySources(model: model, layers: nil, rule: context.spec.sourceRule,
-                                                            label: "salient operations", log: log)
+            log(
+                "salient operations of every head (\(model.shape.layers * model.shape.heads)) over the whole vocabulary"
+            )
+            let every = try ReportContext.vocabularySources(
+                model: model, layers: nil, rule: context.spec.sourceRule,
+                label: "salient operations", log: log)
             var quarters = Quarters()
-            let operations = try SalientOperations.everyHead(model: model, sources: every, tokens: analysis.loaded.tokenizer.count) { done, layers in
+            let operations = try SalientOperations.everyHead(
+                model: model, sources: every, tokens: analysis.loaded.tokenizer.count
+            ) { done, layers in
                 if quarters.passed(done, of: layers) { log("salient operations: \(done) of \(layers) layers") }
             }
             context.vocabularySources = every
             let tokenizer = analysis.loaded.tokenizer
-            context.files["salient.txt"] = Data(SalientOperationsText.catalogue(operations, decode: { tokenizer.decode([$0]) }).utf8)
+            context.files["salient.txt"] = Data(
+                SalientOperationsText.catalogue(operations, decode: { tokenizer.decode([$0]) }).utf8)
         }
         let cards = try headCards(context)
         for card in cards {
@@ -79,8 +88,11 @@ public struct HeadCardsPart: ReportPart {
         }
         if !cards.isEmpty {
             let tokenizer = analysis.loaded.tokenizer
-            context.files["heads.json"] = Data(HeadCard.headsDocument(cards.map { ($0.card, $0.reasons) }, model: context.document.source,
-                                                                      decode: { tokenizer.decode([$0]) }).utf8)
+            context.files["heads.json"] = Data(
+                HeadCard.headsDocument(
+                    cards.map { ($0.card, $0.reasons) }, model: context.document.source,
+                    decode: { tokenizer.decode([$0]) }
+                ).utf8)
         }
         return Computed(cards: cards, everyHead: everyHead)
     }
@@ -89,37 +101,47 @@ public struct HeadCardsPart: ReportPart {
         guard !computed.cards.isEmpty else { return nil }
         let titles = context.titles
         let entries = computed.cards.map { HeadCardEntry($0, titles: titles, decode: context.decode) }
-        return ReportSection(rows: Rows(headCards: entries, hasSalientOperationsOfEveryHead: computed.everyHead),
-                             contents: ("head-cards", "Head cards"))
+        return ReportSection(
+            rows: Rows(headCards: entries, hasSalientOperationsOfEveryHead: computed.everyHead),
+            contents: ("head-cards", "Head cards"))
     }
 
     /// The cards of the top and marked heads, from one computation of the
     /// vocabulary's sources; cards are independent and run on every core.
     func headCards(_ context: ReportContext) throws -> [RenderedHeadCard] {
-        let analysis = context.analysis, document = context.document
-        let choices = HeadCardSelection.choose(panels: context.spec.figures.flatMap { $0.panels ?? [] }, document: document, perPanel: perPanel)
+        let analysis = context.analysis
+        let document = context.document
+        let choices = HeadCardSelection.choose(
+            panels: context.spec.figures.flatMap { $0.panels ?? [] }, document: document, perPanel: perPanel)
         guard !choices.isEmpty else { return [] }
         context.log("head cards: salient operations of \(choices.count) heads over the whole vocabulary")
-        let sources = try context.vocabularySources
-            ?? ReportContext.vocabularySources(model: analysis.model, layers: Array(Set(choices.map(\.head.layer))),
-                                               rule: context.spec.sourceRule, label: "head cards", log: context.log)
+        let sources =
+            try context.vocabularySources
+            ?? ReportContext.vocabularySources(
+                model: analysis.model, layers: Array(Set(choices.map(\.head.layer))),
+                rule: context.spec.sourceRule, label: "head cards", log: context.log)
         let results = Mutex([Int: Result<RenderedHeadCard, any Error>]())
         let workers = BLAS.threadCount == 1 ? choices.count : 1
-        let titles = context.titles, prefix = context.titlePrefix
+        let titles = context.titles
+        let prefix = context.titlePrefix
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for i in stride(from: worker, to: choices.count, by: workers) {
                 let result = Result { () throws -> RenderedHeadCard in
                     let head = choices[i].head
-                    let card = try HeadCard(analysis: analysis, layer: head.layer, head: head.head, detailed: [],
-                                            salientCount: ReportSettings.cardSalientTokens, mappings: ReportSettings.cardMappings,
-                                            sources: sources)
+                    let card = try HeadCard(
+                        analysis: analysis, layer: head.layer, head: head.head, detailed: [],
+                        salientCount: ReportSettings.cardSalientTokens, mappings: ReportSettings.cardMappings,
+                        sources: sources)
                     let shown = card.relations.filter { !$0.skipped }
-                    let chart = BarChartPanel(title: "\(prefix)head \(head.layer).\(head.head), relation profile",
-                                              labels: shown.map { titles[$0.name] ?? $0.name }, values: shown.map(\.score),
-                                              secondary: shown.map(\.suppression), xLabel: "score (bars) · suppression (thin bars)")
+                    let chart = BarChartPanel(
+                        title: "\(prefix)head \(head.layer).\(head.head), relation profile",
+                        labels: shown.map { titles[$0.name] ?? $0.name }, values: shown.map(\.score),
+                        secondary: shown.map(\.suppression), xLabel: "score (bars) · suppression (thin bars)")
                     let figure = Figure(panels: [chart])
-                    return RenderedHeadCard(card: card, reasons: choices[i].reasons, profilePNG: try figure.pngData(dpi: ReportSettings.defaultDPI),
-                                            profilePDF: try figure.pdfData())
+                    return RenderedHeadCard(
+                        card: card, reasons: choices[i].reasons,
+                        profilePNG: try figure.pngData(dpi: ReportSettings.defaultDPI),
+                        profilePDF: try figure.pdfData())
                 }
                 results.withLock { $0[i] = result }
             }

@@ -9,6 +9,7 @@ public struct OverlapPart: ReportPart {
     public func section(_ context: ReportContext, _: Void) -> ReportSection? {
         let overlap = PanelFindings(context).overlap
         guard !overlap.isEmpty else { return nil }
-        return ReportSection(rows: Rows(overlap: overlap), contents: ("overlap-with-the-marked-heads", "Overlap with the marked heads"))
+        return ReportSection(
+            rows: Rows(overlap: overlap), contents: ("overlap-with-the-marked-heads", "Overlap with the marked heads"))
     }
 }

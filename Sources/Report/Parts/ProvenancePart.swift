@@ -14,27 +14,50 @@ public struct ProvenancePart: ReportPart {
     }
 
     static func rows(_ context: ReportContext) -> [ProvenanceRow] {
-        let spec = context.spec, document = context.document, shape = document.shape, manifest = context.manifest
+        let spec = context.spec
+        let document = context.document
+        let shape = document.shape
+        let manifest = context.manifest
         let defaults = context.analysis.model.defaultK
         let scoredCount = document.relations.filter { !$0.skipped }.count
         let shownPath = context.display(context.modelPath)
         let reference = context.modelReference
         var rows = [
             ProvenanceRow(key: "Model", value: reference == shownPath ? reference : "\(reference) → \(shownPath)"),
-            ProvenanceRow(key: "Architecture", value: "\(context.analysis.model.architecture), \(Plural.count(shape.layers, "layer")) × "
-                          + "\(Plural.count(shape.heads, "head")), d_model \(shape.dModel), vocabulary \(shape.vocab)"),
+            ProvenanceRow(
+                key: "Architecture",
+                value: "\(context.analysis.model.architecture), \(Plural.count(shape.layers, "layer")) × "
+                    + "\(Plural.count(shape.heads, "head")), d_model \(shape.dModel), vocabulary \(shape.vocab)"),
         ]
-        for entry in manifest.inputs where entry.role == "weights" || entry.role == "specification" || entry.role == "markers" {
-            rows.append(ProvenanceRow(key: entry.role.prefix(1).uppercased() + entry.role.dropFirst(),
-                                      value: "\(entry.path), \(ByteCountFormatting.string(entry.bytes)), SHA-256 \(entry.sha256.prefix(16))…"))
+        for entry in manifest.inputs
+        where entry.role == "weights" || entry.role == "specification" || entry.role == "markers" {
+            rows.append(
+                ProvenanceRow(
+                    key: entry.role.prefix(1).uppercased() + entry.role.dropFirst(),
+                    value:
+                        "\(entry.path), \(ByteCountFormatting.string(entry.bytes)), SHA-256 \(entry.sha256.prefix(16))…"
+                ))
         }
-        let k = spec.k.map(String.init) ?? "\(defaults.copying) for copying, \(defaults.other) otherwise (\(defaults.rule) rule)"
+        let k =
+            spec.k.map(String.init)
+            ?? "\(defaults.copying) for copying, \(defaults.other) otherwise (\(defaults.rule) rule)"
         rows += [
-            ProvenanceRow(key: "Relations", value: "\(document.relations.count) (\(scoredCount) scored, \(document.relations.count - scoredCount) skipped)"),
-            ProvenanceRow(key: "Settings", value: "k = \(k); sources \(spec.sourceRule.rawValue); at least \(spec.minimumPairs) single-token pairs"),
+            ProvenanceRow(
+                key: "Relations",
+                value:
+                    "\(document.relations.count) (\(scoredCount) scored, \(document.relations.count - scoredCount) skipped)"
+            ),
+            ProvenanceRow(
+                key: "Settings",
+                value: "k = \(k); sources \(spec.sourceRule.rawValue); at least \(spec.minimumPairs) single-token pairs"
+            ),
             // Versions only (environment.json has this machine's facts).
-            ProvenanceRow(key: "Software", value: manifest.software
-                .map { "\($0.0) \($0.0 == "openblas" ? String($0.1.split(separator: " ").dropFirst().first ?? "") : $0.1)" }.joined(separator: "; ")),
+            ProvenanceRow(
+                key: "Software",
+                value: manifest.software
+                    .map {
+                        "\($0.0) \($0.0 == "openblas" ? String($0.1.split(separator: " ").dropFirst().first ?? "") : $0.1)"
+                    }.joined(separator: "; ")),
             ProvenanceRow(key: "Manifest", value: "manifest.json lists every input and output with its SHA-256"),
         ]
         return rows

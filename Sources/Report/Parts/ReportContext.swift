@@ -1,8 +1,8 @@
 import Analysis
 import Checkpoint
 import Core
-import Experiments
 import Dispatch
+import Experiments
 import Foundation
 import LinearAlgebra
 import Plot
@@ -40,8 +40,10 @@ public struct ReportContext {
         /// Compact JSON for a `data-` attribute (values to four decimals).
         public var json: String {
             func n(_ v: Double) -> String { String(format: "%.4f", v) }
-            let rows = values.map { "[" + $0.map { String(format: "%.4g", $0) }.joined(separator: ",") + "]" }.joined(separator: ",")
-            let marks = marked.keys.sorted().map { "\(JSONString.quoted($0)):\(JSONString.quoted(marked[$0]!))" }.joined(separator: ",")
+            let rows = values.map { "[" + $0.map { String(format: "%.4g", $0) }.joined(separator: ",") + "]" }.joined(
+                separator: ",")
+            let marks = marked.keys.sorted().map { "\(JSONString.quoted($0)):\(JSONString.quoted(marked[$0]!))" }
+                .joined(separator: ",")
             return "{\"label\":\(JSONString.quoted(label)),\"x\":\(n(x)),\"y\":\(n(y)),\"w\":\(n(width)),"
                 + "\"h\":\(n(height)),\"values\":[\(rows)],\"marked\":{\(marks)}}"
         }
@@ -81,8 +83,10 @@ public struct ReportContext {
     public let display: (String) -> String
     public let log: (String) -> Void
 
-    public init(spec: ReportSpec, modelOverride: String?, reproduce: String, display: @escaping (String) -> String,
-                log: @escaping (String) -> Void, progress: ((Int, Int) -> Void)?) throws {
+    public init(
+        spec: ReportSpec, modelOverride: String?, reproduce: String, display: @escaping (String) -> String,
+        log: @escaping (String) -> Void, progress: ((Int, Int) -> Void)?
+    ) throws {
         self.spec = spec
         self.reproduce = reproduce
         self.display = display
@@ -92,18 +96,22 @@ public struct ReportContext {
         let primary = modelOverride == nil ? spec.primaryMember : 0
         let base = modelOverride == nil ? spec.directory : FileManager.default.currentDirectoryPath
         let relations = try spec.relationsToScore()
-        var members: [Member] = [], primaryAnalysis: ModelAnalysis?
+        var members: [Member] = []
+        var primaryAnalysis: ModelAnalysis?
         for (i, member) in wanted.enumerated() {
             if wanted.count > 1 { log("model \(i + 1) of \(wanted.count): \(member.reference)") }
             let path = try ModelLocator.resolve(member.reference, relativeTo: base)
-            let request = ModelAnalysis.Request(modelPath: path, relations: relations, k: spec.k,
-                                                minimumPairs: spec.minimumPairs, sourceRule: spec.sourceRule)
+            let request = ModelAnalysis.Request(
+                modelPath: path, relations: relations, k: spec.k,
+                minimumPairs: spec.minimumPairs, sourceRule: spec.sourceRule)
             // Only the primary member's weights stay in memory; the others leave their scores.
             let analysis = try ModelAnalysis(request, log: log, progress: progress)
             var document = analysis.document
             document.source = display(path)
-            members.append(Member(label: member.label, reference: member.reference, path: path, document: document,
-                                  descriptionFiles: analysis.loaded.descriptionFiles, weightFiles: analysis.checkpoint.weightFiles))
+            members.append(
+                Member(
+                    label: member.label, reference: member.reference, path: path, document: document,
+                    descriptionFiles: analysis.loaded.descriptionFiles, weightFiles: analysis.checkpoint.weightFiles))
             if i == primary { primaryAnalysis = analysis }
         }
         self.members = members
@@ -129,12 +137,16 @@ public struct ReportContext {
 
     /// Every vocabulary token's source for `layers` (nil: all). Block 0's MLP
     /// over every token takes minutes on a 128k vocabulary, so it says how far it is.
-    static func vocabularySources(model: TransformerWeights, layers: [Int]?, rule: SourceRule, label: String,
-                                  log: (String) -> Void) throws -> VocabularySources {
+    static func vocabularySources(
+        model: TransformerWeights, layers: [Int]?, rule: SourceRule, label: String,
+        log: (String) -> Void
+    ) throws -> VocabularySources {
         var quarters = Quarters()
         return try withoutActuallyEscaping(log) { log in
             try VocabularySources(model: model, layers: layers, rule: rule) { done, blocks in
-                if quarters.passed(done, of: blocks) { log("\(label): block 0's MLP over the vocabulary, \(done) of \(blocks) blocks") }
+                if quarters.passed(done, of: blocks) {
+                    log("\(label): block 0's MLP over the vocabulary, \(done) of \(blocks) blocks")
+                }
             }
         }
     }
@@ -143,7 +155,9 @@ public struct ReportContext {
     /// (not the cache's snapshot hash); else the model folder's name.
     public var modelName: String {
         if !spec.modelName.isEmpty { return spec.modelName }
-        if modelPath.contains("/snapshots/"), !modelReference.hasPrefix("/"), !modelReference.hasPrefix(".") { return modelReference }
+        if modelPath.contains("/snapshots/"), !modelReference.hasPrefix("/"), !modelReference.hasPrefix(".") {
+            return modelReference
+        }
         return (modelPath as NSString).lastPathComponent
     }
 }

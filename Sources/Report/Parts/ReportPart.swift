@@ -50,7 +50,9 @@ public struct ReportPartKind: Sendable {
     /// the shared keys and the parts made before this one); nil to leave it out.
     public let make: @Sendable (_ yaml: YAMLMapping, _ spec: ReportSpec) throws -> (any ReportPart)?
 
-    public init(keys: [String], make: @escaping @Sendable (_ yaml: YAMLMapping, _ spec: ReportSpec) throws -> (any ReportPart)?) {
+    public init(
+        keys: [String], make: @escaping @Sendable (_ yaml: YAMLMapping, _ spec: ReportSpec) throws -> (any ReportPart)?
+    ) {
         self.keys = keys
         self.make = make
     }
@@ -89,6 +91,7 @@ public struct ReportSection {
 public enum ReportParts {
     public static let standard: [ReportPartKind] = [
         FiguresPart.kind, ObservationsPart.kind, OverlapPart.kind, ComparisonsPart.kind, RelationsPart.kind,
-        StudyPart.kind, HeadCardsPart.kind, ExperimentsPart.kind, SkippedPart.kind, ReproducePart.kind, ProvenancePart.kind,
+        StudyPart.kind, HeadCardsPart.kind, ExperimentsPart.kind, SkippedPart.kind, ReproducePart.kind,
+        ProvenancePart.kind,
     ]
 }

@@ -20,12 +20,16 @@ public struct StudyPart: ReportPart {
     public static let kind = ReportPartKind(keys: ["study"]) { yaml, spec in
         let settings = try yaml.mapping("study")
         guard spec.members.count > 1 else {
-            if settings != nil { throw yaml.error("study", "needs several models: give models: or model: with revisions:") }
+            if settings != nil {
+                throw yaml.error("study", "needs several models: give models: or model: with revisions:")
+            }
             return nil
         }
         try settings?.allowKeys(["threshold", "heads"])
         let threshold = try settings?.double("threshold") ?? 0.5
-        guard threshold.isFinite, threshold > 0, threshold <= 1 else { throw yaml.error("study", "threshold must be above 0 and at most 1") }
+        guard threshold.isFinite, threshold > 0, threshold <= 1 else {
+            throw yaml.error("study", "threshold must be above 0 and at most 1")
+        }
         let heads = try settings?.int("heads") ?? 4
         guard (1...XYPanel.palette.count).contains(heads) else {
             throw yaml.error("study", "heads (lines per relation) must be 1–\(XYPanel.palette.count)")
@@ -33,8 +37,17 @@ public struct StudyPart: ReportPart {
         return StudyPart(threshold: threshold, headsPlotted: heads)
     }
 
-    struct BestRow { let relation: String; let cells: [String] }
-    struct FirstRow { let relation: String; let head: String; let revision: String; let score: String; let last: String }
+    struct BestRow {
+        let relation: String
+        let cells: [String]
+    }
+    struct FirstRow {
+        let relation: String
+        let head: String
+        let revision: String
+        let score: String
+        let last: String
+    }
 
     struct Rows {
         let anchor: String
@@ -51,18 +64,22 @@ public struct StudyPart: ReportPart {
     /// The relations every member scored, in the report's order.
     func relations(_ context: ReportContext) -> [(name: String, title: String, maps: [RelationScores?])] {
         context.document.relations.filter { !$0.skipped }.map { r in
-            (r.name, r.title, context.members.map { m in m.document.relation(named: r.name).flatMap { $0.skipped ? nil : $0 } })
+            (
+                r.name, r.title,
+                context.members.map { m in m.document.relation(named: r.name).flatMap { $0.skipped ? nil : $0 } }
+            )
         }
     }
 
     public func compute(_ context: inout ReportContext) throws {
         let labels = context.members.map(\.label)
-        context.files["study.csv"] = Data(context.members.enumerated().map { i, member in
-            var document = member.document
-            document.source = member.label
-            let lines = document.csv()
-            return i == 0 ? lines : String(lines.drop { $0 != "\n" }.dropFirst())
-        }.joined().utf8)
+        context.files["study.csv"] = Data(
+            context.members.enumerated().map { i, member in
+                var document = member.document
+                document.source = member.label
+                let lines = document.csv()
+                return i == 0 ? lines : String(lines.drop { $0 != "\n" }.dropFirst())
+            }.joined().utf8)
         guard context.spec.isTraining else { return }
         // x: the training step where every revision is named step<N>, else the revision's position.
         let steps = labels.map { $0.hasPrefix("step") ? Double($0.dropFirst(4)) : nil }
@@ -74,21 +91,27 @@ public struct StudyPart: ReportPart {
             let best = ScoreOrder.ordered(HeadValues.maximum(maps, layers: shape.0, heads: shape.1))
                 .filter { $0.score > 0 }.prefix(headsPlotted)
             let series = best.enumerated().map { i, entry in
-                XYPanel.Series(label: "head \(entry.head)", x: x, y: maps.map { $0?[entry.head.layer][entry.head.head] ?? 0 },
-                               style: .line, color: XYPanel.palette[i])
+                XYPanel.Series(
+                    label: "head \(entry.head)", x: x, y: maps.map { $0?[entry.head.layer][entry.head.head] ?? 0 },
+                    style: .line, color: XYPanel.palette[i])
             }
-            let lines = XYPanel(title: "\(context.titlePrefix)\(relation.title) across training", xLabel: xLabel, yLabel: "score",
-                                series: series, xRange: x.first!...max(x.last!, x.first! + 1), yRange: 0...1)
-            var first = HeatmapPanel(title: "First revision at score ≥ \(format(threshold)) (\(labels.count): never)",
-                                     values: HeadValues.firstReaching(maps, threshold: threshold, layers: shape.0, heads: shape.1),
-                                     colorbarLabel: "revision (0 = \(labels[0]))")
+            let lines = XYPanel(
+                title: "\(context.titlePrefix)\(relation.title) across training", xLabel: xLabel, yLabel: "score",
+                series: series, xRange: x.first!...max(x.last!, x.first! + 1), yRange: 0...1)
+            var first = HeatmapPanel(
+                title: "First revision at score ≥ \(format(threshold)) (\(labels.count): never)",
+                values: HeadValues.firstReaching(maps, threshold: threshold, layers: shape.0, heads: shape.1),
+                colorbarLabel: "revision (0 = \(labels[0]))")
             first.range = 0...Double(labels.count)
             let figure = Figure(panels: [lines, first], columns: 2)
             context.log("rendering figures/study-\(relation.name).png and .pdf")
-            context.figures.append(.init(name: "study-\(relation.name)", png: try figure.pngData(dpi: ReportSettings.defaultDPI),
-                                         pdf: try figure.pdfData(),
-                                         caption: "\(relation.title): scores across \(labels.count) revisions, and when each head first reaches "
-                                             + format(threshold), cellMaps: []))
+            context.figures.append(
+                .init(
+                    name: "study-\(relation.name)", png: try figure.pngData(dpi: ReportSettings.defaultDPI),
+                    pdf: try figure.pdfData(),
+                    caption:
+                        "\(relation.title): scores across \(labels.count) revisions, and when each head first reaches "
+                        + format(threshold), cellMaps: []))
         }
     }
 
@@ -97,11 +120,15 @@ public struct StudyPart: ReportPart {
         let training = context.spec.isTraining
         let relations = relations(context)
         let best = relations.map { relation in
-            BestRow(relation: relation.title, cells: relation.maps.map { map in
-                guard let map else { return "skipped" }
-                let top = ScoreOrder.ordered(map.scores).prefix(3).filter { $0.score > 0 }
-                return top.isEmpty ? "none above 0" : top.map { "\($0.head) (\(String(format: "%.2f", $0.score)))" }.joined(separator: ", ")
-            })
+            BestRow(
+                relation: relation.title,
+                cells: relation.maps.map { map in
+                    guard let map else { return "skipped" }
+                    let top = ScoreOrder.ordered(map.scores).prefix(3).filter { $0.score > 0 }
+                    return top.isEmpty
+                        ? "none above 0"
+                        : top.map { "\($0.head) (\(String(format: "%.2f", $0.score)))" }.joined(separator: ", ")
+                })
         }
         var firstReached: [FirstRow] = []
         if training {
@@ -109,23 +136,31 @@ public struct StudyPart: ReportPart {
                 let maps = relation.maps.map { $0?.scores }
                 guard let shape = HeadValues.shape(maps) else { continue }
                 let first = HeadValues.firstReaching(maps, threshold: threshold, layers: shape.0, heads: shape.1)
-                let heads: [HeadIndex] = (0..<shape.0).flatMap { l in (0..<shape.1).map { h in HeadIndex(layer: l, head: h) } }
+                let heads: [HeadIndex] = (0..<shape.0).flatMap { l in
+                    (0..<shape.1).map { h in HeadIndex(layer: l, head: h) }
+                }
                 func at(_ head: HeadIndex) -> Int { Int(first[head.layer][head.head]) }
                 let reached = heads.filter { at($0) < labels.count }.sorted { (at($0), $0) < (at($1), $1) }
                 firstReached += reached.map { head in
-                    FirstRow(relation: relation.title, head: head.description, revision: labels[at(head)],
-                             score: String(format: "%.2f", maps[at(head)]![head.layer][head.head]),
-                             last: maps.last!.map { String(format: "%.2f", $0[head.layer][head.head]) } ?? "skipped")
+                    FirstRow(
+                        relation: relation.title, head: head.description, revision: labels[at(head)],
+                        score: String(format: "%.2f", maps[at(head)]![head.layer][head.head]),
+                        last: maps.last!.map { String(format: "%.2f", $0[head.layer][head.head]) } ?? "skipped")
                 }
             }
         }
-        let model = context.spec.members.first.map { $0.reference.split(separator: "@").first.map(String.init) ?? $0.reference } ?? ""
-        let intro = training
+        let model =
+            context.spec.members.first.map { $0.reference.split(separator: "@").first.map(String.init) ?? $0.reference }
+            ?? ""
+        let intro =
+            training
             ? "\(labels.count) revisions of \(model), each scored alike: \(labels.joined(separator: ", ")). The sections above describe \(labels.last!)."
             : "\(labels.count) models, each scored alike: \(labels.joined(separator: ", ")). The sections above describe \(labels[0])."
-        let rows = Rows(anchor: training ? "across-revisions" : "across-models", heading: training ? "Across revisions" : "Across models",
-                        intro: intro, columns: labels, best: best, isTraining: training, threshold: format(threshold),
-                        firstReached: firstReached, hasFirstReached: !firstReached.isEmpty)
+        let rows = Rows(
+            anchor: training ? "across-revisions" : "across-models",
+            heading: training ? "Across revisions" : "Across models",
+            intro: intro, columns: labels, best: best, isTraining: training, threshold: format(threshold),
+            firstReached: firstReached, hasFirstReached: !firstReached.isEmpty)
         return ReportSection(rows: rows, contents: (rows.anchor, rows.heading))
     }
 

@@ -43,6 +43,8 @@ struct AblationRow {
         afterTop = f(a.top.accuracy.last ?? 0)
         let ends = a.random.map { $0.accuracy.last ?? 0 }
         afterRandom = ends.isEmpty ? "—" : f(ends.reduce(0, +) / Double(ends.count)) + " (mean of \(ends.count))"
-        control = a.control.map { "\($0.relation): \(f($0.curve.accuracy.first ?? 0)) → \(f($0.curve.accuracy.last ?? 0))" } ?? "—"
+        control =
+            a.control.map { "\($0.relation): \(f($0.curve.accuracy.first ?? 0)) → \(f($0.curve.accuracy.last ?? 0))" }
+            ?? "—"
     }
 }

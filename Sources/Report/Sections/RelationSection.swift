@@ -4,7 +4,12 @@ import Foundation
 
 /// One relation's summary line and its best heads.
 struct RelationSection {
-    struct TopHead { let head: String; let score: String; let suppression: String; let marked: String }
+    struct TopHead {
+        let head: String
+        let score: String
+        let suppression: String
+        let marked: String
+    }
 
     let name: String
     let title: String
@@ -26,9 +31,10 @@ struct RelationSection {
         highScore = "\(ReportSettings.highScore)"
         // Heads that match at least one pair, best first; a map of zeros lists none.
         top = ScoreOrder.ordered(r.scores).prefix(ReportSettings.topHeadsListed).filter { $0.score > 0 }.map { e in
-            TopHead(head: e.head.description, score: String(format: "%.2f", e.score),
-                    suppression: String(format: "%.2f", r.suppression[e.head.layer][e.head.head]),
-                    marked: marked.contains(e.head) ? "yes" : "")
+            TopHead(
+                head: e.head.description, score: String(format: "%.2f", e.score),
+                suppression: String(format: "%.2f", r.suppression[e.head.layer][e.head.head]),
+                marked: marked.contains(e.head) ? "yes" : "")
         }
         hasTop = !top.isEmpty
     }

@@ -27,29 +27,36 @@ struct ReportPage {
     let parts: [PartEntry]
 
     init(context: ReportContext, sections: [(name: String, section: ReportSection)]) {
-        let spec = context.spec, document = context.document, shape = document.shape
+        let spec = context.spec
+        let document = context.document
+        let shape = document.shape
         let scored = document.relations.filter { !$0.skipped }
         let skipped = document.relations.filter(\.skipped)
         let defaults = context.analysis.model.defaultK
-        let kText = spec.k.map { "k = \($0) for every relation" }
+        let kText =
+            spec.k.map { "k = \($0) for every relation" }
             ?? "k = \(defaults.copying) for copying relations, \(defaults.other) otherwise"
-                + (defaults == .standard ? "" : ", as the paper used for this family")
+            + (defaults == .standard ? "" : ", as the paper used for this family")
         let sourcesText = spec.sourceRule == .mlp0 ? "" : " Sources: \(spec.sourceRule.summary)."
-        let skippedText = skipped.isEmpty ? ""
+        let skippedText =
+            skipped.isEmpty
+            ? ""
             : " \(skipped.count) relation\(skipped.count == 1 ? " was" : "s were") skipped for too few single-token pairs."
         title = spec.title
         summary = """
-        HeadMaps scored each of the \(shape.layers * shape.heads) attention heads of \(context.modelName) \
-        (\(Plural.count(shape.layers, "layer")) × \(Plural.count(shape.heads, "head"))) for \(Plural.count(scored.count, "relation")) \
-        from its parameters alone, with the MAPS method (Elhelo & Geva, ACL 2025): a head's score is the fraction \
-        of a relation's pairs whose target token is among the top-k logits when the head's OV circuit is applied to \
-        the source token (\(kText)); the suppression score uses the bottom-k.\(sourcesText)\(skippedText)
-        """
+            HeadMaps scored each of the \(shape.layers * shape.heads) attention heads of \(context.modelName) \
+            (\(Plural.count(shape.layers, "layer")) × \(Plural.count(shape.heads, "head"))) for \(Plural.count(scored.count, "relation")) \
+            from its parameters alone, with the MAPS method (Elhelo & Geva, ACL 2025): a head's score is the fraction \
+            of a relation's pairs whose target token is among the top-k logits when the head's OV circuit is applied to \
+            the source token (\(kText)); the suppression score uses the bottom-k.\(sourcesText)\(skippedText)
+            """
         specSummary = spec.summary ?? ""
         hasSpecSummary = spec.summary != nil
         contents = sections.compactMap(\.section.contents).enumerated().map { i, entry in
             ContentsEntry(separator: i == 0 ? "" : " · ", anchor: entry.anchor, title: entry.title)
         }
-        parts = sections.map { PartEntry(markdownPartial: "markdown/\($0.name)", htmlPartial: "html/\($0.name)", rows: $0.section.rows) }
+        parts = sections.map {
+            PartEntry(markdownPartial: "markdown/\($0.name)", htmlPartial: "html/\($0.name)", rows: $0.section.rows)
+        }
     }
 }

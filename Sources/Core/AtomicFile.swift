@@ -11,6 +11,7 @@ import Foundation
 /// directory or a device is a mistake to report, not a file to rename away.
 public enum AtomicFile {
     public static func write(to requested: String, _ body: (FileHandle) throws -> Void) throws {
+        if OutputGuard.isStream(requested) { return try writeThrough(requested, body) }
         let path = try destination(requested)
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty && FileType.status(folder) == nil {
@@ -29,6 +30,8 @@ public enum AtomicFile {
         defer { Interruption.unregister(temporary) }
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw OutputFileError.cannotWrite(path: path, reason: SystemError.describe(errno)) }
+        // A replaced file keeps its permissions (a private 0600 file stays private).
+        if let existing = FileType.status(path) { fchmod(fd, existing.st_mode & 0o7777) }
         let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         do {
             try body(handle)
@@ -48,6 +51,19 @@ public enum AtomicFile {
                 throw OutputFileError.cannotRename(path: path, reason: reason)
             }
             Interruption.completed(path)
+        }
+    }
+
+    /// A device or a pipe (`/dev/stdout`, a FIFO) is written to, never renamed over.
+    static func writeThrough(_ path: String, _ body: (FileHandle) throws -> Void) throws {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw OutputFileError.cannotWrite(path: path, reason: SystemError.describe(errno)) }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        do {
+            try body(handle)
+        } catch {
+            guard SystemError.isFromTheSystem(error) else { throw error }
+            throw OutputFileError.cannotWrite(path: path, reason: SystemError.describe(error))
         }
     }
 

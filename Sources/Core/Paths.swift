@@ -15,4 +15,18 @@ public enum Paths {
         guard let root = root.map({ absolute($0) + "/" }), full.hasPrefix(root) else { return full }
         return String(full.dropFirst(root.count))
     }
+
+    /// `path` absolute, with every symbolic link along it resolved (the part
+    /// that does not exist yet kept as written): two paths name one file when
+    /// these are equal.
+    public static func resolvingLinks(_ path: String) -> String {
+        let full = absolute(path)
+        if let r = realpath(full, nil) {
+            defer { free(r) }
+            return String(cString: r)
+        }
+        let parent = (full as NSString).deletingLastPathComponent
+        guard parent != full, !parent.isEmpty else { return full }
+        return (resolvingLinks(parent) as NSString).appendingPathComponent((full as NSString).lastPathComponent)
+    }
 }

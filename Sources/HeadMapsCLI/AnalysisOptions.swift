@@ -65,6 +65,16 @@ struct AnalysisOptions: ParsableArguments {
 extension SourceRule: ExpressibleByArgument {}
 
 extension AnalysisOptions {
+    /// What the command reads (the model, relation files), and checks that
+    /// none of `outputs` would replace it or another output.
+    func checkOutputs(_ outputs: [OutputGuard.Output], reading extra: [OutputGuard.Input] = []) throws {
+        let model = try modelPath()
+        try OutputGuard.check(
+            outputs,
+            inputs: [OutputGuard.Input(model, role: model.lowercased().hasSuffix(".gguf") ? "the model file" : "the model folder")]
+                + relationFile.map { OutputGuard.Input($0, role: "a relation file") } + extra)
+    }
+
     func request() throws -> ModelAnalysis.Request {
         ModelAnalysis.Request(
             modelPath: try modelPath(), relations: try relations(), k: k, minimumPairs: minPairs, sourceRule: sources)

@@ -33,6 +33,9 @@ struct DynamicCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try analysis.checkOutputs(
+                [.init(out, option: "--out")] + (figure.map { [.init($0, option: "--figure")] } ?? []),
+                reading: templates.map { [.init($0, role: "the templates file")] } ?? [])
             let progress = Progress(quiet: analysis.quiet)
             let templates = try self.templates.map(Self.readTemplates) ?? DynamicScores.paperTemplates
             let result = try ModelAnalysis(try analysis.request(), log: progress.log)

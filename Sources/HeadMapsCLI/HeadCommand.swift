@@ -48,6 +48,7 @@ struct HeadCommand: ParsableCommand {
             guard (1...1000).contains(salient), (1...100).contains(mappings) else {
                 throw CLIError("--salient must be 1–1000 and --mappings 1–100")
             }
+            try analysis.checkOutputs(json.map { [.init($0, option: "--json")] } ?? [])
             if head.lowercased() == "all" { return try everyHead() }
             guard let (layer, index) = HeadCard.parseHead(head) else {
                 throw CLIError("'\(Excerpt.short(head))' is not a head; write L.H (9.6), L9H6 or L9.H6, or all")

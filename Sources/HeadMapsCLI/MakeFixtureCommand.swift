@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checkpoint
+import Core
 import Foundation
 import PlantedModels
 
@@ -78,6 +79,7 @@ struct MakeFixtureCommand: ParsableCommand {
                 throw CLIError(
                     "--runnable is for --arch gpt2 (the planted heads are made to work through learned positions)")
             }
+            try checkOut()
             let fixture = FamilyFixture(
                 PlantedCheckpoint(shape: preset, seed: seed, dtype: type, runnable: runnable),
                 architecture: architecture)
@@ -95,6 +97,25 @@ struct MakeFixtureCommand: ParsableCommand {
             }
             let planted = try fixture.write(to: out)
             print("wrote \(out): \(preset.layers)×\(preset.heads) heads, \(planted.count) planted")
+        }
+    }
+
+    /// The fixture goes into a new or empty folder, or replaces an earlier
+    /// fixture (its planted.json; for --revisions, an earlier cache of
+    /// planted revisions): never into a folder of something else.
+    func checkOut() throws {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: out) else {
+            if let st = FileType.status(out) {
+                throw CLIError("\(out): is \(FileType.describe(mode: st.st_mode)); --out must be a folder")
+            }
+            return
+        }
+        let earlier = revisions == nil
+            ? entries.contains("planted.json")
+            : entries.allSatisfy { $0.hasPrefix("models--headmaps--planted-") }
+        guard entries.isEmpty || earlier else {
+            throw CLIError(
+                "\(out): holds \(entries.count) entries and is not an earlier fixture; give --out a new or empty folder (nothing was written)")
         }
     }
 }

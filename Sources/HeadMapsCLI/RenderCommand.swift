@@ -68,6 +68,9 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try OutputGuard.check(
+                [.init(out, option: "--out")],
+                inputs: [.init(scores, role: "the scores file")] + markers.map { .init($0, role: "a marker set") })
             guard title.isEmpty || title.count == relation.count else {
                 throw CLIError("give one --title per --relation (\(relation.count)), or none")
             }

@@ -81,6 +81,18 @@ struct ReportCommand: ParsableCommand {
                 ? NSTemporaryDirectory() + "headmaps-check-\(getpid())" : nil
             let output = out ?? scratch.map { "\($0)/\(loaded.name)" } ?? "\(loaded.directory)/\(loaded.name)"
             defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
+            // Diffs of a mismatch sit beside the report the user knows: --out, or the spec's default.
+            let diffs = (out ?? "\(loaded.directory)/\(loaded.name)") + "-check"
+            if let check {
+                try OutputGuard.check(
+                    [summary.map { OutputGuard.Output($0, option: "--summary") },
+                     junit.map { OutputGuard.Output($0, option: "--junit") }].compactMap { $0 },
+                    inputs: [.init(loaded.file, role: "the report specification"),
+                             .init(check, role: "the golden folder of --check"),
+                             .init(output, role: "the report folder"), .init(diffs, role: "the diffs folder")]
+                        + loaded.partInputs.map { .init($0.path, role: $0.description) })
+                if !update { try GoldenCheck.checkDiffFolder(diffs) }
+            }
             // The command as it reads from the project folder, whatever folder it was typed in:
             // outputs must not change with where the user stood.
             var words = ["headmaps", "report", Paths.display(specPath, relativeTo: root)]
@@ -113,8 +125,6 @@ struct ReportCommand: ParsableCommand {
                 }
                 return
             }
-            // Diffs of a mismatch sit beside the report the user knows: --out, or the spec's default.
-            let diffs = (out ?? "\(loaded.directory)/\(loaded.name)") + "-check"
             let rows = try GoldenCheck.check(
                 report: written.directory, golden: golden, tolerance: tolerance, diffDirectory: diffs)
             print(GoldenCheck.table(rows))
@@ -127,11 +137,9 @@ struct ReportCommand: ParsableCommand {
                     Data(GoldenCheck.junit(rows, name: "headmaps.golden.\(loaded.name)").utf8), to: junit)
             }
             if rows.allSatisfy(\.matches) {
-                if FileManager.default.fileExists(atPath: diffs) {
-                    try? FileManager.default.removeItem(atPath: diffs)
-                    progress.log("removed \(diffs), left by an earlier failing check")
-                }
+                if GoldenCheck.removeDiffFolder(diffs) { progress.log("removed \(diffs), left by an earlier failing check") }
             } else {
+                GoldenCheck.markDiffFolder(diffs)
                 progress.log("diffs in \(diffs)")
             }
             if rows.contains(where: { !$0.matches }) { throw ExitCode(1) }

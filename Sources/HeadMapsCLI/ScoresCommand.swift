@@ -23,6 +23,7 @@ struct ScoresCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try analysis.checkOutputs([.init(out, option: "--out")] + (csv.map { [.init($0, option: "--csv")] } ?? []))
             let progress = Progress(quiet: analysis.quiet)
             let analysis = try ModelAnalysis(try analysis.request(), log: progress.log) { done, total in
                 progress.update("scoring", done: done, of: total)

@@ -25,6 +25,35 @@ public enum GoldenCheck {
             + ["scores.json", "report.md"].filter { FileManager.default.fileExists(atPath: "\(directory)/\($0)") }
     }
 
+    /// The file that marks a diffs folder as written by a failing check, so
+    /// that a later passing check removes that folder and no other.
+    public static let diffFolderMark = ".headmaps-check"
+
+    /// Throws unless `folder` is absent, empty, or a diffs folder a check wrote.
+    public static func checkDiffFolder(_ folder: String) throws {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+            if FileType.status(folder) != nil {
+                throw ReportError.foreignDiffFolder(path: folder, found: FileType.describe(mode: FileType.status(folder)!.st_mode))
+            }
+            return
+        }
+        guard entries.isEmpty || entries.contains(diffFolderMark) else {
+            throw ReportError.foreignDiffFolder(path: folder, found: "a folder HeadMaps did not write (it has no \(diffFolderMark))")
+        }
+    }
+
+    /// Marks `folder`, where a failing check wrote its diffs.
+    public static func markDiffFolder(_ folder: String) {
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: (folder as NSString).appendingPathComponent(diffFolderMark), contents: Data())
+    }
+
+    /// Removes `folder` if a failing check wrote it; whether it did.
+    public static func removeDiffFolder(_ folder: String) -> Bool {
+        guard FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(diffFolderMark)) else { return false }
+        return (try? FileManager.default.removeItem(atPath: folder)) != nil
+    }
+
     /// Compares `report` against `golden`; diffs for failures go to `diffDirectory`.
     public static func check(report: String, golden: String, tolerance: Double, diffDirectory: String) throws -> [Row] {
         guard !checkedFiles(in: golden).isEmpty else { throw ReportError.noGoldens(folder: golden) }
@@ -98,7 +127,12 @@ public enum GoldenCheck {
             return (true, String(format: "RMS %.3f ≤ %.1f", comparison.rms, tolerance), [])
         }
         let stem = ((actual as NSString).lastPathComponent as NSString).deletingPathExtension
-        let base = "\(diffDirectory)/\(stem)"
+        // A bare file name's folder is the current one, never the root.
+        let base = ((diffDirectory.isEmpty ? "." : diffDirectory) as NSString).appendingPathComponent(stem)
+        let outputs = ["-actual.png", "-expected.png", "-diff.png", "-side-by-side.png"].map { base + $0 }
+        try OutputGuard.check(
+            outputs.map { OutputGuard.Output($0, option: "a diff image") },
+            inputs: [.init(actual, role: "the fresh image"), .init(expected, role: "the golden image")])
         try AtomicFile.write(a.pngData(), to: base + "-actual.png")
         try AtomicFile.write(e.pngData(), to: base + "-expected.png")
         try AtomicFile.write(comparison.diffImage().pngData(), to: base + "-diff.png")

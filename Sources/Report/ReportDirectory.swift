@@ -144,13 +144,5 @@ public enum ReportDirectory {
     }
 
     /// `path` with symbolic links resolved as far as it exists.
-    static func resolvingLinks(_ path: String) -> String {
-        if let r = realpath(path, nil) {
-            defer { free(r) }
-            return String(cString: r)
-        }
-        let parent = (path as NSString).deletingLastPathComponent
-        guard parent != path, !parent.isEmpty else { return path }
-        return resolvingLinks(parent) + "/" + (path as NSString).lastPathComponent
-    }
+    static func resolvingLinks(_ path: String) -> String { Paths.resolvingLinks(path) }
 }

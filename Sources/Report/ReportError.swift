@@ -8,6 +8,7 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
     case relationSkipped(name: String, reason: String)
     case unknownFigureFormat(path: String)
     case noGoldens(folder: String)
+    case foreignDiffFolder(path: String, found: String)
 
     public var description: String {
         switch self {
@@ -20,6 +21,8 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
             return "relation '\(name)' was skipped for this model (\(reason)), so it has no map to draw"
         case .unknownFigureFormat(let path): return "\(path): the figure's file name must end in .png, .pdf or .svg"
         case .noGoldens(let folder): return "\(folder): no golden figures or scores.json to compare with"
+        case .foreignDiffFolder(let path, let found):
+            return "\(path): is \(found); a check writes its diffs there, so move it away or give --out another folder"
         }
     }
 }

@@ -84,17 +84,20 @@ final class OutputSafetyTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/mine"))
     }
 
-    func testScoresAndRenderRefuseDirectoriesAndDevices() throws {
+    func testScoresAndRenderRefuseDirectoriesAndWriteThroughDevices() throws {
         let dir = TestSupport.temporaryDirectory("out-kinds")
         let scores = dir + "/s.json"
         XCTAssertEqual(try HeadMapsExecutable.run(["scores", "--model", TestSupport.tinyModel, "--relation", "name_copying", "--out", scores, "--quiet"]).status, 0)
-        for (out, found) in [(dir, "a directory"), ("/dev/null", "a character device"), (".", "a folder name")] {
+        for (out, found) in [(dir, "a directory"), (".", "a folder name")] {
             let s = try HeadMapsExecutable.run(["scores", "--model", TestSupport.tinyModel, "--relation", "name_copying", "--out", out, "--quiet"])
             XCTAssertEqual(s.status, 2, out)
             XCTAssertTrue(s.stderr.contains(found), s.stderr)
             let r = try HeadMapsExecutable.run(["render", "--scores", scores, "--relation", "name_copying", "--out", out])
             XCTAssertEqual(r.status, 2, out)
         }
+        // A device is written through, never renamed over.
+        let null = try HeadMapsExecutable.run(["scores", "--model", TestSupport.tinyModel, "--relation", "name_copying", "--out", "/dev/null", "--quiet"])
+        XCTAssertEqual(null.status, 0, null.stderr)
         var st = stat()
         XCTAssertEqual(stat("/dev/null", &st), 0)
         XCTAssertEqual(st.st_mode & S_IFMT, S_IFCHR, "/dev/null is still a device")

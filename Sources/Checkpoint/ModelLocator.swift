@@ -31,8 +31,13 @@ public enum ModelLocator {
         case badRef(file: String)
         case danglingLink(file: String, target: String)
         case unknownRevision(repo: String, revision: String, known: [String])
+        case missingSnapshot(ref: String, snapshot: String, found: String)
         public var description: String {
             switch self {
+            case .missingSnapshot(let ref, let snapshot, let found):
+                return
+                    "\(ref): names snapshot \(snapshot), which \(found): the cache holds an interrupted download; "
+                    + "fetch that revision again (no other snapshot is read in its place)"
             case .unknownRevision(let repo, let revision, let known):
                 return
                     "\(repo): no branch, tag or commit '\(revision)' in the cache (it holds: \(known.isEmpty ? "nothing" : known.joined(separator: ", "))); download that revision first"
@@ -174,6 +179,13 @@ public enum ModelLocator {
             known: refs.map { "branch/tag \($0)" } + commits.map { "commit \($0.prefix(12))" })
     }
 
+    /// A snapshot with a config.json, or a GGUF file (the "-GGUF" repositories).
+    static func holdsModel(_ snapshot: String) -> Bool {
+        if FileManager.default.fileExists(atPath: snapshot + "/config.json") { return true }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: snapshot)) ?? []
+        return names.contains { $0.lowercased().hasSuffix(".gguf") && FileType.status(snapshot + "/" + $0) != nil }
+    }
+
     /// The snapshot a ref file points at. A ref is a commit hash; one that
     /// names a path (`../../..`) would lead the analysis out of the cache, and is refused.
     static func snapshot(ofRef refFile: String, snapshots: String) throws -> String? {
@@ -186,10 +198,12 @@ public enum ModelLocator {
             throw CacheError.badRef(file: refFile)
         }
         let path = snapshots + "/" + ref
-        if FileManager.default.fileExists(atPath: path + "/config.json") { return path }
+        if holdsModel(path) { return path }
         if let target = FileType.danglingLinkTarget(path + "/config.json") {
             throw CacheError.danglingLink(file: path + "/config.json", target: target)
         }
-        return nil
+        // The ref names this revision: a missing or incomplete snapshot is an error, never a reason to read another.
+        let found = FileType.status(path) == nil ? "does not exist" : "has no config.json and no GGUF file"
+        throw CacheError.missingSnapshot(ref: refFile, snapshot: path, found: found)
     }
 }

@@ -112,4 +112,30 @@ final class StudyTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/out\(i)"))
         }
     }
+
+    /// An interrupted download: the ref names a snapshot that is missing or
+    /// incomplete. That is an error naming the ref, never another revision read in its place.
+    func testARefWhoseSnapshotIsMissingIsAnErrorNotAnotherRevision() throws {
+        let (hub, environment) = try makeRevisions()
+        let repo = hub + "/models--headmaps--planted-tiny"
+        let last = try snapshot(hub, "step3000")
+        try FileManager.default.moveItem(atPath: last, toPath: hub + "/moved")
+        let out = TestSupport.temporaryDirectory("missing-snapshot") + "/s.json"
+        for reference in ["headmaps/planted-tiny", "headmaps/planted-tiny@step3000"] {
+            let result = try HeadMapsExecutable.run(["scores", "--model", reference, "--relation", "name_copying", "--out", out, "--quiet"],
+                                                    environment: environment)
+            XCTAssertEqual(result.status, 2, reference)
+            XCTAssertTrue(result.stderr.contains("which does not exist: the cache holds an interrupted download"), result.stderr)
+        }
+        try FileManager.default.createDirectory(atPath: last, withIntermediateDirectories: true)
+        let incomplete = try HeadMapsExecutable.run(["scores", "--model", "headmaps/planted-tiny", "--relation", "name_copying", "--out", out, "--quiet"],
+                                                    environment: environment)
+        XCTAssertEqual(incomplete.status, 2)
+        XCTAssertTrue(incomplete.stderr.contains("\(repo)/refs/main: names snapshot") && incomplete.stderr.contains("has no config.json"),
+                      incomplete.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        let earlier = try HeadMapsExecutable.run(["scores", "--model", "headmaps/planted-tiny@step1000", "--relation", "name_copying", "--out", out, "--quiet"],
+                                                 environment: environment)
+        XCTAssertEqual(earlier.status, 0, earlier.stderr)
+    }
 }

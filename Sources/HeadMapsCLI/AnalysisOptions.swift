@@ -68,10 +68,9 @@ extension AnalysisOptions {
     /// What the command reads (the model, relation files), and checks that
     /// none of `outputs` would replace it or another output.
     func checkOutputs(_ outputs: [OutputGuard.Output], reading extra: [OutputGuard.Input] = []) throws {
-        let model = try modelPath()
         try OutputGuard.check(
             outputs,
-            inputs: [OutputGuard.Input(model, role: model.lowercased().hasSuffix(".gguf") ? "the model file" : "the model folder")]
+            inputs: CheckpointDirectory.modelFiles(at: try modelPath()).map { OutputGuard.Input($0, role: "a file of the model") }
                 + relationFile.map { OutputGuard.Input($0, role: "a relation file") } + extra)
     }
 

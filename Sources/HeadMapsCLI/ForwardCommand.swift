@@ -40,7 +40,9 @@ struct ForwardCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let path = try ModelLocator.resolve(model, relativeTo: FileManager.default.currentDirectoryPath)
-            try OutputGuard.check(json.map { [.init($0, option: "--json")] } ?? [], inputs: [.init(path, role: "the model")])
+            try OutputGuard.check(
+                json.map { [.init($0, option: "--json")] } ?? [],
+                inputs: CheckpointDirectory.modelFiles(at: path).map { .init($0, role: "a file of the model") })
             let (weights, tokenizer) = try Architectures.openDecoder(modelDirectory: path)
             let ids = tokenizer.modelInput(prompt)
             guard !ids.contains(where: { $0 < 0 || $0 >= weights.shape.vocab }) else {

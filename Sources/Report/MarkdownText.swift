@@ -1,7 +1,8 @@
 /// Escapes what a report prints from specs and data, so that a title with
-/// `<script>`, a `|` or a newline cannot break a Markdown table or inject
-/// HTML into a renderer. A bare `&` stays: at worst it spells an entity,
-/// which renders as a character, never as markup.
+/// `<script>`, a `|`, brackets, emphasis marks or a newline cannot break a
+/// Markdown table, an image or a link, or inject HTML into a renderer: every
+/// character CommonMark gives a meaning inline is backslash-escaped, `&`
+/// becomes `&amp;` (so `&copy;` prints as written), `<` and `>` entities.
 enum MarkdownText {
     static func escape(_ text: String) -> String {
         var out = ""
@@ -10,11 +11,36 @@ enum MarkdownText {
             switch c {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
-            case "|": out += "\\|"
+            case "&": out += "&amp;"
+            case "\\", "`", "*", "_", "[", "]", "|": out += "\\" + String(c)
             case "\n", "\r", "\r\n": out += " "
             default: out.append(c)
             }
         }
         return out
+    }
+
+    /// `text` as a code span: delimited by more backticks than any run inside
+    /// it, on one line, `|` escaped for a table cell.
+    static func codeSpan(_ text: String) -> String {
+        let line = String(text.map { $0.isNewline ? " " : $0 }).replacingOccurrences(of: "|", with: "\\|")
+        var longest = 0, run = 0
+        for c in line {
+            run = c == "`" ? run + 1 : 0
+            longest = max(longest, run)
+        }
+        let fence = String(repeating: "`", count: longest + 1)
+        let padded = line.hasPrefix("`") || line.hasSuffix("`") ? " \(line) " : line
+        return fence + padded + fence
+    }
+
+    /// A fence for a code block holding `text`: more backticks than any run inside it, at least three.
+    static func fence(for text: String) -> String {
+        var longest = 0, run = 0
+        for c in text {
+            run = c == "`" ? run + 1 : 0
+            longest = max(longest, run)
+        }
+        return String(repeating: "`", count: max(3, longest + 1))
     }
 }

@@ -33,12 +33,13 @@ final class SingleFileOutputTests: XCTestCase {
         let modelBefore = try digest(model), scoresBefore = try Data(contentsOf: URL(fileURLWithPath: scores))
         try #"["No <X> means no"]"#.write(toFile: dir + "/templates.json", atomically: true, encoding: .utf8)
         let cases: [([String], String)] = [
-            (["scores", "--model", model, "--relation", "name_copying", "--out", model + "/model.safetensors"], "--out \(model)/model.safetensors lies inside the model folder"),
-            (["head", "0.1", "--model", model, "--json", model + "/config.json"], "--json \(model)/config.json lies inside the model folder"),
-            (["forward", "--model", model, "--prompt", "hi", "--json", model + "/config.json"], "lies inside the model"),
+            (["scores", "--model", model, "--relation", "name_copying", "--out", model + "/model.safetensors"], "--out \(model)/model.safetensors is a file of the model"),
+            (["head", "0.1", "--model", model, "--json", model + "/config.json"], "--json \(model)/config.json is a file of the model"),
+            (["forward", "--model", model, "--prompt", "hi", "--json", model + "/config.json"], "is a file of the model"),
             (["dynamic", "--model", model, "--relation", "name_copying", "--templates", dir + "/templates.json", "--out", dir + "/templates.json"],
              "is the templates file"),
-            (["ablate", "--model", model, "--relation", "name_copying", "--out", model + "/vocab.json"], "lies inside the model folder"),
+            (["ablate", "--model", model, "--relation", "name_copying", "--out", model + "/vocab.json"], "is a file of the model"),
+            (["scores", "--model", model + "/", "--relation", "name_copying", "--out", model + "/./merges.txt"], "is a file of the model"),
             (["render", "--scores", scores, "--relation", "name_copying", "--out", scores], "--out \(scores) is the scores file"),
             (["scores", "--model", model, "--relation-file", dir + "/templates.json", "--out", dir + "/templates.json"], "is a relation file"),
         ]
@@ -48,6 +49,9 @@ final class SingleFileOutputTests: XCTestCase {
             XCTAssertTrue(result.stderr.contains(message) && result.stderr.contains("nothing was written"), result.stderr)
         }
         XCTAssertEqual(try digest(model), modelBefore)
+        // A new file beside the model's own is no part of it.
+        let beside = try headmaps(["scores", "--model", model, "--relation", "name_copying", "--out", model + "/scores.json", "--quiet"])
+        XCTAssertEqual(beside.status, 0, beside.stderr)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: scores)), scoresBefore)
         XCTAssertEqual(try String(contentsOfFile: dir + "/templates.json", encoding: .utf8), #"["No <X> means no"]"#)
     }

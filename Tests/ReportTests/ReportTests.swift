@@ -36,7 +36,7 @@ final class ReportTests: XCTestCase {
         // Planted copying heads at 0.3, 14.1, 16.4, 18.6, 19.9; markers at 14.1, 16.4, 18.6, 20.10, 22.14.
         XCTAssertTrue(markdown.contains("Name Copying: 5 of 384 heads score at least 0.5 and 5 at least 0.8; they sit in layers 0, 14, 16, 18–19. The best is head 0.3 (1.00)."), markdown)
         XCTAssertTrue(markdown.contains("Of the 5 marked heads (Mover Heads), 3 score at least 0.5: 14.1 (1.00), 16.4 (1.00), 18.6 (1.00); the other 2 score low: 20.10 (0.00), 22.14 (0.00)."))
-        XCTAssertTrue(markdown.contains("candidates Merullo, Eickhoff & Pavlick, ICLR 2024 (as marked in Elhelo & Geva, ACL 2025) did not name: 0.3 (1.00), 19.9 (1.00)."), "the marker set's own citation")
+        XCTAssertTrue(markdown.contains("candidates Merullo, Eickhoff &amp; Pavlick, ICLR 2024 (as marked in Elhelo &amp; Geva, ACL 2025) did not name: 0.3 (1.00), 19.9 (1.00)."), "the marker set's own citation")
         XCTAssertTrue(markdown.contains("| 20.10 | Mover Heads | 0.00 | 13–384 of 384 (tied) |"), "a tied rank is a range")
         // Capital heads planted at 0.11, 10.2 (rank k-1), 12.5, 15.12, 20.10; 11.8 (rank k for half the countries).
         XCTAssertTrue(markdown.contains("0.11 (1.00), 10.2 (1.00), 12.5 (1.00), 15.12 (1.00), 11.8 (0.50)"))

@@ -12,6 +12,8 @@ struct RelationSection {
     }
 
     let name: String
+    /// The name as a Markdown code span.
+    let codeName: String
     let title: String
     let k: Int
     let kept: Int
@@ -23,6 +25,7 @@ struct RelationSection {
 
     init(_ r: RelationScores, marked: Set<HeadIndex>) {
         name = r.name
+        codeName = MarkdownText.codeSpan(r.name)
         title = r.title
         k = r.k
         kept = r.pairsKept

@@ -1,0 +1,36 @@
+import Foundation
+import HeadMapsTestSupport
+import XCTest
+
+/// What a spec or data puts into report.md cannot break its images, links,
+/// tables or code: brackets, emphasis marks, `&`, backticks and newlines are
+/// escaped, code spans and the Reproduce block outgrow the backticks inside them.
+final class MarkdownEscapingTests: XCTestCase {
+    func testTitlesPathsAndNamesCannotBreakTheMarkdown() throws {
+        let dir = TestSupport.temporaryDirectory("markdown") + "/odd\n```folder"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try #"[["Paris", "France"], ["Tokyo", "Japan"]]"#.write(toFile: dir + "/odd`name.json", atomically: true, encoding: .utf8)
+        let title = "Scores in [0, 1) & *more* _x_ ](javascript:alert(1)) &copy;"
+        try """
+        model: \(TestSupport.tinyModel)
+        relations: [name_copying]
+        relation_files: ["odd`name.json"]
+        head_cards: 0
+        figures:
+          - name: figure
+            panels:
+              - relation: name_copying
+                title: "\(title)"
+        """.write(toFile: dir + "/spec.yaml", atomically: true, encoding: .utf8)
+        let out = TestSupport.temporaryDirectory("markdown-out") + "/report"
+        let result = try HeadMapsExecutable.run(["report", dir + "/spec.yaml", "--out", out, "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let markdown = try String(contentsOfFile: out + "/report.md", encoding: .utf8)
+        let escaped = #"Scores in \[0, 1) &amp; \*more\* \_x\_ \](javascript:alert(1)) &amp;copy;"#
+        XCTAssertTrue(markdown.contains("![\(escaped)](figures/figure.png)"), markdown)
+        XCTAssertTrue(markdown.contains("| Odd\\`name (``odd`name``) | only "), "a code span longer than the backtick inside: \(markdown)")
+        // The spec's path holds a newline and three backticks: the block's fence is four.
+        XCTAssertTrue(markdown.contains("\n````sh\nheadmaps report '"), markdown)
+        XCTAssertTrue(markdown.hasSuffix("spec.yaml'\n````\n\n## Provenance") || markdown.contains("spec.yaml'\n````\n"), markdown)
+    }
+}

@@ -30,14 +30,15 @@ public final class ByteLevelBPE: Tokenizer {
     public init(
         vocabulary: [String: Int], merges: [(String, String)], source: String = "<memory>", files: [String] = [],
         normalizers: [Normalizer] = [], preTokenizer: [PreTokenizerStep] = [.gpt2Pattern],
-        addedTokens: [String: Int] = [:], ignoreMerges: Bool = false, sequenceStart: [Int] = []
+        addedTokens: [String: Int] = [:], addedTokenEdges: [String: AddedTokens.Edges] = [:], ignoreMerges: Bool = false,
+        sequenceStart: [Int] = []
     ) throws {
         self.vocabulary = vocabulary
         self.sequenceStart = sequenceStart
         self.files = files
         self.normalizers = normalizers
         self.preTokenizer = preTokenizer
-        self.added = AddedTokens(addedTokens)
+        self.added = AddedTokens(addedTokens, edges: addedTokenEdges)
         self.ignoreMerges = ignoreMerges
         var tokens: [Int: String] = [:]
         for (token, id) in vocabulary { tokens[id] = token }

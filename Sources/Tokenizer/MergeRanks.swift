@@ -19,7 +19,8 @@ struct MergeRanks: Sendable {
             guard vocabulary[left + right] != nil else {
                 throw TokenizerError.mergeOutsideVocabulary(file: source, merge: rank + 1, left: left, right: right)
             }
-            if ranks[Pair(left: left, right: right)] == nil { ranks[Pair(left: left, right: right)] = rank }
+            // A merge listed twice ranks where it is listed last, as Hugging Face's map of merges keeps it.
+            ranks[Pair(left: left, right: right)] = rank
         }
         self.ranks = ranks
     }

@@ -61,12 +61,9 @@ public struct PatternRegex: Sendable {
                 return true
             }
             if let end {
-                if end > start {
-                    out.append(start..<end)
-                    start = end
-                } else {
-                    start += 1
-                }
+                // An empty match is a match (a Split splits there), as Hugging Face's regex engine reports it.
+                out.append(start..<end)
+                start = end > start ? end : start + 1
             } else {
                 start += 1
             }
@@ -77,7 +74,7 @@ public struct PatternRegex: Sendable {
     /// The matches as strings.
     public func matches(in text: String) -> [String] {
         let s = Array(text.unicodeScalars)
-        return matches(in: s).map { String(String.UnicodeScalarView(s[$0])) }
+        return matches(in: s).filter { !$0.isEmpty }.map { String(String.UnicodeScalarView(s[$0])) }
     }
 }
 

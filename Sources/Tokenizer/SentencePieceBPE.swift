@@ -25,14 +25,14 @@ public final class SentencePieceBPE: Tokenizer {
     public init(
         vocabulary: [String: Int], merges: [(String, String)], source: String = "<memory>", files: [String] = [],
         normalizers: [Normalizer] = [], preTokenizer: [PreTokenizerStep] = [], addedTokens: [String: Int] = [:],
-        byteFallback: Bool = true, unknownToken: String? = nil, fuseUnknown: Bool = false, sequenceStart: [Int] = []
+        addedTokenEdges: [String: AddedTokens.Edges] = [:], byteFallback: Bool = true, unknownToken: String? = nil, fuseUnknown: Bool = false, sequenceStart: [Int] = []
     ) throws {
         self.vocabulary = vocabulary
         self.sequenceStart = sequenceStart
         self.files = files
         self.normalizers = normalizers
         self.preTokenizer = preTokenizer
-        self.added = AddedTokens(addedTokens)
+        self.added = AddedTokens(addedTokens, edges: addedTokenEdges)
         self.byteFallback = byteFallback
         self.unknownID = unknownToken.flatMap { vocabulary[$0] ?? addedTokens[$0] }
         self.fuseUnknown = fuseUnknown

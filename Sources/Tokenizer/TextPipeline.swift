@@ -131,14 +131,33 @@ public enum PreTokenizerStep: Sendable {
 
 /// Tokens matched in the text before anything else (special tokens, and
 /// tokenizer-specific ones such as GPT-NeoX's runs of spaces): leftmost
-/// match, longest first, as Hugging Face's added vocabulary does.
+/// match, longest first, as Hugging Face's added vocabulary does, with each
+/// token's `lstrip`, `rstrip` and `single_word`.
 public struct AddedTokens: Sendable {
+    /// How a token meets the text around it.
+    public struct Edges: Sendable, Equatable {
+        /// The whitespace before the token is part of its match.
+        public var lstrip = false
+        /// The whitespace after it is part of its match.
+        public var rstrip = false
+        /// It matches only between non-word characters (not inside a word).
+        public var singleWord = false
+
+        public init(lstrip: Bool = false, rstrip: Bool = false, singleWord: Bool = false) {
+            self.lstrip = lstrip
+            self.rstrip = rstrip
+            self.singleWord = singleWord
+        }
+    }
+
     public let ids: [String: Int]
+    private let edges: [String: Edges]
     private let contents: [Int: String]
     private let byFirstScalar: [Unicode.Scalar: [[Unicode.Scalar]]]
 
-    public init(_ ids: [String: Int]) {
+    public init(_ ids: [String: Int], edges: [String: Edges] = [:]) {
         self.ids = ids
+        self.edges = edges
         contents = Dictionary(ids.map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         var index: [Unicode.Scalar: [[Unicode.Scalar]]] = [:]
         for token in ids.keys {
@@ -162,13 +181,24 @@ public struct AddedTokens: Sendable {
         func flush(_ end: Int) {
             if end > plain { out.append(.text(String(String.UnicodeScalarView(s[plain..<end])))) }
         }
+        func isWord(_ c: Unicode.Scalar) -> Bool { c.properties.isAlphabetic || c.properties.numericType != nil || c == "_" }
         while i < s.count {
+            // The longest token at i; one that must stand alone as a word and does not is no match.
             if let candidates = byFirstScalar[s[i]],
                 let hit = candidates.first(where: { i + $0.count <= s.count && Array(s[i..<(i + $0.count)]) == $0 })
             {
-                flush(i)
-                out.append(.token(ids[String(String.UnicodeScalarView(hit))]!))
-                i += hit.count
+                let content = String(String.UnicodeScalarView(hit))
+                let edge = edges[content] ?? Edges()
+                var start = i, end = i + hit.count
+                if edge.singleWord && ((start > 0 && isWord(s[start - 1])) || (end < s.count && isWord(s[end]))) {
+                    i += 1
+                    continue
+                }
+                if edge.lstrip { while start > plain && s[start - 1].properties.isWhitespace { start -= 1 } }
+                if edge.rstrip { while end < s.count && s[end].properties.isWhitespace { end += 1 } }
+                flush(start)
+                out.append(.token(ids[content]!))
+                i = end
                 plain = i
             } else {
                 i += 1

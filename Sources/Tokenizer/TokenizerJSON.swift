@@ -43,7 +43,7 @@ public enum TokenizerJSON {
                 throw fail("merge \(i + 1) is neither \"a b\" nor [\"a\", \"b\"]")
             }
         }
-        var added: [String: Int] = [:]
+        var added: [String: Int] = [:], edges: [String: AddedTokens.Edges] = [:]
         for (i, item) in ((root["added_tokens"] as? [[String: Any]]) ?? []).enumerated() {
             guard let content = item["content"] as? String, !content.isEmpty,
                 let n = item["id"] as? NSNumber, let id = Int(exactly: n.doubleValue), id >= 0
@@ -51,6 +51,9 @@ public enum TokenizerJSON {
                 throw fail("added token \(i + 1) lacks a non-empty 'content' or a non-negative integer 'id'")
             }
             added[content] = id
+            let flags = AddedTokens.Edges(lstrip: item["lstrip"] as? Bool ?? false, rstrip: item["rstrip"] as? Bool ?? false,
+                                          singleWord: item["single_word"] as? Bool ?? false)
+            if flags != AddedTokens.Edges() { edges[content] = flags }
         }
         let start = try sequenceStart(root["post_processor"], fail: fail)
         let tokenizer: any Tokenizer
@@ -61,7 +64,7 @@ public enum TokenizerJSON {
                 vocabulary: vocabulary, merges: merges, source: path, files: [path],
                 normalizers: try normalizers(root["normalizer"], fail: fail),
                 preTokenizer: try preTokenizer(root["pre_tokenizer"], fail: fail),
-                addedTokens: added, byteFallback: (model["byte_fallback"] as? Bool) ?? false,
+                addedTokens: added, addedTokenEdges: edges, byteFallback: (model["byte_fallback"] as? Bool) ?? false,
                 unknownToken: model["unk_token"] as? String, fuseUnknown: (model["fuse_unk"] as? Bool) ?? false,
                 sequenceStart: start)
         } else {
@@ -69,7 +72,7 @@ public enum TokenizerJSON {
                 vocabulary: vocabulary, merges: merges, source: path, files: [path],
                 normalizers: try normalizers(root["normalizer"], fail: fail),
                 preTokenizer: try preTokenizer(root["pre_tokenizer"], fail: fail),
-                addedTokens: added, ignoreMerges: (model["ignore_merges"] as? Bool) ?? false,
+                addedTokens: added, addedTokenEdges: edges, ignoreMerges: (model["ignore_merges"] as? Bool) ?? false,
                 sequenceStart: start)
         }
         if let bad = start.first(where: { $0 >= tokenizer.count }) {
@@ -91,6 +94,14 @@ public enum TokenizerJSON {
                 if !ids.isEmpty { return ids }
             }
             return []
+        case "RobertaProcessing", "BertProcessing":
+            // `cls` (`["<s>", 0]`) before the text, `sep` after it (a prompt is continued, so not added).
+            guard let cls = object["cls"] as? [Any], cls.count == 2, let id = (cls[1] as? NSNumber).flatMap({ Int(exactly: $0.doubleValue) }),
+                id >= 0
+            else {
+                throw fail("post_processor \(object["type"] as? String ?? "")'s 'cls' must be [token, non-negative integer id]")
+            }
+            return [id]
         case "TemplateProcessing":
             let specials = (object["special_tokens"] as? [String: Any]) ?? [:]
             var ids: [Int] = []

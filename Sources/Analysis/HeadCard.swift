@@ -166,11 +166,21 @@ extension HeadCard {
     public static func headsDocument(
         _ cards: [(card: HeadCard, reasons: [String])], model: String, decode: (Int) -> String
     ) -> String {
-        let entries = cards.map { card, reasons in
-            "    {\n      \"reasons\": [\(reasons.map { JSONString.quoted($0) }.joined(separator: ", "))],\n"
-                + card.jsonFields(decode: decode, indent: "      ") + "\n    }"
-        }
-        return "{\n  \"schema\": \"headmaps.heads.v1\",\n  \"model\": \(JSONString.quoted(model)),\n  \"heads\": [\n"
-            + entries.joined(separator: ",\n") + "\n  ]\n}\n"
+        headsDocumentStart(model: model)
+            + cards.map { headsDocumentEntry($0.card, reasons: $0.reasons, decode: decode) }.joined(separator: ",\n")
+            + headsDocumentEnd
     }
+
+    /// The document in pieces, to write one card at a time: the start, each
+    /// entry (joined by `",\n"`), the end.
+    public static func headsDocumentStart(model: String) -> String {
+        "{\n  \"schema\": \"headmaps.heads.v1\",\n  \"model\": \(JSONString.quoted(model)),\n  \"heads\": [\n"
+    }
+
+    public static func headsDocumentEntry(_ card: HeadCard, reasons: [String], decode: (Int) -> String) -> String {
+        "    {\n      \"reasons\": [\(reasons.map { JSONString.quoted($0) }.joined(separator: ", "))],\n"
+            + card.jsonFields(decode: decode, indent: "      ") + "\n    }"
+    }
+
+    public static let headsDocumentEnd = "\n  ]\n}\n"
 }

@@ -126,20 +126,34 @@ public struct SalientOperations: Sendable {
         mappings: Int = defaultMappings, tokens: Int? = nil,
         progress: (_ layersDone: Int, _ layers: Int) -> Void = { _, _ in }
     ) throws -> [SalientOperations] {
+        var all: [SalientOperations] = []
+        try everyHead(
+            model: model, sources: sources, count: count, mappings: mappings, tokens: tokens, progress: progress
+        ) { all += $0 }
+        return all
+    }
+
+    /// The same, handed over a layer at a time, so that a caller that writes
+    /// them out holds one layer's operations, not every head's.
+    public static func everyHead(
+        model: TransformerWeights, sources: VocabularySources, count: Int = defaultCount,
+        mappings: Int = defaultMappings, tokens: Int? = nil,
+        progress: (_ layersDone: Int, _ layers: Int) -> Void = { _, _ in },
+        eachLayer: ([SalientOperations]) throws -> Void
+    ) throws {
         let tokens = SalientOperations.tokens(tokens, vocab: model.shape.vocab)
         let exact = ExactSources(model: model, rule: sources.rule)
-        var all: [SalientOperations] = []
         var norms: [String: [Double]] = [:]
         for l in 0..<model.shape.layers {
             let x = sources.forLayer(l)
             let kind = sources.rule.name(layer: l)
             if norms[kind] == nil { norms[kind] = squaredNorms(x, tokens: tokens) }
-            all += try layer(
-                model: model, layer: l, sources: x, squaredNorms: norms[kind]!, count: count, mappings: mappings,
-                tokens: tokens, exact: exact)
+            try eachLayer(
+                try layer(
+                    model: model, layer: l, sources: x, squaredNorms: norms[kind]!, count: count, mappings: mappings,
+                    tokens: tokens, exact: exact))
             progress(l + 1, model.shape.layers)
         }
-        return all
     }
 
     /// `‖x‖²` of the first `tokens` rows: the rows that can be sources.

@@ -66,9 +66,7 @@ struct AblateCommand: ParsableCommand {
                 throw CLIError(
                     "no paper template for '\(name)': give one with --template (with <X> where the source goes)")
             }
-            guard template.components(separatedBy: "<X>").count == 2 else {
-                throw CLIError("--template must hold <X> exactly once")
-            }
+            if let problem = PromptTemplates.problem([template]) { throw CLIError("--template: \(problem)") }
             let (decoder, _) = try Architectures.openDecoder(modelDirectory: result.request.modelPath)
             var controlTask: (TokenizedRelation, String)?
             if let control {

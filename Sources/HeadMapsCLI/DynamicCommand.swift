@@ -64,15 +64,7 @@ struct DynamicCommand: ParsableCommand {
         guard let list = (try? JSONSerialization.jsonObject(with: data)) as? [String], !list.isEmpty else {
             throw ExperimentError.badTemplate(file: path, problem: "must be a JSON array of template strings")
         }
-        for t in list where t.components(separatedBy: "<X>").count != 2 {
-            throw ExperimentError.badTemplate(
-                file: path, problem: "template '\(Excerpt.short(t))' must hold <X> exactly once")
-        }
-        // A template listed twice would count each head's scores twice in the correlations.
-        var seen = Set<[UInt8]>()
-        for t in list where !seen.insert(Array(t.utf8)).inserted {
-            throw ExperimentError.badTemplate(file: path, problem: "template '\(Excerpt.short(t))' is listed twice")
-        }
+        if let problem = PromptTemplates.problem(list) { throw ExperimentError.badTemplate(file: path, problem: problem) }
         return list
     }
 }

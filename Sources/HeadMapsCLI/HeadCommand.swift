@@ -112,22 +112,34 @@ struct HeadCommand: ParsableCommand {
         let sources = try VocabularySources(model: model, rule: rule) { done, blocks in
             progress.update("every vocabulary token as a source", done: done, of: blocks)
         }
-        let operations = try SalientOperations.everyHead(
-            model: model, sources: sources, count: salient, mappings: mappings,
-            tokens: result.loaded.tokenizer.count
-        ) { done, layers in
-            progress.update("salient operations, layers", done: done, of: layers)
-        }
-        let cards = try operations.map {
-            try HeadCard(analysis: result, layer: $0.layer, head: $0.head, detailed: [], salientRule: rule, salient: $0)
-        }
         let tokenizer = result.loaded.tokenizer
-        print(SalientOperationsText.catalogue(operations, decode: { tokenizer.decode([$0]) }), terminator: "")
+        let decode: (Int) -> String = { tokenizer.decode([$0]) }
+        // A layer at a time: its lines printed, its cards written, then released.
+        func emit(_ write: ((String) throws -> Void)?) throws {
+            print(SalientOperationsText.catalogueHeader, terminator: "")
+            try write?(HeadCard.headsDocumentStart(model: result.document.source))
+            var first = true
+            try SalientOperations.everyHead(
+                model: model, sources: sources, count: salient, mappings: mappings, tokens: tokenizer.count,
+                progress: { done, layers in progress.update("salient operations, layers", done: done, of: layers) }
+            ) { layer in
+                for operations in layer {
+                    print(SalientOperationsText.lines(operations, decode: decode), terminator: "")
+                    guard let write else { continue }
+                    let card = try HeadCard(
+                        analysis: result, layer: operations.layer, head: operations.head, detailed: [], salientRule: rule,
+                        salient: operations)
+                    try write((first ? "" : ",\n") + HeadCard.headsDocumentEntry(card, reasons: [], decode: decode))
+                    first = false
+                }
+            }
+            try write?(HeadCard.headsDocumentEnd)
+        }
         if let json {
-            let document = HeadCard.headsDocument(
-                cards.map { ($0, []) }, model: result.document.source, decode: { tokenizer.decode([$0]) })
-            try AtomicFile.write(Data(document.utf8), to: json)
+            try AtomicFile.write(to: json) { handle in try emit { try handle.write(contentsOf: Data($0.utf8)) } }
             progress.log("wrote \(json)")
+        } else {
+            try emit(nil)
         }
     }
 }

@@ -15,12 +15,15 @@ public enum SalientOperationsText {
             + op.mappings.map { token($0.tokenID, decode: decode) }.joined(separator: ", ")
     }
 
+    public static let catalogueHeader = "salient operations of every head (head, amplification: token → top mappings)\n"
+
     public static func catalogue(_ heads: [SalientOperations], decode: (Int) -> String) -> String {
-        var lines = ["salient operations of every head (head, amplification: token → top mappings)"]
-        for ops in heads {
-            let head = "\(ops.layer).\(ops.head)".padding(toLength: 6, withPad: " ", startingAt: 0)
-            lines += ops.operations.map { head + line($0, decode: decode) }
-        }
-        return lines.joined(separator: "\n") + "\n"
+        catalogueHeader + heads.map { lines($0, decode: decode) }.joined()
+    }
+
+    /// One head's lines of the catalogue, each led by the head and ending in a newline.
+    public static func lines(_ ops: SalientOperations, decode: (Int) -> String) -> String {
+        let head = "\(ops.layer).\(ops.head)".padding(toLength: 6, withPad: " ", startingAt: 0)
+        return ops.operations.map { head + line($0, decode: decode) + "\n" }.joined()
     }
 }

@@ -190,4 +190,26 @@ final class LimitTests: XCTestCase {
             }
         }
     }
+
+    /// Templates are checked, count and length, before any prompt is tokenized:
+    /// a 1 MB template or ten thousand of them is an error at once, not minutes of work.
+    func testTemplatesBeyondTheLimitsAreRefusedBeforeAnyWork() throws {
+        let dir = TestSupport.temporaryDirectory("template-limits")
+        let many = (0..<101).map { "Template \($0) about <X>" }
+        let long = [String(repeating: "word ", count: 200_000) + "<X>"]
+        for (name, list, message) in [("many", many, "101 templates; at most 100"), ("long", long, "1000003 characters long; at most 4096")] {
+            try JSONSerialization.data(withJSONObject: list).write(to: URL(fileURLWithPath: "\(dir)/\(name).json"))
+            let started = Date()
+            let result = try HeadMapsExecutable.run(["dynamic", "--model", TestSupport.tinyModel, "--relation", "name_copying",
+                                                     "--templates", "\(dir)/\(name).json", "--out", "\(dir)/d.json", "--quiet"])
+            XCTAssertEqual(result.status, 2, name)
+            XCTAssertTrue(result.stderr.contains(message), result.stderr)
+            XCTAssertLessThan(Date().timeIntervalSince(started), 10, "refused before tokenizing")
+        }
+        let ablate = try HeadMapsExecutable.run(["ablate", "--model", TestSupport.tinyModel, "--relation", "name_copying",
+                                                 "--template", String(repeating: "w", count: 5000) + "<X>", "--out", "\(dir)/a.json", "--quiet"])
+        XCTAssertEqual(ablate.status, 2)
+        XCTAssertTrue(ablate.stderr.contains("--template: template"), ablate.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/d.json") || FileManager.default.fileExists(atPath: "\(dir)/a.json"))
+    }
 }

@@ -148,13 +148,7 @@ public struct ExperimentsPart: ReportPart {
         guard let d = try yaml.mapping("dynamic") else { return nil }
         try d.allowKeys(["relations", "templates"])
         let templates = try d.scalars("templates")?.map(\.text) ?? DynamicScores.paperTemplates
-        for t in templates where t.components(separatedBy: "<X>").count != 2 {
-            throw d.error("templates", "template '\(Excerpt.short(t))' must hold <X> exactly once")
-        }
-        var seen = Set<[UInt8]>()
-        for t in templates where !seen.insert(Array(t.utf8)).inserted {
-            throw d.error("templates", "template '\(Excerpt.short(t))' is listed twice")
-        }
+        if let problem = PromptTemplates.problem(templates) { throw d.error("templates", problem) }
         return DynamicSpec(relations: try relations(d, spec: spec), templates: templates)
     }
 

@@ -310,6 +310,16 @@ final class CommandConventionTests: XCTestCase {
 /// Statistics that would look stronger than they are, and settings a spec
 /// would take that the command line refuses, are refused everywhere.
 final class MisleadingInputTests: XCTestCase {
+    /// Invalid UTF-8 in an argument (a prompt, a path) would reach the
+    /// command as U+FFFD: refused, naming the argument.
+    func testAnArgumentThatIsNotUTF8IsRefused() throws {
+        let script = #""$0" forward --model "$1" --prompt "$(printf 'caf\351 is')""#
+        let result = try TestSupport.run("/bin/sh", ["-c", script, HeadMapsExecutable.path, TestSupport.tinyModel])
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertTrue(result.stderr.contains("argument 5 is not valid UTF-8 ('caf\u{FFFD} is'"), result.stderr)
+        XCTAssertEqual(result.stdout, "")
+    }
+
     func testAControlEqualToTheAblatedRelationIsRefused() throws {
         let result = try HeadMapsExecutable.run(["ablate", "--model", TestSupport.tinyModel, "--relation", "country_to_capital",
                                                  "--control", "country_to_capital", "--out", TestSupport.temporaryDirectory("ablate") + "/a.json"])

@@ -33,4 +33,30 @@ final class MarkdownEscapingTests: XCTestCase {
         XCTAssertTrue(markdown.contains("\n````sh\nheadmaps report '"), markdown)
         XCTAssertTrue(markdown.hasSuffix("spec.yaml'\n````\n\n## Provenance") || markdown.contains("spec.yaml'\n````\n"), markdown)
     }
+
+    /// `width_in` is the figure's width in print: the PDF's page and the PNG's pixels at its dpi.
+    func testAFiguresWidthInInchesIsItsPrintedWidth() throws {
+        let dir = TestSupport.temporaryDirectory("width")
+        try """
+        model: \(TestSupport.demoModel)
+        relations: [name_copying, country_to_capital]
+        head_cards: 0
+        figures:
+          - name: figure
+            columns: 2
+            dpi: 300
+            width_in: 7
+            font_size: 9
+            panels:
+              - relation: name_copying
+              - relation: country_to_capital
+        """.write(toFile: dir + "/spec.yaml", atomically: true, encoding: .utf8)
+        let result = try HeadMapsExecutable.run(["report", dir + "/spec.yaml", "--out", dir + "/out", "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let info = try Tools.run("pdfinfo", [dir + "/out/figures/figure.pdf"])
+        XCTAssertTrue(info.contains("Page size:       504 x "), info)
+        let png = try Data(contentsOf: URL(fileURLWithPath: dir + "/out/figures/figure.png"))
+        let width = png[16..<20].reduce(0) { $0 << 8 | Int($1) }
+        XCTAssertEqual(width, 2100, "7 inches at 300 dpi")
+    }
 }

@@ -65,9 +65,15 @@ struct ReportCommand: ParsableCommand {
         try reportingErrors {
             let progress = Progress(quiet: quiet)
             let root = ProjectFiles.root
-            let specPath =
+            var specPath =
                 try spec ?? root.map { "\($0)/reports/default.yaml" }
                 ?? { throw CLIError("no SPEC given and the project folder (with reports/) was not found") }()
+            // A spec named relative to the project (as a report's Reproduce line names it) works from any folder.
+            if let root, !specPath.hasPrefix("/"), !FileManager.default.fileExists(atPath: specPath),
+                FileManager.default.fileExists(atPath: "\(root)/\(specPath)")
+            {
+                specPath = "\(root)/\(specPath)"
+            }
             guard FileManager.default.fileExists(atPath: specPath) else {
                 throw CLIError("\(specPath): report specification does not exist")
             }

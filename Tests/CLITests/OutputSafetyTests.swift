@@ -158,4 +158,20 @@ final class OutputSafetyTests: XCTestCase {
         let after = try FileManager.default.attributesOfItem(atPath: root + "/reports/default/report.md")[.modificationDate] as? Date
         XCTAssertEqual(before, after, "the checkout the binary lives in is untouched")
     }
+
+    /// Run through PATH from a folder outside the project (argv[0] is only
+    /// "headmaps"), the project is found beside the binary, and the report's
+    /// own Reproduce line, relative to the project, runs there.
+    func testTheProjectIsFoundFromTheBinaryRunThroughPATH() throws {
+        let bin = TestSupport.temporaryDirectory("path-bin")
+        try FileManager.default.createSymbolicLink(atPath: bin + "/headmaps", withDestinationPath: HeadMapsExecutable.path)
+        let elsewhere = TestSupport.temporaryDirectory("elsewhere")
+        let path = bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let result = try TestSupport.run(
+            "/usr/bin/env", ["headmaps", "report", "reports/default.yaml", "--out", elsewhere + "/r", "--quiet"],
+            environment: ["PATH": path], unsetting: ["HEADMAPS_HOME"], directory: elsewhere)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let markdown = try String(contentsOfFile: elsewhere + "/r/report.md", encoding: .utf8)
+        XCTAssertTrue(markdown.contains("```sh\nheadmaps report reports/default.yaml\n```"), markdown)
+    }
 }

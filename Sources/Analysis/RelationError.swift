@@ -27,6 +27,8 @@ public enum RelationError: Error, CustomStringConvertible, Equatable {
         case .duplicatePair(let f, let item, let first, let pair):
             return "\(f): item \(item) repeats item \(first) \(pair); each pair must appear once"
         case .noPairs(let f): return "\(f): the relation has no pairs"
+        case .givenTwice(let spec, let name, let first, let second) where first == second:
+            return "\(spec.map { "\($0): " } ?? "")relation '\(name)' is listed twice; name it once"
         case .givenTwice(let spec, let name, let first, let second):
             return
                 "\(spec.map { "\($0): " } ?? "")relation '\(name)' is given twice (\(first) and \(second)); rename the file, a relation file is named after its stem"

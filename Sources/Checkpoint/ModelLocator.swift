@@ -32,8 +32,12 @@ public enum ModelLocator {
         case danglingLink(file: String, target: String)
         case unknownRevision(repo: String, revision: String, known: [String])
         case missingSnapshot(ref: String, snapshot: String, found: String)
+        case ambiguousSnapshots(repo: String, commits: [String])
         public var description: String {
             switch self {
+            case .ambiguousSnapshots(let repo, let commits):
+                return "\(repo): holds \(commits.count) snapshots (\(commits.map { String($0.prefix(12)) }.joined(separator: ", "))) "
+                    + "and no refs/main to choose between them; name one as id@revision (a commit or a prefix of one)"
             case .missingSnapshot(let ref, let snapshot, let found):
                 return
                     "\(ref): names snapshot \(snapshot), which \(found): the cache holds an interrupted download; "
@@ -148,7 +152,8 @@ public enum ModelLocator {
         let snapshots = repo + "/snapshots"
         if let path = try snapshot(ofRef: repo + "/refs/main", snapshots: snapshots) { return path }
         let all = ((try? FileManager.default.contentsOfDirectory(atPath: snapshots)) ?? []).sorted()
-            .filter { FileManager.default.fileExists(atPath: "\(snapshots)/\($0)/config.json") }
+            .filter { holdsModel("\(snapshots)/\($0)") }
+        if all.count > 1 { throw CacheError.ambiguousSnapshots(repo: repo, commits: all) }
         return all.count == 1 ? "\(snapshots)/\(all[0])" : nil
     }
 

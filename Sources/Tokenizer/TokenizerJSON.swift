@@ -19,9 +19,15 @@ public enum TokenizerJSON {
 
     public static func parse(_ data: Data, path: String) throws -> any Tokenizer {
         func fail(_ problem: String) -> TokenizerError { .tokenizerJSON(file: path, problem: problem) }
-        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw fail("is not a JSON object")
+        let parsed: Any
+        do {
+            parsed = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            // Foundation's own words (nesting too deep, a bad character at line L), not its error domain and code.
+            let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "it does not parse"
+            throw fail("is not valid JSON: \(reason)")
         }
+        guard let root = parsed as? [String: Any] else { throw fail("is not a JSON object (its top level is not {…})") }
         guard let model = root["model"] as? [String: Any] else { throw fail("has no 'model' object") }
         let type = model["type"] as? String ?? "BPE"
         guard type == "BPE" else { throw fail("model type '\(Excerpt.short(type))' is not supported (supported: BPE)") }

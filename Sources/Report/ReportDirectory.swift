@@ -77,9 +77,20 @@ public enum ReportDirectory {
             Interruption.completed(destination)
         }
         if existed {
-            try? fm.removeItem(atPath: previous)
+            removeReport(previous)
             Interruption.unregister(previous)
         }
+    }
+
+    /// Removes a report folder with its manifest last, so that a run killed
+    /// midway leaves a folder that is still recognisably HeadMaps' (or empty),
+    /// which the next run removes.
+    static func removeReport(_ folder: String) {
+        let fm = FileManager.default
+        for entry in (try? fm.contentsOfDirectory(atPath: folder)) ?? [] where entry != "manifest.json" {
+            try? fm.removeItem(atPath: (folder as NSString).appendingPathComponent(entry))
+        }
+        try? fm.removeItem(atPath: folder)
     }
 
     /// The destination as an absolute path, after the checks that keep a
@@ -134,10 +145,13 @@ public enum ReportDirectory {
         for (entry, kind) in Leftovers.stale(in: parent, name: name, kinds: ["partial", "previous"]) {
             let path = "\(parent)/\(entry)"
             let destination = "\(parent)/\(name)"
-            if kind == "previous" && FileType.status(destination) == nil && rename(path, destination) == 0 {
+            // Both kinds are HeadMaps' own: a staging folder, or a report it moved aside (only a folder
+            // with a manifest is ever replaced). A complete previous report whose replacement never arrived
+            // is put back; anything else, a half-removed one too, is removed.
+            if kind == "previous" && isReport(path) && FileType.status(destination) == nil && rename(path, destination) == 0 {
                 log("restored \(destination) from \(entry), left by an interrupted run")
-            } else if kind == "partial" || isReport(path) {
-                try? fm.removeItem(atPath: path)
+            } else {
+                removeReport(path)
                 log("removed \(entry), left by an interrupted run")
             }
         }

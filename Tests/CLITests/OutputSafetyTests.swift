@@ -120,6 +120,20 @@ final class OutputSafetyTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["r"])
     }
 
+    /// Killed while the previous report was being removed: what is left of it
+    /// (no manifest any more) is removed by the next run, never put back as a report.
+    func testAHalfRemovedPreviousReportIsRemovedNotRestored() throws {
+        let dir = TestSupport.temporaryDirectory("half-removed")
+        XCTAssertEqual(try report(["--out", dir + "/r"]).status, 0)
+        XCTAssertEqual(rename(dir + "/r", dir + "/.r.previous-999996"), 0)
+        try FileManager.default.removeItem(atPath: dir + "/.r.previous-999996/manifest.json")
+        let result = try TestSupport.run(HeadMapsExecutable.path, ["report", "--out", dir + "/r"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("removed .r.previous-999996, left by an interrupted run"), result.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["r"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/r/manifest.json"))
+    }
+
     /// Killed between the two renames: the previous report is put back.
     func testAPreviousReportWhoseReplacementNeverArrivedIsRestored() throws {
         let dir = TestSupport.temporaryDirectory("restore")

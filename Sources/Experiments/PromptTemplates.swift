@@ -1,4 +1,5 @@
 import Core
+import Foundation
 
 /// What makes a list of prompt templates usable, checked before any prompt is
 /// tokenized: each holds `<X>` (where the source goes) exactly once, none is
@@ -9,6 +10,15 @@ public enum PromptTemplates {
     public static let maximumCount = 100
     /// Characters of one template: far longer than any model's context in tokens.
     public static let maximumLength = 4096
+
+    /// A templates file: a JSON array of template strings that pass `problem`.
+    public static func parse(_ data: Data, path: String) throws -> [String] {
+        guard let list = (try? JSONSerialization.jsonObject(with: data)) as? [String], !list.isEmpty else {
+            throw ExperimentError.badTemplate(file: path, problem: "must be a JSON array of template strings")
+        }
+        if let problem = problem(list) { throw ExperimentError.badTemplate(file: path, problem: problem) }
+        return list
+    }
 
     /// Why `templates` cannot be used, or nil.
     public static func problem(_ templates: [String]) -> String? {

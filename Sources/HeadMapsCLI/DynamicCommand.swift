@@ -60,11 +60,6 @@ struct DynamicCommand: ParsableCommand {
     }
 
     static func readTemplates(_ path: String) throws -> [String] {
-        let data = try InputFile.read(path, kind: "templates file", limit: InputFile.Limit.relation)
-        guard let list = (try? JSONSerialization.jsonObject(with: data)) as? [String], !list.isEmpty else {
-            throw ExperimentError.badTemplate(file: path, problem: "must be a JSON array of template strings")
-        }
-        if let problem = PromptTemplates.problem(list) { throw ExperimentError.badTemplate(file: path, problem: problem) }
-        return list
+        try PromptTemplates.parse(InputFile.read(path, kind: "templates file", limit: InputFile.Limit.relation), path: path)
     }
 }

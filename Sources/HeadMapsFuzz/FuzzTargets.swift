@@ -1,6 +1,7 @@
 import Analysis
 import Checkpoint
 import Core
+import Experiments
 import Foundation
 import Plot
 import Report
@@ -11,7 +12,7 @@ import Tokenizer
 enum FuzzTargets {
     static let names = [
         "safetensors", "config", "relation", "scores", "vocabulary", "bpe", "index", "spec", "png", "pattern",
-        "tokenizer-json", "gguf",
+        "tokenizer-json", "gguf", "templates",
     ]
 
     static func run(_ target: String, _ data: Data) {
@@ -28,6 +29,7 @@ enum FuzzTargets {
         case "pattern": pattern(data)
         case "tokenizer-json": tokenizerJSON(data)
         case "gguf": gguf(data)
+        case "templates": templates(data)
         default: fatalError("unknown fuzz target '\(target)'; known: \(names.joined(separator: ", "))")
         }
     }
@@ -103,6 +105,17 @@ enum FuzzTargets {
         guard let tokenizer = try? TokenizerJSON.parse(data, path: "tokenizer.json") else { return }
         for id in tokenizer.encode("Hello world's 123 中文 🙂\n") {
             precondition(id == ByteLevelBPE.unknownID || (0..<tokenizer.count).contains(id))
+        }
+    }
+
+    /// A prompt templates file: an error, or templates within the limits, each
+    /// with one slot, which fill to a prompt holding the source.
+    static func templates(_ data: Data) {
+        guard let list = try? PromptTemplates.parse(data, path: "templates.json") else { return }
+        precondition(list.count <= PromptTemplates.maximumCount)
+        for t in list {
+            precondition(t.count <= PromptTemplates.maximumLength)
+            precondition(t.replacingOccurrences(of: "<X>", with: " Paris").contains(" Paris"))
         }
     }
 

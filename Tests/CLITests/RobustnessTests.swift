@@ -294,7 +294,7 @@ final class FuzzRegressionTests: XCTestCase {
         let root = TestSupport.repositoryRoot + "/fixtures/fuzz"
         let replay = (HeadMapsExecutable.path as NSString).deletingLastPathComponent + "/HeadMapsFuzz"
         let targets = try FileManager.default.contentsOfDirectory(atPath: root).sorted()
-        XCTAssertEqual(targets, ["bpe", "config", "gguf", "index", "pattern", "png", "relation", "safetensors", "scores", "spec", "tokenizer-json", "vocabulary"])
+        XCTAssertEqual(targets, ["bpe", "config", "gguf", "index", "pattern", "png", "relation", "safetensors", "scores", "spec", "templates", "tokenizer-json", "vocabulary"])
         for target in targets {
             let files = try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(target)").sorted().map { "\(root)/\(target)/\($0)" }
             XCTAssertFalse(files.isEmpty, target)

@@ -202,6 +202,17 @@ final class ExperimentReportTests: XCTestCase {
         let dynamic = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/dynamic.json"))) as! [String: Any]
         XCTAssertEqual(dynamic["templates"] as? [String], ["The story of <X> contains"])
         XCTAssertEqual((dynamic["relations"] as! [[String: Any]]).map { $0["name"] as! String }, ["name_copying", "country_to_capital"], "the panels' relations by default")
+        // The experiments' tables for a paper: the same rows as the report's, in LaTeX and CSV.
+        let tex = try String(contentsOfFile: dir + "/out/tables/ablation.tex", encoding: .utf8)
+        let csv = try String(contentsOfFile: dir + "/out/tables/ablation.csv", encoding: .utf8)
+        let row = try XCTUnwrap(markdown.split(separator: "\n").first { $0.hasPrefix("| Country to capital | 4 | ") })
+        let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        XCTAssertTrue(tex.contains("\\toprule\nrelation & heads & accuracy & after its heads & after random heads & control task \\\\\n\\midrule\n"), tex)
+        XCTAssertTrue(tex.contains(cells.joined(separator: " & ") + " \\\\\n\\bottomrule\n\\end{tabular}\n"), tex)
+        XCTAssertEqual(csv.split(separator: "\n").count, 2)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/out/tables/dynamic.tex"))
+        XCTAssertEqual(try String(contentsOfFile: dir + "/out/tables/dynamic.csv", encoding: .utf8).split(separator: "\n").count, 3)
+        XCTAssertTrue(markdown.contains("| [tables/ablation.tex](tables/ablation.tex) | [tables/ablation.csv](tables/ablation.csv) |"))
     }
 
     func testExperimentSectionsNameWhatIsWrong() throws {

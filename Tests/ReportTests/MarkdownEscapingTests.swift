@@ -59,4 +59,31 @@ final class MarkdownEscapingTests: XCTestCase {
         let width = png[16..<20].reduce(0) { $0 << 8 | Int($1) }
         XCTAssertEqual(width, 2100, "7 inches at 300 dpi")
     }
+
+    /// What a paper's LaTeX would read as commands is escaped in the tables.
+    func testPaperTablesEscapeLaTeXAndMatchTheirCSV() throws {
+        let dir = TestSupport.temporaryDirectory("latex")
+        // Name copying's own pairs under another name: the fixture's planted copying heads score on it.
+        try FileManager.default.copyItem(atPath: TestSupport.repositoryRoot + "/Sources/Analysis/Relations/name_copying.json",
+                                         toPath: dir + "/cost_of_50%_&_more.json")
+        try """
+        model: \(TestSupport.tinyModel)
+        relations: [name_copying]
+        relation_files: ["cost_of_50%_&_more.json"]
+        min_pairs: 1
+        head_cards: 0
+        """.write(toFile: dir + "/spec.yaml", atomically: true, encoding: .utf8)
+        let result = try HeadMapsExecutable.run(["report", dir + "/spec.yaml", "--out", dir + "/out", "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let tex = try String(contentsOfFile: dir + "/out/tables/top-heads.tex", encoding: .utf8)
+        let csv = try String(contentsOfFile: dir + "/out/tables/top-heads.csv", encoding: .utf8)
+        XCTAssertTrue(tex.hasPrefix("% The best heads of each relation (score above 0), by static score\n"), tex)
+        XCTAssertTrue(tex.contains("\\begin{tabular}{lrlrrl}\n\\toprule\n"), tex)
+        XCTAssertFalse(tex.contains("Cost of 50% & more"), "unescaped: \(tex)")
+        XCTAssertTrue(csv.contains("\nCost of 50% & more,1,"), csv)
+        XCTAssertTrue(tex.contains("\nCost of 50\\% \\& more & 1 & "), tex)
+        let texRows = tex.split(separator: "\n").filter { $0.hasSuffix(" \\\\") }.count - 1
+        XCTAssertEqual(texRows, csv.split(separator: "\n").count - 1, "one LaTeX row per CSV row")
+        XCTAssertGreaterThan(texRows, 0)
+    }
 }

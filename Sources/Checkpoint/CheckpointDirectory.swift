@@ -238,8 +238,10 @@ public final class CheckpointDirectory: Sendable {
     /// (a new file beside them, `scores.json`, is no part of the model).
     public static func modelFiles(at path: String) -> [String] {
         guard let st = FileType.status(path), (st.st_mode & S_IFMT) == S_IFDIR else { return [path] }
-        let names = ["config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt",
-                     "special_tokens_map.json", "generation_config.json", "added_tokens.json"]
+        let names = [
+            "config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt",
+            "special_tokens_map.json", "generation_config.json", "added_tokens.json",
+        ]
         let weights = [".safetensors", ".safetensors.index.json", ".gguf", ".bin", ".model", ".pt", ".pth"]
         return ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
             .filter { name in names.contains(name) || weights.contains { name.lowercased().hasSuffix($0) } }

@@ -36,7 +36,9 @@ public enum ModelLocator {
         public var description: String {
             switch self {
             case .ambiguousSnapshots(let repo, let commits):
-                return "\(repo): holds \(commits.count) snapshots (\(commits.map { String($0.prefix(12)) }.joined(separator: ", "))) "
+                return
+                    "\(repo): holds \(commits.count) snapshots "
+                    + "(\(commits.map { String($0.prefix(12)) }.joined(separator: ", "))) "
                     + "and no refs/main to choose between them; name one as id@revision (a commit or a prefix of one)"
             case .missingSnapshot(let ref, let snapshot, let found):
                 return

@@ -22,9 +22,13 @@ public enum OutputFileError: Error, CustomStringConvertible, Equatable {
         case .cannotRename(let p, let reason): return "\(p): cannot move the finished file into place (\(reason))"
         case .wouldReplaceInput(let p, let option, let what, let at):
             let inside = Paths.resolvingLinks(p) == Paths.resolvingLinks(at) ? "is" : "lies inside"
-            return "\(option) \(p) \(inside) \(what) (\(at)), which this command reads; choose another path (nothing was written)"
+            return
+                "\(option) \(p) \(inside) \(what) (\(at)), which this command reads; "
+                + "choose another path (nothing was written)"
         case .sameOutput(let p, let options):
-            return "\(options.joined(separator: " and ")) both name \(p); give each output its own path (nothing was written)"
+            return
+                "\(options.joined(separator: " and ")) both name \(p); "
+                + "give each output its own path (nothing was written)"
         }
     }
 }

@@ -31,7 +31,9 @@ public enum PromptTemplates {
             if t.count > maximumLength {
                 return "template '\(Excerpt.short(t))' is \(t.count) characters long; at most \(maximumLength)"
             }
-            if t.components(separatedBy: "<X>").count != 2 { return "template '\(Excerpt.short(t))' must hold <X> exactly once" }
+            if t.components(separatedBy: "<X>").count != 2 {
+                return "template '\(Excerpt.short(t))' must hold <X> exactly once"
+            }
             if !seen.insert(Array(t.utf8)).inserted { return "template '\(Excerpt.short(t))' is listed twice" }
         }
         return nil

@@ -56,7 +56,8 @@ struct AblateCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            try analysis.checkOutputs([.init(out, option: "--out")] + (figure.map { [.init($0, option: "--figure")] } ?? []))
+            try analysis.checkOutputs(
+                [.init(out, option: "--out")] + (figure.map { [.init($0, option: "--figure")] } ?? []))
             let progress = Progress(quiet: analysis.quiet)
             var request = try analysis.request()
             if let control { request.relations.append(try BuiltinRelations.load(control)) }

@@ -70,7 +70,9 @@ extension AnalysisOptions {
     func checkOutputs(_ outputs: [OutputGuard.Output], reading extra: [OutputGuard.Input] = []) throws {
         try OutputGuard.check(
             outputs,
-            inputs: CheckpointDirectory.modelFiles(at: try modelPath()).map { OutputGuard.Input($0, role: "a file of the model") }
+            inputs: CheckpointDirectory.modelFiles(at: try modelPath()).map {
+                OutputGuard.Input($0, role: "a file of the model")
+            }
                 + relationFile.map { OutputGuard.Input($0, role: "a relation file") } + extra)
     }
 

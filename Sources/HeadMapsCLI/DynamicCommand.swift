@@ -60,6 +60,7 @@ struct DynamicCommand: ParsableCommand {
     }
 
     static func readTemplates(_ path: String) throws -> [String] {
-        try PromptTemplates.parse(InputFile.read(path, kind: "templates file", limit: InputFile.Limit.relation), path: path)
+        try PromptTemplates.parse(
+            InputFile.read(path, kind: "templates file", limit: InputFile.Limit.relation), path: path)
     }
 }

@@ -46,12 +46,17 @@ struct ForwardCommand: ParsableCommand {
             let (weights, tokenizer) = try Architectures.openDecoder(modelDirectory: path)
             let ids = tokenizer.modelInput(prompt)
             if let at = ids.firstIndex(where: { $0 < 0 }) {
-                throw CLIError("\(path): the prompt's token \(at + 1) is text this vocabulary cannot encode (no token or byte fallback for it)")
+                throw CLIError(
+                    "\(path): the prompt's token \(at + 1) is text this vocabulary cannot encode "
+                        + "(no token or byte fallback for it)"
+                )
             }
             if let at = ids.firstIndex(where: { $0 >= weights.shape.vocab }) {
                 throw CLIError(
-                    "\(path): the prompt's token \(at + 1), id \(ids[at]) ('\(Excerpt.short(tokenizer.decode([ids[at]])))'), "
-                        + "has no row in the model's embedding (\(weights.shape.vocab) rows): the tokenizer is larger than the model")
+                    "\(path): the prompt's token \(at + 1), id \(ids[at]) "
+                        + "('\(Excerpt.short(tokenizer.decode([ids[at]])))'), has no row in the model's embedding "
+                        + "(\(weights.shape.vocab) rows): the tokenizer is larger than the model"
+                )
             }
             // One forward pass of large products: every core may work on each.
             BLAS.setThreads(ProcessInfo.processInfo.activeProcessorCount)

@@ -127,7 +127,8 @@ struct HeadCommand: ParsableCommand {
                     print(SalientOperationsText.lines(operations, decode: decode), terminator: "")
                     guard let write else { continue }
                     let card = try HeadCard(
-                        analysis: result, layer: operations.layer, head: operations.head, detailed: [], salientRule: rule,
+                        analysis: result, layer: operations.layer, head: operations.head, detailed: [],
+                        salientRule: rule,
                         salient: operations)
                     try write((first ? "" : ",\n") + HeadCard.headsDocumentEntry(card, reasons: [], decode: decode))
                     first = false

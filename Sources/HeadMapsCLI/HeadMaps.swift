@@ -12,10 +12,13 @@ struct HeadMaps: ParsableCommand {
         // or a path silently changed. Such an argument is an error instead.
         for i in 1..<Int(CommandLine.argc) {
             guard let raw = CommandLine.unsafeArgv[i], String(validatingCString: raw) == nil else { continue }
-            let shown = String(decoding: UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self),
-                                                             count: strlen(raw)), as: UTF8.self)
-            FileHandle.standardError.write(
-                Data("error: argument \(i) is not valid UTF-8 ('\(Excerpt.short(shown))', U+FFFD where a byte is invalid)\n".utf8))
+            let shown = String(
+                decoding: UnsafeBufferPointer(
+                    start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self),
+                    count: strlen(raw)), as: UTF8.self)
+            let message =
+                "error: argument \(i) is not valid UTF-8 ('\(Excerpt.short(shown))', U+FFFD where a byte is invalid)"
+            FileHandle.standardError.write(Data((message + "\n").utf8))
             Foundation.exit(2)
         }
         do {

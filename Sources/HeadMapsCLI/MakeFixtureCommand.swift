@@ -50,7 +50,10 @@ struct MakeFixtureCommand: ParsableCommand {
     @Option(
         name: .long,
         help: """
-            Write N training revisions instead, as a Hugging Face cache in --out (use it as HF_HUB_CACHE):         branches step0, step1000, … of headmaps/planted-<shape>; revision k plants the first round(k·n/(N−1))         of the n planted heads (the rest are random), so heads appear from revision to revision. refs/main is the last.
+            Write N training revisions instead, as a Hugging Face cache in --out (use it as HF_HUB_CACHE): \
+            branches step0, step1000, … of headmaps/planted-<shape>; revision k plants the first round(k·n/(N−1)) \
+            of the n planted heads (the rest are random), so heads appear from revision to revision. \
+            refs/main is the last.
             """)
     var revisions: Int?
 
@@ -91,7 +94,8 @@ struct MakeFixtureCommand: ParsableCommand {
                 let written = try training.write(hub: out)
                 let counts = written.map { "\($0.revision): \($0.planted.count)" }.joined(separator: ", ")
                 print(
-                    "wrote \(out): \(training.repository), \(preset.layers)×\(preset.heads) heads; planted heads per revision: \(counts)"
+                    "wrote \(out): \(training.repository), \(preset.layers)×\(preset.heads) heads; "
+                        + "planted heads per revision: \(counts)"
                 )
                 return
             }
@@ -110,12 +114,15 @@ struct MakeFixtureCommand: ParsableCommand {
             }
             return
         }
-        let earlier = revisions == nil
+        let earlier =
+            revisions == nil
             ? entries.contains("planted.json")
             : entries.allSatisfy { $0.hasPrefix("models--headmaps--planted-") }
         guard entries.isEmpty || earlier else {
             throw CLIError(
-                "\(out): holds \(entries.count) entries and is not an earlier fixture; give --out a new or empty folder (nothing was written)")
+                "\(out): holds \(entries.count) entries and is not an earlier fixture; "
+                    + "give --out a new or empty folder (nothing was written)"
+            )
         }
     }
 }

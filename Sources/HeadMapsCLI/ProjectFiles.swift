@@ -10,7 +10,8 @@ enum ProjectFiles {
     static var root: String? {
         if let home = ProcessInfo.processInfo.environment["HEADMAPS_HOME"], !home.isEmpty { return home }
         // The running binary itself (found through PATH, argv[0] is only its name).
-        let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let binary =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? Bundle.main.executablePath ?? CommandLine.arguments[0]
         let executable = URL(fileURLWithPath: binary).resolvingSymlinksInPath().deletingLastPathComponent()
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)

@@ -91,11 +91,15 @@ struct ReportCommand: ParsableCommand {
             let diffs = (out ?? "\(loaded.directory)/\(loaded.name)") + "-check"
             if let check {
                 try OutputGuard.check(
-                    [summary.map { OutputGuard.Output($0, option: "--summary") },
-                     junit.map { OutputGuard.Output($0, option: "--junit") }].compactMap { $0 },
-                    inputs: [.init(loaded.file, role: "the report specification"),
-                             .init(check, role: "the golden folder of --check"),
-                             .init(output, role: "the report folder"), .init(diffs, role: "the diffs folder")]
+                    [
+                        summary.map { OutputGuard.Output($0, option: "--summary") },
+                        junit.map { OutputGuard.Output($0, option: "--junit") },
+                    ].compactMap { $0 },
+                    inputs: [
+                        .init(loaded.file, role: "the report specification"),
+                        .init(check, role: "the golden folder of --check"),
+                        .init(output, role: "the report folder"), .init(diffs, role: "the diffs folder"),
+                    ]
                         + loaded.partInputs.map { .init($0.path, role: $0.description) })
                 if !update { try GoldenCheck.checkDiffFolder(diffs) }
             }
@@ -143,7 +147,9 @@ struct ReportCommand: ParsableCommand {
                     Data(GoldenCheck.junit(rows, name: "headmaps.golden.\(loaded.name)").utf8), to: junit)
             }
             if rows.allSatisfy(\.matches) {
-                if GoldenCheck.removeDiffFolder(diffs) { progress.log("removed \(diffs), left by an earlier failing check") }
+                if GoldenCheck.removeDiffFolder(diffs) {
+                    progress.log("removed \(diffs), left by an earlier failing check")
+                }
             } else {
                 GoldenCheck.markDiffFolder(diffs)
                 progress.log("diffs in \(diffs)")

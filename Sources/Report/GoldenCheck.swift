@@ -33,24 +33,29 @@ public enum GoldenCheck {
     public static func checkDiffFolder(_ folder: String) throws {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
             if FileType.status(folder) != nil {
-                throw ReportError.foreignDiffFolder(path: folder, found: FileType.describe(mode: FileType.status(folder)!.st_mode))
+                throw ReportError.foreignDiffFolder(
+                    path: folder, found: FileType.describe(mode: FileType.status(folder)!.st_mode))
             }
             return
         }
         guard entries.isEmpty || entries.contains(diffFolderMark) else {
-            throw ReportError.foreignDiffFolder(path: folder, found: "a folder HeadMaps did not write (it has no \(diffFolderMark))")
+            throw ReportError.foreignDiffFolder(
+                path: folder, found: "a folder HeadMaps did not write (it has no \(diffFolderMark))")
         }
     }
 
     /// Marks `folder`, where a failing check wrote its diffs.
     public static func markDiffFolder(_ folder: String) {
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: (folder as NSString).appendingPathComponent(diffFolderMark), contents: Data())
+        FileManager.default.createFile(
+            atPath: (folder as NSString).appendingPathComponent(diffFolderMark), contents: Data())
     }
 
     /// Removes `folder` if a failing check wrote it; whether it did.
     public static func removeDiffFolder(_ folder: String) -> Bool {
-        guard FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(diffFolderMark)) else { return false }
+        guard FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(diffFolderMark)) else {
+            return false
+        }
         return (try? FileManager.default.removeItem(atPath: folder)) != nil
     }
 

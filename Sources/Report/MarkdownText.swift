@@ -24,7 +24,8 @@ enum MarkdownText {
     /// it, on one line, `|` escaped for a table cell.
     static func codeSpan(_ text: String) -> String {
         let line = String(text.map { $0.isNewline ? " " : $0 }).replacingOccurrences(of: "|", with: "\\|")
-        var longest = 0, run = 0
+        var longest = 0
+        var run = 0
         for c in line {
             run = c == "`" ? run + 1 : 0
             longest = max(longest, run)
@@ -36,7 +37,8 @@ enum MarkdownText {
 
     /// A fence for a code block holding `text`: more backticks than any run inside it, at least three.
     static func fence(for text: String) -> String {
-        var longest = 0, run = 0
+        var longest = 0
+        var run = 0
         for c in text {
             run = c == "`" ? run + 1 : 0
             longest = max(longest, run)

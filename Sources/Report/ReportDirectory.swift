@@ -14,14 +14,7 @@ import Foundation
 public enum ReportDirectory {
     /// Paths that a report must never replace or swallow, with what they are
     /// ("the model folder"), so the error can say why.
-    public struct Protected: Sendable {
-        public let path: String
-        public let role: String
-        public init(_ path: String, role: String) {
-            self.path = path
-            self.role = role
-        }
-    }
+    public typealias Protected = OutputGuard.Input
 
     public static func write(
         _ files: [String: Data], to requested: String, protecting protected: [Protected] = [],
@@ -148,7 +141,9 @@ public enum ReportDirectory {
             // Both kinds are HeadMaps' own: a staging folder, or a report it moved aside (only a folder
             // with a manifest is ever replaced). A complete previous report whose replacement never arrived
             // is put back; anything else, a half-removed one too, is removed.
-            if kind == "previous" && isReport(path) && FileType.status(destination) == nil && rename(path, destination) == 0 {
+            if kind == "previous" && isReport(path) && FileType.status(destination) == nil
+                && rename(path, destination) == 0
+            {
                 log("restored \(destination) from \(entry), left by an interrupted run")
             } else {
                 removeReport(path)

@@ -30,7 +30,8 @@ public final class ByteLevelBPE: Tokenizer {
     public init(
         vocabulary: [String: Int], merges: [(String, String)], source: String = "<memory>", files: [String] = [],
         normalizers: [Normalizer] = [], preTokenizer: [PreTokenizerStep] = [.gpt2Pattern],
-        addedTokens: [String: Int] = [:], addedTokenEdges: [String: AddedTokens.Edges] = [:], ignoreMerges: Bool = false,
+        addedTokens: [String: Int] = [:], addedTokenEdges: [String: AddedTokens.Edges] = [:],
+        ignoreMerges: Bool = false,
         sequenceStart: [Int] = []
     ) throws {
         self.vocabulary = vocabulary

@@ -25,7 +25,8 @@ public final class SentencePieceBPE: Tokenizer {
     public init(
         vocabulary: [String: Int], merges: [(String, String)], source: String = "<memory>", files: [String] = [],
         normalizers: [Normalizer] = [], preTokenizer: [PreTokenizerStep] = [], addedTokens: [String: Int] = [:],
-        addedTokenEdges: [String: AddedTokens.Edges] = [:], byteFallback: Bool = true, unknownToken: String? = nil, fuseUnknown: Bool = false, sequenceStart: [Int] = []
+        addedTokenEdges: [String: AddedTokens.Edges] = [:], byteFallback: Bool = true, unknownToken: String? = nil,
+        fuseUnknown: Bool = false, sequenceStart: [Int] = []
     ) throws {
         self.vocabulary = vocabulary
         self.sequenceStart = sequenceStart

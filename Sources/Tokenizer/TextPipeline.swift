@@ -181,7 +181,9 @@ public struct AddedTokens: Sendable {
         func flush(_ end: Int) {
             if end > plain { out.append(.text(String(String.UnicodeScalarView(s[plain..<end])))) }
         }
-        func isWord(_ c: Unicode.Scalar) -> Bool { c.properties.isAlphabetic || c.properties.numericType != nil || c == "_" }
+        func isWord(_ c: Unicode.Scalar) -> Bool {
+            c.properties.isAlphabetic || c.properties.numericType != nil || c == "_"
+        }
         while i < s.count {
             // The longest token at i; one that must stand alone as a word and does not is no match.
             if let candidates = byFirstScalar[s[i]],
@@ -189,7 +191,8 @@ public struct AddedTokens: Sendable {
             {
                 let content = String(String.UnicodeScalarView(hit))
                 let edge = edges[content] ?? Edges()
-                var start = i, end = i + hit.count
+                var start = i
+                var end = i + hit.count
                 if edge.singleWord && ((start > 0 && isWord(s[start - 1])) || (end < s.count && isWord(s[end]))) {
                     i += 1
                     continue

@@ -49,7 +49,8 @@ public enum TokenizerJSON {
                 throw fail("merge \(i + 1) is neither \"a b\" nor [\"a\", \"b\"]")
             }
         }
-        var added: [String: Int] = [:], edges: [String: AddedTokens.Edges] = [:]
+        var added: [String: Int] = [:]
+        var edges: [String: AddedTokens.Edges] = [:]
         for (i, item) in ((root["added_tokens"] as? [[String: Any]]) ?? []).enumerated() {
             guard let content = item["content"] as? String, !content.isEmpty,
                 let n = item["id"] as? NSNumber, let id = Int(exactly: n.doubleValue), id >= 0
@@ -57,8 +58,9 @@ public enum TokenizerJSON {
                 throw fail("added token \(i + 1) lacks a non-empty 'content' or a non-negative integer 'id'")
             }
             added[content] = id
-            let flags = AddedTokens.Edges(lstrip: item["lstrip"] as? Bool ?? false, rstrip: item["rstrip"] as? Bool ?? false,
-                                          singleWord: item["single_word"] as? Bool ?? false)
+            let flags = AddedTokens.Edges(
+                lstrip: item["lstrip"] as? Bool ?? false, rstrip: item["rstrip"] as? Bool ?? false,
+                singleWord: item["single_word"] as? Bool ?? false)
             if flags != AddedTokens.Edges() { edges[content] = flags }
         }
         let start = try sequenceStart(root["post_processor"], fail: fail)
@@ -102,10 +104,13 @@ public enum TokenizerJSON {
             return []
         case "RobertaProcessing", "BertProcessing":
             // `cls` (`["<s>", 0]`) before the text, `sep` after it (a prompt is continued, so not added).
-            guard let cls = object["cls"] as? [Any], cls.count == 2, let id = (cls[1] as? NSNumber).flatMap({ Int(exactly: $0.doubleValue) }),
+            guard let cls = object["cls"] as? [Any], cls.count == 2,
+                let id = (cls[1] as? NSNumber).flatMap({ Int(exactly: $0.doubleValue) }),
                 id >= 0
             else {
-                throw fail("post_processor \(object["type"] as? String ?? "")'s 'cls' must be [token, non-negative integer id]")
+                throw fail(
+                    "post_processor \(object["type"] as? String ?? "")'s 'cls' must be [token, non-negative integer id]"
+                )
             }
             return [id]
         case "TemplateProcessing":

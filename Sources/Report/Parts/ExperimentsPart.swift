@@ -118,17 +118,27 @@ public struct ExperimentsPart: ReportPart {
             let rows = dynamicResults.map { DynamicRow($0, title: titles[$0.name] ?? $0.name) }
             let table = PaperTable(
                 name: "dynamic", caption: "Pearson r (p) of static against dynamic scores over every head and template",
-                columns: [("relation", .left), ("with context", .right), ("without context", .right),
-                          ("suppression, with", .right), ("suppression, without", .right), ("prompts per template", .right)],
-                rows: rows.map { [$0.relation, $0.withContext, $0.withoutContext, $0.suppressionWith, $0.suppressionWithout, $0.prompts] })
+                columns: [
+                    ("relation", .left), ("with context", .right), ("without context", .right),
+                    ("suppression, with", .right), ("suppression, without", .right), ("prompts per template", .right),
+                ],
+                rows: rows.map {
+                    [
+                        $0.relation, $0.withContext, $0.withoutContext, $0.suppressionWith, $0.suppressionWithout,
+                        $0.prompts,
+                    ]
+                })
             context.files.merge(table.files) { $1 }
         }
         if !ablations.isEmpty {
             let rows = ablations.map { AblationRow($0, title: titles[$0.relation] ?? $0.relation) }
             let table = PaperTable(
-                name: "ablation", caption: "Accuracy before and after ablating each relation's heads, against random heads",
-                columns: [("relation", .left), ("heads", .right), ("accuracy", .right), ("after its heads", .right),
-                          ("after random heads", .right), ("control task", .left)],
+                name: "ablation",
+                caption: "Accuracy before and after ablating each relation's heads, against random heads",
+                columns: [
+                    ("relation", .left), ("heads", .right), ("accuracy", .right), ("after its heads", .right),
+                    ("after random heads", .right), ("control task", .left),
+                ],
                 rows: rows.map { [$0.relation, String($0.heads), $0.before, $0.afterTop, $0.afterRandom, $0.control] })
             context.files.merge(table.files) { $1 }
         }

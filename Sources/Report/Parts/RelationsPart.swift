@@ -11,12 +11,16 @@ public struct RelationsPart: ReportPart {
         var rows: [[String]] = []
         for r in context.document.relations where !r.skipped {
             let section = RelationSection(r, marked: marked[r.name] ?? [])
-            rows += section.top.enumerated().map { i, h in [r.title, String(i + 1), h.head, h.score, h.suppression, h.marked] }
+            rows += section.top.enumerated().map { i, h in
+                [r.title, String(i + 1), h.head, h.score, h.suppression, h.marked]
+            }
         }
         let table = PaperTable(
             name: "top-heads", caption: "The best heads of each relation (score above 0), by static score",
-            columns: [("relation", .left), ("rank", .right), ("head", .left), ("score", .right), ("suppression", .right),
-                      ("marked", .left)],
+            columns: [
+                ("relation", .left), ("rank", .right), ("head", .left), ("score", .right), ("suppression", .right),
+                ("marked", .left),
+            ],
             rows: rows)
         context.files.merge(table.files) { $1 }
     }

@@ -4,7 +4,10 @@ public struct TablesPart: ReportPart {
     public let name = "tables"
     public static let kind = ReportPartKind.always(TablesPart())
 
-    struct Table { let tex: String; let csv: String }
+    struct Table {
+        let tex: String
+        let csv: String
+    }
     struct Rows { let tables: [Table] }
 
     public func section(_ context: ReportContext, _: Void) -> ReportSection? {

@@ -92,10 +92,11 @@ final class GoldenCheckTests: XCTestCase {
                                                     environment: ["OPENBLAS_NUM_THREADS": threads, "TZ": zone])
             XCTAssertEqual(result.status, 0, result.stderr)
         }
-        let files = try FileManager.default.subpathsOfDirectory(atPath: dir + "/a").filter { !$0.hasSuffix("figures") && !$0.hasSuffix("heads") }.sorted()
+        let files = try FileManager.default.subpathsOfDirectory(atPath: dir + "/a").filter { !$0.hasSuffix("figures") && !$0.hasSuffix("heads") && $0 != "tables" }.sorted()
         let cards = ["L0H11", "L0H3", "L10H2", "L12H5", "L14H1", "L16H4", "L18H6", "L20H10", "L22H14"].flatMap { ["figures/heads/\($0).pdf", "figures/heads/\($0).png"] }
         XCTAssertEqual(files, ["environment.json", "figures/figure.pdf", "figures/figure.png"] + cards + ["figures/overview.pdf", "figures/overview.png",
-                               "heads.json", "manifest.json", "report.html", "report.md", "scores.csv", "scores.json"])
+                               "heads.json", "manifest.json", "report.html", "report.md", "scores.csv", "scores.json",
+                               "tables/overlap.csv", "tables/overlap.tex", "tables/top-heads.csv", "tables/top-heads.tex"])
         for file in files {
             XCTAssertEqual(FileManager.default.contents(atPath: "\(dir)/a/\(file)"), FileManager.default.contents(atPath: "\(dir)/b/\(file)"), file)
         }
@@ -111,7 +112,7 @@ final class GoldenCheckTests: XCTestCase {
         let weights = inputs.first { $0["role"] as? String == "weights" }!
         XCTAssertEqual(weights["sha256"] as? String, try Manifest.sha256(file: TestSupport.demoModel + "/model.safetensors").1)
         let outputs = manifest["outputs"] as! [[String: Any]]
-        XCTAssertEqual(outputs.count, 8 + 1 + 2 * 9, "the report's files, heads.json and nine cards' PNG and PDF")
+        XCTAssertEqual(outputs.count, 8 + 1 + 2 * 9 + 2 * 2, "the report's files, heads.json, nine cards' PNG and PDF, two tables' LaTeX and CSV")
         for o in outputs {
             let data = try Data(contentsOf: URL(fileURLWithPath: "\(out)/\(o["path"] as! String)"))
             XCTAssertEqual(o["sha256"] as? String, Manifest.sha256(data), o["path"] as! String)

@@ -97,7 +97,8 @@ final class ReportTests: XCTestCase {
             if link.hasPrefix("#") {
                 XCTAssertTrue(collector.ids.contains(String(link.dropFirst())), "\(link) has a target")
             } else {
-                XCTAssertTrue(link.hasPrefix("figures/") && FileManager.default.fileExists(atPath: Self.defaultReport.dir + "/" + link), link)
+                XCTAssertTrue((link.hasPrefix("figures/") || link.hasPrefix("tables/"))
+                              && FileManager.default.fileExists(atPath: Self.defaultReport.dir + "/" + link), link)
             }
         }
         XCTAssertTrue(collector.links.contains("figures/figure.pdf") && collector.links.contains("#head-cards"))

@@ -14,7 +14,7 @@ public protocol ReportPart: Sendable {
     /// What `compute` hands to `section`.
     associatedtype Computed = Void
 
-    /// The part's partials' name, and the manifest's name for it.
+    /// The part's name: its partials are `markdown/<name>` and `html/<name>`.
     var name: String { get }
     /// Relations the part needs scored beyond the spec's `relations:`.
     var relationsNeeded: [String] { get }

@@ -5,13 +5,13 @@ import Foundation
 import HeadMapsTestSupport
 import XCTest
 
-/// GPT-2, GPT-NeoX and Phi-2 read from GGUF files that llama.cpp's own
-/// converter wrote from the committed tiny checkpoints
+/// GPT-2, GPT-NeoX, Phi-2, Qwen3 and OLMo 2 read from GGUF files that
+/// llama.cpp's own converter wrote from the committed tiny checkpoints
 /// (`Tests/crosscheck/llama_cpp_convert.py`, float32 tensors): the converter's
 /// renaming, GPT-2's transposed `Conv1D` weights and GPT-NeoX's re-ordered
 /// fused QKV are undone, so every number equals the Hugging Face folder's.
 final class ConvertedGGUFTests: XCTestCase {
-    static let families = ["gpt2", "gpt_neox", "phi"]
+    static let families = ["gpt2", "gpt_neox", "phi", "qwen3", "olmo2"]
     static let prompts = ["The capital of France is", "John and Mary went to the store. John gave a bottle of milk to", " Paris"]
 
     func testEachFamilyRunsAsItsHuggingFaceFolderFromTheConvertersFile() throws {

@@ -14,7 +14,7 @@ Two things the tiny checkpoints lack are supplied, and nothing else is changed:
   looking the hash up among the published models; the tiny tokenizers are GPT-2's pre-tokenizer on
   a cut vocabulary, so their pre-tokenizer is named: `gpt-2`.
 
-Usage: python llama_cpp_convert.py LLAMA_CPP_DIR FAMILY...   (FAMILY: gpt2, gpt_neox, phi)
+Usage: python llama_cpp_convert.py LLAMA_CPP_DIR FAMILY...   (FAMILY: gpt2, gpt_neox, phi, qwen3, olmo2)
 Writes fixtures/gguf/<family>.gguf, tensors in float32.
 """
 import runpy

@@ -37,7 +37,7 @@ public struct GGUFCheckpoint: Sendable {
     /// `general.architecture` → transformers' `model_type`.
     public static let architectures: [String: String] = [
         "llama": "llama", "qwen2": "qwen2", "gemma2": "gemma2", "gemma3": "gemma3_text",
-        "gpt2": "gpt2", "gptneox": "gpt_neox", "phi2": "phi",
+        "gpt2": "gpt2", "gptneox": "gpt_neox", "phi2": "phi", "qwen3": "qwen3", "olmo2": "olmo2",
     ]
 
     public init(file: GGUFFile) throws {
@@ -225,7 +225,7 @@ public struct GGUFCheckpoint: Sendable {
         }
     }
 
-    /// The Llama layout's names (Llama, Qwen 2, Gemma 2 and 3).
+    /// The Llama layout's names (Llama, Qwen 2 and 3, Gemma 2 and 3, OLMo 2).
     static func llamaNames(
         architecture: String, heads: Int, kvHeads: Int
     )
@@ -239,8 +239,8 @@ public struct GGUFCheckpoint: Sendable {
             "attn_k": ("self_attn.k_proj", permutes ? .rotaryRows(heads: kvHeads) : .none),
             "attn_v": ("self_attn.v_proj", .none), "attn_output": ("self_attn.o_proj", .none),
             "ffn_norm": (gemma ? "pre_feedforward_layernorm" : "post_attention_layernorm", gemma ? .plusOne : .none),
-            "post_attention_norm": ("post_attention_layernorm", .plusOne),
-            "post_ffw_norm": ("post_feedforward_layernorm", .plusOne),
+            "post_attention_norm": ("post_attention_layernorm", gemma ? .plusOne : .none),
+            "post_ffw_norm": ("post_feedforward_layernorm", gemma ? .plusOne : .none),
             "attn_q_norm": ("self_attn.q_norm", gemma ? .plusOne : .none),
             "attn_k_norm": ("self_attn.k_norm", gemma ? .plusOne : .none),
             "ffn_gate": ("mlp.gate_proj", .none), "ffn_up": ("mlp.up_proj", .none),

@@ -152,10 +152,7 @@ extension ScoresDocument {
     /// R: `model,relation,layer,head,score,suppression,pairs_kept,k`. Skipped
     /// relations have no rows; rows follow the JSON's order, so two runs diff cleanly.
     public func csv() -> String {
-        func field(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-                ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-        }
+        let field = CSVField.quoted
         var lines = ["model,relation,layer,head,score,suppression,pairs_kept,k"]
         for r in relations where !r.skipped {
             for (l, row) in r.scores.enumerated() {

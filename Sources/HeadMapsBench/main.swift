@@ -297,21 +297,16 @@ print(
 )
 let figureScoring = phases.first { $0.name.hasPrefix("score: 2") }!.seconds
 let allScoring = phases.first { $0.name.hasPrefix("score: all") }!.seconds
-if let n = naiveFigure {
+for (what, naive, ours, scores) in [
+    ("2 figure relations", naiveFigure, figureScoring, "scores"),
+    ("all 20 relations", naiveAll, allScoring, "scores on the sampled layers"),
+] {
+    guard let n = naive else { continue }
     print(
         String(
-            format: "naive baseline, 2 figure relations: %.1f s%@ → speed-up %.1f×; scores %@",
+            format: "naive baseline, %@: %.1f s%@ → speed-up %.1f×; %@ %@", what as NSString,
             n.seconds, n.layers < model.shape.layers ? " (extrapolated from \(n.layers) layers)" as NSString : "",
-            n.seconds / figureScoring,
-            n.agrees ? "identical" : "DIFFER"))
-}
-if let n = naiveAll {
-    print(
-        String(
-            format: "naive baseline, all 20 relations: %.1f s%@ → speed-up %.1f×; scores on the sampled layers %@",
-            n.seconds, n.layers < model.shape.layers ? " (extrapolated from \(n.layers) layers)" as NSString : "",
-            n.seconds / allScoring,
-            n.agrees ? "identical" : "DIFFER"))
+            n.seconds / ours, scores as NSString, n.agrees ? "identical" : "DIFFER"))
 }
 if let numpyForward, let ours = phases.first(where: { $0.name.hasPrefix("forward:") })?.seconds {
     print(

@@ -78,17 +78,10 @@ extension BarChartPanel: FigurePanel {
         let axesWidth = 220 * style.scale
         let axesX = m + labelWidth + Layout.tickPad + Layout.tickLength
         var width = axesX + axesWidth + m + measure("1.00", style.tickFont).width / 2
-        let titleWrap = max(width - 2 * m, measure(title, style.titleFont).width.clamped(to: 0...360))
-        width = max(width, titleWrap + 2 * m)
-        let titleSize = measure(title, style.titleFont, wrap: titleWrap)
-        var texts = [
-            TextItem(
-                role: .title, text: title, font: style.titleFont,
-                box: Rect(x: (width - titleSize.width) / 2, y: m, width: titleSize.width, height: titleSize.height),
-                rotated: false, wrapWidth: titleWrap)
-        ]
+        let (titleItem, titleHeight) = Layout.chartTitle(title, style: style, width: &width)
+        var texts = [titleItem]
         let axes = Rect(
-            x: axesX, y: m + titleSize.height + Layout.titlePad, width: axesWidth,
+            x: axesX, y: m + titleHeight + Layout.titlePad, width: axesWidth,
             height: rowHeight * Double(labels.count))
         func x(_ v: Double) -> Double {
             axes.x + axesWidth

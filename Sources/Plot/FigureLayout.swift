@@ -28,6 +28,21 @@ public enum Layout {
     static let panelGap = 12.0
     static let minimumColorbarHeight = 96.0
 
+    /// A chart panel's title, centred over the panel and wrapped at the
+    /// panel's width or 360 points, whichever is wider; widens `width` to
+    /// fit it. Returns the title and the height it takes.
+    static func chartTitle(_ title: String, style: FigureStyle, width: inout Double) -> (item: TextItem, height: Double)
+    {
+        let titleWrap = max(width - 2 * margin, min(TextMeasure.size(title, font: style.titleFont).width, 360))
+        width = max(width, titleWrap + 2 * margin)
+        let size = TextMeasure.size(title, font: style.titleFont, wrapWidth: titleWrap)
+        let item = TextItem(
+            role: .title, text: title, font: style.titleFont,
+            box: Rect(x: (width - size.width) / 2, y: margin, width: size.width, height: size.height),
+            rotated: false, wrapWidth: titleWrap)
+        return (item, size.height)
+    }
+
     public static func figure(_ figure: Figure) -> FigureLayout {
         // Each panel laid out at the origin, then placed on a grid whose
         // column widths and row heights are the largest of their panels.

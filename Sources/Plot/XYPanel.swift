@@ -116,17 +116,10 @@ extension XYPanel: FigurePanel {
         let axesX = m + yLabel.height + Layout.labelPad + yTickWidth + Layout.tickPad + Layout.tickLength
         let axesSize = Size(300 * style.scale, 220 * style.scale)
         var width = axesX + axesSize.width + m + 12
-        let titleWrap = max(width - 2 * m, min(measure(title, style.titleFont).width, 360))
-        width = max(width, titleWrap + 2 * m)
-        let titleSize = measure(title, style.titleFont, wrap: titleWrap)
-        var texts = [
-            TextItem(
-                role: .title, text: title, font: style.titleFont,
-                box: Rect(x: (width - titleSize.width) / 2, y: m, width: titleSize.width, height: titleSize.height),
-                rotated: false, wrapWidth: titleWrap)
-        ]
+        let (titleItem, titleHeight) = Layout.chartTitle(title, style: style, width: &width)
+        var texts = [titleItem]
         let axes = Rect(
-            x: axesX, y: m + titleSize.height + Layout.titlePad, width: axesSize.width, height: axesSize.height)
+            x: axesX, y: m + titleHeight + Layout.titlePad, width: axesSize.width, height: axesSize.height)
         func px(_ v: Double) -> Double {
             axes.x + (v - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * axes.width
         }

@@ -47,7 +47,7 @@ public enum GoldenCheck {
     /// Marks `folder`, where a failing check wrote its diffs.
     public static func markDiffFolder(_ folder: String) {
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        FileManager.default.createFile(
+        _ = FileManager.default.createFile(
             atPath: (folder as NSString).appendingPathComponent(diffFolderMark), contents: Data())
     }
 

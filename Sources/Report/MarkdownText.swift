@@ -24,25 +24,23 @@ enum MarkdownText {
     /// it, on one line, `|` escaped for a table cell.
     static func codeSpan(_ text: String) -> String {
         let line = String(text.map { $0.isNewline ? " " : $0 }).replacingOccurrences(of: "|", with: "\\|")
-        var longest = 0
-        var run = 0
-        for c in line {
-            run = c == "`" ? run + 1 : 0
-            longest = max(longest, run)
-        }
-        let fence = String(repeating: "`", count: longest + 1)
+        let fence = String(repeating: "`", count: longestBacktickRun(line) + 1)
         let padded = line.hasPrefix("`") || line.hasSuffix("`") ? " \(line) " : line
         return fence + padded + fence
     }
 
     /// A fence for a code block holding `text`: more backticks than any run inside it, at least three.
     static func fence(for text: String) -> String {
+        String(repeating: "`", count: max(3, longestBacktickRun(text) + 1))
+    }
+
+    static func longestBacktickRun(_ text: String) -> Int {
         var longest = 0
         var run = 0
         for c in text {
             run = c == "`" ? run + 1 : 0
             longest = max(longest, run)
         }
-        return String(repeating: "`", count: max(3, longest + 1))
+        return longest
     }
 }

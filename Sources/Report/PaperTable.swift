@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// A table of a report as a paper includes it: `tables/NAME.tex`, a booktabs
@@ -32,11 +33,7 @@ struct PaperTable {
     }
 
     var csv: String {
-        func field(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline })
-                ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-        }
-        return ([columns.map(\.title)] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\n")
+        ([columns.map(\.title)] + rows).map { $0.map(CSVField.quoted).joined(separator: ",") }.joined(separator: "\n")
             + "\n"
     }
 

@@ -134,7 +134,6 @@ public enum ReportDirectory {
     /// again) and dead processes' are stale. A previous report whose
     /// replacement never arrived is put back.
     static func cleanLeftovers(parent: String, name: String, log: (String) -> Void) {
-        let fm = FileManager.default
         for (entry, kind) in Leftovers.stale(in: parent, name: name, kinds: ["partial", "previous"]) {
             let path = "\(parent)/\(entry)"
             let destination = "\(parent)/\(name)"

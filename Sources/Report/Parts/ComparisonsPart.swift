@@ -7,7 +7,7 @@ public struct ComparisonsPart: ReportPart {
     struct Rows { let comparisons: [ComparisonRow] }
 
     public func section(_ context: ReportContext, _: Void) -> ReportSection? {
-        let comparisons = PanelFindings(context).comparisons
+        let comparisons = context.panelFindings.comparisons
         guard !comparisons.isEmpty else { return nil }
         return ReportSection(rows: Rows(comparisons: comparisons), contents: nil)
     }

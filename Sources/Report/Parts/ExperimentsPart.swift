@@ -22,9 +22,10 @@ public struct ExperimentsPart: ReportPart {
         public var control: String?
     }
 
+    /// The experiments' rows, as the section and the tables for papers show them.
     public struct Computed {
-        let dynamic: [DynamicScores.RelationResult]
-        let ablations: [Ablation]
+        let dynamic: [DynamicRow]
+        let ablation: [AblationRow]
     }
 
     public let name = "experiments"
@@ -114,8 +115,11 @@ public struct ExperimentsPart: ReportPart {
             context.files["ablation-\(a.relation).json"] = Data(AblationDocument.encode(model: document.source, a).utf8)
         }
         let titles = context.titles
-        if !dynamicResults.isEmpty {
-            let rows = dynamicResults.map { DynamicRow($0, title: titles[$0.name] ?? $0.name) }
+        let computed = Computed(
+            dynamic: dynamicResults.map { DynamicRow($0, title: titles[$0.name] ?? $0.name) },
+            ablation: ablations.map { AblationRow($0, title: titles[$0.relation] ?? $0.relation) })
+        if !computed.dynamic.isEmpty {
+            let rows = computed.dynamic
             let table = PaperTable(
                 name: "dynamic", caption: "Pearson r (p) of static against dynamic scores over every head and template",
                 columns: [
@@ -130,8 +134,8 @@ public struct ExperimentsPart: ReportPart {
                 })
             context.files.merge(table.files) { $1 }
         }
-        if !ablations.isEmpty {
-            let rows = ablations.map { AblationRow($0, title: titles[$0.relation] ?? $0.relation) }
+        if !computed.ablation.isEmpty {
+            let rows = computed.ablation
             let table = PaperTable(
                 name: "ablation",
                 caption: "Accuracy before and after ablating each relation's heads, against random heads",
@@ -142,16 +146,14 @@ public struct ExperimentsPart: ReportPart {
                 rows: rows.map { [$0.relation, String($0.heads), $0.before, $0.afterTop, $0.afterRandom, $0.control] })
             context.files.merge(table.files) { $1 }
         }
-        return Computed(dynamic: dynamicResults, ablations: ablations)
+        return computed
     }
 
     public func section(_ context: ReportContext, _ computed: Computed) -> ReportSection? {
-        guard !computed.dynamic.isEmpty || !computed.ablations.isEmpty else { return nil }
-        let titles = context.titles
+        guard !computed.dynamic.isEmpty || !computed.ablation.isEmpty else { return nil }
         let rows = Rows(
-            dynamic: computed.dynamic.map { DynamicRow($0, title: titles[$0.name] ?? $0.name) },
-            ablation: computed.ablations.map { AblationRow($0, title: titles[$0.relation] ?? $0.relation) },
-            hasDynamic: !computed.dynamic.isEmpty, hasAblation: !computed.ablations.isEmpty)
+            dynamic: computed.dynamic, ablation: computed.ablation,
+            hasDynamic: !computed.dynamic.isEmpty, hasAblation: !computed.ablation.isEmpty)
         return ReportSection(rows: rows, contents: ("running-the-model", "Running the model"))
     }
 

@@ -7,7 +7,7 @@ public struct ObservationsPart: ReportPart {
     struct Rows { let observations: [String] }
 
     public func section(_ context: ReportContext, _: Void) -> ReportSection? {
-        let observations = PanelFindings(context).observations
+        let observations = context.panelFindings.observations
         guard !observations.isEmpty else { return nil }
         return ReportSection(rows: Rows(observations: observations), contents: ("observations", "Observations"))
     }

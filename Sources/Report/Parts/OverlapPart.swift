@@ -8,7 +8,7 @@ public struct OverlapPart: ReportPart {
 
     /// `tables/overlap.tex|csv`: every marked map's overlap statistics.
     public func compute(_ context: inout ReportContext) throws {
-        let overlap = PanelFindings(context).overlap
+        let overlap = context.panelFindings.overlap
         guard !overlap.isEmpty else { return }
         let table = PaperTable(
             name: "overlap", caption: "Each marked map against its marker set: overlap statistics",
@@ -18,7 +18,7 @@ public struct OverlapPart: ReportPart {
     }
 
     public func section(_ context: ReportContext, _: Void) -> ReportSection? {
-        let overlap = PanelFindings(context).overlap
+        let overlap = context.panelFindings.overlap
         guard !overlap.isEmpty else { return nil }
         return ReportSection(
             rows: Rows(overlap: overlap), contents: ("overlap-with-the-marked-heads", "Overlap with the marked heads"))

@@ -53,5 +53,4 @@ struct PanelFindings {
         }
     }
 
-    init(_ context: ReportContext) { self.init(figures: context.spec.figures, document: context.document) }
 }

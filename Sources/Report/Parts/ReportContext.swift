@@ -70,6 +70,8 @@ public struct ReportContext {
     public let document: ScoresDocument
     /// Every model the report scores, in the spec's order; one outside a study.
     public let members: [Member]
+    /// What the spec's explicit panels say of the scores, worked out once for the parts that show it.
+    let panelFindings: PanelFindings
     /// The command that rebuilds the report.
     public let reproduce: String
     /// The figures the report shows, in order (the parts add theirs as they compute).
@@ -119,6 +121,7 @@ public struct ReportContext {
         modelReference = members[primary].reference
         modelPath = members[primary].path
         document = members[primary].document
+        panelFindings = PanelFindings(figures: spec.figures, document: document)
     }
 
     /// A study: several models or revisions.

@@ -61,18 +61,21 @@ public struct StudyPart: ReportPart {
         let hasFirstReached: Bool
     }
 
-    /// The relations every member scored, in the report's order.
-    func relations(_ context: ReportContext) -> [(name: String, title: String, maps: [RelationScores?])] {
-        context.document.relations.filter { !$0.skipped }.map { r in
-            (
-                r.name, r.title,
-                context.members.map { m in m.document.relation(named: r.name).flatMap { $0.skipped ? nil : $0 } }
-            )
-        }
+    /// One relation across the members: each member's scores (nil where it
+    /// skipped the relation) and, for revisions, the first revision at which
+    /// each head reaches the threshold (`members.count`: never).
+    struct Studied {
+        let name: String
+        let title: String
+        let maps: [[[Double]]?]
+        let first: [[Double]]?
     }
 
-    public func compute(_ context: inout ReportContext) throws {
+    public struct Computed { let rows: Rows }
+
+    public func compute(_ context: inout ReportContext) throws -> Computed {
         let labels = context.members.map(\.label)
+        let training = context.spec.isTraining
         context.files["study.csv"] = Data(
             context.members.enumerated().map { i, member in
                 var document = member.document
@@ -80,73 +83,89 @@ public struct StudyPart: ReportPart {
                 let lines = document.csv()
                 return i == 0 ? lines : String(lines.drop { $0 != "\n" }.dropFirst())
             }.joined().utf8)
-        guard context.spec.isTraining else { return }
+        let studied = context.document.relations.filter { !$0.skipped }.map { r in
+            let maps = context.members.map { m in
+                m.document.relation(named: r.name).flatMap { $0.skipped ? nil : $0.scores }
+            }
+            let first =
+                training
+                ? HeadValues.shape(maps).map {
+                    HeadValues.firstReaching(maps, threshold: threshold, layers: $0.0, heads: $0.1)
+                }
+                : nil
+            return Studied(name: r.name, title: r.title, maps: maps, first: first)
+        }
+        if training {
+            for relation in studied { try render(relation, labels: labels, context: &context) }
+        }
+        return Computed(rows: rows(studied, labels: labels, context: context))
+    }
+
+    public func section(_ context: ReportContext, _ computed: Computed) -> ReportSection? {
+        ReportSection(rows: computed.rows, contents: (computed.rows.anchor, computed.rows.heading))
+    }
+
+    /// A relation's figure across training: the best heads' scores against the
+    /// step, beside the map of the first revision at which each head forms.
+    func render(_ relation: Studied, labels: [String], context: inout ReportContext) throws {
+        guard let first = relation.first, let shape = HeadValues.shape(relation.maps) else { return }
+        let maps = relation.maps
         // x: the training step where every revision is named step<N>, else the revision's position.
         let steps = labels.map { $0.hasPrefix("step") ? Double($0.dropFirst(4)) : nil }
         let x = steps.allSatisfy { $0 != nil } ? steps.map { $0! } : labels.indices.map(Double.init)
         let xLabel = steps.allSatisfy { $0 != nil } ? "training step" : "revision (0 = \(labels[0]))"
-        for relation in relations(context) {
-            let maps = relation.maps.map { $0?.scores }
-            guard let shape = HeadValues.shape(maps) else { continue }
-            let best = ScoreOrder.ordered(HeadValues.maximum(maps, layers: shape.0, heads: shape.1))
-                .filter { $0.score > 0 }.prefix(headsPlotted)
-            let series = best.enumerated().map { i, entry in
-                XYPanel.Series(
-                    label: "head \(entry.head)", x: x, y: maps.map { $0?[entry.head.layer][entry.head.head] ?? 0 },
-                    style: .line, color: XYPanel.palette[i])
-            }
-            let lines = XYPanel(
-                title: "\(context.titlePrefix)\(relation.title) across training", xLabel: xLabel, yLabel: "score",
-                series: series, xRange: x.first!...max(x.last!, x.first! + 1), yRange: 0...1)
-            var first = HeatmapPanel(
-                title: "First revision at score ≥ \(format(threshold)) (\(labels.count): never)",
-                values: HeadValues.firstReaching(maps, threshold: threshold, layers: shape.0, heads: shape.1),
-                colorbarLabel: "revision (0 = \(labels[0]))")
-            first.range = 0...Double(labels.count)
-            let figure = Figure(panels: [lines, first], columns: 2)
-            context.log("rendering figures/study-\(relation.name).png and .pdf")
-            context.figures.append(
-                .init(
-                    name: "study-\(relation.name)", png: try figure.pngData(dpi: ReportSettings.defaultDPI),
-                    pdf: try figure.pdfData(),
-                    caption:
-                        "\(relation.title): scores across \(labels.count) revisions, and when each head first reaches "
-                        + format(threshold), cellMaps: []))
+        let best = ScoreOrder.ordered(HeadValues.maximum(maps, layers: shape.0, heads: shape.1))
+            .filter { $0.score > 0 }.prefix(headsPlotted)
+        let series = best.enumerated().map { i, entry in
+            XYPanel.Series(
+                label: "head \(entry.head)", x: x, y: maps.map { $0?[entry.head.layer][entry.head.head] ?? 0 },
+                style: .line, color: XYPanel.palette[i])
         }
+        let lines = XYPanel(
+            title: "\(context.titlePrefix)\(relation.title) across training", xLabel: xLabel, yLabel: "score",
+            series: series, xRange: x.first!...max(x.last!, x.first! + 1), yRange: 0...1)
+        var firstMap = HeatmapPanel(
+            title: "First revision at score ≥ \(format(threshold)) (\(labels.count): never)", values: first,
+            colorbarLabel: "revision (0 = \(labels[0]))")
+        firstMap.range = 0...Double(labels.count)
+        let figure = Figure(panels: [lines, firstMap], columns: 2)
+        context.log("rendering figures/study-\(relation.name).png and .pdf")
+        context.figures.append(
+            .init(
+                name: "study-\(relation.name)", png: try figure.pngData(dpi: ReportSettings.defaultDPI),
+                pdf: try figure.pdfData(),
+                caption: "\(relation.title): scores across \(labels.count) revisions, and when each head first reaches "
+                    + format(threshold), cellMaps: []))
     }
 
-    public func section(_ context: ReportContext, _: Void) -> ReportSection? {
-        let labels = context.members.map(\.label)
+    /// The section's rows: each member's best heads per relation, and for revisions when each head forms.
+    func rows(_ studied: [Studied], labels: [String], context: ReportContext) -> Rows {
         let training = context.spec.isTraining
-        let relations = relations(context)
-        let best = relations.map { relation in
+        let best = studied.map { relation in
             BestRow(
                 relation: relation.title,
                 cells: relation.maps.map { map in
                     guard let map else { return "skipped" }
-                    let top = ScoreOrder.ordered(map.scores).prefix(3).filter { $0.score > 0 }
+                    let top = ScoreOrder.ordered(map).prefix(3).filter { $0.score > 0 }
                     return top.isEmpty
                         ? "none above 0"
                         : top.map { "\($0.head) (\(String(format: "%.2f", $0.score)))" }.joined(separator: ", ")
                 })
         }
         var firstReached: [FirstRow] = []
-        if training {
-            for relation in relations {
-                let maps = relation.maps.map { $0?.scores }
-                guard let shape = HeadValues.shape(maps) else { continue }
-                let first = HeadValues.firstReaching(maps, threshold: threshold, layers: shape.0, heads: shape.1)
-                let heads: [HeadIndex] = (0..<shape.0).flatMap { l in
-                    (0..<shape.1).map { h in HeadIndex(layer: l, head: h) }
-                }
-                func at(_ head: HeadIndex) -> Int { Int(first[head.layer][head.head]) }
-                let reached = heads.filter { at($0) < labels.count }.sorted { (at($0), $0) < (at($1), $1) }
-                firstReached += reached.map { head in
-                    FirstRow(
-                        relation: relation.title, head: head.description, revision: labels[at(head)],
-                        score: String(format: "%.2f", maps[at(head)]![head.layer][head.head]),
-                        last: maps.last!.map { String(format: "%.2f", $0[head.layer][head.head]) } ?? "skipped")
-                }
+        for relation in studied {
+            guard let first = relation.first else { continue }
+            let maps = relation.maps
+            let heads: [HeadIndex] = first.indices.flatMap { l in
+                first[l].indices.map { h in HeadIndex(layer: l, head: h) }
+            }
+            func at(_ head: HeadIndex) -> Int { Int(first[head.layer][head.head]) }
+            let reached = heads.filter { at($0) < labels.count }.sorted { (at($0), $0) < (at($1), $1) }
+            firstReached += reached.map { head in
+                FirstRow(
+                    relation: relation.title, head: head.description, revision: labels[at(head)],
+                    score: String(format: "%.2f", maps[at(head)]![head.layer][head.head]),
+                    last: maps.last!.map { String(format: "%.2f", $0[head.layer][head.head]) } ?? "skipped")
             }
         }
         let model =
@@ -154,14 +173,15 @@ public struct StudyPart: ReportPart {
             ?? ""
         let intro =
             training
-            ? "\(labels.count) revisions of \(model), each scored alike: \(labels.joined(separator: ", ")). The sections above describe \(labels.last!)."
-            : "\(labels.count) models, each scored alike: \(labels.joined(separator: ", ")). The sections above describe \(labels[0])."
-        let rows = Rows(
+            ? "\(labels.count) revisions of \(model), each scored alike: \(labels.joined(separator: ", ")). "
+                + "The sections above describe \(labels.last!)."
+            : "\(labels.count) models, each scored alike: \(labels.joined(separator: ", ")). "
+                + "The sections above describe \(labels[0])."
+        return Rows(
             anchor: training ? "across-revisions" : "across-models",
             heading: training ? "Across revisions" : "Across models",
             intro: intro, columns: labels, best: best, isTraining: training, threshold: format(threshold),
             firstReached: firstReached, hasFirstReached: !firstReached.isEmpty)
-        return ReportSection(rows: rows, contents: (rows.anchor, rows.heading))
     }
 
     func format(_ value: Double) -> String { String(format: "%g", value) }

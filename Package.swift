@@ -39,8 +39,12 @@ let package = Package(
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Sweeps: every revision of every model, one shard each, here or as Slurm job arrays, merged into one study.
+        .target(name: "Sweep", dependencies: [
+            "Core", "Analysis", "Checkpoint", "Plot", "Report", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "HeadMapsCLI", dependencies: [
-            "Core", "LinearAlgebra", "Analysis", "Checkpoint", "Experiments", "ForwardPass", "Tokenizer", "PlantedModels", "Plot", "Report",
+            "Core", "LinearAlgebra", "Analysis", "Checkpoint", "Experiments", "ForwardPass", "Tokenizer", "PlantedModels", "Plot", "Report", "Sweep",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "HeadMapsBench", dependencies: [
@@ -59,6 +63,7 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["HeadMapsTestSupport", "Core", "Report", "Analysis", "Plot", "Checkpoint"]),
         .testTarget(name: "ForwardPassTests", dependencies: ["HeadMapsTestSupport", "Core", "ForwardPass", "Experiments", "Analysis", "Checkpoint", "LinearAlgebra", "PlantedModels"]),
         .testTarget(name: "CLITests", dependencies: ["HeadMapsTestSupport", "Analysis", "Checkpoint", "Plot", "Report"]),
+        .testTarget(name: "SweepTests", dependencies: ["HeadMapsTestSupport", "Core", "Analysis", "Checkpoint", "PlantedModels", "Sweep"]),
     ],
     swiftLanguageModes: [.v6]
 )

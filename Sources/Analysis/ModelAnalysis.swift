@@ -11,6 +11,9 @@ public struct ModelAnalysis: Sendable {
         public var k: Int?
         public var minimumPairs = TokenizedRelation.defaultMinimumPairs
         public var sourceRule = SourceRule.mlp0
+        /// Threads the scorer uses (default: every processor); a sweep's
+        /// workers share the machine, a Slurm task has its `--cpus-per-task`.
+        public var threads: Int?
 
         public init(
             modelPath: String, relations: [Relation], k: Int? = nil,
@@ -67,6 +70,7 @@ public struct ModelAnalysis: Sendable {
         }
         var scorer = RelationScorer(model: model)
         scorer.sourceRule = request.sourceRule
+        if let threads = request.threads { scorer.threads = threads }
         let (scores, stats) = try scorer.score(tokenized, progress: progress)
         statistics = stats
         log(

@@ -149,6 +149,32 @@ public enum ModelLocator {
         return a.isEmpty ? b.count : row[b.count]
     }
 
+    /// The cache folder (`models--org--name`) holding hub id `id` (without
+    /// `@revision`), in the caches' order of precedence; nil where none does.
+    public static func cachedRepository(
+        _ id: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String? {
+        var names = [id]
+        if !id.contains("/") { names += organisations.map { "\($0)/\(id)" } }
+        for root in cacheRoots(environment: environment) {
+            for name in names {
+                let repo = "\(root)/models--\(name.replacingOccurrences(of: "/", with: "--"))"
+                if FileManager.default.fileExists(atPath: repo) { return repo }
+            }
+        }
+        return nil
+    }
+
+    /// The branch and tag names under a cached repository's `refs/`, sorted.
+    public static func refs(in repo: String) -> [String] {
+        ((FileManager.default.enumerator(atPath: repo + "/refs")?.allObjects as? [String]) ?? [])
+            .filter { name in
+                var isDirectory: ObjCBool = false
+                return FileManager.default.fileExists(atPath: repo + "/refs/" + name, isDirectory: &isDirectory)
+                    && !isDirectory.boolValue
+            }.sorted()
+    }
+
     /// The snapshot `refs/main` points at, or the only snapshot there is.
     static func snapshot(in repo: String) throws -> String? {
         let snapshots = repo + "/snapshots"
@@ -163,12 +189,7 @@ public enum ModelLocator {
     static func snapshot(in repo: String, revision: String) throws -> String {
         let snapshots = repo + "/snapshots"
         let commits = ((try? FileManager.default.contentsOfDirectory(atPath: snapshots)) ?? []).sorted()
-        let refs = ((FileManager.default.enumerator(atPath: repo + "/refs")?.allObjects as? [String]) ?? [])
-            .filter { name in
-                var isDirectory: ObjCBool = false
-                return FileManager.default.fileExists(atPath: repo + "/refs/" + name, isDirectory: &isDirectory)
-                    && !isDirectory.boolValue
-            }.sorted()
+        let refs = self.refs(in: repo)
         let components = revision.split(separator: "/", omittingEmptySubsequences: false)
         if !revision.isEmpty, !components.contains(".."), !components.contains(""), refs.contains(revision),
             let path = try snapshot(ofRef: repo + "/refs/" + revision, snapshots: snapshots)

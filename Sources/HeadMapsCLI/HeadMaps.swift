@@ -51,5 +51,6 @@ struct HeadMaps: ParsableCommand {
         subcommands: [
             ReportCommand.self, ScoresCommand.self, HeadCommand.self, ForwardCommand.self, DynamicCommand.self,
             AblateCommand.self, RenderCommand.self, CompareCommand.self, RelationsCommand.self, MakeFixtureCommand.self,
+            SweepCommand.self,
         ])
 }

@@ -3,8 +3,8 @@
 /// Markdown table, an image or a link, or inject HTML into a renderer: every
 /// character CommonMark gives a meaning inline is backslash-escaped, `&`
 /// becomes `&amp;` (so `&copy;` prints as written), `<` and `>` entities.
-enum MarkdownText {
-    static func escape(_ text: String) -> String {
+public enum MarkdownText {
+    public static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.count)
         for c in text {
@@ -22,7 +22,7 @@ enum MarkdownText {
 
     /// `text` as a code span: delimited by more backticks than any run inside
     /// it, on one line, `|` escaped for a table cell.
-    static func codeSpan(_ text: String) -> String {
+    public static func codeSpan(_ text: String) -> String {
         let line = String(text.map { $0.isNewline ? " " : $0 }).replacingOccurrences(of: "|", with: "\\|")
         let fence = String(repeating: "`", count: longestBacktickRun(line) + 1)
         let padded = line.hasPrefix("`") || line.hasSuffix("`") ? " \(line) " : line

@@ -71,10 +71,10 @@ public struct ReportSpec {
     }
 
     /// The spec keys every report reads; each part reads its own (`ReportPartKind.keys`).
-    public static let sharedKeys = [
-        "title", "summary", "model", "models", "revisions", "model_name", "relations", "relation_files", "k",
-        "sources", "min_pairs",
-    ]
+    public static let sharedKeys =
+        [
+            "title", "summary", "model", "models", "revisions", "model_name",
+        ] + ScoringKeys.keys
     /// At most this many models in one study.
     public static let maximumMembers = 500
 
@@ -107,38 +107,7 @@ public struct ReportSpec {
     ) throws -> ReportSpec {
         try yaml.allowKeys(sharedKeys + kinds.flatMap(\.keys))
         let folder = (file as NSString).deletingLastPathComponent
-        let directory = folder.isEmpty ? "." : folder
-        func path(_ p: String) -> String { p.hasPrefix("/") ? p : (directory as NSString).appendingPathComponent(p) }
-
-        var relations: [String]?
-        if let all = try? yaml.string("relations"), all == "all" {
-            relations = nil
-        } else if let list = try yaml.scalars("relations") {
-            relations = list.map(\.text)
-            for (name, line) in list where !BuiltinRelations.names.contains(name) {
-                throw SpecError(
-                    file: file, line: line, key: "relations",
-                    message:
-                        "unknown relation '\(Excerpt.short(name))'; built-in relations are: \(BuiltinRelations.names.joined(separator: ", "))"
-                )
-            }
-        }
-        let relationFiles = try yaml.scalars("relation_files")?.map { path($0.text) } ?? []
-        let k = try yaml.int("k")
-        if let k, k < 1 { throw yaml.error("k", "must be at least 1") }
-        let minimumPairs = try yaml.int("min_pairs") ?? TokenizedRelation.defaultMinimumPairs
-        if minimumPairs < 1 { throw yaml.error("min_pairs", "must be at least 1, as --min-pairs") }
-        var sourceRule = SourceRule.mlp0
-        if let name = try yaml.string("sources") {
-            guard let rule = SourceRule(rawValue: name) else {
-                throw yaml.error(
-                    "sources",
-                    "must be \(SourceRule.allCases.map(\.rawValue).joined(separator: ", ")), not '\(Excerpt.short(name))'"
-                )
-            }
-            sourceRule = rule
-        }
-
+        let scoring = try ScoringKeys.parse(yaml, directory: folder.isEmpty ? "." : folder)
         let (members, primary, isTraining) = try parseMembers(yaml)
         var spec = ReportSpec(
             file: file, name: ((file as NSString).lastPathComponent as NSString).deletingPathExtension,
@@ -146,8 +115,9 @@ public struct ReportSpec {
             summary: try yaml.string("summary"),
             model: members[primary].reference,
             modelName: try yaml.string("model_name") ?? "",
-            relations: relations, relationFiles: relationFiles, k: k, minimumPairs: minimumPairs)
-        spec.sourceRule = sourceRule
+            relations: scoring.relations, relationFiles: scoring.relationFiles, k: scoring.k,
+            minimumPairs: scoring.minimumPairs)
+        spec.sourceRule = scoring.sourceRule
         spec.members = members
         spec.primaryMember = primary
         spec.isTraining = isTraining
@@ -212,11 +182,8 @@ public struct ReportSpec {
     /// The relations to score: those named, those the parts need (the
     /// figures' panels, an ablation's control), the files.
     public func relationsToScore() throws -> [Relation] {
-        var names = relations ?? BuiltinRelations.names
-        for name in parts.flatMap(\.relationsNeeded) where !names.contains(name) { names.append(name) }
-        var out = try names.map(BuiltinRelations.load)
-        out += try relationFiles.map { try Relation.load(file: $0) }
-        try Relation.checkDistinctNames(out, file: file)
-        return out
+        try ScoringKeys(
+            relations: relations, relationFiles: relationFiles, k: k, minimumPairs: minimumPairs, sourceRule: sourceRule
+        ).relationsToScore(adding: parts.flatMap(\.relationsNeeded), file: file)
     }
 }

@@ -108,27 +108,12 @@ public struct StudyPart: ReportPart {
     /// A relation's figure across training: the best heads' scores against the
     /// step, beside the map of the first revision at which each head forms.
     func render(_ relation: Studied, labels: [String], context: inout ReportContext) throws {
-        guard let first = relation.first, let shape = HeadValues.shape(relation.maps) else { return }
-        let maps = relation.maps
-        // x: the training step where every revision is named step<N>, else the revision's position.
-        let steps = labels.map { $0.hasPrefix("step") ? Double($0.dropFirst(4)) : nil }
-        let x = steps.allSatisfy { $0 != nil } ? steps.map { $0! } : labels.indices.map(Double.init)
-        let xLabel = steps.allSatisfy { $0 != nil } ? "training step" : "revision (0 = \(labels[0]))"
-        let best = ScoreOrder.ordered(HeadValues.maximum(maps, layers: shape.0, heads: shape.1))
-            .filter { $0.score > 0 }.prefix(headsPlotted)
-        let series = best.enumerated().map { i, entry in
-            XYPanel.Series(
-                label: "head \(entry.head)", x: x, y: maps.map { $0?[entry.head.layer][entry.head.head] ?? 0 },
-                style: .line, color: XYPanel.palette[i])
-        }
-        let lines = XYPanel(
-            title: "\(context.titlePrefix)\(relation.title) across training", xLabel: xLabel, yLabel: "score",
-            series: series, xRange: x.first!...max(x.last!, x.first! + 1), yRange: 0...1)
-        var firstMap = HeatmapPanel(
-            title: "First revision at score ≥ \(format(threshold)) (\(labels.count): never)", values: first,
-            colorbarLabel: "revision (0 = \(labels[0]))")
-        firstMap.range = 0...Double(labels.count)
-        let figure = Figure(panels: [lines, firstMap], columns: 2)
+        guard let shape = HeadValues.shape(relation.maps),
+            let figure = TrainingFigure.make(
+                title: "\(context.titlePrefix)\(relation.title) across training", labels: labels, maps: relation.maps,
+                threshold: threshold, heads: headsPlotted,
+                rankedBy: HeadValues.maximum(relation.maps, layers: shape.0, heads: shape.1))
+        else { return }
         context.log("rendering figures/study-\(relation.name).png and .pdf")
         context.figures.append(
             .init(
@@ -188,22 +173,60 @@ public struct StudyPart: ReportPart {
 }
 
 /// Per-head values over a study's maps (a member that skipped the relation is nil).
-enum HeadValues {
+public enum HeadValues {
     /// Layers and heads of the maps, nil where every member skipped the relation.
-    static func shape(_ maps: [[[Double]]?]) -> (Int, Int)? {
+    public static func shape(_ maps: [[[Double]]?]) -> (Int, Int)? {
         maps.lazy.compactMap { $0 }.first.map { ($0.count, $0.first?.count ?? 0) }
     }
 
     /// Each head's highest score in any member.
-    static func maximum(_ maps: [[[Double]]?], layers: Int, heads: Int) -> [[Double]] {
+    public static func maximum(_ maps: [[[Double]]?], layers: Int, heads: Int) -> [[Double]] {
         (0..<layers).map { l in (0..<heads).map { h in maps.compactMap { $0?[l][h] }.max() ?? 0 } }
     }
 
     /// The index of the first member where each head's score reaches
     /// `threshold`; `maps.count` where none does.
-    static func firstReaching(_ maps: [[[Double]]?], threshold: Double, layers: Int, heads: Int) -> [[Double]] {
+    public static func firstReaching(_ maps: [[[Double]]?], threshold: Double, layers: Int, heads: Int) -> [[Double]] {
         (0..<layers).map { l in
             (0..<heads).map { h in Double(maps.firstIndex { ($0?[l][h] ?? 0) >= threshold } ?? maps.count) }
         }
+    }
+}
+
+/// A relation across one model's training revisions: the scores of the
+/// heads that rank highest against the step (the revision's position where
+/// not every revision is named `step<N>`), beside a layer × head map of the
+/// first revision at which each head reaches the threshold.
+public enum TrainingFigure {
+    /// Each revision's training step where every one is named `step<N>`.
+    public static func steps(_ labels: [String]) -> [Double]? {
+        let steps = labels.map { $0.hasPrefix("step") ? Double($0.dropFirst(4)) : nil }
+        return steps.allSatisfy { $0 != nil } ? steps.map { $0! } : nil
+    }
+
+    /// nil where every revision skipped the relation.
+    public static func make(
+        title: String, labels: [String], maps: [[[Double]]?], threshold: Double, heads: Int,
+        rankedBy ranking: [[Double]]
+    ) -> Figure? {
+        guard let shape = HeadValues.shape(maps) else { return nil }
+        let first = HeadValues.firstReaching(maps, threshold: threshold, layers: shape.0, heads: shape.1)
+        let steps = steps(labels)
+        let x = steps ?? labels.indices.map(Double.init)
+        let xLabel = steps != nil ? "training step" : "revision (0 = \(labels[0]))"
+        let best = ScoreOrder.ordered(ranking).filter { $0.score > 0 }.prefix(heads)
+        let series = best.enumerated().map { i, entry in
+            XYPanel.Series(
+                label: "head \(entry.head)", x: x, y: maps.map { $0?[entry.head.layer][entry.head.head] ?? 0 },
+                style: .line, color: XYPanel.palette[i])
+        }
+        let lines = XYPanel(
+            title: title, xLabel: xLabel, yLabel: "score",
+            series: series, xRange: x.first!...max(x.last!, x.first! + 1), yRange: 0...1)
+        var firstMap = HeatmapPanel(
+            title: "First revision at score ≥ \(String(format: "%g", threshold)) (\(labels.count): never)",
+            values: first, colorbarLabel: "revision (0 = \(labels[0]))")
+        firstMap.range = 0...Double(labels.count)
+        return Figure(panels: [lines, firstMap], columns: 2)
     }
 }

@@ -9,14 +9,6 @@ public enum DynamicDocument {
 
     public static func encode(model: String, templates: [String], relations: [DynamicScores.RelationResult]) -> String {
         let q = JSONString.quoted
-        func matrix(_ rows: [[Double]], _ indent: String) -> String {
-            "[\n"
-                + rows.map { indent + "  [" + $0.map { $0.description }.joined(separator: ", ") + "]" }.joined(
-                    separator: ",\n") + "\n\(indent)]"
-        }
-        func correlation(_ c: Correlation) -> String {
-            "{\"r\": \(c.r.map { $0.description } ?? "null"), \"p\": \(c.p.map { $0.description } ?? "null"), \"n\": \(c.n)}"
-        }
         var out =
             "{\n  \"schema\": \(q(schema)),\n  \"model\": \(q(model)),\n  \"templates\": ["
             + templates.map(q).joined(separator: ", ") + "],\n  \"relations\": ["
@@ -24,24 +16,39 @@ public enum DynamicDocument {
             out +=
                 (i == 0 ? "\n" : ",\n")
                 + "    {\n      \"name\": \(q(r.name)),\n      \"k\": \(r.k),\n      \"pairs_kept\": \(r.pairsKept),\n"
-            out += "      \"correlations\": {\n"
-            out +=
-                "        \"with_context\": {\"score\": \(correlation(r.withContext.score)), \"suppression\": \(correlation(r.withContext.suppression))},\n"
-            out +=
-                "        \"without_context\": {\"score\": \(correlation(r.withoutContext.score)), \"suppression\": \(correlation(r.withoutContext.suppression))}\n      },\n"
+            out += correlations(r, indent: "      ") + ",\n"
             out += "      \"templates\": ["
             for (j, t) in r.templates.enumerated() {
                 out +=
                     (j == 0 ? "\n" : ",\n")
                     + "        {\n          \"template\": \(q(t.template)),\n          \"prompts\": \(t.withContext.prompts),\n          \"dropped\": \(t.dropped),\n"
-                out +=
-                    "          \"with_context\": {\"scores\": \(matrix(t.withContext.scores, "            ")), \"suppression\": \(matrix(t.withContext.suppression, "            "))},\n"
-                out +=
-                    "          \"without_context\": {\"scores\": \(matrix(t.withoutContext.scores, "            ")), \"suppression\": \(matrix(t.withoutContext.suppression, "            "))}\n        }"
+                out += counts(t, indent: "          ") + "\n        }"
             }
             out += "\n      ]\n    }"
         }
         return out + (relations.isEmpty ? "]\n}\n" : "\n  ]\n}\n")
+    }
+
+    /// `"correlations": {…}` of a relation, with and without context, at `indent`.
+    static func correlations(_ r: DynamicScores.RelationResult, indent: String) -> String {
+        func correlation(_ c: Correlation) -> String {
+            "{\"r\": \(c.r.map { $0.description } ?? "null"), \"p\": \(c.p.map { $0.description } ?? "null"), \"n\": \(c.n)}"
+        }
+        return "\(indent)\"correlations\": {\n"
+            + "\(indent)  \"with_context\": {\"score\": \(correlation(r.withContext.score)), \"suppression\": \(correlation(r.withContext.suppression))},\n"
+            + "\(indent)  \"without_context\": {\"score\": \(correlation(r.withoutContext.score)), \"suppression\": \(correlation(r.withoutContext.suppression))}\n\(indent)}"
+    }
+
+    /// `"with_context"` and `"without_context"` scores and suppression of one template, each layer a line.
+    static func counts(_ t: DynamicScores.TemplateResult, indent: String) -> String {
+        func matrix(_ rows: [[Double]]) -> String {
+            "[\n"
+                + rows.map { indent + "    [" + $0.map { $0.description }.joined(separator: ", ") + "]" }.joined(
+                    separator: ",\n") + "\n\(indent)  ]"
+        }
+        return
+            "\(indent)\"with_context\": {\"scores\": \(matrix(t.withContext.scores)), \"suppression\": \(matrix(t.withContext.suppression))},\n"
+            + "\(indent)\"without_context\": {\"scores\": \(matrix(t.withoutContext.scores)), \"suppression\": \(matrix(t.withoutContext.suppression))}"
     }
 
     /// One line per relation for a person watching.

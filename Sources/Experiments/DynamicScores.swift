@@ -89,23 +89,10 @@ public struct DynamicScores: Sendable {
                 prompts[$0].count == common[0] && prompts[$0].firstIndex(of: relation.sourceIds[$0]) == common[1]
             }
             let (length, position) = (common[0], common[1])
-            var interventions = Interventions()
-            for l in 0..<shape.layers {
-                for h in 0..<shape.heads {
-                    interventions.recorded[HeadIndex(layer: l, head: h)] = length - 1
-                    interventions.recordedValues[HeadIndex(layer: l, head: h)] = position
-                }
-            }
             let clock = ContinuousClock()
             let started = clock.now
-            var z = [HeadIndex: Matrix]()
-            var v = [HeadIndex: Matrix]()
-            for start in stride(from: 0, to: kept.count, by: batchSize) {
-                let chunk = Array(kept[start..<min(kept.count, start + batchSize)])
-                let output = try forward.run(chunk.map { prompts[$0] }, interventions: interventions)
-                for (index, m) in output.recorded { z[index] = z[index].map { append($0, m) } ?? m }
-                for (index, m) in output.recordedValues { v[index] = v[index].map { append($0, m) } ?? m }
-            }
+            let (z, v) = try record(
+                kept.map { prompts[$0] }, query: length - 1, source: position, forward: forward, batchSize: batchSize)
             log(
                 String(
                     format: "  %@, '%@': %d prompts of %d tokens; run %.1f s", relation.relation.name, template,
@@ -147,6 +134,31 @@ public struct DynamicScores: Sendable {
                 correlation({ $0.withoutContext.scores }, staticScores),
                 correlation({ $0.withoutContext.suppression }, staticSuppression)
             ))
+    }
+
+    /// Every head's `z` at `query` and value vector at `source` (what its `z`
+    /// is with its attention there forced onto `source`) for each prompt, all
+    /// of one length, `batchSize` prompts per forward pass; rows in the prompts' order.
+    static func record(
+        _ prompts: [[Int]], query: Int, source: Int, forward: ForwardPass, batchSize: Int
+    ) throws -> (z: [HeadIndex: Matrix], v: [HeadIndex: Matrix]) {
+        let shape = forward.weights.shape
+        var interventions = Interventions()
+        for l in 0..<shape.layers {
+            for h in 0..<shape.heads {
+                interventions.recorded[HeadIndex(layer: l, head: h)] = query
+                interventions.recordedValues[HeadIndex(layer: l, head: h)] = source
+            }
+        }
+        var z = [HeadIndex: Matrix]()
+        var v = [HeadIndex: Matrix]()
+        for start in stride(from: 0, to: prompts.count, by: batchSize) {
+            let output = try forward.run(
+                Array(prompts[start..<min(prompts.count, start + batchSize)]), interventions: interventions)
+            for (index, m) in output.recorded { z[index] = z[index].map { append($0, m) } ?? m }
+            for (index, m) in output.recordedValues { v[index] = v[index].map { append($0, m) } ?? m }
+        }
+        return (z, v)
     }
 
     static func append(_ a: Matrix, _ b: Matrix) -> Matrix {

@@ -50,6 +50,7 @@ struct HeadMaps: ParsableCommand {
         version: HeadMapsVersion.string,
         subcommands: [
             ReportCommand.self, ScoresCommand.self, HeadCommand.self, ForwardCommand.self, DynamicCommand.self,
+            MultiTokenCommand.self,
             AblateCommand.self, RenderCommand.self, CompareCommand.self, RelationsCommand.self, MakeFixtureCommand.self,
             SweepCommand.self,
         ])

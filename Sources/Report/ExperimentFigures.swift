@@ -7,7 +7,8 @@ import Plot
 /// relation; accuracy against heads ablated, with the random baseline's spread.
 public enum ExperimentFigures {
     public static func dynamic(
-        _ relations: [DynamicScores.RelationResult], statics: ScoresDocument, modelName: String
+        _ relations: [DynamicScores.RelationResult], statics: ScoresDocument, modelName: String,
+        yLabel: String = "dynamic score"
     ) -> Figure? {
         let panels: [XYPanel] = relations.compactMap { r in
             guard let s = statics.relation(named: r.name) else { return nil }
@@ -16,7 +17,7 @@ public enum ExperimentFigures {
             return XYPanel(
                 title:
                     "\(modelName.isEmpty ? "" : modelName + ": ")\(s.title) (r = \(show(r.withContext.score)) with context, \(show(r.withoutContext.score)) without)",
-                xLabel: "static score", yLabel: "dynamic score",
+                xLabel: "static score", yLabel: yLabel,
                 series: [
                     .init(
                         label: "with context", x: x, y: r.templates.flatMap { Array($0.withContext.scores.joined()) },

@@ -90,6 +90,49 @@ final class DynamicCommandTests: XCTestCase {
     }
 }
 
+final class MultiTokenCommandTests: XCTestCase {
+    func testMultiTokenWritesScoresAndCorrelationsAndSaysWhatItSkips() throws {
+        let dir = TestSupport.temporaryDirectory("multitoken")
+        // Country → capital, and the same countries after "New" (several tokens in this vocabulary).
+        let pairs = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: TestSupport.repositoryRoot + "/Sources/Analysis/Relations/country_to_capital.json"))) as! [[String]]
+        let file = dir + "/capitals.json"
+        try JSONSerialization.data(withJSONObject: pairs + pairs.map { ["New " + $0[0], $0[1]] }).write(to: URL(fileURLWithPath: file))
+        let result = try HeadMapsExecutable.run(["multitoken", "--model", TestSupport.repositoryRoot + "/fixtures/models/hf/gpt2",
+                                                 "--relation", "name_copying", "--relation-file", file, "--k", "100",
+                                                 "--out", dir + "/multitoken.json", "--figure", dir + "/multitoken.svg"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("name_copying: skipped (only 0 of 180 pairs have a source of several tokens and a target of one for this vocabulary (at least 30 needed))"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("capitals: with context r = "), result.stderr)
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/multitoken.json"))) as! [String: Any]
+        XCTAssertEqual(object["schema"] as? String, "headmaps.multitoken.v1")
+        XCTAssertEqual(object["template"] as? String, "This is a document about <X>")
+        let relations = object["relations"] as! [[String: Any]]
+        XCTAssertEqual(relations.map { $0["name"] as! String }, ["name_copying", "capitals"])
+        XCTAssertEqual(relations[0]["skipped"] as? Bool, true)
+        XCTAssertEqual(relations[1]["skipped"] as? Bool, false)
+        XCTAssertEqual(relations[1]["pairs_total"] as? Int, 2 * pairs.count)
+        let kept = relations[1]["pairs_multitoken"] as! Int
+        XCTAssertGreaterThanOrEqual(kept, 30)
+        XCTAssertEqual(relations[1]["prompts"] as? Int, kept)
+        let scores = (relations[1]["with_context"] as! [String: Any])["scores"] as! [[Double]]
+        XCTAssertEqual([scores.count, scores[0].count], [2, 4], "layers × heads")
+        let correlations = relations[1]["correlations"] as! [String: [String: [String: Any]]]
+        XCTAssertEqual(correlations["without_context"]?["score"]?["n"] as? Int, 2 * 4, "every head")
+        let svg = try String(contentsOfFile: dir + "/multitoken.svg", encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<?xml"), "the figure, as SVG")
+    }
+
+    func testATemplateWithoutItsSlotIsRefused() throws {
+        let dir = TestSupport.temporaryDirectory("multitoken-bad")
+        let result = try HeadMapsExecutable.run(["multitoken", "--model", TestSupport.tinyModel, "--template", "About it",
+                                                 "--out", dir + "/m.json"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.stderr.contains("--template: template 'About it' must hold <X> exactly once"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/m.json"))
+    }
+}
+
 final class AblateCommandTests: XCTestCase {
     func testAblateWritesTheCurvesAndTheirSummary() throws {
         let dir = TestSupport.temporaryDirectory("ablate")

@@ -215,6 +215,39 @@ final class ExperimentReportTests: XCTestCase {
         XCTAssertTrue(markdown.contains("| [tables/ablation.tex](tables/ablation.tex) | [tables/ablation.csv](tables/ablation.csv) |"))
     }
 
+    func testASpecWithTheMultiTokenExperimentReportsItsSectionFigureTableAndFile() throws {
+        let dir = TestSupport.temporaryDirectory("multitoken-report")
+        let pairs = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: TestSupport.repositoryRoot + "/Sources/Analysis/Relations/country_to_capital.json"))) as! [[String]]
+        try JSONSerialization.data(withJSONObject: pairs + pairs.map { ["New " + $0[0], $0[1]] })
+            .write(to: URL(fileURLWithPath: dir + "/capitals.json"))
+        try """
+        model: \(TestSupport.repositoryRoot)/fixtures/models/hf/gpt2
+        relations: [name_copying]
+        relation_files: [capitals.json]
+        k: 100
+        head_cards: 0
+        multitoken:
+          relations: [name_copying, capitals]
+        """.write(toFile: dir + "/spec.yaml", atomically: true, encoding: .utf8)
+        let result = try HeadMapsExecutable.run(["report", dir + "/spec.yaml", "--out", dir + "/out", "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let markdown = try String(contentsOfFile: dir + "/out/report.md", encoding: .utf8)
+        XCTAssertTrue(markdown.contains("[Multi-token sources](#multi-token-sources)"), markdown)
+        XCTAssertTrue(markdown.contains("in the prompt `This is a document about <X>`:"), markdown)
+        let multi = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/multitoken.json"))) as! [String: Any]
+        let relations = multi["relations"] as! [[String: Any]]
+        let kept = try XCTUnwrap(relations.last?["pairs_multitoken"] as? Int)
+        XCTAssertTrue(markdown.contains("| Capitals | \(kept) of \(2 * pairs.count) | \(kept) | "), markdown)
+        XCTAssertTrue(markdown.contains("- Name Copying: only 0 of 180 pairs have a source of several tokens"), markdown)
+        for file in ["figures/multitoken.png", "figures/multitoken.pdf", "tables/multitoken.tex", "tables/multitoken.csv"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/out/\(file)"), file)
+        }
+        let html = try String(contentsOfFile: dir + "/out/report.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("<h2 id=\"multi-token-sources\">Multi-token sources</h2>"))
+        XCTAssertTrue(html.contains("<code>This is a document about &lt;X&gt;</code>"))
+    }
+
     func testExperimentSectionsNameWhatIsWrong() throws {
         let dir = TestSupport.temporaryDirectory("experiments-bad")
         func check(_ yaml: String, _ expected: String, line: UInt = #line) throws {
@@ -226,6 +259,8 @@ final class ExperimentReportTests: XCTestCase {
         try check("model: \(TestSupport.tinyModel)\nrelations: [name_copying]\ndynamic:\n  relations: [copying]\n", "'copying' is not among the relations this report scores")
         try check("model: \(TestSupport.tinyModel)\nrelations: [word_to_antonym]\nablation:\n  relations: [word_to_antonym]\n", "'word_to_antonym' has no task template in the paper")
         try check("model: \(TestSupport.tinyModel)\nrelations: [name_copying]\ndynamic:\n  relations: [name_copying]\n  templates: [\"no slot\"]\n", "must hold <X> exactly once")
+        try check("model: \(TestSupport.tinyModel)\nrelations: [name_copying]\nmultitoken:\n  template: About it\n", "'multitoken.template': template 'About it' must hold <X> exactly once")
+        try check("model: \(TestSupport.tinyModel)\nrelations: [name_copying]\nmultitoken:\n  relations: [copying]\n", "'copying' is not among the relations this report scores")
     }
 
     func testThePaperExperimentsPresetLoads() throws {

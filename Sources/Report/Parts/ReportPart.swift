@@ -91,7 +91,8 @@ public struct ReportSection {
 public enum ReportParts {
     public static let standard: [ReportPartKind] = [
         FiguresPart.kind, ObservationsPart.kind, OverlapPart.kind, ComparisonsPart.kind, RelationsPart.kind,
-        StudyPart.kind, HeadCardsPart.kind, ExperimentsPart.kind, SkippedPart.kind, TablesPart.kind,
+        StudyPart.kind, HeadCardsPart.kind, ExperimentsPart.kind, MultiTokenPart.kind, SkippedPart.kind,
+        TablesPart.kind,
         ReproducePart.kind, ProvenancePart.kind,
     ]
 }

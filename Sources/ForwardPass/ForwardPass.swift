@@ -157,7 +157,7 @@ public struct ForwardPass: Sendable {
                 return out
             case (true, false):
                 return x.rows >= 512
-                    ? Products.multiplyInRowBlocks(x, w, rowsPerBlock: 256) : Products.multiplyInColumnBlocks(x, w)
+                    ? Products.multiplyInRowBlocks(x, w, rowsPerBlock: 512) : Products.multiplyInColumnBlocks(x, w)
             case (true, true):
                 return x.rows >= 512
                     ? Products.multiplyTransposedInRowBlocks(x, w, rowsPerBlock: 256)
@@ -376,9 +376,7 @@ public struct ForwardPass: Sendable {
         return logits
     }
 
-    private func add(_ x: inout Matrix, _ y: Matrix) {
-        for i in x.storage.indices { x.storage[i] += y.storage[i] }
-    }
+    private func add(_ x: inout Matrix, _ y: Matrix) { x.add(y) }
 }
 
 /// The blocks a forward pass has read, shared by its copies, up to a budget

@@ -118,6 +118,15 @@ let (model, tokenizer) = try measure("open (mmap, config, MLP0, BPE)") { () -> (
     let (_, m) = try Architectures.load(modelDirectory: fixture)
     return (m, try ByteLevelBPE(directory: fixture))
 }
+// --forward-only: the forward pass alone (for a profiler), then stop.
+if arguments.contains("--forward-only") {
+    let decoder = try Architectures.openDecoder(modelDirectory: fixture).0
+    let batch = (0..<100).map { p in (0..<10).map { (p * 31 + $0 * 7) % model.shape.vocab } }
+    let forward = ForwardPass(weights: decoder)
+    _ = try forward.run(batch)
+    _ = try measure("forward: 100 prompts × 10 tokens", repeats: repeats) { try forward.run(batch) }
+    exit(0)
+}
 let figureRelations = try ["name_copying", "country_to_capital"].map {
     TokenizedRelation(try BuiltinRelations.load($0), tokenizer: tokenizer)
 }
@@ -159,9 +168,14 @@ if !quick {
 // the same matrix products on this machine.
 let decoder = try Architectures.openDecoder(modelDirectory: fixture).0
 let promptBatch = (0..<100).map { p in (0..<10).map { (p * 31 + $0 * 7) % model.shape.vocab } }
-_ = try measure("forward: 100 prompts × 10 tokens", repeats: repeats) {
-    try ForwardPass(weights: decoder).run(promptBatch)
-}
+// Warm, as numpy and torch are timed: the blocks read once, then the pass timed.
+let warmForward = ForwardPass(weights: decoder)
+_ = try warmForward.run(promptBatch)
+_ = try measure("forward: 100 prompts × 10 tokens", repeats: repeats) { try warmForward.run(promptBatch) }
+// Its matrix products: every block's four (or five) linear maps over 1000 rows, and the last rows' logits.
+let forwardFLOP =
+    2.0 * 1000 * Double(model.shape.layers) * 12 * Double(model.shape.dModel * model.shape.dModel)
+    + 2.0 * 100 * Double(model.shape.dModel * model.shape.vocab)
 // The paper's experiments (issue 16), on the same fixture: experiment 1 for
 // the two figure relations and their four templates; a short ablation sweep
 // (8 heads, one random draw, 100 prompts: 16 last-position passes).
@@ -178,26 +192,34 @@ if !quick {
             template: Ablation.paperTemplates["country_to_capital"]!, maximumHeads: 8, randomDraws: 1)
     }
 }
-var numpyForward: Double?
-do {
+/// The best time a Python script prints (nil where it cannot run: numpy or torch missing).
+func pythonSeconds(_ python: String, _ arguments: [String], pythonPath: String? = nil) -> Double? {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [
-        "python3", "Tests/crosscheck/forward_products_numpy.py", String(model.shape.layers), String(model.shape.dModel),
-        String(model.shape.vocab), "1000", String(repeats),
-    ]
+    process.arguments = [python] + arguments
     var environment = ProcessInfo.processInfo.environment
-    environment["PYTHONPATH"] = fileManager.currentDirectoryPath + "/.build/python"
+    if let pythonPath { environment["PYTHONPATH"] = pythonPath }
     process.environment = environment
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = FileHandle.nullDevice
-    try process.run()
+    guard (try? process.run()) != nil else { return nil }
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    numpyForward = Double(
-        String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(
-            in: .whitespacesAndNewlines))
+    guard process.terminationStatus == 0 else { return nil }
+    return Double(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
 }
+let numpyForward = pythonSeconds(
+    "python3",
+    [
+        "Tests/crosscheck/forward_products_numpy.py", String(model.shape.layers), String(model.shape.dModel),
+        String(model.shape.vocab), "1000", String(repeats),
+    ], pythonPath: fileManager.currentDirectoryPath + "/.build/python")
+// What users would run instead: transformers on torch (CPU), where a Python
+// with both is given (HEADMAPS_TORCH_PYTHON) or python3 has them.
+let torchForward = pythonSeconds(
+    ProcessInfo.processInfo.environment["HEADMAPS_TORCH_PYTHON"] ?? "python3",
+    ["Tests/crosscheck/forward_torch.py", fixture, "100", "10", String(model.shape.vocab), String(max(2, repeats))])
 
 let document = ScoresDocument(source: fixture, shape: model.shape, relations: figureScores)
 let figure = try Figure(
@@ -308,11 +330,18 @@ for (what, naive, ours, scores) in [
             n.seconds, n.layers < model.shape.layers ? " (extrapolated from \(n.layers) layers)" as NSString : "",
             n.seconds / ours, scores as NSString, n.agrees ? "identical" : "DIFFER"))
 }
-if let numpyForward, let ours = phases.first(where: { $0.name.hasPrefix("forward:") })?.seconds {
-    print(
-        String(
-            format: "forward pass, 100 × 10 tokens: %.2f s; numpy's same matrix products: %.2f s → %.1f× numpy", ours,
-            numpyForward, ours / numpyForward))
+if let ours = phases.first(where: { $0.name.hasPrefix("forward:") })?.seconds {
+    let floor = forwardFLOP / sgemmAll / 1e9
+    var line = String(
+        format: "forward pass, 100 × 10 tokens: %.2f s (its products at %d-thread sgemm: %.2f s)", ours, cores, floor)
+    if let numpyForward {
+        line += String(
+            format: "; numpy's same matrix products: %.2f s → %.2f× numpy", numpyForward, ours / numpyForward)
+    }
+    line +=
+        torchForward.map { String(format: "; transformers on torch (CPU): %.2f s → %.2f× torch", $0, ours / $0) }
+        ?? "; transformers on torch (CPU): not installed (HEADMAPS_TORCH_PYTHON names a Python with both)"
+    print(line)
 }
 print(
     String(

@@ -14,8 +14,9 @@ public enum Activation: String, Sendable, CaseIterable {
     public func apply(_ x: Float) -> Float {
         switch self {
         case .geluNew:
-            let c: Float = 0.7978845608028654  // sqrt(2/π)
-            return 0.5 * x * (1 + tanh(c * (x + 0.044715 * x * x * x)))
+            // 0.5·x·(1 + tanh(u)) = x·σ(2u): one exp instead of tanh's (a third of the time).
+            let c: Float = 2 * 0.7978845608028654  // 2·sqrt(2/π)
+            return x / (1 + exp(-c * (x + 0.044715 * x * x * x)))
         case .gelu:
             return 0.5 * x * (1 + erf(x / 1.4142135623730951))
         case .relu:
@@ -53,7 +54,26 @@ public enum Activation: String, Sendable, CaseIterable {
 extension Matrix {
     public mutating func addRowVector(_ v: [Float]) {
         precondition(v.count == cols)
-        for r in 0..<rows { for c in 0..<cols { self[r, c] += v[c] } }
+        let (rows, cols) = (self.rows, self.cols)
+        storage.withUnsafeMutableBufferPointer { m in
+            v.withUnsafeBufferPointer { v in
+                for r in 0..<rows {
+                    let row = m.baseAddress! + r * cols
+                    for c in 0..<cols { row[c] += v[c] }
+                }
+            }
+        }
+    }
+
+    /// `self += other`, element by element.
+    public mutating func add(_ other: Matrix) {
+        precondition(rows == other.rows && cols == other.cols)
+        let count = storage.count
+        storage.withUnsafeMutableBufferPointer { m in
+            other.storage.withUnsafeBufferPointer { o in
+                for i in 0..<count { m[i] += o[i] }
+            }
+        }
     }
 
     /// Element-wise product with a matrix of the same shape (a gated MLP's two branches).

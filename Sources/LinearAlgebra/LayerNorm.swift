@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 public enum LayerNorm {
@@ -5,24 +6,20 @@ public enum LayerNorm {
     /// PyTorch does), then applies `weight` and `bias`.
     public static func apply(_ x: Matrix, weight: [Float], bias: [Float], epsilon: Float) -> Matrix {
         precondition(weight.count == x.cols && bias.count == x.cols)
-        var out = x
         let n = x.cols
-        for r in 0..<x.rows {
+        return x.mapRows { row, out in
             var mean: Double = 0
-            for c in 0..<n { mean += Double(x[r, c]) }
+            for c in 0..<n { mean += Double(row[c]) }
             mean /= Double(n)
             var variance: Double = 0
             for c in 0..<n {
-                let d = Double(x[r, c]) - mean
+                let d = Double(row[c]) - mean
                 variance += d * d
             }
             variance /= Double(n)
             let inv = 1 / (variance + Double(epsilon)).squareRoot()
-            for c in 0..<n {
-                out[r, c] = Float((Double(x[r, c]) - mean) * inv) * weight[c] + bias[c]
-            }
+            for c in 0..<n { out[c] = Float((Double(row[c]) - mean) * inv) * weight[c] + bias[c] }
         }
-        return out
     }
 }
 
@@ -31,17 +28,38 @@ public enum RMSNorm {
     /// offset 0; Gemma stores `w` centred on zero and multiplies by `1 + w`.
     public static func apply(_ x: Matrix, weight: [Float], epsilon: Float, weightOffset: Float = 0) -> Matrix {
         precondition(weight.count == x.cols)
-        var out = x
         let n = x.cols
         let scale = weight.map { weightOffset + $0 }
-        for r in 0..<x.rows {
+        return x.mapRows { row, out in
             var squares: Double = 0
             for c in 0..<n {
-                let v = Double(x[r, c])
+                let v = Double(row[c])
                 squares += v * v
             }
             let inv = 1 / (squares / Double(n) + Double(epsilon)).squareRoot()
-            for c in 0..<n { out[r, c] = Float(Double(x[r, c]) * inv) * scale[c] }
+            for c in 0..<n { out[c] = Float(Double(row[c]) * inv) * scale[c] }
+        }
+    }
+}
+
+extension Matrix {
+    /// A matrix of the same shape whose row `r` is `body(row r of self, row r of the result)`,
+    /// rows in fixed chunks on every core (each row computed alone: the same values whatever the core count).
+    func mapRows(
+        chunk: Int = 64, _ body: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+    ) -> Matrix {
+        var out = Matrix(rows: rows, cols: cols)
+        let (rows, cols) = (self.rows, self.cols)
+        storage.withUnsafeBufferPointer { input in
+            out.storage.withUnsafeMutableBufferPointer { output in
+                let source = SharedFloats(UnsafeMutablePointer(mutating: input.baseAddress!))
+                let target = SharedFloats(output.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: (rows + chunk - 1) / chunk) { i in
+                    for r in (i * chunk)..<min(rows, (i + 1) * chunk) {
+                        body(source.pointer + r * cols, target.pointer + r * cols)
+                    }
+                }
+            }
         }
         return out
     }

@@ -115,20 +115,18 @@ public struct Ablation: Sendable {
     }
 
     /// Accuracy after ablating each prefix of `heads`, from the prompts'
-    /// caches; several steps share one pass (up to 1024 rows).
+    /// caches; several steps share one pass (up to 4096 rows), each step
+    /// computed only from the layer of the head it adds.
     static func curve(forward: ForwardPass, task: Task, caches: [PrefixCache], heads: [HeadIndex]) throws -> Curve {
         var correct = [Int](repeating: 0, count: heads.count + 1)
         for (group, cache) in zip(task.groups, caches) {
-            let stepsPerPass = max(1, 1024 / max(cache.prompts, 1))
+            let stepsPerPass = max(1, 4096 / max(cache.prompts, 1))
             for firstStep in stride(from: 0, through: heads.count, by: stepsPerPass) {
                 let steps = Array(firstStep...min(heads.count, firstStep + stepsPerPass - 1))
-                let logits = try forward.lastLogits(cache, zeroedSets: steps.map { Set(heads.prefix($0)) })
+                let best = try forward.lastArgmax(cache, zeroedSets: steps.map { Set(heads.prefix($0)) })
                 for (s, step) in steps.enumerated() {
-                    for (b, target) in group.targets.enumerated() {
-                        let r = s * cache.prompts + b
-                        var best = 0
-                        for c in 1..<logits.cols where logits[r, c] > logits[r, best] { best = c }
-                        if best == target { correct[step] += 1 }
+                    for (b, target) in group.targets.enumerated() where best[s * cache.prompts + b] == target {
+                        correct[step] += 1
                     }
                 }
             }

@@ -79,7 +79,7 @@ public struct ForwardPass: Sendable {
         // Positions every prompt shares (a template's words before its
         // subject) run once, as one prompt; the batch then runs only the
         // positions after them, its queries reading the shared keys and values.
-        let shared = capture == nil ? sharedPrefixLength(batch, interventions: interventions, wanted: wanted) : 0
+        let shared = sharedPrefixLength(batch, interventions: interventions, wanted: wanted)
         var prefix = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: shape.layers)
         if shared > 0 {
             var prefixInterventions = Interventions()
@@ -97,7 +97,7 @@ public struct ForwardPass: Sendable {
         for layer in 0..<shape.layers {
             let block = try block(layer)
             let qkv = queryKeyValue(x, block: block, positions: rowPositions)
-            capture?(layer, qkv)
+            capture?(layer, shared == 0 ? qkv : Self.joined(prefix[layer], qkv, prompts: batch.count))
             let z = attention(
                 qkv, prefix: prefix[layer], layer: layer, window: block.slidingWindow, prompts: batch.count,
                 length: length,
@@ -119,6 +119,18 @@ public struct ForwardPass: Sendable {
         }
         let picked = x.gatherRows((0..<batch.count).flatMap { b in wanted.map { b * rest + $0 - shared } })
         return Output(logits: logits(picked), positions: wanted, recorded: recorded, recordedValues: recordedValues)
+    }
+
+    /// Every prompt's rows `[q | k | v]` in order: the shared positions'
+    /// (the same for each prompt), then its own.
+    static func joined(_ shared: Matrix, _ own: Matrix, prompts: Int) -> Matrix {
+        let rest = own.rows / prompts
+        var out = Matrix(rows: prompts * (shared.rows + rest), cols: own.cols)
+        for b in 0..<prompts {
+            out.setRows(b * (shared.rows + rest), from: shared)
+            out.setRows(b * (shared.rows + rest) + shared.rows, from: own.gatherRows(Array(b * rest..<(b + 1) * rest)))
+        }
+        return out
     }
 
     /// How many leading positions can run once for the whole batch: those
@@ -156,12 +168,9 @@ public struct ForwardPass: Sendable {
                 }
                 return out
             case (true, false):
-                return x.rows >= 512
-                    ? Products.multiplyInRowBlocks(x, w, rowsPerBlock: 512) : Products.multiplyInColumnBlocks(x, w)
+                return Products.multiplyInColumnBlocks(x, w)
             case (true, true):
-                return x.rows >= 512
-                    ? Products.multiplyTransposedInRowBlocks(x, w, rowsPerBlock: 256)
-                    : Products.multiplyTransposedInRowBlocksOfB(x, w, rowsPerBlock: 512)
+                return Products.multiplyTransposedInRowBlocksOfB(x, w, rowsPerBlock: 512)
             }
         }
         if !linear.bias.isEmpty { y.addRowVector(linear.bias) }

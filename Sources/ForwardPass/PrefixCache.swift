@@ -3,13 +3,19 @@ import Core
 import Foundation
 import LinearAlgebra
 
-/// Every prompt but its last token, run once: each layer's keys and values.
+/// Every prompt but its last token, run once: each layer's keys and values,
+/// and the last position's residual entering each layer with nothing ablated.
 /// An intervention at the last position changes nothing before it (the
 /// attention is causal), so an ablation sweep recomputes only the last
-/// position against this cache — one row per prompt instead of all of them.
+/// position against this cache — one row per prompt instead of all of them —
+/// and only from the lowest layer whose heads it zeroes: below it, the
+/// residual is the clean one kept here.
 public struct PrefixCache: Sendable {
     /// Per layer, `[prompt · position][q | k | v]` rows of the prefix.
     let qkv: [Matrix]
+    /// Per layer and after the last, `[prompt][d_model]`: the last position's
+    /// residual entering that layer with nothing ablated.
+    let clean: [Matrix]
     public let prompts: Int
     /// Tokens before the last.
     public let prefixLength: Int
@@ -17,7 +23,8 @@ public struct PrefixCache: Sendable {
 }
 
 extension ForwardPass {
-    /// Runs every prompt's tokens but the last and keeps their keys and values.
+    /// Runs every prompt's tokens but the last and keeps their keys and
+    /// values, then the last position with nothing ablated.
     public func prefix(_ batch: [[Int]]) throws -> PrefixCache {
         guard let length = batch.first?.count, length >= 2, batch.allSatisfy({ $0.count == length }) else {
             throw ForwardPassError.unevenBatch(lengths: batch.map(\.count))
@@ -26,8 +33,16 @@ extension ForwardPass {
         _ = try run(batch.map { Array($0.dropLast()) }, interventions: Interventions(), positions: nil) { layer, qkv in
             captured[layer] = qkv
         }
-        return PrefixCache(
-            qkv: captured, prompts: batch.count, prefixLength: length - 1, lastTokens: batch.map { $0[length - 1] })
+        let p = length - 1
+        let lastTokens = batch.map { $0[p] }
+        var x = weights.inputRows(tokens: lastTokens, positions: [Int](repeating: p, count: batch.count))
+        var clean = [x]
+        for layer in 0..<weights.shape.layers {
+            try lastPosition(
+                &x, layer: layer, qkv: captured[layer], prefixLength: p, prompts: batch.count, zeroed: [[]])
+            clean.append(x)
+        }
+        return PrefixCache(qkv: captured, clean: clean, prompts: batch.count, prefixLength: p, lastTokens: lastTokens)
     }
 
     /// The logits after each prompt (at its last position) with `zeroed`
@@ -38,65 +53,158 @@ extension ForwardPass {
     }
 
     /// The same for several sets of zeroed heads in one pass, rows
-    /// `set · prompts + prompt`: an ablation sweep's steps together make
-    /// products tall enough to run at the machine's speed.
+    /// `set · prompts + prompt`. A set's rows are the clean residual below
+    /// its lowest zeroed layer, and an earlier set's (a subset of it) below
+    /// the lowest layer where the two differ: they are computed only from
+    /// there, from that residual, and every set's rows of one layer are one
+    /// product. An ablation sweep's steps, each one head more than the last,
+    /// so share every layer below each added head.
     public func lastLogits(_ cache: PrefixCache, zeroedSets: [Set<HeadIndex>]) throws -> Matrix {
-        let shape = weights.shape
-        let dh = shape.dHead
-        let p = cache.prefixLength
-        let n = cache.prompts
-        for zeroed in zeroedSets {
-            for index in zeroed where index.layer >= shape.layers || index.head >= shape.heads {
-                throw ForwardPassError.headOutsideModel(head: index, layers: shape.layers, heads: shape.heads)
+        logits(try lastResiduals(cache, zeroedSets: zeroedSets))
+    }
+
+    /// Each row's most likely next token (the first of equal logits) for
+    /// `lastLogits`'s rows, the logits made and read in chunks of
+    /// `rowsPerChunk` rows: a sweep of many steps never holds all of them.
+    public func lastArgmax(
+        _ cache: PrefixCache, zeroedSets: [Set<HeadIndex>], rowsPerChunk: Int = 1024
+    ) throws -> [Int] {
+        let final = try lastResiduals(cache, zeroedSets: zeroedSets)
+        var best = [Int](repeating: 0, count: final.rows)
+        for first in stride(from: 0, to: final.rows, by: rowsPerChunk) {
+            let chunk = logits(final.gatherRows(Array(first..<min(final.rows, first + rowsPerChunk))))
+            let cols = chunk.cols
+            best.withUnsafeMutableBufferPointer { out in
+                let out = SharedInts(out.baseAddress! + first)
+                chunk.storage.withUnsafeBufferPointer { l in
+                    let l = SharedFloats(UnsafeMutablePointer(mutating: l.baseAddress!))
+                    DispatchQueue.concurrentPerform(iterations: chunk.rows) { r in
+                        out.pointer[r] = ForwardPass.firstLargest(
+                            UnsafeBufferPointer(start: l.pointer + r * cols, count: cols))
+                    }
+                }
             }
         }
-        let rows = zeroedSets.count * n
+        return best
+    }
+
+    /// The index of the first largest value: the largest found with wide
+    /// comparisons, then its first position.
+    static func firstLargest(_ row: UnsafeBufferPointer<Float>) -> Int {
+        var lanes = SIMD16<Float>(repeating: -.infinity)
+        var c = 0
+        while c + 16 <= row.count {
+            lanes = pointwiseMax(
+                lanes, UnsafeRawPointer(row.baseAddress! + c).loadUnaligned(as: SIMD16<Float>.self))
+            c += 16
+        }
+        var largest = lanes.max()
+        while c < row.count {
+            largest = max(largest, row[c])
+            c += 1
+        }
+        // Its first position: the first 16 holding it, then within them.
+        var start = 0
+        let wanted = SIMD16<Float>(repeating: largest)
+        while start + 16 <= row.count,
+            !any(UnsafeRawPointer(row.baseAddress! + start).loadUnaligned(as: SIMD16<Float>.self) .== wanted)
+        {
+            start += 16
+        }
+        return row[start...].firstIndex { $0 == largest } ?? 0
+    }
+
+    /// The last position's residual after the last block, rows `set · prompts + prompt`.
+    func lastResiduals(_ cache: PrefixCache, zeroedSets: [Set<HeadIndex>]) throws -> Matrix {
+        let shape = weights.shape
+        let layers = shape.layers
+        for zeroed in zeroedSets {
+            for index in zeroed where index.layer >= layers || index.head >= shape.heads {
+                throw ForwardPassError.headOutsideModel(head: index, layers: layers, heads: shape.heads)
+            }
+        }
+        func lowestLayer(_ heads: Set<HeadIndex>) -> Int { heads.map(\.layer).min() ?? layers }
+        // Where each set's rows start, and from whose residual (nil: the clean one).
+        var origin = [Int?](repeating: nil, count: zeroedSets.count)
+        var start = zeroedSets.map(lowestLayer)
+        for (i, set) in zeroedSets.enumerated() {
+            for j in 0..<i where zeroedSets[j].isSubset(of: set) {
+                let differ = lowestLayer(set.subtracting(zeroedSets[j]))
+                if differ > start[i] { (origin[i], start[i]) = (j, differ) }
+            }
+        }
+        var residual: [Int: Matrix] = [:]
+        func entering(_ i: Int, _ layer: Int) -> Matrix {
+            residual[i] ?? origin[i].map { entering($0, layer) } ?? cache.clean[layer]
+        }
+        let n = cache.prompts
+        for layer in 0..<layers {
+            for i in zeroedSets.indices where start[i] == layer { residual[i] = entering(i, layer) }
+            let active = zeroedSets.indices.filter { start[$0] <= layer }
+            guard !active.isEmpty else { continue }
+            var x = Matrix(rows: active.count * n, cols: shape.dModel)
+            for (a, i) in active.enumerated() { x.setRows(a * n, from: residual[i]!) }
+            try lastPosition(
+                &x, layer: layer, qkv: cache.qkv[layer], prefixLength: cache.prefixLength, prompts: n,
+                zeroed: active.map { zeroedSets[$0] })
+            for (a, i) in active.enumerated() { residual[i] = x.gatherRows(Array(a * n..<(a + 1) * n)) }
+        }
+        var final = Matrix(rows: zeroedSets.count * n, cols: shape.dModel)
+        for i in zeroedSets.indices { final.setRows(i * n, from: entering(i, layers)) }
+        return final
+    }
+
+    /// One block at the last position of every prompt, against the prefix's
+    /// keys and values: rows `group · prompts + prompt`, group `g`'s heads in
+    /// `zeroed[g]` giving nothing there.
+    func lastPosition(
+        _ x: inout Matrix, layer: Int, qkv past: Matrix, prefixLength p: Int, prompts n: Int, zeroed: [Set<HeadIndex>]
+    ) throws {
+        let shape = weights.shape
+        let dh = shape.dHead
+        let block = try block(layer)
+        let rows = x.rows
         let positions = [Int](repeating: p, count: rows)
-        var x = weights.inputRows(tokens: zeroedSets.flatMap { _ in cache.lastTokens }, positions: positions)
+        let qkv = queryKeyValue(x, block: block, positions: positions)
+        let live = zeroed.map { zeroed in
+            (0..<shape.heads).filter { !zeroed.contains(HeadIndex(layer: layer, head: $0)) }
+        }
         let keyOffset = weights.keyOffset
         let valueOffset = weights.valueOffset
         let width = weights.queryKeyValueWidth
         let zWidth = weights.queryWidth
-        for layer in 0..<shape.layers {
-            let block = try block(layer)
-            let qkv = queryKeyValue(x, block: block, positions: positions)
-            let past = cache.qkv[layer]
-            let live = zeroedSets.map { zeroed in
-                (0..<shape.heads).filter { !zeroed.contains(HeadIndex(layer: layer, head: $0)) }
-            }
-            // Keys: the prefix's (within the sliding window), then the last position's own.
-            let first = block.slidingWindow.map { max(0, p - $0 + 1) } ?? 0
-            var z = Matrix(rows: rows, cols: zWidth)
-            z.storage.withUnsafeMutableBufferPointer { zp in
-                let out = SharedFloats(zp.baseAddress!)
-                qkv.view { current in
-                    (p > 0 ? past : qkv).view { prefix in
-                        // Rows on every core; each writes only its own row of z.
-                        DispatchQueue.concurrentPerform(iterations: rows) { r in
-                            let b = r % n
-                            let own = current.base + r * width
-                            let row = { (k: Int) in k < p ? prefix.base + (b * p + k) * width : own }
-                            var scores = [Float](repeating: 0, count: p + 1)
-                            for head in live[r / n] {
-                                let group = shape.valueGroup(ofHead: head)
-                                scores.withUnsafeMutableBufferPointer { w in
-                                    ForwardPass.attentionWeights(
-                                        weights, query: own + head * dh, key: { row($0) + keyOffset + group * dh },
-                                        keys: first...p, into: w.baseAddress!)
-                                }
-                                let target = out.pointer + r * zWidth + head * dh
-                                for k in first...p {
-                                    let a = scores[k]
-                                    let value = row(k) + valueOffset + group * dh
-                                    for j in 0..<dh { target[j] += a * value[j] }
-                                }
+        let weights = self.weights
+        // Keys: the prefix's (within the sliding window), then the last position's own.
+        let first = block.slidingWindow.map { max(0, p - $0 + 1) } ?? 0
+        var z = Matrix(rows: rows, cols: zWidth)
+        z.storage.withUnsafeMutableBufferPointer { zp in
+            let out = SharedFloats(zp.baseAddress!)
+            qkv.view { current in
+                (p > 0 ? past : qkv).view { prefix in
+                    // Rows on every core; each writes only its own row of z.
+                    DispatchQueue.concurrentPerform(iterations: rows) { r in
+                        let b = r % n
+                        let own = current.base + r * width
+                        let row = { (k: Int) in k < p ? prefix.base + (b * p + k) * width : own }
+                        var scores = [Float](repeating: 0, count: p + 1)
+                        for head in live[r / n] {
+                            let group = shape.valueGroup(ofHead: head)
+                            scores.withUnsafeMutableBufferPointer { w in
+                                ForwardPass.attentionWeights(
+                                    weights, query: own + head * dh, key: { row($0) + keyOffset + group * dh },
+                                    keys: first...p, into: w.baseAddress!)
+                            }
+                            let target = out.pointer + r * zWidth + head * dh
+                            for k in first...p {
+                                let a = scores[k]
+                                let value = row(k) + valueOffset + group * dh
+                                for j in 0..<dh { target[j] += a * value[j] }
                             }
                         }
                     }
                 }
             }
-            finishBlock(&x, z: z, block: block)
         }
-        return logits(x)
+        finishBlock(&x, z: z, block: block)
     }
 }

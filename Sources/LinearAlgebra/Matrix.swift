@@ -41,6 +41,17 @@ public struct Matrix: Sendable, Equatable {
         return Matrix(rows: indices.count, cols: cols, storage: out)
     }
 
+    /// Writes `source`'s rows over rows `first`, `first + 1`, ….
+    public mutating func setRows(_ first: Int, from source: Matrix) {
+        precondition(source.cols == cols && first + source.rows <= rows)
+        let cols = self.cols
+        storage.withUnsafeMutableBufferPointer { dst in
+            source.storage.withUnsafeBufferPointer { src in
+                (dst.baseAddress! + first * cols).update(from: src.baseAddress!, count: source.rows * cols)
+            }
+        }
+    }
+
     public func view<R>(_ body: (MatrixView) throws -> R) rethrows -> R {
         try storage.withUnsafeBufferPointer { try body(MatrixView(base: $0.baseAddress!, rows: rows, cols: cols)) }
     }

@@ -101,6 +101,12 @@ public enum Products {
 }
 
 /// An output buffer handed to worker threads that each write a disjoint part of it.
+/// Int slots written by several threads, each its own.
+public struct SharedInts: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Int>
+    public init(_ pointer: UnsafeMutablePointer<Int>) { self.pointer = pointer }
+}
+
 public struct SharedFloats: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }

@@ -40,6 +40,28 @@ final class AblationTests: XCTestCase {
         }
     }
 
+    /// A sweep's steps, each one head more than the last, computed from the
+    /// layer of the head each adds (below it, the step before's residual):
+    /// every step's rows equal its own pass, and the argmax is the logits'.
+    func testStepsThatShareLayersBelowTheirNewHeadEqualTheirOwnPasses() throws {
+        _ = TestSupport.singleThreadedBLAS
+        let forward = ForwardPass(weights: try Architectures.openDecoder(modelDirectory: model).0)
+        let prompts = [[5, 17, 300, 42, 7], [1, 2, 3, 4, 5], [9, 8, 7, 6, 5]]
+        let tolerance = try forward.weights.float32Tolerance(positions: 5)
+        let cache = try forward.prefix(prompts)
+        let order = [HeadIndex(layer: 1, head: 2), HeadIndex(layer: 0, head: 1), HeadIndex(layer: 1, head: 0),
+                     HeadIndex(layer: 0, head: 3)]
+        let sets = (0...order.count).map { Set(order.prefix($0)) } + [[HeadIndex(layer: 1, head: 1)]]
+        let together = try forward.lastLogits(cache, zeroedSets: sets)
+        for (s, set) in sets.enumerated() {
+            let alone = try forward.lastLogits(cache, zeroed: set)
+            let rows = (0..<prompts.count).map { s * prompts.count + $0 }
+            TestSupport.assertRowsAgree(together.gatherRows(rows), alone, tolerance: tolerance, "step \(s)")
+        }
+        let best = try forward.lastArgmax(cache, zeroedSets: sets, rowsPerChunk: 4)
+        XCTAssertEqual(best, (0..<together.rows).map { r in (0..<together.cols).max { together[r, $0] < together[r, $1] || (together[r, $0] == together[r, $1] && $0 > $1) }! })
+    }
+
     func testCurvesStartAtTheModelsAccuracyAndAblateInScoreOrder() throws {
         _ = TestSupport.singleThreadedBLAS
         let loaded = try Architectures.open(modelDirectory: model)

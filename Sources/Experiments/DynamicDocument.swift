@@ -32,11 +32,16 @@ public enum DynamicDocument {
     /// `"correlations": {…}` of a relation, with and without context, at `indent`.
     static func correlations(_ r: DynamicScores.RelationResult, indent: String) -> String {
         func correlation(_ c: Correlation) -> String {
-            "{\"r\": \(c.r.map { $0.description } ?? "null"), \"p\": \(c.p.map { $0.description } ?? "null"), \"n\": \(c.n)}"
+            let r = c.r.map { $0.description } ?? "null"
+            let p = c.p.map { $0.description } ?? "null"
+            return "{\"r\": \(r), \"p\": \(p), \"n\": \(c.n)}"
         }
-        return "\(indent)\"correlations\": {\n"
-            + "\(indent)  \"with_context\": {\"score\": \(correlation(r.withContext.score)), \"suppression\": \(correlation(r.withContext.suppression))},\n"
-            + "\(indent)  \"without_context\": {\"score\": \(correlation(r.withoutContext.score)), \"suppression\": \(correlation(r.withoutContext.suppression))}\n\(indent)}"
+        func pair(_ name: String, _ c: (score: Correlation, suppression: Correlation)) -> String {
+            "\(indent)  \"\(name)\": {\"score\": \(correlation(c.score)), "
+                + "\"suppression\": \(correlation(c.suppression))}"
+        }
+        return "\(indent)\"correlations\": {\n" + pair("with_context", r.withContext) + ",\n"
+            + pair("without_context", r.withoutContext) + "\n\(indent)}"
     }
 
     /// `"with_context"` and `"without_context"` scores and suppression of one template, each layer a line.
@@ -46,9 +51,10 @@ public enum DynamicDocument {
                 + rows.map { indent + "    [" + $0.map { $0.description }.joined(separator: ", ") + "]" }.joined(
                     separator: ",\n") + "\n\(indent)  ]"
         }
-        return
-            "\(indent)\"with_context\": {\"scores\": \(matrix(t.withContext.scores)), \"suppression\": \(matrix(t.withContext.suppression))},\n"
-            + "\(indent)\"without_context\": {\"scores\": \(matrix(t.withoutContext.scores)), \"suppression\": \(matrix(t.withoutContext.suppression))}"
+        func both(_ name: String, _ c: DynamicScores.Counts) -> String {
+            "\(indent)\"\(name)\": {\"scores\": \(matrix(c.scores)), \"suppression\": \(matrix(c.suppression))}"
+        }
+        return both("with_context", t.withContext) + ",\n" + both("without_context", t.withoutContext)
     }
 
     /// One line per relation for a person watching.

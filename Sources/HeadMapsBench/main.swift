@@ -208,6 +208,26 @@ if !quick || arguments.contains("--ablation-only") {
     }
     let steps = (sweep.top.heads.count + 1) * (2 + sweep.random.count)
     log("  \(sweep.top.heads.count) heads, \(sweep.prompts) prompts, \(steps) steps")
+    // Its floor: each step recomputes the layers from its added head's up (below, the step
+    // before's residual is exact), and every step's logits.
+    let shape = model.shape
+    let controlPrompts = Ablation.Task(
+        relation: figureRelations[0], template: Ablation.paperTemplates["name_copying"]!, tokenizer: tokenizer
+    ).prompts
+    let curves =
+        [(sweep.top.heads, sweep.prompts)] + sweep.random.map { ($0.heads, sweep.prompts) }
+        + [(sweep.top.heads, controlPrompts)]
+    let perLayerRow = 2.0 * 12 * Double(shape.dModel * shape.dModel)
+    let perLogitRow = 2.0 * Double(shape.dModel * shape.vocab)
+    let sweepFLOP = curves.reduce(0.0) { total, curve in
+        let layersRecomputed = curve.0.reduce(0) { $0 + shape.layers - $1.layer }
+        return total + Double(curve.1)
+            * (Double(layersRecomputed) * perLayerRow + Double(curve.0.count + 1) * perLogitRow)
+    }
+    print(
+        String(
+            format: "the paper's ablation sweep: %.1f TFLOP (each step's layers from its new head up, and its logits): "
+                + "%.0f s at %d-thread sgemm", sweepFLOP / 1e12, sweepFLOP / sgemmAll / 1e9, cores))
     if arguments.contains("--ablation-only") { exit(0) }
 }
 /// The best time a Python script prints (nil where it cannot run: numpy or torch missing).

@@ -52,26 +52,41 @@ public enum Activation: String, Sendable, CaseIterable {
 }
 
 extension Matrix {
+    /// Adds `v` to every row; rows in fixed chunks on every core.
     public mutating func addRowVector(_ v: [Float]) {
         precondition(v.count == cols)
-        let (rows, cols) = (self.rows, self.cols)
-        storage.withUnsafeMutableBufferPointer { m in
+        let cols = self.cols
+        forEachRowChunk { rows, m in
             v.withUnsafeBufferPointer { v in
-                for r in 0..<rows {
-                    let row = m.baseAddress! + r * cols
+                for r in rows {
+                    let row = m + r * cols
                     for c in 0..<cols { row[c] += v[c] }
                 }
             }
         }
     }
 
-    /// `self += other`, element by element.
+    /// `self += other`, element by element; rows in fixed chunks on every core.
     public mutating func add(_ other: Matrix) {
         precondition(rows == other.rows && cols == other.cols)
-        let count = storage.count
+        let cols = self.cols
+        other.storage.withUnsafeBufferPointer { o in
+            let o = SharedFloats(UnsafeMutablePointer(mutating: o.baseAddress!))
+            forEachRowChunk { rows, m in
+                for i in rows.lowerBound * cols..<rows.upperBound * cols { m[i] += o.pointer[i] }
+            }
+        }
+    }
+
+    /// `body(rows, storage)` for chunks of `chunk` rows on every core; each touches only its rows.
+    mutating func forEachRowChunk(
+        chunk: Int = 64, _ body: @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let rows = self.rows
         storage.withUnsafeMutableBufferPointer { m in
-            other.storage.withUnsafeBufferPointer { o in
-                for i in 0..<count { m[i] += o[i] }
+            let shared = SharedFloats(m.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: (rows + chunk - 1) / chunk) { i in
+                body(i * chunk..<min(rows, (i + 1) * chunk), shared.pointer)
             }
         }
     }

@@ -55,19 +55,6 @@ public enum Products {
         }
     }
 
-    /// `A · Bᵀ` for a tall `A` in fixed blocks of its rows on every core (`B`
-    /// a Hugging Face `[out, in]` weight).
-    public static func multiplyTransposedInRowBlocks(_ a: Matrix, _ b: MatrixView, rowsPerBlock: Int = 4096) -> Matrix {
-        precondition(a.cols == b.cols)
-        let n = b.rows
-        let k = a.cols
-        return product(rows: a.rows, cols: n, a: a, blocks: a.rows, size: rowsPerBlock) { left, out, lo, m in
-            BLAS.gemm(
-                transposeB: true, m: m, n: n, k: k, a: left + lo * k, lda: k, b: b.base, ldb: k, c: out + lo * n, ldc: n
-            )
-        }
-    }
-
     /// `A · Bᵀ` with `B`'s rows (the unembedding's vocabulary) in fixed blocks on every core.
     public static func multiplyTransposedInRowBlocksOfB(
         _ a: Matrix, _ b: MatrixView, rowsPerBlock: Int = 4096

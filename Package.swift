@@ -52,7 +52,7 @@ let package = Package(
         ]),
         // libFuzzer targets (scripts/fuzz builds them with -sanitize=fuzzer -DFUZZING);
         // a plain build replays inputs through the same targets.
-        .executableTarget(name: "HeadMapsFuzz", dependencies: ["Core", "Analysis", "Checkpoint", "Experiments", "Tokenizer", "Report", "Plot"]),
+        .executableTarget(name: "HeadMapsFuzz", dependencies: ["Core", "Analysis", "Checkpoint", "Experiments", "Tokenizer", "Report", "Plot", "Sweep"]),
         // Tests: one target per module, sharing fixtures and helpers from Tests/Support.
         .target(name: "HeadMapsTestSupport", dependencies: ["Analysis", "Checkpoint", "LinearAlgebra", "PlantedModels", "Plot", "Tokenizer"],
                 path: "Tests/Support"),

@@ -5,6 +5,7 @@ import Experiments
 import Foundation
 import Plot
 import Report
+import Sweep
 import Tokenizer
 
 /// What each fuzz target feeds with arbitrary bytes. A thrown error is a
@@ -83,6 +84,11 @@ enum FuzzTargets {
         else { return }
         _ = try? ReportSpec.parse(yaml, file: "/nonexistent/spec.yaml")
         _ = try? MarkerSet.parse(yaml, file: "/nonexistent/markers.yaml")
+        if let sweep = try? SweepSpec.parse(yaml, file: "/nonexistent/sweep.yaml") {
+            precondition(!sweep.models.isEmpty && sweep.threshold > 0 && sweep.threshold <= 1)
+            precondition((1...8).contains(sweep.headsPlotted) && sweep.slurm.cpus >= 1)
+            precondition(sweep.slurm.options.allSatisfy { $0.hasPrefix("-") })
+        }
     }
 
     /// A pre-tokenizer pattern: an error, or a regex whose matches over any

@@ -118,12 +118,13 @@ struct SweepRunCommand: ParsableCommand {
             progress.log(
                 "\(plan.shards.count) shards: \(done) done with the same checkpoint and settings, "
                     + "\(states.filter { $0 == .running }.count) running elsewhere, \(toRun.count) to run")
+            // The worker every shard runs: this binary, by its real path.
+            let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
             if slurm {
                 guard !toRun.isEmpty else {
                     progress.log("nothing to submit; merge with `\(options.command("merge"))`")
                     return
                 }
-                let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
                 let jobs = try SlurmSubmission.submit(
                     toRun, plan: plan, spec: spec, folder: folder, executable: executable, extra: sbatch,
                     maximumArray: SlurmSubmission.maximumArraySize(), log: progress.log)
@@ -133,7 +134,6 @@ struct SweepRunCommand: ParsableCommand {
                         + "merge with `\(options.command("merge"))` when it is done")
                 return
             }
-            let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
             let perWorker = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / jobs)
             _ = try LocalWorkers.run(
                 toRun, jobs: jobs, folder: folder,

@@ -78,19 +78,6 @@ extension Matrix {
         }
     }
 
-    /// `body(rows, storage)` for chunks of `chunk` rows on every core; each touches only its rows.
-    mutating func forEachRowChunk(
-        chunk: Int = 64, _ body: @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void
-    ) {
-        let rows = self.rows
-        storage.withUnsafeMutableBufferPointer { m in
-            let shared = SharedFloats(m.baseAddress!)
-            DispatchQueue.concurrentPerform(iterations: (rows + chunk - 1) / chunk) { i in
-                body(i * chunk..<min(rows, (i + 1) * chunk), shared.pointer)
-            }
-        }
-    }
-
     /// Element-wise product with a matrix of the same shape (a gated MLP's two branches).
     public mutating func multiplyElementwise(by other: Matrix) {
         precondition(rows == other.rows && cols == other.cols)

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 public enum LayerNorm {
@@ -39,28 +38,5 @@ public enum RMSNorm {
             let inv = 1 / (squares / Double(n) + Double(epsilon)).squareRoot()
             for c in 0..<n { out[c] = Float(Double(row[c]) * inv) * scale[c] }
         }
-    }
-}
-
-extension Matrix {
-    /// A matrix of the same shape whose row `r` is `body(row r of self, row r of the result)`,
-    /// rows in fixed chunks on every core (each row computed alone: the same values whatever the core count).
-    func mapRows(
-        chunk: Int = 64, _ body: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
-    ) -> Matrix {
-        var out = Matrix(rows: rows, cols: cols)
-        let (rows, cols) = (self.rows, self.cols)
-        storage.withUnsafeBufferPointer { input in
-            out.storage.withUnsafeMutableBufferPointer { output in
-                let source = SharedFloats(UnsafeMutablePointer(mutating: input.baseAddress!))
-                let target = SharedFloats(output.baseAddress!)
-                DispatchQueue.concurrentPerform(iterations: (rows + chunk - 1) / chunk) { i in
-                    for r in (i * chunk)..<min(rows, (i + 1) * chunk) {
-                        body(source.pointer + r * cols, target.pointer + r * cols)
-                    }
-                }
-            }
-        }
-        return out
     }
 }

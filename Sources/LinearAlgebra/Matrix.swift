@@ -1,3 +1,5 @@
+import Dispatch
+
 /// A dense row-major matrix of `Float` that owns its storage.
 ///
 /// Values, not references: small matrices (a head's `W_V`, a batch of source
@@ -54,5 +56,35 @@ public struct Matrix: Sendable, Equatable {
 
     public func view<R>(_ body: (MatrixView) throws -> R) rethrows -> R {
         try storage.withUnsafeBufferPointer { try body(MatrixView(base: $0.baseAddress!, rows: rows, cols: cols)) }
+    }
+}
+
+extension Matrix {
+    /// `body(rows, storage)` for chunks of `chunk` rows on every core; each
+    /// touches only its rows, so the values do not depend on the core count.
+    mutating func forEachRowChunk(
+        chunk: Int = 64, _ body: @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let rows = self.rows
+        storage.withUnsafeMutableBufferPointer { m in
+            let shared = SharedFloats(m.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: (rows + chunk - 1) / chunk) { i in
+                body(i * chunk..<min(rows, (i + 1) * chunk), shared.pointer)
+            }
+        }
+    }
+
+    /// A matrix of the same shape whose row `r` is `body(row r of self, row r of the result)`,
+    /// rows in chunks on every core.
+    func mapRows(_ body: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> Matrix {
+        var out = Matrix(rows: rows, cols: cols)
+        let cols = self.cols
+        storage.withUnsafeBufferPointer { input in
+            let source = SharedFloats(UnsafeMutablePointer(mutating: input.baseAddress!))
+            out.forEachRowChunk { rows, target in
+                for r in rows { body(source.pointer + r * cols, target + r * cols) }
+            }
+        }
+        return out
     }
 }

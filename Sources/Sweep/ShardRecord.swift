@@ -67,17 +67,7 @@ public enum ShardState: Sendable, Equatable {
         }
     }
 
-    public var summary: String {
-        switch self {
-        case .pending: return "pending"
-        case .running: return "running"
-        case .interrupted: return "interrupted (its process ended mid-shard; it runs again)"
-        case .failed(let error): return "failed: \(error)"
-        case .outdated: return "outdated (done for another checkpoint or settings; it runs again)"
-        case .done(let seconds): return "done" + (seconds.map { String(format: " in %.1f s", $0) } ?? "")
-        }
-    }
-
+    /// The state in one word, as `sweep status` counts them.
     public var word: String {
         switch self {
         case .pending: return "pending"
@@ -86,6 +76,17 @@ public enum ShardState: Sendable, Equatable {
         case .failed: return "failed"
         case .outdated: return "outdated"
         case .done: return "done"
+        }
+    }
+
+    /// The word, with what it means for the next run or what went wrong.
+    public var summary: String {
+        switch self {
+        case .interrupted: return word + " (its process ended mid-shard; it runs again)"
+        case .failed(let error): return word + ": " + error
+        case .outdated: return word + " (done for another checkpoint or settings; it runs again)"
+        case .done(let seconds): return word + (seconds.map { String(format: " in %.1f s", $0) } ?? "")
+        case .pending, .running: return word
         }
     }
 

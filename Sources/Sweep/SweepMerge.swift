@@ -33,6 +33,28 @@ public struct SweepMerge {
     public let entries: [Entry]
     /// Shards left out (`--partial`), by label.
     public let missing: [String]
+    /// The entries by model, in the plan's order.
+    public let models: [Model]
+    /// Relations in the order the shards list them, each once, with its title.
+    public let relations: [(name: String, title: String)]
+
+    init(spec: SweepSpec, plan: SweepPlan, entries: [Entry], missing: [String]) {
+        self.spec = spec
+        self.plan = plan
+        self.entries = entries
+        self.missing = missing
+        var order: [String] = []
+        var grouped: [String: [Entry]] = [:]
+        for e in entries {
+            if grouped[e.shard.model] == nil { order.append(e.shard.model) }
+            grouped[e.shard.model, default: []].append(e)
+        }
+        models = order.map { Model(name: $0, entries: grouped[$0]!) }
+        var seen = Set<String>()
+        relations = entries.flatMap(\.document.relations).filter { seen.insert($0.name).inserted }.map {
+            ($0.name, $0.title)
+        }
+    }
 
     /// Reads the done shards; those not done are an error unless `partial`.
     public static func load(spec: SweepSpec, folder: SweepFolder, partial: Bool) throws -> SweepMerge {
@@ -54,24 +76,6 @@ public struct SweepMerge {
                 folder: folder.path, shards: missing.map { "\($0.0): \($0.1)" })
         }
         return SweepMerge(spec: spec, plan: plan, entries: entries, missing: missing.map(\.0))
-    }
-
-    public var models: [Model] {
-        var order: [String] = []
-        var grouped: [String: [Entry]] = [:]
-        for e in entries {
-            if grouped[e.shard.model] == nil { order.append(e.shard.model) }
-            grouped[e.shard.model, default: []].append(e)
-        }
-        return order.map { Model(name: $0, entries: grouped[$0]!) }
-    }
-
-    /// Relations in the order the shards list them, each once, with its title.
-    public var relations: [(name: String, title: String)] {
-        var seen = Set<String>()
-        return entries.flatMap(\.document.relations).filter { seen.insert($0.name).inserted }.map {
-            ($0.name, $0.title)
-        }
     }
 
     public func json() -> String {

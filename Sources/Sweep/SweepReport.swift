@@ -79,14 +79,13 @@ public struct SweepReport {
                         + "(figures/\(name).png)\n\n"
                 }
                 let first = HeadValues.firstReaching(maps, threshold: spec.threshold, layers: shape.0, heads: shape.1)
-                let heads = (0..<shape.0).flatMap { l in (0..<shape.1).map { HeadIndex(layer: l, head: $0) } }
-                for head in heads.sorted(by: { (first[$0.layer][$0.head], $0) < (first[$1.layer][$1.head], $1) }) {
-                    let at = Int(first[head.layer][head.head])
-                    guard at < maps.count, let then = maps[at] else { continue }
+                for (head, at) in HeadValues.crossings(first, members: maps.count) {
+                    guard let then = maps[at] else { continue }
                     crossings.append(
                         "| \(MarkdownText.escape(model.name)) | \(head) | \(MarkdownText.escape(model.revisions[at])) | "
                             + String(format: "%.2f | %.2f |", then[head.layer][head.head], last[head.layer][head.head]))
                 }
+                let heads = (0..<shape.0).flatMap { l in (0..<shape.1).map { HeadIndex(layer: l, head: $0) } }
                 for j in maps.indices.dropFirst() {
                     guard let before = maps[j - 1], let after = maps[j] else { continue }
                     for head in heads {

@@ -141,15 +141,10 @@ public struct StudyPart: ReportPart {
         for relation in studied {
             guard let first = relation.first else { continue }
             let maps = relation.maps
-            let heads: [HeadIndex] = first.indices.flatMap { l in
-                first[l].indices.map { h in HeadIndex(layer: l, head: h) }
-            }
-            func at(_ head: HeadIndex) -> Int { Int(first[head.layer][head.head]) }
-            let reached = heads.filter { at($0) < labels.count }.sorted { (at($0), $0) < (at($1), $1) }
-            firstReached += reached.map { head in
+            firstReached += HeadValues.crossings(first, members: labels.count).map { head, at in
                 FirstRow(
-                    relation: relation.title, head: head.description, revision: labels[at(head)],
-                    score: String(format: "%.2f", maps[at(head)]![head.layer][head.head]),
+                    relation: relation.title, head: head.description, revision: labels[at],
+                    score: String(format: "%.2f", maps[at]![head.layer][head.head]),
                     last: maps.last!.map { String(format: "%.2f", $0[head.layer][head.head]) } ?? "skipped")
             }
         }
@@ -182,6 +177,13 @@ public enum HeadValues {
     /// Each head's highest score in any member.
     public static func maximum(_ maps: [[[Double]]?], layers: Int, heads: Int) -> [[Double]] {
         (0..<layers).map { l in (0..<heads).map { h in maps.compactMap { $0?[l][h] }.max() ?? 0 } }
+    }
+
+    /// The heads that reach the threshold in some member (`first` from
+    /// `firstReaching`), with that member's index, earliest first, then by head.
+    public static func crossings(_ first: [[Double]], members: Int) -> [(head: HeadIndex, at: Int)] {
+        first.indices.flatMap { l in first[l].indices.map { h in (HeadIndex(layer: l, head: h), Int(first[l][h])) } }
+            .filter { $0.1 < members }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
     }
 
     /// The index of the first member where each head's score reaches

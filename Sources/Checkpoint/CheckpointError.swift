@@ -15,7 +15,6 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case wrongType(file: String, key: String, expected: String, found: String)
     case invalidConfig(file: String, key: String, problem: String)
     case unsupportedArchitecture(file: String, found: String, supported: [String])
-    case noForwardPass(file: String, architecture: String, supported: [String])
     // model.safetensors.index.json.
     case index(file: String, problem: String)
     // A safetensors file as a whole.
@@ -36,7 +35,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case .folderMissing(let f), .notAFolder(let f), .noWeights(let f, _), .duplicateTensor(let f, _, _),
             .configMissing(let f), .configNotJSON(let f), .configNotObject(let f),
             .missingKey(let f, _, _), .wrongType(let f, _, _, _), .invalidConfig(let f, _, _),
-            .unsupportedArchitecture(let f, _, _), .noForwardPass(let f, _, _),
+            .unsupportedArchitecture(let f, _, _),
             .index(let f, _), .unreadable(let f, _), .header(let f, _), .changedWhileReading(let f, _),
             .missingTensor(let f, _, _), .wrongShape(let f, _, _, _), .wrongDType(let f, _, _), .badEntry(let f, _, _),
             .nonFinite(let f, _, _, _), .writer(let f, _):
@@ -60,9 +59,6 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case .invalidConfig(_, _, let problem): return problem
         case .unsupportedArchitecture(_, let found, let supported):
             return "\(found) is not supported yet; supported: \(supported.joined(separator: ", "))"
-        case .noForwardPass(_, let architecture, let supported):
-            return
-                "running the model is not supported for \(architecture) yet (supported: \(supported.joined(separator: ", "))); the static maps are"
         case .index(_, let problem), .header(_, let problem), .changedWhileReading(_, let problem),
             .writer(_, let problem):
             return problem

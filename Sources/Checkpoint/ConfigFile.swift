@@ -33,7 +33,7 @@ public struct ConfigFile: Sendable {
         case let s as String: return s
         case _ where JSONBoolean.isBoolean(value): return (value as? Bool) ?? false
         case let n as NSNumber: return n.doubleValue
-        case let a as [Any]: return a.compactMap { ($0 as? String) }
+        case let a as [Any]: return a.compactMap { sendable($0) }
         case let o as [String: Any]: return o.compactMapValues { sendable($0) }
         default: return nil
         }
@@ -79,8 +79,9 @@ public struct ConfigFile: Sendable {
         return s
     }
 
-    public func bool(_ key: String) throws -> Bool {
+    public func bool(_ key: String, default fallback: Bool? = nil) throws -> Bool {
         guard let value = object[key] else {
+            if let fallback { return fallback }
             throw CheckpointError.missingKey(file: path, key: key, expected: "true or false")
         }
         guard let b = value as? Bool else {
@@ -90,7 +91,26 @@ public struct ConfigFile: Sendable {
         return b
     }
 
-    public func strings(_ key: String) -> [String] { (object[key] as? [String]) ?? [] }
+    public func strings(_ key: String) -> [String] {
+        ((object[key] as? [any Sendable]) ?? []).compactMap { $0 as? String }
+    }
+
+    /// A list of non-negative integers (layer indices).
+    public func ints(_ key: String) throws -> [Int] {
+        guard let list = object[key] as? [any Sendable] else {
+            throw CheckpointError.wrongType(
+                file: path, key: key, expected: "a list of integers",
+                found: Excerpt.short(String(reflecting: object[key] ?? "nothing")))
+        }
+        return try list.map { value in
+            guard !(value is Bool), let d = value as? Double, let i = Int(exactly: d), i >= 0 else {
+                throw CheckpointError.wrongType(
+                    file: path, key: key, expected: "a list of non-negative integers",
+                    found: Excerpt.short(String(reflecting: value)))
+            }
+            return i
+        }
+    }
 
     /// A nested object (`rope_scaling`, …) as a config of its own, whose
     /// errors name it: "config.json › rope_scaling".

@@ -67,7 +67,7 @@ public struct Ablation: Sendable {
     /// - Parameters:
     ///   - maximumHeads: at most this many heads (the paper: 150), and only heads with a positive score.
     public static func run(
-        relation: TokenizedRelation, statics: RelationScores, decoder: DecoderWeights, tokenizer: any Tokenizer,
+        relation: TokenizedRelation, statics: RelationScores, decoder: ModelWeights, tokenizer: any Tokenizer,
         template: String, maximumHeads: Int = 150, randomDraws: Int = 5, seed: UInt64 = 0,
         control: (TokenizedRelation, String)? = nil, log: (String) -> Void = { _ in }
     ) throws -> Ablation {

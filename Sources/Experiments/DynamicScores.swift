@@ -53,7 +53,7 @@ public struct DynamicScores: Sendable {
     ///   - statics: the relation's static scores (the same k).
     ///   - batchSize: prompts per forward pass.
     public static func run(
-        relation: TokenizedRelation, statics: RelationScores, model: TransformerWeights, decoder: DecoderWeights,
+        relation: TokenizedRelation, statics: RelationScores, model: TransformerWeights, decoder: ModelWeights,
         tokenizer: any Tokenizer, templates: [String] = paperTemplates, batchSize: Int = 256,
         log: (String) -> Void = { _ in }
     ) throws -> RelationResult {

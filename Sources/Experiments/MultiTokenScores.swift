@@ -46,7 +46,7 @@ public enum MultiTokenScores {
     ///   - statics: the relation's static scores (skipped: no correlation, the relation is skipped).
     ///   - k: the static scores' k.
     public static func run(
-        relation: Relation, k: Int, statics: RelationScores, model: TransformerWeights, decoder: DecoderWeights,
+        relation: Relation, k: Int, statics: RelationScores, model: TransformerWeights, decoder: ModelWeights,
         tokenizer: any Tokenizer, template: String = paperTemplate,
         minimumPairs: Int = TokenizedRelation.defaultMinimumPairs, batchSize: Int = 256,
         log: (String) -> Void = { _ in }

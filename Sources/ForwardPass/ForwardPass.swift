@@ -10,13 +10,13 @@ import LinearAlgebra
 /// projection, residual, norm, MLP, residual; then the final norm and the
 /// unembedding. The hooks are the few the experiments need (`Interventions`).
 public struct ForwardPass: Sendable {
-    public let weights: DecoderWeights
+    public let weights: ModelWeights
     private let blocks: BlockCache
 
     /// - Parameter blockCacheBytes: how much memory converted blocks may keep
     ///   between runs (default: half the machine's); past it, blocks are read
     ///   again for every run.
-    public init(weights: DecoderWeights, blockCacheBytes: Int = ForwardPass.defaultBlockCacheBytes) {
+    public init(weights: ModelWeights, blockCacheBytes: Int = ForwardPass.defaultBlockCacheBytes) {
         self.weights = weights
         self.blocks = BlockCache(budget: blockCacheBytes)
     }
@@ -28,7 +28,7 @@ public struct ForwardPass: Sendable {
     /// Block `layer`, read (and checked) once for all the runs of this pass
     /// while the cache's budget allows: an ablation sweep runs the model
     /// hundreds of times.
-    func block(_ layer: Int) throws -> DecoderWeights.Block {
+    func block(_ layer: Int) throws -> ModelWeights.Block {
         try blocks.block(layer) { try weights.block($0) }
     }
 
@@ -99,7 +99,7 @@ public struct ForwardPass: Sendable {
             let qkv = queryKeyValue(x, block: block, positions: rowPositions)
             capture?(layer, shared == 0 ? qkv : Self.joined(prefix[layer], qkv, prompts: batch.count))
             let z = attention(
-                qkv, prefix: prefix[layer], layer: layer, window: block.slidingWindow, prompts: batch.count,
+                qkv, prefix: prefix[layer], layer: layer, window: block.attention.slidingWindow, prompts: batch.count,
                 length: length,
                 interventions: interventions)
             for (index, position) in interventions.recordedValues where index.layer == layer {
@@ -154,7 +154,7 @@ public struct ForwardPass: Sendable {
     /// `x · W + b`: with one-thread BLAS, in fixed blocks of rows on every
     /// core (the same roundings whatever the core count); else one product.
     /// Few rows (the last position of each prompt) split the columns instead.
-    func apply(_ linear: DecoderWeights.Linear, to x: Matrix) -> Matrix {
+    func apply(_ linear: ModelWeights.Linear, to x: Matrix) -> Matrix {
         var y = linear.weight.withMatrix { w -> Matrix in
             switch (BLAS.threadCount == 1, linear.storedOutIn) {
             case (false, false):
@@ -258,7 +258,7 @@ public struct ForwardPass: Sendable {
     /// `weights[k]`): `q·k` through the model's scale and soft cap. The one
     /// computation of attention of the full pass and the last-position pass.
     static func attentionWeights(
-        _ model: DecoderWeights, query: UnsafePointer<Float>, key: (Int) -> UnsafePointer<Float>,
+        _ model: ModelWeights, query: UnsafePointer<Float>, key: (Int) -> UnsafePointer<Float>,
         keys: ClosedRange<Int>, into weights: UnsafeMutablePointer<Float>
     ) {
         let dh = model.shape.dHead
@@ -281,33 +281,63 @@ public struct ForwardPass: Sendable {
 
     /// The rest of a block once its heads' `z` is known: the output
     /// projection into the residual stream, then the MLP on its norm.
-    func finishBlock(_ x: inout Matrix, z: Matrix, block: DecoderWeights.Block) {
-        var attention = apply(block.output, to: z)
-        if let norm = block.attentionOutputNorm { attention = norm.apply(to: attention) }
+    func finishBlock(_ x: inout Matrix, z: Matrix, block: ModelWeights.Block) {
+        var attention = apply(block.attention.output, to: z)
+        if let norm = block.attention.outputNorm { attention = norm.apply(to: attention) }
         // Parallel blocks: the MLP reads the block's input, not the stream after attention.
         if !block.parallel { add(&x, attention) }
-        let h2 = block.mlpNorm.apply(to: x)
-        var hidden = apply(block.mlpIn, to: h2)
-        if let gate = block.mlpGate {
-            var gated = apply(gate, to: h2)
-            gated.applyInParallel(block.activation)
-            for i in hidden.storage.indices { hidden.storage[i] *= gated.storage[i] }
-        } else {
-            hidden.applyInParallel(block.activation)
-        }
-        var mlp = apply(block.mlpOut, to: hidden)
-        if let norm = block.mlpOutputNorm { mlp = norm.apply(to: mlp) }
+        let branch = block.feedForward
+        var mlp = apply(branch.mlp, to: branch.norm.apply(to: x))
+        if let norm = branch.outputNorm { mlp = norm.apply(to: mlp) }
         if block.parallel { add(&x, attention) }
         add(&x, mlp)
     }
 
+    /// An MLP on rows already normed. A mixture of experts sends each row
+    /// through the experts its router picks (`ExpertRouting`, as the static
+    /// sources do) and sums their weighted outputs in expert order, as
+    /// transformers does.
+    func apply(_ mlp: ModelWeights.MLP, to h: Matrix) -> Matrix {
+        switch mlp {
+        case .plain(let input, let output, let activation):
+            var hidden = apply(input, to: h)
+            hidden.applyInParallel(activation)
+            return apply(output, to: hidden)
+        case .gated(let gate, let up, let down, let activation):
+            var hidden = apply(up, to: h)
+            var gated = apply(gate, to: h)
+            gated.applyInParallel(activation)
+            for i in hidden.storage.indices { hidden.storage[i] *= gated.storage[i] }
+            return apply(down, to: hidden)
+        case .mixture(let mixture):
+            let logits = apply(mixture.router, to: h)
+            let routes = (0..<h.rows).map { r in
+                ExpertRouting.route(
+                    logits: (0..<logits.cols).map { Double(logits[r, $0]) }, topK: mixture.topK,
+                    normalizes: mixture.normalizesTopK)
+            }
+            var out = Matrix(rows: h.rows, cols: weights.shape.dModel)
+            for (e, expert) in mixture.experts.enumerated() {
+                let chosen = ExpertRouting.rows(routedTo: e, routes)
+                guard !chosen.isEmpty else { continue }
+                let y = apply(expert, to: h.gatherRows(chosen.map(\.row)))
+                for (i, (row, weight)) in chosen.enumerated() {
+                    let w = Float(weight)
+                    for j in 0..<out.cols { out[row, j] += y[i, j] * w }
+                }
+            }
+            return out
+        }
+    }
+
     /// `[q | k | v]` rows of a block for the residual rows `x` at `positions`,
     /// queries and keys turned by the rotary embedding where the model has one.
-    func queryKeyValue(_ x: Matrix, block: DecoderWeights.Block, positions: [Int]) -> Matrix {
-        let h = block.attentionNorm.apply(to: x)
-        let parts = block.queryKeyValue.map { apply($0, to: h) }
+    func queryKeyValue(_ x: Matrix, block: ModelWeights.Block, positions: [Int]) -> Matrix {
+        let attention = block.attention
+        let h = attention.norm.apply(to: x)
+        let parts = attention.queryKeyValue.map { apply($0, to: h) }
         var qkv: Matrix
-        if parts.count == 1 && block.interleavedPerHead {
+        if parts.count == 1 && attention.interleavedPerHead {
             // `[q k v]` per head → `[q | k | v]`.
             let dh = weights.shape.dHead
             let heads = weights.shape.heads
@@ -334,7 +364,9 @@ public struct ForwardPass: Sendable {
         let shape = weights.shape
         let width = weights.queryKeyValueWidth
         let keyOffset = weights.keyOffset
-        for (norm, offset, heads) in [(block.queryNorm, 0, shape.heads), (block.keyNorm, keyOffset, shape.kvHeads)] {
+        for (norm, offset, heads) in [
+            (attention.queryNorm, 0, shape.heads), (attention.keyNorm, keyOffset, shape.kvHeads),
+        ] {
             guard let norm else { continue }
             // A norm `d_head` wide normalises each head (Gemma 3, Qwen3); one
             // as wide as all the heads, the whole projection (OLMo 2).
@@ -351,7 +383,7 @@ public struct ForwardPass: Sendable {
                 }
             }
         }
-        if let rotary = block.rotary ?? weights.rotary {
+        if let rotary = attention.rotary ?? weights.rotary {
             qkv.storage.withUnsafeMutableBufferPointer { p in
                 for (r, position) in positions.enumerated() {
                     let row = p.baseAddress! + r * width
@@ -392,7 +424,7 @@ public struct ForwardPass: Sendable {
 /// of converted bytes (blocks read in place from an F32 mapping cost none).
 private final class BlockCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var blocks: [Int: DecoderWeights.Block] = [:]
+    private var blocks: [Int: ModelWeights.Block] = [:]
     private let budget: Int
     private var bytes = 0
 
@@ -400,7 +432,7 @@ private final class BlockCache: @unchecked Sendable {
 
     var count: Int { lock.withLock { blocks.count } }
 
-    func block(_ layer: Int, read: (Int) throws -> DecoderWeights.Block) throws -> DecoderWeights.Block {
+    func block(_ layer: Int, read: (Int) throws -> ModelWeights.Block) throws -> ModelWeights.Block {
         lock.lock()
         defer { lock.unlock() }
         if let cached = blocks[layer] { return cached }

@@ -175,7 +175,7 @@ extension ForwardPass {
         let zWidth = weights.queryWidth
         let weights = self.weights
         // Keys: the prefix's (within the sliding window), then the last position's own.
-        let first = block.slidingWindow.map { max(0, p - $0 + 1) } ?? 0
+        let first = block.attention.slidingWindow.map { max(0, p - $0 + 1) } ?? 0
         var z = Matrix(rows: rows, cols: zWidth)
         z.storage.withUnsafeMutableBufferPointer { zp in
             let out = SharedFloats(zp.baseAddress!)

@@ -5,9 +5,12 @@ import Foundation
 /// The model families `make-fixture --arch` writes, each in its real Hugging
 /// Face layout and naming, with a `tokenizer.json`.
 public enum FixtureArchitecture: String, CaseIterable, Sendable {
-    case gpt2, neox, phi, llama, qwen2, gemma2
+    case gpt2, neox, phi, llama, qwen2, gemma2, mixtral
 
-    var gated: Bool { [.llama, .qwen2, .gemma2].contains(self) }
+    var gated: Bool { [.llama, .qwen2, .gemma2, .mixtral].contains(self) }
+
+    /// Mixtral's experts per block and per token.
+    static let experts = (count: 4, perToken: 2)
 }
 
 /// A planted checkpoint in another family's layout. The planted weights are
@@ -18,7 +21,9 @@ public enum FixtureArchitecture: String, CaseIterable, Sendable {
 /// MLPs a pass-through of the code dimensions: hidden unit `c` gates on a
 /// dimension that is constant across tokens and carries code dimension `c`
 /// up, so block 0's output keeps every code scaled by one positive number per
-/// token — which no ranking sees.
+/// token — which no ranking sees. Mixtral's experts each carry that
+/// pass-through (their other units random and their own), behind a random
+/// router: the weighted sum of any two keeps it.
 public struct FamilyFixture {
     public let planted: PlantedCheckpoint
     public let architecture: FixtureArchitecture
@@ -336,7 +341,27 @@ public struct FamilyFixture {
             }
 
             // The MLP.
-            if architecture.gated {
+            if architecture == .mixtral {
+                let (count, _) = FixtureArchitecture.experts
+                let moe = "\(p).block_sparse_moe"
+                out["\(moe).gate.weight"] = Tensor(
+                    shape: [count, d],
+                    values: random("\(moe).gate", [count, d], scale: Float(1 / Double(d).squareRoot())))
+                for e in 0..<count {
+                    let expert = "\(moe).experts.\(e)"
+                    let (gate, up, down) =
+                        l == 0
+                        ? gatedFirstMLP(dMLP: dMLP, random: random, name: "mlp0.expert\(e)")
+                        : (
+                            random("\(expert).w1", [dMLP, d], scale: 0.05),
+                            random("\(expert).w3", [dMLP, d], scale: 0.05),
+                            random("\(expert).w2", [d, dMLP], scale: 0.05)
+                        )
+                    out["\(expert).w1.weight"] = Tensor(shape: [dMLP, d], values: gate)
+                    out["\(expert).w3.weight"] = Tensor(shape: [dMLP, d], values: up)
+                    out["\(expert).w2.weight"] = Tensor(shape: [d, dMLP], values: down)
+                }
+            } else if architecture.gated {
                 if l == 0 {
                     let (gate, up, down) = gatedFirstMLP(dMLP: dMLP, random: random)
                     out["\(p).mlp.gate_proj.weight"] = Tensor(shape: [dMLP, d], values: gate)
@@ -367,12 +392,14 @@ public struct FamilyFixture {
     /// Block 0's gated MLP, `[out, in]`: unit `c < reserved` gates on the
     /// constant dimension and carries code dimension `c` up to output `c`; the
     /// other units are random and write only outside the reserved dimensions.
-    func gatedFirstMLP(dMLP: Int, random: (String, [Int], Float) -> [Float]) -> ([Float], [Float], [Float]) {
+    func gatedFirstMLP(
+        dMLP: Int, random: (String, [Int], Float) -> [Float], name: String = "mlp0"
+    ) -> ([Float], [Float], [Float]) {
         let half = d / 2
         let reserved = Layout.reserved
-        var gate = random("mlp0.gate", [dMLP, d], Float(1 / Double(d).squareRoot()))
-        var up = random("mlp0.up", [dMLP, d], Float(1 / Double(d).squareRoot()))
-        var down = random("mlp0.down", [d, dMLP], Float(1 / Double(dMLP).squareRoot()))
+        var gate = random("\(name).gate", [dMLP, d], Float(1 / Double(d).squareRoot()))
+        var up = random("\(name).up", [dMLP, d], Float(1 / Double(d).squareRoot()))
+        var down = random("\(name).down", [d, dMLP], Float(1 / Double(dMLP).squareRoot()))
         for c in 0..<reserved {
             for i in 0..<d {
                 gate[c * d + i] = 0
@@ -455,6 +482,16 @@ public struct FamilyFixture {
             add("num_key_value_heads", "\(kvHeads)")
             add("rope_theta", "500000.0")
             add("tie_word_embeddings", tied ? "true" : "false")
+        case .mixtral:
+            add("architectures", "[\"MixtralForCausalLM\"]")
+            add("model_type", "\"mixtral\"")
+            add("hidden_act", "\"silu\"")
+            add("rms_norm_eps", "1e-05")
+            add("num_key_value_heads", "\(kvHeads)")
+            add("rope_theta", "1000000.0")
+            add("num_local_experts", "\(FixtureArchitecture.experts.count)")
+            add("num_experts_per_tok", "\(FixtureArchitecture.experts.perToken)")
+            add("tie_word_embeddings", "false")
         case .gemma2:
             add("architectures", "[\"Gemma2ForCausalLM\"]")
             add("model_type", "\"gemma2\"")

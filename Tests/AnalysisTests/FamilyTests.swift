@@ -32,6 +32,14 @@ final class FamilyTests: XCTestCase {
         XCTAssertFalse(llama.weights.unembedding === llama.weights.embedding, "Llama's fixture is untied")
         XCTAssertTrue(llama.tokenizer is ByteLevelBPE && llama.tokenizer.files.first!.hasSuffix("tokenizer.json"))
 
+        let mixtral = try Architectures.open(modelDirectory: TestSupport.familyModel(.mixtral))
+        guard case .mixture(let experts) = mixtral.weights.firstMLP.network else {
+            return XCTFail("Mixtral's block 0 is a mixture of experts")
+        }
+        XCTAssertEqual(experts.experts.count, 4)
+        XCTAssertEqual(experts.topK, 2)
+        XCTAssertTrue(experts.normalizesTopK, "Mixtral divides its top-k probabilities by their sum")
+
         let gemma = try Architectures.open(modelDirectory: TestSupport.familyModel(.gemma2))
         XCTAssertEqual(gemma.weights.shape.dHead, 32, "head_dim from the config, not d_model / heads")
         XCTAssertEqual(gemma.weights.embeddingScale, 8, "sqrt(d_model) = sqrt(64)")
@@ -41,12 +49,12 @@ final class FamilyTests: XCTestCase {
         let neox = try Architectures.open(modelDirectory: TestSupport.familyModel(.neox))
         XCTAssertEqual(neox.weights.shape.vocab % 128, 0, "padded rows, as Pythia's")
         XCTAssertGreaterThan(neox.weights.shape.vocab, neox.tokenizer.count, "the padding rows are part of the vocabulary scored")
-        XCTAssertEqual(neox.weights.firstMLP.activation, .gelu)
+        XCTAssertEqual(neox.weights.firstMLP.dense?.activation, .gelu)
 
         let phi = try Architectures.open(modelDirectory: TestSupport.familyModel(.phi))
         XCTAssertEqual(phi.weights.firstMLP.norm.kind, .layerNorm)
-        XCTAssertNil(phi.weights.firstMLP.upWeight)
-        XCTAssertEqual(try Architectures.open(modelDirectory: TestSupport.familyModel(.qwen2)).weights.firstMLP.activation, .silu)
+        XCTAssertNil(phi.weights.firstMLP.dense?.upWeight)
+        XCTAssertEqual(try Architectures.open(modelDirectory: TestSupport.familyModel(.qwen2)).weights.firstMLP.dense?.activation, .silu)
     }
 
     /// Under grouped-query attention the query heads of one KV head share

@@ -44,6 +44,15 @@ final class FamilyErrorTests: XCTestCase {
         try assertScoresFail(dir, ["tensor 'lm_head.weight' is missing (expected shape ["])
     }
 
+    func testAMixtureRoutingToMoreExpertsThanItHasNamesTheKey() throws {
+        let dir = TestSupport.temporaryDirectory("family-broken") + "/model"
+        try FileManager.default.copyItem(atPath: TestSupport.repositoryRoot + "/fixtures/models/hf/olmoe", toPath: dir)
+        try editJSON(dir + "/config.json") { $0["num_experts_per_tok"] = 5 }
+        try assertScoresFail(dir, ["config.json", "num_experts_per_tok 5 is not between 1 and num_experts (4)"])
+        try editJSON(dir + "/config.json") { $0["num_experts_per_tok"] = 2; $0["num_experts"] = 5 }
+        try assertScoresFail(dir, ["model.safetensors", "tensor 'model.layers.0.mlp.gate.weight' has shape [4, 16], config.json implies [5, 16]"])
+    }
+
     func testAShardTheIndexNamesButTheFolderLacks() throws {
         let dir = try familyCopy(.llama)
         try FileManager.default.removeItem(atPath: dir + "/model-00002-of-00002.safetensors")

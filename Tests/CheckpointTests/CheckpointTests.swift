@@ -65,8 +65,8 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(heads[0].valueWeights.cols, 4)
         XCTAssertEqual(heads[0].outputWeights.rows, 4)
         XCTAssertEqual(heads[0].outputWeights.cols, 64)
-        XCTAssertEqual(model.firstMLP.activation, .geluNew)
-        XCTAssertEqual(model.firstMLP.inWeight.cols, 256)
+        XCTAssertEqual(model.firstMLP.dense?.activation, .geluNew)
+        XCTAssertEqual(model.firstMLP.dense?.inWeight.cols, 256)
     }
 
     func testSlicesValueColumnsAndOutputRowsOfEachHead() throws {

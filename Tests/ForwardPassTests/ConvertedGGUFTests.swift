@@ -5,13 +5,14 @@ import Foundation
 import HeadMapsTestSupport
 import XCTest
 
-/// GPT-2, GPT-NeoX, Phi-2, Qwen3 and OLMo 2 read from GGUF files that
+/// GPT-2, GPT-NeoX, Phi-2, Qwen3, OLMo 2, Mixtral and OLMoE read from GGUF files that
 /// llama.cpp's own converter wrote from the committed tiny checkpoints
 /// (`Tests/crosscheck/llama_cpp_convert.py`, float32 tensors): the converter's
 /// renaming, GPT-2's transposed `Conv1D` weights and GPT-NeoX's re-ordered
-/// fused QKV are undone, so every number equals the Hugging Face folder's.
+/// fused QKV are undone, and the mixtures' stacked experts are split back
+/// into one matrix per expert, so every number equals the Hugging Face folder's.
 final class ConvertedGGUFTests: XCTestCase {
-    static let families = ["gpt2", "gpt_neox", "phi", "qwen3", "olmo2"]
+    static let families = ["gpt2", "gpt_neox", "phi", "qwen3", "olmo2", "mixtral", "olmoe"]
     static let prompts = ["The capital of France is", "John and Mary went to the store. John gave a bottle of milk to", " Paris"]
 
     func testEachFamilyRunsAsItsHuggingFaceFolderFromTheConvertersFile() throws {
@@ -61,6 +62,15 @@ final class ConvertedGGUFTests: XCTestCase {
         let neox = try CheckpointDirectory(path: TestSupport.repositoryRoot + "/fixtures/gguf/gpt_neox.gguf")
         XCTAssertEqual(neox.gguf?.modelType, "gpt_neox")
         XCTAssertEqual(try neox.config.bool("use_parallel_residual"), true)
+        // Mixtral is converted as `llama` with experts; each expert is its own slice of the stack.
+        let mixtral = try CheckpointDirectory(path: TestSupport.repositoryRoot + "/fixtures/gguf/mixtral.gguf")
+        XCTAssertEqual(mixtral.gguf?.modelType, "mixtral")
+        XCTAssertEqual(try mixtral.config.int("num_local_experts"), 4)
+        XCTAssertEqual(try mixtral.config.int("num_experts_per_tok"), 2)
+        XCTAssertEqual(mixtral.shape(of: "layers.1.block_sparse_moe.experts.3.w2.weight"), [16, 32])
+        XCTAssertEqual(mixtral.gguf?.storedName("layers.1.block_sparse_moe.experts.3.w2.weight"), "blk.1.ffn_down_exps.weight")
+        let olmoe = try CheckpointDirectory(path: TestSupport.repositoryRoot + "/fixtures/gguf/olmoe.gguf")
+        XCTAssertEqual(try olmoe.config.bool("norm_topk_prob"), false)
     }
 
     func testATokenizerWithMoreTokensThanEmbeddingRowsIsRefused() throws {

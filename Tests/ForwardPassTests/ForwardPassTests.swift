@@ -60,8 +60,8 @@ final class ForwardPassTests: XCTestCase {
         let dir = try copy(source, config: { $0["sliding_window"] = 3 })
         let prompts = expected["prompts"] as! [[Int]]
         let windowed = try open(dir)
-        XCTAssertEqual(try windowed.weights.block(0).slidingWindow, 3, "layer_types: layer 0 slides")
-        XCTAssertNil(try windowed.weights.block(1).slidingWindow)
+        XCTAssertEqual(try windowed.weights.attention(0).slidingWindow, 3, "layer_types: layer 0 slides")
+        XCTAssertNil(try windowed.weights.attention(1).slidingWindow)
         let logits = try windowed.run(prompts).logits
         assertClose(logits, expected["logits_last_position_sliding_window_3"] as! [[Double]])
         XCTAssertNotEqual(logits, try open(source).run(prompts).logits)
@@ -238,8 +238,8 @@ final class ForwardPassTests: XCTestCase {
         let block = try w.block(0)
         var x = Matrix(rows: 1, cols: d)
         w.embedding.withMatrix { e in try! XCTUnwrap(w.positions).withMatrix { p in for j in 0..<d { x[0, j] = e[22, j] + p[1, j] } } }
-        let h = block.attentionNorm.apply(to: x)
-        let qkv = try XCTUnwrap(block.queryKeyValue.first)
+        let h = block.attention.norm.apply(to: x)
+        let qkv = try XCTUnwrap(block.attention.queryKeyValue.first)
         var expected = Matrix(rows: 1, cols: dh)
         for j in 0..<dh {
             var v = qkv.bias[2 * d + 2 * dh + j]

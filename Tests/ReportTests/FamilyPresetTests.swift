@@ -57,7 +57,8 @@ final class FamilyPresetTests: XCTestCase {
     func testTodaysFamilyPresetsRunFromTheCache() throws {
         let presets = [("gemma-3-1b", "google/gemma-3-1b-pt", "gemma3"), ("gemma-3-4b", "google/gemma-3-4b-pt", "gemma3"),
                        ("qwen3-8b", "Qwen/Qwen3-8B", "qwen3"), ("phi-3-mini", "microsoft/Phi-3-mini-4k-instruct", "phi3"),
-                       ("olmo-2-7b", "allenai/OLMo-2-1124-7B", "olmo2")]
+                       ("olmo-2-7b", "allenai/OLMo-2-1124-7B", "olmo2"), ("olmoe-1b-7b", "allenai/OLMoE-1B-7B-0924", "olmoe"),
+                       ("mixtral-8x7b", "mistralai/Mixtral-8x7B-v0.1", "mixtral"), ("qwen3-30b-a3b", "Qwen/Qwen3-30B-A3B-Base", "qwen3_moe")]
         _ = try runFromACache(presets.map { ($0.0, $0.1, TestSupport.repositoryRoot + "/fixtures/models/hf/" + $0.2) }, hub: "hub-today")
     }
 

@@ -18,7 +18,8 @@ package enum TestSupport {
     /// Tiny random checkpoints written by Hugging Face transformers itself, one
     /// per family (`Tests/crosscheck/make_hf_checkpoints.py` made them).
     /// The families whose tiny checkpoints transformers wrote (`Tests/crosscheck/make_hf_checkpoints.py`).
-    package static let transformersFamilies = ["gpt2", "gpt_neox", "phi", "llama", "qwen2", "gemma2", "gemma3", "qwen3", "phi3", "olmo2"]
+    package static let transformersFamilies = ["gpt2", "gpt_neox", "phi", "llama", "qwen2", "gemma2", "gemma3", "qwen3", "phi3", "olmo2",
+                                                     "mixtral", "olmoe", "qwen3_moe"]
     package static let transformersModels = transformersFamilies.map { repositoryRoot + "/fixtures/models/hf/" + $0 }
 
     package static func temporaryDirectory(_ name: String = "t") -> String {
@@ -258,7 +259,7 @@ package enum Tools {
 }
 
 
-extension DecoderWeights {
+extension ModelWeights {
     /// How far two float32 runs of this model may differ when their products
     /// sum in other orders (another BLAS kernel, a batch instead of one
     /// prompt), relative to the largest magnitude of the row compared: a sum
@@ -269,7 +270,15 @@ extension DecoderWeights {
     /// d_model — and doubled twice for the norms, which rescale what they
     /// normalise by up to the ratio of its largest value to its spread.
     package func float32Tolerance(positions: Int) throws -> Double {
-        let d = shape.dModel, dMLP = try block(0).mlpIn.outputs
+        func hidden(_ mlp: MLP) -> Int {
+            switch mlp {
+            case .plain(let input, _, _): input.outputs
+            case .gated(_, let up, _, _): up.outputs
+            // The router's logits, then an expert's hidden width, then the sum over the top k.
+            case .mixture(let m): m.router.inputs + (m.experts.map(hidden).max() ?? 0) + m.topK
+            }
+        }
+        let d = shape.dModel, dMLP = hidden(try feedForward(0).mlp)
         let chain = shape.layers * (3 * d + positions + dMLP) + d
         return 4 * Double(chain) * 0x1p-24
     }

@@ -14,7 +14,10 @@ Two things the tiny checkpoints lack are supplied, and nothing else is changed:
   looking the hash up among the published models; the tiny tokenizers are GPT-2's pre-tokenizer on
   a cut vocabulary, so their pre-tokenizer is named: `gpt-2`.
 
-Usage: python llama_cpp_convert.py LLAMA_CPP_DIR FAMILY...   (FAMILY: gpt2, gpt_neox, phi, qwen3, olmo2)
+Usage: python llama_cpp_convert.py LLAMA_CPP_DIR FAMILY...   (FAMILY: gpt2, gpt_neox, phi, qwen3, olmo2, mixtral, olmoe)
+
+The tiny Qwen3-MoE keeps a dense layer (`mlp_only_layers`), which llama.cpp's qwen3moe does not
+have, so the converter refuses it; its GGUF names are those of OLMoE's mixture.
 Writes fixtures/gguf/<family>.gguf, tensors in float32.
 """
 import runpy

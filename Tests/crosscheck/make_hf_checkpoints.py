@@ -20,7 +20,8 @@ import torch
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 from transformers import (Gemma2Config, Gemma2ForCausalLM, Gemma3ForCausalLM, Gemma3TextConfig, GPT2Config, GPT2LMHeadModel,
                           GPTNeoXConfig, GPTNeoXForCausalLM, LlamaConfig, Olmo2Config, Olmo2ForCausalLM, LlamaForCausalLM, Phi3Config, Phi3ForCausalLM, PhiConfig,
-                          PhiForCausalLM, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM, Qwen3Config, Qwen3ForCausalLM)
+                          PhiForCausalLM, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM, Qwen3Config, Qwen3ForCausalLM,
+                          MixtralConfig, MixtralForCausalLM, OlmoeConfig, OlmoeForCausalLM, Qwen3MoeConfig, Qwen3MoeForCausalLM)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LLAMA3_PATTERN = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
@@ -119,6 +120,23 @@ def main(out, only):
                                      max_position_embeddings=pos, vocab_size=VOCAB, tie_word_embeddings=False, pad_token_id=0,
                                      bos_token_id=1, eos_token_id=2),
                          Olmo2ForCausalLM, "llama3", None)
+    # Mixtures of 4 gated experts, 2 per token: Mixtral (renormalised top-k),
+    # OLMoE (q/k norms over the projection, top-k as they are), Qwen3-MoE
+    # (renormalised; layer 1 keeps a dense MLP of its own width).
+    families["mixtral"] = (MixtralConfig(num_hidden_layers=L, num_attention_heads=H, num_key_value_heads=2, hidden_size=d,
+                                         intermediate_size=inter, num_local_experts=4, num_experts_per_tok=2,
+                                         max_position_embeddings=pos, vocab_size=VOCAB, tie_word_embeddings=False),
+                           MixtralForCausalLM, "bytelevel", None)
+    families["olmoe"] = (OlmoeConfig(num_hidden_layers=L, num_attention_heads=H, num_key_value_heads=2, hidden_size=d,
+                                     intermediate_size=inter, num_experts=4, num_experts_per_tok=2, max_position_embeddings=pos,
+                                     vocab_size=VOCAB, tie_word_embeddings=False, pad_token_id=0, bos_token_id=None,
+                                     eos_token_id=0),
+                         OlmoeForCausalLM, "bytelevel", None)
+    families["qwen3_moe"] = (Qwen3MoeConfig(num_hidden_layers=L, num_attention_heads=H, num_key_value_heads=2, head_dim=8,
+                                            hidden_size=d, intermediate_size=inter, moe_intermediate_size=24, num_experts=4,
+                                            num_experts_per_tok=2, norm_topk_prob=True, mlp_only_layers=[1],
+                                            max_position_embeddings=pos, vocab_size=VOCAB, tie_word_embeddings=False),
+                             Qwen3MoeForCausalLM, "llama3", None)
     for name, (config, cls, tok_kind, dtype) in families.items():
         if only and name not in only:
             continue

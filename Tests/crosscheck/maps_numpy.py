@@ -179,12 +179,41 @@ class Model:
             act = ACTIVATIONS[c.get("hidden_act", "silu")]
             w = t[p + "post_attention_layernorm.weight"] if kind != "olmo2" else None
 
+
+        moe = {"mixtral": ("block_sparse_moe", "w1", "w3", "w2"), "olmoe": ("mlp", "gate_proj", "up_proj", "down_proj"),
+               "qwen3_moe": ("mlp", "gate_proj", "up_proj", "down_proj")}.get(kind)
+        if moe and p + moe[0] + ".gate.weight" in t:
+            # A mixture: each token through its top-k experts by router probability, weighted.
+            block, g, u, dn = moe
+            router = t[p + block + ".gate.weight"]
+            experts = c.get("num_local_experts") or c["num_experts"]
+            k = c["num_experts_per_tok"]
+            normalizes = kind == "mixtral" or c.get("norm_topk_prob", False)
+
+            def mlp0(x):
+                n = rms_norm(x, w, eps)
+                logits = (n @ router.T).astype(np.float64)
+                probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+                probs /= probs.sum(axis=1, keepdims=True)
+                top = np.argsort(-probs, axis=1, kind="stable")[:, :k]
+                weights = np.take_along_axis(probs, top, axis=1)
+                if normalizes:
+                    weights /= weights.sum(axis=1, keepdims=True)
+                out = np.zeros_like(n)
+                for e in range(experts):
+                    q = p + f"{block}.experts.{e}."
+                    y = (act(n @ t[q + g + ".weight"].T) * (n @ t[q + u + ".weight"].T)) @ t[q + dn + ".weight"].T
+                    chosen = (top == e)
+                    out += y * (weights * chosen).sum(axis=1, keepdims=True).astype(np.float32)
+                return out
+            self.mlp0 = mlp0
+            return
+
         if kind == "phi3":
             gate_up = t[p + "mlp.gate_up_proj.weight"]
             gate, up = gate_up[:gate_up.shape[0] // 2], gate_up[gate_up.shape[0] // 2:]
         else:
             gate, up = t[p + "mlp.gate_proj.weight"], t[p + "mlp.up_proj.weight"]
-
         def mlp0(x):
             if kind == "olmo2":
                 # No norm in front; the branch's output norm is part of what joins the stream.

@@ -33,7 +33,8 @@ def logits(directory, rope=None):
 
 def main():
     by = f"transformers {transformers.__version__}, torch {torch.__version__}, float32, eager attention"
-    for family in sys.argv[1:] or ["gpt2", "gpt_neox", "phi", "llama", "qwen2", "gemma2", "gemma3", "qwen3", "phi3", "olmo2"]:
+    for family in sys.argv[1:] or ["gpt2", "gpt_neox", "phi", "llama", "qwen2", "gemma2", "gemma3", "qwen3", "phi3", "olmo2",
+                                     "mixtral", "olmoe", "qwen3_moe"]:
         directory = os.path.join(ROOT, "fixtures/models/hf", family)
         prompts, last = logits(directory)
         out = {"prompts": prompts, "logits_last_position": last, "by": by}

@@ -5,28 +5,27 @@ public enum Architectures {
         GPT2Adapter.adapter, GPTNeoXAdapter.adapter, PhiAdapter.adapter, LlamaAdapter.adapter, Qwen2Adapter.adapter,
         Gemma2Adapter.adapter,
         Gemma3Adapter.adapter, Qwen3Adapter.adapter, Phi3Adapter.adapter, OLMo2Adapter.adapter,
+        MixtralAdapter.adapter, OLMoEAdapter.adapter, Qwen3MoEAdapter.adapter,
     ]
 
     /// The checkpoint, its canonical weights and its tokenizer.
     public static func open(modelDirectory path: String) throws -> LoadedModel {
         let (checkpoint, adapter) = try adapter(for: path)
-        let weights = try adapter.load(checkpoint)
+        let weights = try TransformerWeights(try adapter.model(checkpoint))
         // A tokenizer may hold more ids than the model has rows (Llama 3.2's
         // files add a vision token): pairs with such tokens are simply not kept.
         let tokenizer = try self.tokenizer(checkpoint, adapter: adapter, path: path)
         return LoadedModel(checkpoint: checkpoint, weights: weights, tokenizer: tokenizer)
     }
 
-    /// The model to run: every block's weights and the tokenizer. An error for
-    /// a family without a forward pass.
-    public static func openDecoder(modelDirectory path: String) throws -> (DecoderWeights, any Tokenizer) {
+    /// The model to run: every block's weights and the tokenizer. An error
+    /// where the model's weights can be read but it cannot be run
+    /// (`ModelWeights.runError`).
+    public static func openDecoder(modelDirectory path: String) throws -> (ModelWeights, any Tokenizer) {
         let (checkpoint, adapter) = try adapter(for: path)
-        guard let decoder = adapter.decoder else {
-            throw CheckpointError.noForwardPass(
-                file: checkpoint.config.path, architecture: adapter.name,
-                supported: all.filter { $0.decoder != nil }.map(\.name))
-        }
-        return (try decoder(checkpoint), try tokenizer(checkpoint, adapter: adapter, path: path))
+        let model = try adapter.model(checkpoint)
+        if let error = model.runError { throw error }
+        return (model, try tokenizer(checkpoint, adapter: adapter, path: path))
     }
 
     /// A GGUF file's own tokenizer (its metadata), else the family's files beside the weights.
@@ -50,7 +49,7 @@ public enum Architectures {
     /// The checkpoint and its canonical weights (without the tokenizer).
     public static func load(modelDirectory path: String) throws -> (CheckpointDirectory, TransformerWeights) {
         let (checkpoint, adapter) = try adapter(for: path)
-        return (checkpoint, try adapter.load(checkpoint))
+        return (checkpoint, try TransformerWeights(try adapter.model(checkpoint)))
     }
 
     /// Opens `path` and picks the adapter named by config.json's `model_type`

@@ -8,7 +8,7 @@ import LinearAlgebra
 /// with the value projection in columns `2d..<3d`, `c_proj` is `[d, d]` with
 /// head `h` reading rows `h·dh..<(h+1)·dh`.
 public enum GPT2Adapter {
-    public static let adapter = ArchitectureAdapter(name: "GPT-2", modelTypes: ["gpt2"], load: load, decoder: decoder)
+    public static let adapter = ArchitectureAdapter(name: "GPT-2", modelTypes: ["gpt2"], model: model)
 
     public static func shape(_ config: ConfigFile) throws -> ModelShape {
         let layers = try config.int("n_layer")
@@ -44,47 +44,13 @@ public enum GPT2Adapter {
         return (activation, Float(try config.double("layer_norm_epsilon", default: 1e-5)), dMLP)
     }
 
-    @Sendable public static func load(_ checkpoint: CheckpointDirectory) throws -> TransformerWeights {
+    /// Every block: Conv1D weights are already `[in, out]`; learned positions.
+    @Sendable public static func model(_ checkpoint: CheckpointDirectory) throws -> ModelWeights {
         let config = checkpoint.config
         let shape = try shape(config)
         let d = shape.dModel
         let (activation, epsilon, dMLP) = try blockSettings(config, d: d)
         try checkpoint.checkNoLayers(from: shape.layers, prefix: "h.", declaredBy: "n_layer")
-
-        let embedding = try checkpoint.tensor("wte.weight", shape: [shape.vocab, d], deferred: true)
-        let unembedding = try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape)
-
-        let mlp = FirstMLP(
-            norm: .layerNorm(
-                weight: try checkpoint.vector("h.0.ln_2.weight", count: d),
-                bias: try checkpoint.vector("h.0.ln_2.bias", count: d), epsilon: epsilon),
-            inWeight: try checkpoint.tensor("h.0.mlp.c_fc.weight", shape: [d, dMLP]).matrixCopy(),
-            inBias: try checkpoint.vector("h.0.mlp.c_fc.bias", count: dMLP),
-            outWeight: try checkpoint.tensor("h.0.mlp.c_proj.weight", shape: [dMLP, d]).matrixCopy(),
-            outBias: try checkpoint.vector("h.0.mlp.c_proj.bias", count: d),
-            activation: activation)
-
-        try checkpoint.requireTensors(
-            (0..<shape.layers).flatMap { layer in
-                [("h.\(layer).attn.c_attn.weight", [d, 3 * d]), ("h.\(layer).attn.c_proj.weight", [d, d])]
-            })
-
-        return TransformerWeights(
-            architecture: "GPT-2", shape: shape, embedding: embedding, unembedding: unembedding, firstMLP: mlp,
-            attentionOV: { layer in try headsOV(checkpoint, layer: layer, shape: shape) },
-            checkUnchanged: { try checkpoint.checkUnchanged() })
-    }
-
-    /// Every block, for the forward pass: Conv1D weights are already `[in, out]`.
-    @Sendable public static func decoder(_ checkpoint: CheckpointDirectory) throws -> DecoderWeights {
-        let config = checkpoint.config
-        let shape = try shape(config)
-        let d = shape.dModel
-        let (activation, epsilon, dMLP) = try blockSettings(config, d: d)
-        guard let positions = checkpoint.shape(of: "wpe.weight"), positions.count == 2, positions[1] == d else {
-            throw CheckpointError.missingTensor(
-                folder: checkpoint.path, tensor: "wpe.weight", expectedShape: [try config.int("n_positions"), d])
-        }
         let embedding = try checkpoint.tensor("wte.weight", shape: [shape.vocab, d], deferred: true)
         @Sendable func norm(_ name: String) throws -> Norm {
             .layerNorm(
@@ -96,43 +62,38 @@ public enum GPT2Adapter {
             ("mlp.c_fc.weight", [d, dMLP]), ("mlp.c_proj.weight", [dMLP, d]),
         ]
         try checkpoint.requireTensors((0..<shape.layers).flatMap { l in blockTensors.map { ("h.\(l).\($0.0)", $0.1) } })
-        @Sendable func conv1D(_ name: String, _ inputs: Int, _ outputs: Int) throws -> DecoderWeights.Linear {
-            DecoderWeights.Linear(
+        @Sendable func conv1D(_ name: String, _ inputs: Int, _ outputs: Int) throws -> ModelWeights.Linear {
+            ModelWeights.Linear(
                 weight: try checkpoint.tensor("\(name).weight", shape: [inputs, outputs]), storedOutIn: false,
                 bias: try checkpoint.vector("\(name).bias", count: outputs))
         }
-        return DecoderWeights(
-            shape: shape, embedding: embedding, positions: try checkpoint.tensor("wpe.weight", shape: positions),
-            maximumPositions: positions[0],
+        var runOnly = RunOnlyReads()
+        let positions = try runOnly.read { () throws -> FloatTensor in
+            guard let positions = checkpoint.shape(of: "wpe.weight"), positions.count == 2, positions[1] == d else {
+                throw CheckpointError.missingTensor(
+                    folder: checkpoint.path, tensor: "wpe.weight", expectedShape: [try config.int("n_positions"), d])
+            }
+            return try checkpoint.tensor("wpe.weight", shape: positions)
+        }
+        var weights = ModelWeights(
+            architecture: "GPT-2", shape: shape, embedding: embedding, positions: positions,
+            maximumPositions: positions?.shape[0] ?? 0,
             finalNorm: try norm("ln_f"),
             unembedding: try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape),
-            block: { l in
-                DecoderWeights.Block(
-                    attentionNorm: try norm("h.\(l).ln_1"),
-                    queryKeyValue: [try conv1D("h.\(l).attn.c_attn", d, 3 * d)],
-                    output: try conv1D("h.\(l).attn.c_proj", d, d),
-                    mlpNorm: try norm("h.\(l).ln_2"),
-                    mlpIn: try conv1D("h.\(l).mlp.c_fc", d, dMLP), mlpOut: try conv1D("h.\(l).mlp.c_proj", dMLP, d),
-                    activation: activation)
-            })
-    }
-
-    static func headsOV(_ checkpoint: CheckpointDirectory, layer: Int, shape: ModelShape) throws -> [HeadOV] {
-        let d = shape.dModel
-        let dh = shape.dHead
-        let qkv = try checkpoint.tensor("h.\(layer).attn.c_attn.weight", shape: [d, 3 * d])
-        let proj = try checkpoint.tensor("h.\(layer).attn.c_proj.weight", shape: [d, d])
-        return qkv.withMatrix { qkv in
-            proj.withMatrix { proj in
-                (0..<shape.heads).map { h in
-                    var wV = Matrix(rows: d, cols: dh)
-                    for i in 0..<d {
-                        for j in 0..<dh { wV[i, j] = qkv[i, 2 * d + h * dh + j] }
-                    }
-                    let wO = proj.rows(h * dh..<(h + 1) * dh).copy()
-                    return HeadOV(valueWeights: wV, outputWeights: wO, valueGroup: h)
-                }
-            }
-        }
+            attention: { l in
+                ModelWeights.Attention(
+                    norm: try norm("h.\(l).ln_1"), queryKeyValue: [try conv1D("h.\(l).attn.c_attn", d, 3 * d)],
+                    output: try conv1D("h.\(l).attn.c_proj", d, d))
+            },
+            feedForward: { l in
+                ModelWeights.FeedForward(
+                    norm: try norm("h.\(l).ln_2"),
+                    mlp: .plain(
+                        input: try conv1D("h.\(l).mlp.c_fc", d, dMLP), output: try conv1D("h.\(l).mlp.c_proj", dMLP, d),
+                        activation: activation))
+            },
+            checkUnchanged: { try checkpoint.checkUnchanged() })
+        weights.runError = runOnly.error
+        return weights
     }
 }

@@ -21,6 +21,7 @@ public enum Gemma2Adapter {
         options.activationKeys = ["hidden_activation", "hidden_act"]
         options.defaultActivation = "gelu_pytorch_tanh"
         options.tiedByDefault = true
+        options.alternatesSlidingLayers = true
         return options
     }()
 }

@@ -9,6 +9,7 @@ public enum Gemma3Adapter {
     static let options: LlamaAdapter.DecoderOptions = {
         var options = Gemma2Adapter.options
         options.architecture = "Gemma 3"
+        options.alternatesSlidingLayers = false
         options.queryKeyNorms = true
         options.localRotaryBaseKey = "rope_local_base_freq"
         return options

@@ -79,7 +79,7 @@ struct HFConfig {
     /// 3.1's `llama3`); others are refused by name, never silently ignored.
     func rotary(
         headWidth: Int, thetaKeys: [String] = ["rope_theta"], fractionKeys: [String] = ["partial_rotary_factor"]
-    ) throws -> DecoderWeights.Rotary {
+    ) throws -> ModelWeights.Rotary {
         // transformers 5 nests Gemma 3's two rotary settings under the layer types.
         let parameters = file.section("rope_parameters").map { $0.section("full_attention") ?? $0 }
         let scaling = parameters ?? file.section("rope_scaling")
@@ -93,13 +93,13 @@ struct HFConfig {
         let kind =
             try scaling.map { s in try s.string(s.has("rope_type") ? "rope_type" : "type", default: "default") }
             ?? "default"
-        let standard = DecoderWeights.Rotary.standard(dimensions: dimensions, base: Float(theta))
+        let standard = ModelWeights.Rotary.standard(dimensions: dimensions, base: Float(theta))
         switch kind {
         case "default":
             return standard
         case "linear":
             let factor = Float(try scaling!.double("factor"))
-            return DecoderWeights.Rotary(inverseFrequencies: standard.inverseFrequencies.map { $0 / factor })
+            return ModelWeights.Rotary(inverseFrequencies: standard.inverseFrequencies.map { $0 / factor })
         case "llama3":
             let s = scaling!
             let factor = try s.double("factor")
@@ -108,7 +108,7 @@ struct HFConfig {
             let context = try s.double("original_max_position_embeddings")
             let lowWavelength = context / low
             let highWavelength = context / high
-            return DecoderWeights.Rotary(
+            return ModelWeights.Rotary(
                 inverseFrequencies: standard.inverseFrequencies.map { f in
                     let frequency = Double(f)
                     let wavelength = 2 * Double.pi / frequency
@@ -128,7 +128,7 @@ struct HFConfig {
 
     /// The sliding layers' own rotary embedding: `rope_parameters.sliding_attention`
     /// (transformers 5), else base `key` unscaled; nil when the config has neither.
-    func localRotary(headWidth: Int, key: String) throws -> DecoderWeights.Rotary? {
+    func localRotary(headWidth: Int, key: String) throws -> ModelWeights.Rotary? {
         if let local = file.section("rope_parameters")?.section("sliding_attention") {
             let kind = try local.string("rope_type", default: "default")
             guard kind == "default" else {
@@ -146,10 +146,10 @@ struct HFConfig {
 
     /// Which layers attend within a sliding window, and how wide: the
     /// config's `layer_types` where it lists them; else every layer but each
-    /// `sliding_window_pattern`-th (Gemma 3's older configs), Gemma 2's even
-    /// layers, Mistral's every layer (when `sliding_window` is set).
-    /// - Parameter everyLayer: the family slides every layer unless `layer_types` says otherwise (Phi-3).
-    func slidingWindow(layer: Int, everyLayer: Bool = false) throws -> Int? {
+    /// `sliding_window_pattern`-th (Gemma 3's older configs), or the family's
+    /// own pattern: every layer (`everyLayer`: Mistral, Phi-3) or every
+    /// other one from layer 0 (`alternating`: Gemma 2) — when `sliding_window` is set.
+    func slidingWindow(layer: Int, everyLayer: Bool = false, alternating: Bool = false) throws -> Int? {
         guard file.has("sliding_window") else { return nil }
         let types = file.strings("layer_types")
         let sliding: Bool
@@ -160,11 +160,7 @@ struct HFConfig {
         } else if file.has("sliding_window_pattern") {
             sliding = (layer + 1) % (try file.int("sliding_window_pattern")) != 0
         } else {
-            switch file.modelType {
-            case "gemma2": sliding = layer % 2 == 0
-            case "mistral": sliding = true
-            default: sliding = false
-            }
+            sliding = alternating && layer % 2 == 0
         }
         return sliding ? try file.int("sliding_window") : nil
     }
@@ -176,17 +172,42 @@ struct HFConfig {
     }
 }
 
+/// Reads that only running the model needs (positions, rotary scaling):
+/// their errors are kept for `ModelWeights.runError` rather than thrown, so
+/// that the static analysis still reads a model the forward pass cannot run.
+struct RunOnlyReads {
+    private(set) var error: CheckpointError?
+
+    mutating func read<T>(_ body: () throws -> T) throws -> T? {
+        do {
+            return try body()
+        } catch let failure as CheckpointError {
+            if error == nil { error = failure }
+            return nil
+        }
+    }
+}
+
 extension CheckpointDirectory {
     /// Every block's `[out, in]` linear layers for the forward pass, from a
     /// table of (name within a block, out, in): all checked now, so a bad
     /// file fails before the first run; each read, with its bias where the
     /// checkpoint has one, when its block is.
     func decoderLinears(_ table: [(name: String, out: Int, in: Int)], layers: Int) throws -> DecoderLinears {
+        try decoderLinears(layers: layers) { _ in table }
+    }
+
+    /// The same, from each layer's own table (a mixture of experts' sparse
+    /// and dense layers name different tensors).
+    func decoderLinears(
+        layers: Int, _ table: (Int) -> [(name: String, out: Int, in: Int)]
+    ) throws -> DecoderLinears {
+        let tables = (0..<layers).map(table)
         try requireTensors(
-            (0..<layers).flatMap { l in table.map { ("layers.\(l).\($0.name).weight", [$0.out, $0.in]) } })
+            tables.enumerated().flatMap { l, rows in rows.map { ("layers.\(l).\($0.name).weight", [$0.out, $0.in]) } })
         return DecoderLinears(
             checkpoint: self,
-            widths: Dictionary(table.map { ($0.name, ($0.out, $0.in)) }, uniquingKeysWith: { a, _ in a }))
+            widths: Dictionary(tables.joined().map { ($0.name, ($0.out, $0.in)) }, uniquingKeysWith: { a, _ in a }))
     }
 
     /// A LayerNorm with weight and bias.
@@ -212,65 +233,10 @@ extension CheckpointDirectory {
         }
     }
 
-    /// A linear layer stored `[out, in]` (PyTorch's `nn.Linear`), as the
-    /// canonical `[in, out]`.
-    func linear(_ name: String, out: Int, in: Int) throws -> Matrix {
-        try tensor(name, shape: [out, `in`]).withMatrix { $0.transposed() }
-    }
-
-    /// Block 0's branch as GPT-NeoX and Phi store it: a LayerNorm with bias
-    /// (`norm.weight`, `norm.bias`) and a plain MLP of two `[out, in]` linears with biases.
-    func layerNormMLP(
-        norm: String, up: String, down: String, d: Int, dMLP: Int, epsilon: Float, activation: Activation
-    ) throws -> FirstMLP {
-        FirstMLP(
-            norm: .layerNorm(
-                weight: try vector("\(norm).weight", count: d), bias: try vector("\(norm).bias", count: d),
-                epsilon: epsilon),
-            inWeight: try linear("\(up).weight", out: dMLP, in: d), inBias: try vector("\(up).bias", count: dMLP),
-            outWeight: try linear("\(down).weight", out: d, in: dMLP), outBias: try vector("\(down).bias", count: d),
-            activation: activation)
-    }
-
-    /// Every layer's value and output projections (`[out, in]`), checked now;
-    /// a layer's heads read on demand, value rows of KV head `g` at `g·dh`.
-    func separateProjectionHeads(
-        shape: ModelShape, value: @escaping @Sendable (Int) -> String,
-        output: @escaping @Sendable (Int) -> String
-    ) throws -> @Sendable (Int) throws -> [HeadOV] {
-        let d = shape.dModel
-        let kvWidth = shape.kvHeads * shape.dHead
-        let qWidth = shape.heads * shape.dHead
-        try requireTensors((0..<shape.layers).flatMap { l in [(value(l), [kvWidth, d]), (output(l), [d, qWidth])] })
-        return { [self] layer in
-            let v = try tensor(value(layer), shape: [kvWidth, d])
-            let o = try tensor(output(layer), shape: [d, qWidth])
-            return v.withMatrix { v in
-                o.withMatrix { o in shape.headsFromLinear(value: v, valueRowStart: { $0 * shape.dHead }, output: o) }
-            }
-        }
-    }
-
     /// The output embedding: the untied tensor when the checkpoint has it,
     /// else the input embedding.
     func unembedding(_ name: String, embedding: FloatTensor, shape: ModelShape) throws -> FloatTensor {
         self.shape(of: name) == nil ? embedding : try tensor(name, shape: [shape.vocab, shape.dModel])
-    }
-}
-
-extension ModelShape {
-    /// Query heads' OV circuits from `[out, in]` projections: value rows of KV
-    /// head `g` at `valueRowStart(g)`, and `W_O[h]` = columns `h·dh..<(h+1)·dh`
-    /// of `o [d, heads·dh]`. Each KV head's `W_V` is built once and shared.
-    func headsFromLinear(value: MatrixView, valueRowStart: (Int) -> Int, output: MatrixView) -> [HeadOV] {
-        let dh = dHead
-        let values = (0..<kvHeads).map { g in value.transposed(rows: valueRowStart(g)..<(valueRowStart(g) + dh)) }
-        return (0..<heads).map { h in
-            HeadOV(
-                valueWeights: values[valueGroup(ofHead: h)],
-                outputWeights: output.transposed(cols: h * dh..<(h + 1) * dh),
-                valueGroup: valueGroup(ofHead: h))
-        }
     }
 }
 
@@ -279,10 +245,10 @@ struct DecoderLinears: Sendable {
     let checkpoint: CheckpointDirectory
     let widths: [String: (out: Int, in: Int)]
 
-    func callAsFunction(_ layer: Int, _ name: String) throws -> DecoderWeights.Linear {
+    func callAsFunction(_ layer: Int, _ name: String) throws -> ModelWeights.Linear {
         guard let (out, inputs) = widths[name] else { preconditionFailure("'\(name)' is not in the adapter's table") }
         let prefix = "layers.\(layer).\(name)"
-        return DecoderWeights.Linear(
+        return ModelWeights.Linear(
             weight: try checkpoint.tensor("\(prefix).weight", shape: [out, inputs]), storedOutIn: true,
             bias: checkpoint.shape(of: "\(prefix).bias") == nil
                 ? [] : try checkpoint.vector("\(prefix).bias", count: out))

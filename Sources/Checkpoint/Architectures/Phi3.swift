@@ -7,47 +7,7 @@ import LinearAlgebra
 /// head. Long-rope scaling (`su`, `longrope`) is refused by name when the
 /// model is run; the static analysis does not use positions.
 public enum Phi3Adapter {
-    public static let adapter = ArchitectureAdapter(name: "Phi-3", modelTypes: ["phi3"], load: load, decoder: decoder)
-
-    static func load(_ checkpoint: CheckpointDirectory) throws -> TransformerWeights {
-        let config = try HFConfig(checkpoint.config, headDimKey: "head_dim")
-        let shape = config.shape
-        let d = shape.dModel
-        let dMLP = config.dMLP
-        let dh = shape.dHead
-        try checkpoint.checkNoLayers(from: shape.layers, prefix: "layers.", declaredBy: "num_hidden_layers")
-        let embedding = try checkpoint.tensor("embed_tokens.weight", shape: [shape.vocab, d], deferred: true)
-        let (gate, up) = try gateAndUp(checkpoint, layer: 0, d: d, dMLP: dMLP)
-        let mlp = FirstMLP(
-            norm: .rmsNorm(
-                weight: try checkpoint.vector("layers.0.post_attention_layernorm.weight", count: d),
-                epsilon: try config.epsilon("rms_norm_eps", default: 1e-5)),
-            inWeight: gate.withMatrix { $0.transposed() }, upWeight: up.withMatrix { $0.transposed() },
-            outWeight: try checkpoint.linear("layers.0.mlp.down_proj.weight", out: d, in: dMLP),
-            activation: try config.activation(keys: ["hidden_act"], default: "silu"))
-        let qkvRows = (shape.heads + 2 * shape.kvHeads) * dh
-        try checkpoint.requireTensors(
-            (0..<shape.layers).flatMap { l in
-                [
-                    ("layers.\(l).self_attn.qkv_proj.weight", [qkvRows, d]),
-                    ("layers.\(l).self_attn.o_proj.weight", [d, shape.heads * dh]),
-                ]
-            })
-        return TransformerWeights(
-            architecture: "Phi-3", shape: shape, embedding: embedding,
-            unembedding: try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape),
-            firstMLP: mlp,
-            attentionOV: { layer in
-                let qkv = try checkpoint.tensor("layers.\(layer).self_attn.qkv_proj.weight", shape: [qkvRows, d])
-                let o = try checkpoint.tensor("layers.\(layer).self_attn.o_proj.weight", shape: [d, shape.heads * dh])
-                let values = (shape.heads + shape.kvHeads) * dh
-                return qkv.withMatrix { v in
-                    o.withMatrix { o in shape.headsFromLinear(value: v, valueRowStart: { values + $0 * dh }, output: o)
-                    }
-                }
-            },
-            checkUnchanged: { try checkpoint.checkUnchanged() })
-    }
+    public static let adapter = ArchitectureAdapter(name: "Phi-3", modelTypes: ["phi3"], model: model)
 
     /// The two halves of a layer's `gate_up_proj` (`[2·d_mlp, d]`), each `[d_mlp, d]`.
     static func gateAndUp(
@@ -64,12 +24,13 @@ public enum Phi3Adapter {
         return (half(0), half(1))
     }
 
-    static func decoder(_ checkpoint: CheckpointDirectory) throws -> DecoderWeights {
+    static func model(_ checkpoint: CheckpointDirectory) throws -> ModelWeights {
         let config = try HFConfig(checkpoint.config, headDimKey: "head_dim")
         let shape = config.shape
         let d = shape.dModel
         let dMLP = config.dMLP
         let dh = shape.dHead
+        try checkpoint.checkNoLayers(from: shape.layers, prefix: "layers.", declaredBy: "num_hidden_layers")
         let epsilon = try config.epsilon("rms_norm_eps", default: 1e-5)
         let activation = try config.activation(keys: ["hidden_act"], default: "silu")
         let embedding = try checkpoint.tensor("embed_tokens.weight", shape: [shape.vocab, d], deferred: true)
@@ -86,26 +47,38 @@ public enum Phi3Adapter {
         @Sendable func norm(_ name: String) throws -> Norm {
             .rmsNorm(weight: try checkpoint.vector("\(name).weight", count: d), epsilon: epsilon)
         }
-        @Sendable func linear(_ name: String, _ shape: [Int]) throws -> DecoderWeights.Linear {
-            DecoderWeights.Linear(weight: try checkpoint.tensor(name, shape: shape), storedOutIn: true)
+        @Sendable func linear(_ name: String, _ shape: [Int]) throws -> ModelWeights.Linear {
+            ModelWeights.Linear(weight: try checkpoint.tensor(name, shape: shape), storedOutIn: true)
         }
-        let windows = try (0..<shape.layers).map { try config.slidingWindow(layer: $0, everyLayer: true) }
-        return DecoderWeights(
-            shape: shape, embedding: embedding, positions: nil, rotary: try config.rotary(headWidth: dh),
-            maximumPositions: try checkpoint.config.int("max_position_embeddings"), finalNorm: try norm("norm"),
+        var runOnly = RunOnlyReads()
+        let windows = try (0..<shape.layers).map { l in
+            try runOnly.read { try config.slidingWindow(layer: l, everyLayer: true) } ?? nil
+        }
+        var weights = ModelWeights(
+            architecture: "Phi-3", shape: shape, embedding: embedding,
+            rotary: try runOnly.read { try config.rotary(headWidth: dh) },
+            maximumPositions: try runOnly.read { try checkpoint.config.int("max_position_embeddings") } ?? 0,
+            finalNorm: try norm("norm"),
             unembedding: try checkpoint.unembedding("lm_head.weight", embedding: embedding, shape: shape),
-            block: { l in
-                let (gate, up) = try gateAndUp(checkpoint, layer: l, d: d, dMLP: dMLP)
-                var block = DecoderWeights.Block(
-                    attentionNorm: try norm("layers.\(l).input_layernorm"),
+            attention: { l in
+                var attention = ModelWeights.Attention(
+                    norm: try norm("layers.\(l).input_layernorm"),
                     queryKeyValue: [try linear("layers.\(l).self_attn.qkv_proj.weight", [qkvRows, d])],
-                    output: try linear("layers.\(l).self_attn.o_proj.weight", [d, shape.heads * dh]),
-                    mlpNorm: try norm("layers.\(l).post_attention_layernorm"),
-                    mlpIn: DecoderWeights.Linear(weight: up, storedOutIn: true),
-                    mlpGate: DecoderWeights.Linear(weight: gate, storedOutIn: true),
-                    mlpOut: try linear("layers.\(l).mlp.down_proj.weight", [d, dMLP]), activation: activation)
-                block.slidingWindow = windows[l]
-                return block
-            })
+                    output: try linear("layers.\(l).self_attn.o_proj.weight", [d, shape.heads * dh]))
+                attention.slidingWindow = windows[l]
+                return attention
+            },
+            feedForward: { l in
+                let (gate, up) = try gateAndUp(checkpoint, layer: l, d: d, dMLP: dMLP)
+                return ModelWeights.FeedForward(
+                    norm: try norm("layers.\(l).post_attention_layernorm"),
+                    mlp: .gated(
+                        gate: ModelWeights.Linear(weight: gate, storedOutIn: true),
+                        up: ModelWeights.Linear(weight: up, storedOutIn: true),
+                        down: try linear("layers.\(l).mlp.down_proj.weight", [d, dMLP]), activation: activation))
+            },
+            checkUnchanged: { try checkpoint.checkUnchanged() })
+        weights.runError = runOnly.error
+        return weights
     }
 }

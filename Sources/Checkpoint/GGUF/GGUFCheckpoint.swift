@@ -32,12 +32,16 @@ public struct GGUFCheckpoint: Sendable {
         /// keys, then values) where transformers keeps (query, key, value)
         /// per head.
         case queryKeyValueByPart(heads: Int)
+        /// Expert `index`'s `[out, in]` matrix of a mixture's `[experts, out, in]`
+        /// stack (llama.cpp stores a block's experts as one tensor per map).
+        case expert(index: Int)
     }
 
     /// `general.architecture` → transformers' `model_type`.
     public static let architectures: [String: String] = [
         "llama": "llama", "qwen2": "qwen2", "gemma2": "gemma2", "gemma3": "gemma3_text",
         "gpt2": "gpt2", "gptneox": "gpt_neox", "phi2": "phi", "qwen3": "qwen3", "olmo2": "olmo2",
+        "olmoe": "olmoe", "qwen3moe": "qwen3_moe",
     ]
 
     public init(file: GGUFFile) throws {
@@ -50,11 +54,14 @@ public struct GGUFCheckpoint: Sendable {
             throw CheckpointError.missingKey(
                 file: file.path, key: "general.architecture", expected: "the model family, a string")
         }
-        guard let modelType = GGUFCheckpoint.architectures[architecture] else {
+        guard let familyType = GGUFCheckpoint.architectures[architecture] else {
             throw CheckpointError.unsupportedArchitecture(
                 file: file.path, found: "general.architecture '\(Excerpt.short(architecture))'",
                 supported: GGUFCheckpoint.architectures.keys.sorted())
         }
+        // Mixtral is converted as `llama` with experts.
+        let experts = meta["\(architecture).expert_count"]?.integer ?? 0
+        let modelType = architecture == "llama" && experts > 0 ? "mixtral" : familyType
         self.modelType = modelType
         func integer(_ key: String) throws -> Int {
             guard let value = meta["\(architecture).\(key)"] else {
@@ -142,32 +149,65 @@ public struct GGUFCheckpoint: Sendable {
             config["query_pre_attn_scalar"] = (config["head_dim"] as? Int) ?? d / heads
             config["hidden_activation"] = "gelu_pytorch_tanh"
         }
+        if experts > 0 {
+            // llama.cpp routes as each family does: Mixtral and Qwen3-MoE renormalise the top k, OLMoE does not.
+            config["num_local_experts"] = experts
+            config["num_experts_per_tok"] = try integer("expert_used_count")
+            config["norm_topk_prob"] = architecture != "olmoe"
+            if let width = names["blk.0.ffn_gate_exps.weight"]?.shape[1] {
+                config["moe_intermediate_size"] = width
+                if names["blk.0.ffn_up.weight"] == nil { config["intermediate_size"] = width }
+            }
+            // Layers the file keeps dense (Qwen3-MoE's `mlp_only_layers`): those without a router.
+            config["mlp_only_layers"] = (0..<layers).filter { names["blk.\($0).ffn_gate_inp.weight"] == nil }
+            if let dense = (0..<layers).first(where: { names["blk.\($0).ffn_up.weight"] != nil }) {
+                config["intermediate_size"] = names["blk.\(dense).ffn_up.weight"]!.shape[0]
+            }
+        }
+        config["model_type"] = modelType
         let data = try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
         self.config = try ConfigFile(data: data, path: file.path)
         tensors = try GGUFCheckpoint.transformersNames(
-            file.tensors, architecture: architecture, heads: heads, kvHeads: kvHeads, path: file.path)
+            file.tensors, architecture: architecture, modelType: modelType, heads: heads, kvHeads: kvHeads,
+            path: file.path)
     }
 
     /// Every tensor under the name transformers gives it (without the
     /// `model.` prefix the adapters drop), with what the converter changed.
     static func transformersNames(
-        _ infos: [GGUFTensorInfo], architecture: String, heads: Int, kvHeads: Int,
+        _ infos: [GGUFTensorInfo], architecture: String, modelType: String, heads: Int, kvHeads: Int,
         path: String
     ) throws -> [String: (info: GGUFTensorInfo, change: Change)] {
         let (top, block, blockPrefix) = names(architecture: architecture, heads: heads, kvHeads: kvHeads)
+        let experts = expertNames(modelType: modelType)
         var out: [String: (info: GGUFTensorInfo, change: Change)] = [:]
         for info in infos {
             let parts = info.name.split(separator: ".").map(String.init)
             guard let suffix = parts.last, suffix == "weight" || suffix == "bias" else { continue }
             if parts.count == 2, let (name, change) = top[parts[0]] {
                 out["\(name).\(suffix)"] = (info, change)
-            } else if parts.count == 4, parts[0] == "blk", let layer = Int(parts[1]),
-                let (name, change) = block[parts[2]]
-            {
-                out["\(blockPrefix)\(layer).\(name).\(suffix)"] = (info, suffix == "bias" ? change.ofBias : change)
+            } else if parts.count == 4, parts[0] == "blk", let layer = Int(parts[1]) {
+                let prefix = "\(blockPrefix)\(layer)."
+                if let (name, change) = block[parts[2]] {
+                    out[prefix + "\(name).\(suffix)"] = (info, suffix == "bias" ? change.ofBias : change)
+                } else if parts[2] == "ffn_gate_inp" {
+                    out[prefix + "\(experts.block).gate.\(suffix)"] = (info, .none)
+                } else if let map = experts.maps[parts[2]], info.shape.count == 3 {
+                    for e in 0..<info.shape[0] {
+                        out[prefix + "\(experts.block).experts.\(e).\(map).\(suffix)"] = (info, .expert(index: e))
+                    }
+                }
             }
         }
         return out
+    }
+
+    /// Where transformers keeps a mixture's router and experts for this
+    /// family, and its names of llama.cpp's three expert stacks.
+    static func expertNames(modelType: String) -> (block: String, maps: [String: String]) {
+        modelType == "mixtral"
+            ? ("block_sparse_moe", ["ffn_gate_exps": "w1", "ffn_up_exps": "w3", "ffn_down_exps": "w2"])
+            : ("mlp", ["ffn_gate_exps": "gate_proj", "ffn_up_exps": "up_proj", "ffn_down_exps": "down_proj"])
     }
 
     /// llama.cpp's tensor names → transformers' (top-level tensors, a block's
@@ -256,8 +296,11 @@ public struct GGUFCheckpoint: Sendable {
     /// Tensor `name`'s shape in transformers' layout.
     public func shape(_ name: String) -> [Int]? {
         guard let (info, change) = tensors[name] else { return nil }
-        if case .transposed = change { return info.shape.reversed() }
-        return info.shape
+        switch change {
+        case .transposed: return info.shape.reversed()
+        case .expert: return Array(info.shape.dropFirst())
+        default: return info.shape
+        }
     }
 
     /// The file's own name of tensor `name` (`blk.0.attn_v.weight`), for errors.
@@ -277,9 +320,14 @@ public struct GGUFCheckpoint: Sendable {
         guard let (info, change) = tensors[name] else { preconditionFailure("checked by the caller") }
         try checkReadable(name)
         let rowLength = info.rowLength
-        let rows = info.rowCount
+        let shape = self.shape(name)!
+        let count = shape.reduce(1, *)
+        let rows = count / max(1, rowLength)
+        // An expert's rows sit after those of the experts before it in the stack.
+        let firstStored: Int
+        if case .expert(let index) = change { firstStored = index * rows } else { firstStored = 0 }
         let file = self.file
-        if let storedIndex = GGUFCheckpoint.storedIndex(change: change, shape: shape(name)!) {
+        if let storedIndex = GGUFCheckpoint.storedIndex(change: change, shape: shape) {
             // Elements the converter moved: the (small, per-layer) tensor is read whole and put back in order.
             let stored = try file.floats(info)
             try file.checkUnchanged()
@@ -287,7 +335,7 @@ public struct GGUFCheckpoint: Sendable {
             guard bad == 0 else {
                 throw CheckpointError.nonFinite(file: file.path, tensor: info.name, count: bad, of: info.elementCount)
             }
-            return FloatTensor(shape: shape(name)!, converting: info.elementCount) { range, out in
+            return FloatTensor(shape: shape, converting: count) { range, out in
                 for i in range { out[i - range.lowerBound] = stored[storedIndex(i)] }
             }
         }
@@ -310,20 +358,20 @@ public struct GGUFCheckpoint: Sendable {
                     (out + (from - range.lowerBound)).update(
                         from: s.baseAddress! + (from - lo * rowLength), count: to - from)
                 }
-                file.release(info, rows: lo..<hi)
+                file.release(info, rows: (firstStored + lo)..<(firstStored + hi))
             }
         }
         let tensor =
             deferred
-            ? FloatTensor(shape: info.shape, deferring: info.elementCount, owner: file, convert)
-            : FloatTensor(shape: info.shape, converting: info.elementCount, convert)
+            ? FloatTensor(shape: shape, deferring: count, owner: file, convert)
+            : FloatTensor(shape: shape, converting: count, convert)
         // A deferred tensor is checked now, a block of rows at a time, so no NaN reaches a score later.
         var bad = 0
         if deferred {
             let step = max(1, (1 << 22) / max(1, rowLength)) * rowLength
-            var scratch = [Float](repeating: 0, count: min(step, info.elementCount))
-            for lo in stride(from: 0, to: info.elementCount, by: step) {
-                let hi = min(info.elementCount, lo + step)
+            var scratch = [Float](repeating: 0, count: min(step, count))
+            for lo in stride(from: 0, to: count, by: step) {
+                let hi = min(count, lo + step)
                 scratch.withUnsafeMutableBufferPointer { s in
                     convert(lo..<hi, s.baseAddress!)
                     bad += NonFiniteValues.count(UnsafeBufferPointer(rebasing: s[0..<(hi - lo)]))
@@ -343,6 +391,7 @@ public struct GGUFCheckpoint: Sendable {
     /// head h's rows as (i, half) pairs: transformers' row `h·dh + half·dh/2 + i`
     /// is stored at `h·dh + 2i + half`.
     static func storedRow(_ r: Int, change: Change, rows: Int) -> Int {
+        if case .expert(let index) = change { return index * rows + r }
         guard case .rotaryRows(let heads) = change, heads > 0, rows % heads == 0, (rows / heads) % 2 == 0 else {
             return r
         }
@@ -390,7 +439,7 @@ extension GGUFCheckpoint.Change {
     var ofBias: Self {
         switch self {
         case .plusOne, .transposed: return .none
-        case .none, .rotaryRows, .queryKeyValueByPart: return self
+        case .none, .rotaryRows, .queryKeyValueByPart, .expert: return self
         }
     }
 }

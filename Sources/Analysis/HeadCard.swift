@@ -140,7 +140,8 @@ extension HeadCard {
         var out = "\(i)\"layer\": \(layer),\n\(i)\"head\": \(head),\n"
         out += "\(i)\"source_rule\": \(q(salientRule.name(layer: layer))),\n\(i)\"salient\": [\n"
         out += salient.operations.map { op in
-            "\(i)  {\"token_id\": \(op.tokenID), \"token\": \(q(decode(op.tokenID))), \"amplification\": \(op.amplification), \"mappings\": ["
+            "\(i)  {\"token_id\": \(op.tokenID), \"token\": \(q(decode(op.tokenID))), "
+                + "\"amplification\": \(op.amplification), \"mappings\": ["
                 + op.mappings.map {
                     "{\"token_id\": \($0.tokenID), \"token\": \(q(decode($0.tokenID))), \"logit\": \($0.logit)}"
                 }.joined(separator: ", ") + "]}"
@@ -148,12 +149,14 @@ extension HeadCard {
         out += "\n\(i)],\n\(i)\"relations\": [\n"
         out += relations.filter { !$0.skipped }.map { r in
             var line =
-                "\(i)  {\"name\": \(q(r.name)), \"k\": \(r.k), \"score\": \(r.score), \"suppression\": \(r.suppression), \"rank\": \(r.rank)"
+                "\(i)  {\"name\": \(q(r.name)), \"k\": \(r.k), \"score\": \(r.score), "
+                + "\"suppression\": \(r.suppression), \"rank\": \(r.rank)"
             if let pairs = r.pairs {
                 line +=
                     ", \"pairs\": ["
                     + pairs.map {
-                        "{\"source\": \(q($0.source)), \"target\": \(q($0.target)), \"hit\": \($0.hit), \"target_rank\": \($0.targetRank)}"
+                        "{\"source\": \(q($0.source)), \"target\": \(q($0.target)), \"hit\": \($0.hit), "
+                            + "\"target_rank\": \($0.targetRank)}"
                     }.joined(separator: ", ") + "]"
             }
             return line + "}"

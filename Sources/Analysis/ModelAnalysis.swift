@@ -51,7 +51,8 @@ public struct ModelAnalysis: Sendable {
         loadSeconds = (clock.now - start).seconds
         let kv = shape.kvHeads == shape.heads ? "" : " (\(shape.kvHeads) KV heads)"
         log(
-            "\(model.architecture): \(shape.layers) layers × \(shape.heads) heads\(kv), d_model \(shape.dModel), vocabulary \(shape.vocab)"
+            "\(model.architecture): \(shape.layers) layers × \(shape.heads) heads\(kv), d_model \(shape.dModel), "
+                + "vocabulary \(shape.vocab)"
         )
         let defaults = model.defaultK
         if let k = request.k {

@@ -31,7 +31,8 @@ public enum RelationError: Error, CustomStringConvertible, Equatable {
             return "\(spec.map { "\($0): " } ?? "")relation '\(name)' is listed twice; name it once"
         case .givenTwice(let spec, let name, let first, let second):
             return
-                "\(spec.map { "\($0): " } ?? "")relation '\(name)' is given twice (\(first) and \(second)); rename the file, a relation file is named after its stem"
+                "\(spec.map { "\($0): " } ?? "")relation '\(name)' is given twice (\(first) and \(second)); rename "
+                + "the file, a relation file is named after its stem"
         case .unknownBuiltin(let name, let known):
             return "unknown relation '\(name)'; built-in relations are: \(known.joined(separator: ", "))"
         case .builtinMissing(let name):

@@ -103,7 +103,8 @@ public struct RelationScorer {
     /// the static scores and of the dynamic ones. `rows` ranks one layer's
     /// heads (its rows computed from shared sources, or given per head);
     /// `record` receives every (layer, head, row) outcome exactly once.
-    /// `largestUnembeddingNorm`: `max_t ‖W_U[:, t]‖` where the caller has it (the scores' overflow bound), else computed here.
+    /// `largestUnembeddingNorm`: `max_t ‖W_U[:, t]‖` where the caller has it (the scores' overflow
+    /// bound), else computed here.
     static func rankLayers(
         model: TransformerWeights, blockSize: Int, threads: Int, targets: [Int], k: [Int],
         largestUnembeddingNorm: Double? = nil,

@@ -26,7 +26,9 @@ public struct ScoresDocument: Equatable, Sendable {
         var out = "{\n"
         out += "  \"schema\": \(json(ScoresDocument.schema)),\n"
         out +=
-            "  \"model\": {\"source\": \(json(source)), \"layers\": \(shape.layers), \"heads\": \(shape.heads), \"d_model\": \(shape.dModel), \"vocab\": \(shape.vocab)\(shape.hasPlainHeads ? "" : ", \"kv_heads\": \(shape.kvHeads), \"d_head\": \(shape.dHead)")},\n"
+            "  \"model\": {\"source\": \(json(source)), \"layers\": \(shape.layers), \"heads\": \(shape.heads), "
+            + "\"d_model\": \(shape.dModel), \"vocab\": \(shape.vocab)"
+            + (shape.hasPlainHeads ? "" : ", \"kv_heads\": \(shape.kvHeads), \"d_head\": \(shape.dHead)") + "},\n"
         out += "  \"relations\": ["
         for (i, r) in relations.enumerated() {
             out += i == 0 ? "\n" : ",\n"
@@ -83,7 +85,8 @@ public struct ScoresDocument: Equatable, Sendable {
             (1...limits.width).contains(d), (1...limits.vocab).contains(vocab)
         else {
             throw fail(
-                "'model': layers \(layers), heads \(heads), d_model \(d), vocab \(vocab) must each be at least 1 and at most \(limits.layers), \(limits.heads), \(limits.width), \(limits.vocab)"
+                "'model': layers \(layers), heads \(heads), d_model \(d), vocab \(vocab) must each be at least 1 and "
+                    + "at most \(limits.layers), \(limits.heads), \(limits.width), \(limits.vocab)"
             )
         }
         guard let items = root["relations"] as? [[String: Any]] else {

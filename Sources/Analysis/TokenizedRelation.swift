@@ -49,7 +49,8 @@ public struct TokenizedRelation: Sendable {
         targetIds = targets
         skipReason =
             sources.count < minimumPairs
-            ? "only \(sources.count) of \(relation.pairs.count) pairs are single tokens for this vocabulary (at least \(minimumPairs) needed)"
+            ? "only \(sources.count) of \(relation.pairs.count) pairs are single tokens for this vocabulary (at "
+                + "least \(minimumPairs) needed)"
             : nil
     }
 }

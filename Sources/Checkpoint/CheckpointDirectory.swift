@@ -144,7 +144,8 @@ public final class CheckpointDirectory: Sendable {
                 throw CheckpointError.index(
                     file: index,
                     problem:
-                        "names shard '\(Excerpt.short(name))', a path outside the model folder; shards must be files inside it"
+                        "names shard '\(Excerpt.short(name))', a path outside the model folder; shards must be files "
+                        + "inside it"
                 )
             }
         }
@@ -173,7 +174,8 @@ public final class CheckpointDirectory: Sendable {
             throw CheckpointError.invalidConfig(
                 file: config.path, key: key,
                 problem:
-                    "\(key) is \(count) but the checkpoint holds layers up to \(highest) ('\(example)'); fix \(key) or the weights"
+                    "\(key) is \(count) but the checkpoint holds layers up to \(highest) ('\(example)'); fix \(key) "
+                    + "or the weights"
             )
         }
     }

@@ -71,7 +71,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case .badEntry(_, let t, let problem): return "tensor '\(t)': \(problem)"
         case .nonFinite(_, let t, let count, let total):
             return
-                "tensor '\(t)' has \(count) non-finite value\(count == 1 ? "" : "s") (NaN or ±Inf) among its \(total); scores computed from it would be meaningless"
+                "tensor '\(t)' has \(count) non-finite value\(count == 1 ? "" : "s") (NaN or ±Inf) among "
+                + "its \(total); scores computed from it would be meaningless"
         }
     }
 }

@@ -17,10 +17,11 @@ public enum ModelLocator {
             if id.hasPrefix("/") || id.hasPrefix(".") || id.split(separator: "/").count > 2 {
                 return "\(id): model directory does not exist"
             }
+            let suggestion = suggestions.isEmpty ? "" : "Did you mean: \(suggestions.joined(separator: ", "))?\n"
             return """
                 model '\(id)' is neither a directory nor in the local Hugging Face cache. Looked in:
                 \(searched.map { "  - \($0)" }.joined(separator: "\n"))
-                \(suggestions.isEmpty ? "" : "Did you mean: \(suggestions.joined(separator: ", "))?\n")Get the weights once, on a machine with network access, e.g.
+                \(suggestion)Get the weights once, on a machine with network access, e.g.
                   huggingface-cli download \(canonicalId(id)) --include "*.json" "*.safetensors" "*.txt"
                 then copy the cache (or point HF_HUB_CACHE at it), or pass the model directory itself.
                 """
@@ -46,13 +47,17 @@ public enum ModelLocator {
                     + "fetch that revision again (no other snapshot is read in its place)"
             case .unknownRevision(let repo, let revision, let known):
                 return
-                    "\(repo): no branch, tag or commit '\(revision)' in the cache (it holds: \(known.isEmpty ? "nothing" : known.joined(separator: ", "))); download that revision first"
+                    "\(repo): no branch, tag or commit '\(revision)' in the cache (it "
+                    + "holds: \(known.isEmpty ? "nothing" : known.joined(separator: ", "))); download that "
+                    + "revision first"
             case .danglingLink(let file, let target):
                 return
-                    "\(file): a link to \(target), which does not exist: the cache holds an incomplete download; fetch the model again"
+                    "\(file): a link to \(target), which does not exist: the cache holds an incomplete download; "
+                    + "fetch the model again"
             case .badRef(let file):
                 return
-                    "\(file): is not a commit hash (letters and digits); a ref that names a path would lead outside the cache, so it is refused"
+                    "\(file): is not a commit hash (letters and digits); a ref that names a path would lead outside "
+                    + "the cache, so it is refused"
             }
         }
     }

@@ -42,14 +42,16 @@ public struct SafetensorsFile: Sendable {
             throw CheckpointError.header(
                 file: path,
                 problem:
-                    "its first 8 bytes do not give a header length within the file (\(file.size) bytes): not a safetensors file, or a truncated download"
+                    "its first 8 bytes do not give a header length within the file (\(file.size) bytes): not a "
+                    + "safetensors file, or a truncated download"
             )
         }
         guard headerLength <= SafetensorsFile.maximumHeaderBytes else {
             throw CheckpointError.header(
                 file: path,
                 problem:
-                    "header of \(headerLength) bytes is larger than the limit of \(SafetensorsFile.maximumHeaderBytes) (real headers are kilobytes)"
+                    "header of \(headerLength) bytes is larger than the limit "
+                    + "of \(SafetensorsFile.maximumHeaderBytes) (real headers are kilobytes)"
             )
         }
         dataStart = 8 + headerLength
@@ -109,7 +111,8 @@ public struct SafetensorsFile: Sendable {
                 throw CheckpointError.badEntry(
                     file: path, tensor: name,
                     problem:
-                        "unsupported dtype '\(Excerpt.short(dtypeName))' (known: \(DType.allCases.map(\.rawValue).joined(separator: ", ")))"
+                        "unsupported dtype '\(Excerpt.short(dtypeName))' "
+                        + "(known: \(DType.allCases.map(\.rawValue).joined(separator: ", ")))"
                 )
             }
             guard let shape = JSONInts.array(entry["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
@@ -135,7 +138,9 @@ public struct SafetensorsFile: Sendable {
                 throw CheckpointError.badEntry(
                     file: path, tensor: name,
                     problem:
-                        "shape \(shape) of \(dtype.rawValue) needs \(overflow ? "too many" : String(elements * dtype.byteSize)) bytes, data_offsets give \(end - begin)"
+                        "shape \(shape) of \(dtype.rawValue) "
+                        + "needs \(overflow ? "too many" : String(elements * dtype.byteSize)) bytes, data_offsets "
+                        + "give \(end - begin)"
                 )
             }
             tensors[name] = TensorInfo(name: name, dtype: dtype, shape: shape, dataOffsets: begin..<end)
@@ -159,7 +164,8 @@ public struct SafetensorsFile: Sendable {
                 throw CheckpointError.header(
                     file: path,
                     problem:
-                        "tensor '\(info.name)' overlaps '\(previous ?? "?")' (starts at byte \(info.dataOffsets.lowerBound), previous ends at \(position))"
+                        "tensor '\(info.name)' overlaps '\(previous ?? "?")' (starts at "
+                        + "byte \(info.dataOffsets.lowerBound), previous ends at \(position))"
                 )
             }
             if info.dataOffsets.lowerBound > position {

@@ -33,7 +33,9 @@ public struct SafetensorsWriter {
             let bytes = entry.shape.reduce(1, *) * entry.dtype.byteSize
             if header.count > 1 { header += "," }
             header +=
-                "\(JSONString.quoted(entry.name)):{\"dtype\":\"\(entry.dtype.rawValue)\",\"shape\":[\(entry.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}"
+                "\(JSONString.quoted(entry.name)):{\"dtype\":\"\(entry.dtype.rawValue)\","
+                + "\"shape\":[\(entry.shape.map(String.init).joined(separator: ","))],"
+                + "\"data_offsets\":[\(offset),\(offset + bytes)]}"
             offset += bytes
         }
         header += "}"

@@ -28,7 +28,8 @@ public enum InputFileError: Error, CustomStringConvertible, Equatable {
         case .missing(let p, let kind): return "\(p): \(kind) does not exist"
         case .danglingLink(let p, let kind, let target):
             return
-                "\(p): the \(kind) is a link to \(target), which does not exist (an interrupted download? fetch the file again)"
+                "\(p): the \(kind) is a link to \(target), which does not exist (an interrupted download? fetch the "
+                + "file again)"
         case .notRegular(let p, let kind, let found): return "\(p): expected a \(kind), found \(found)"
         case .tooLarge(let p, let kind, let bytes, let limit):
             return "\(p): \(kind) is \(bytes) bytes, more than the limit of \(limit) bytes for this kind of file"

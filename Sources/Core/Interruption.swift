@@ -31,7 +31,8 @@ public enum Interruption {
                 let message =
                     done.isEmpty
                     ? "\ninterrupted before any output was complete; what was there before is untouched\n"
-                    : "\ninterrupted; complete before the interrupt: \(done.joined(separator: ", ")); nothing else was changed\n"
+                    : "\ninterrupted; complete before the interrupt: \(done.joined(separator: ", ")); nothing else "
+                        + "was changed\n"
                 FileHandle.standardError.write(Data(message.utf8))
                 // _exit, not exit: other threads may be inside BLAS, and running
                 // atexit handlers and destructors under them can crash.

@@ -21,7 +21,8 @@ public enum AblationDocument {
             + (a.random.isEmpty ? "],\n" : "\n  ],\n")
         if let c = a.control {
             out +=
-                "  \"control\": {\"relation\": \(q(c.relation)), \"template\": \(q(c.template)), \"curve\": \(curve(c.curve, "  "))}\n"
+                "  \"control\": {\"relation\": \(q(c.relation)), \"template\": \(q(c.template)), "
+                + "\"curve\": \(curve(c.curve, "  "))}\n"
         } else {
             out += "  \"control\": null\n"
         }

@@ -21,7 +21,8 @@ public enum DynamicDocument {
             for (j, t) in r.templates.enumerated() {
                 out +=
                     (j == 0 ? "\n" : ",\n")
-                    + "        {\n          \"template\": \(q(t.template)),\n          \"prompts\": \(t.withContext.prompts),\n          \"dropped\": \(t.dropped),\n"
+                    + "        {\n          \"template\": \(q(t.template)),\n         "
+                    + " \"prompts\": \(t.withContext.prompts),\n          \"dropped\": \(t.dropped),\n"
                 out += counts(t, indent: "          ") + "\n        }"
             }
             out += "\n      ]\n    }"
@@ -64,6 +65,7 @@ public enum DynamicDocument {
             return String(format: "r = %.2f (p = %.2g)", value, p)
         }
         return
-            "\(r.name): with context \(show(r.withContext.score)), without context \(show(r.withoutContext.score)); suppression \(show(r.withContext.suppression)) / \(show(r.withoutContext.suppression))"
+            "\(r.name): with context \(show(r.withContext.score)), without context \(show(r.withoutContext.score)); "
+            + "suppression \(show(r.withContext.suppression)) / \(show(r.withoutContext.suppression))"
     }
 }

@@ -13,7 +13,8 @@ public struct Interventions: Sendable {
         }
     }
 
-    /// Heads whose output is zero (ablation): their layer's attention adds only what the others and the output bias add.
+    /// Heads whose output is zero (ablation): their layer's attention adds only what the others
+    /// and the output bias add.
     public var zeroed: Set<HeadIndex> = []
     /// Heads whose output is zero at one query position only (the paper's ablation: the last position).
     public var zeroedAt: [HeadIndex: Int] = [:]
@@ -66,7 +67,8 @@ public enum ForwardPassError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .unevenBatch(let lengths):
             return
-                "a batch needs prompts of one length (in tokens); got \(lengths.isEmpty ? "no prompt" : lengths.map(String.init).joined(separator: ", "))"
+                "a batch needs prompts of one length (in tokens); "
+                + "got \(lengths.isEmpty ? "no prompt" : lengths.map(String.init).joined(separator: ", "))"
         case .tooLong(let length, let maximum):
             return "a prompt of \(length) tokens is longer than the model's \(maximum) positions"
         case .tokenOutsideVocabulary(let id, let vocab):
@@ -77,7 +79,8 @@ public enum ForwardPassError: Error, Equatable, CustomStringConvertible {
             return "head \(head) is outside the model's \(layers) layers × \(heads) heads"
         case .badPattern(let head, let query, let key, let length):
             return
-                "head \(head): a forced pattern from query \(query) to key \(key) is not causal within \(length) positions"
+                "head \(head): a forced pattern from query \(query) to key \(key) is not causal within \(length) "
+                + "positions"
         case .badReplacement(let head, let rows, let cols, let expected):
             return "head \(head): replacement z is \(rows) × \(cols), expected \(expected.0) × \(expected.1)"
         }

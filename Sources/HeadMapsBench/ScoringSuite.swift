@@ -189,7 +189,8 @@ func decisionSummary(_ stats: ScoringStatistics) -> String {
         .map { "\($0.offset + 1): \($0.element)" }.joined(separator: ", ")
     return String(
         format:
-            "%d (head, row) pairs in %d vocabulary blocks; %.1f%% decided after the first block, %.2f%% needed the whole vocabulary\n    decided after b blocks: %@; never decided: %d",
+            "%d (head, row) pairs in %d vocabulary blocks; %.1f%% decided after the first block, %.2f%% needed the "
+            + "whole vocabulary\n    decided after b blocks: %@; never decided: %d",
         total, stats.blockCount, 100 * Double(stats.decidedAfterBlocks.first ?? 0) / Double(max(total, 1)),
         100 * Double(stats.undecided) / Double(max(total, 1)), histogram as NSString, stats.undecided)
 }
@@ -198,12 +199,15 @@ func printScoringResult(_ r: ScoringResult, sgemmAll: Double) {
     let s = r.shape
     print("")
     print(
-        "\(r.fixture.key): \(r.fixture.title): \(s.layers)×\(s.heads) heads\(s.kvHeads != s.heads ? " (\(s.kvHeads) KV heads)" : ""), d_model \(s.dModel), vocabulary \(s.vocab), \(String(format: "%.1f", r.bytes / 1e9)) GB on disk"
+        "\(r.fixture.key): \(r.fixture.title): \(s.layers)×\(s.heads) "
+            + "heads\(s.kvHeads != s.heads ? " (\(s.kvHeads) KV heads)" : ""), d_model \(s.dModel), "
+            + "vocabulary \(s.vocab), \(String(format: "%.1f", r.bytes / 1e9)) GB on disk"
     )
     print(
         String(
             format:
-                "  open %.2f s; score %d relations %.2f s; peak RSS %.0f MB = %.1f%% of the checkpoint; planted heads %@",
+                "  open %.2f s; score %d relations %.2f s; peak RSS %.0f MB = %.1f%% of the checkpoint; planted heads "
+                + "%@",
             r.openSeconds, r.relations, r.scoreSeconds, r.peakMB, 100 * r.peakMB * 1e6 / r.bytes,
             r.plantedCorrect ? "as planted" : "WRONG"))
     print(
@@ -213,7 +217,8 @@ func printScoringResult(_ r: ScoringResult, sgemmAll: Double) {
             100 * r.stats.flops / r.scoreSeconds / 1e9 / sgemmAll))
     print("  early decisions: " + decisionSummary(r.stats))
     print(
-        "  dense route: \(r.stats.denseHeads.count) of \(r.stats.headCount) heads computed their own W_O·W_U past the first block"
+        "  dense route: \(r.stats.denseHeads.count) of \(r.stats.headCount) heads computed their own W_O·W_U past the "
+            + "first block"
     )
     if let floor = r.denseFloorSeconds {
         print(
@@ -225,7 +230,9 @@ func printScoringResult(_ r: ScoringResult, sgemmAll: Double) {
         print(
             String(
                 format:
-                    "  naive baseline (%d relations, timed on %d layer(s), extrapolated): %.1f s; fast scores of those relations: see above → speed-up %.1f× on the whole scoring; scores on the sampled layers %@",
+                    "  naive baseline (%d relations, timed on %d layer(s), extrapolated): %.1f s; fast scores of "
+                    + "those relations: see above → speed-up %.1f× on the whole scoring; scores on the sampled "
+                    + "layers %@",
                 n.relations, n.layers, n.seconds, n.seconds / r.scoreSeconds, n.agrees ? "identical" : "DIFFER"))
         // When the dense heads' rows are exactly the naive computation's, the
         // arithmetic bounds any exact method that computes those heads' products.
@@ -239,7 +246,8 @@ func printScoringResult(_ r: ScoringResult, sgemmAll: Double) {
             print(
                 String(
                     format:
-                        "  arithmetic ceiling: the naive computation is %.1f TFLOP, the %d dense heads' products %.2f TFLOP → an exact method that computes them is at most %.1f× faster in arithmetic",
+                        "  arithmetic ceiling: the naive computation is %.1f TFLOP, the %d dense heads' products %.2f "
+                        + "TFLOP → an exact method that computes them is at most %.1f× faster in arithmetic",
                     naiveFLOP / 1e12, r.stats.denseHeads.count, denseFLOP / 1e12, naiveFLOP / denseFLOP))
         }
     }

@@ -40,7 +40,8 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 }
 if arguments.contains("--help") {
     print(
-        "usage: headmaps-bench [--fixtures easy,hard,xl,llama,smollm2 | all] [--quick] [--repeats N] [--naive-layers N] [--naive-layers-all N] [--skip-naive] [--forward-only | --ablation-only]"
+        "usage: headmaps-bench [--fixtures easy,hard,xl,llama,smollm2 | all] [--quick] [--repeats N] [--naive-layers "
+            + "N] [--naive-layers-all N] [--skip-naive] [--forward-only | --ablation-only]"
     )
     exit(0)
 }
@@ -325,7 +326,9 @@ if !skipNaive && !quick {
 // MARK: Report
 
 print(
-    "headmaps-bench: GPT-2-medium-shaped planted checkpoint (\(model.shape.layers)×\(model.shape.heads) heads, d_model \(model.shape.dModel), vocabulary \(model.shape.vocab), \(String(format: "%.2f", fileBytes / 1e9)) GB on disk)"
+    "headmaps-bench: GPT-2-medium-shaped planted checkpoint (\(model.shape.layers)×\(model.shape.heads) heads, "
+        + "d_model \(model.shape.dModel), vocabulary \(model.shape.vocab), \(String(format: "%.2f", fileBytes / 1e9)) "
+        + "GB on disk)"
 )
 print("machine: \(cores) cores; \(BLAS.configuration.trimmingCharacters(in: .whitespaces))")
 print("")
@@ -347,13 +350,15 @@ for (label, stats) in [("2 figure relations", figureStats), ("all 20 relations",
     print(
         String(
             format:
-                "dense part, %@: %.1f GFLOP/s per thread inside BLAS = %.0f%% of 1-thread sgemm; %.1f GFLOP/s over the scoring wall time = %.0f%% of %d-thread sgemm",
+                "dense part, %@: %.1f GFLOP/s per thread inside BLAS = %.0f%% of 1-thread sgemm; %.1f GFLOP/s over "
+                + "the scoring wall time = %.0f%% of %d-thread sgemm",
             label as NSString, perThread, 100 * perThread / sgemm1, stats.flops / stats.scoringSeconds / 1e9,
             100 * stats.flops / stats.scoringSeconds / 1e9 / sgemmAll, cores))
 }
 print("early decisions (all 20 relations): " + decisionSummary(allStats))
 print(
-    "dense route: \(allStats.denseHeads.count) of \(allStats.headCount) heads computed their own W_O·W_U past the first block"
+    "dense route: \(allStats.denseHeads.count) of \(allStats.headCount) heads computed their own W_O·W_U past the "
+        + "first block"
 )
 let figureScoring = phases.first { $0.name.hasPrefix("score: 2") }!.seconds
 let allScoring = phases.first { $0.name.hasPrefix("score: all") }!.seconds

@@ -10,7 +10,8 @@ struct AblateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ablate",
         abstract:
-            "The paper's second experiment: a relation's task accuracy as its top static heads are ablated, against random heads.",
+            "The paper's second experiment: a relation's task accuracy as its top static heads are ablated, against "
+            + "random heads.",
         discussion: """
             Accuracy is the fraction of kept pairs whose argmax next token, after the template with the source \
             word in it, is the target. The heads with a positive static score, best first (at most --heads), are \

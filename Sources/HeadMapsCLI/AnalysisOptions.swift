@@ -10,7 +10,10 @@ struct AnalysisOptions: ParsableArguments {
     @Option(
         name: .long,
         help:
-            "The model: a directory (config.json, safetensors weights, tokenizer.json or vocab.json + merges.txt) or a Hugging Face id in the local cache (id@revision for a branch, tag or commit). Required: an analysis is always told which model."
+            ArgumentHelp(
+                "The model: a directory (config.json, safetensors weights, tokenizer.json or vocab.json + "
+                    + "merges.txt) or a Hugging Face id in the local cache (id@revision for a branch, tag or "
+                    + "commit). Required: an analysis is always told which model.")
     )
     var model: String
 
@@ -20,21 +23,28 @@ struct AnalysisOptions: ParsableArguments {
     @Option(
         name: .long,
         help:
-            "A relation file in the MAPS format, a JSON array of [source, target] pairs (repeatable); named after the file's stem."
+            ArgumentHelp(
+                "A relation file in the MAPS format, a JSON array of [source, target] pairs (repeatable); "
+                    + "named after the file's stem.")
     )
     var relationFile: [String] = []
 
     @Option(
         name: .long,
         help:
-            "k for every relation (default: the paper's per family: 1 for copying relations and 10 for the others; 3 and 25 for Llama 3 checkpoints)."
+            ArgumentHelp(
+                "k for every relation (default: the paper's per family: 1 for copying relations and 10 for the "
+                    + "others; 3 and 25 for Llama 3 checkpoints).")
     )
     var k: Int?
 
     @Option(
         name: .long,
         help:
-            "What heads read of a source token: mlp0 (the method: layer 0 the embedding, later layers block 0's MLP output), embedding (every layer the embedding, the paper's choice for Llama-3.1-70B) or mlp0-all-layers."
+            ArgumentHelp(
+                "What heads read of a source token: mlp0 (the method: layer 0 the embedding, later layers "
+                    + "block 0's MLP output), embedding (every layer the embedding, the paper's choice for "
+                    + "Llama-3.1-70B) or mlp0-all-layers.")
     )
     var sources: SourceRule = .mlp0
 

@@ -10,7 +10,8 @@ struct DynamicCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dynamic",
         abstract:
-            "The paper's first experiment: dynamic relation scores on prompts, and their correlation with the static maps.",
+            "The paper's first experiment: dynamic relation scores on prompts, and their correlation with the static "
+            + "maps.",
         discussion: """
             For each relation (at least --min-pairs kept pairs) and template (the paper's four, or --templates \
             FILE: a JSON array of strings with <X> where the source word goes), one prompt per kept pair. A head's \
@@ -43,7 +44,8 @@ struct DynamicCommand: ParsableCommand {
             var relations: [DynamicScores.RelationResult] = []
             for (tokenized, statics) in zip(result.tokenized, result.document.relations) where !tokenized.skipped {
                 progress.log(
-                    "dynamic scores: \(tokenized.relation.name), \(tokenized.pairsKept) pairs × \(templates.count) templates"
+                    "dynamic scores: \(tokenized.relation.name), \(tokenized.pairsKept) pairs × \(templates.count) "
+                        + "templates"
                 )
                 let r = try DynamicScores.run(
                     relation: tokenized, statics: statics, model: result.model, decoder: decoder,

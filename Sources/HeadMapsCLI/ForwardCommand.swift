@@ -77,7 +77,8 @@ struct ForwardCommand: ParsableCommand {
                     "    {\"token_id\": \($0), \"token\": \(q(token($0))), \"logit\": \(row[$0])}"
                 }.joined(separator: ",\n")
                 let text =
-                    "{\n  \"schema\": \"headmaps.forward.v1\",\n  \"prompt\": \(q(prompt)),\n  \"token_ids\": \(ids),\n  \"top\": [\n\(entries)\n  ]\n}\n"
+                    "{\n  \"schema\": \"headmaps.forward.v1\",\n  \"prompt\": \(q(prompt)),\n "
+                    + " \"token_ids\": \(ids),\n  \"top\": [\n\(entries)\n  ]\n}\n"
                 try AtomicFile.write(Data(text.utf8), to: json)
             }
         }

@@ -9,7 +9,8 @@ struct HeadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "head",
         abstract:
-            "What one head does: its score and rank for every relation, its salient operations, and pair by pair for chosen relations.",
+            "What one head does: its score and rank for every relation, its salient operations, and pair by pair for "
+            + "chosen relations.",
         discussion: """
             HEAD is L.H (9.6), L9H6 or L9.H6. Salient operations: every vocabulary token as a source (the method's \
             layer-0 / MLP0 rule), the tokens whose norm the head's OV circuit amplifies most, ‖x·W_V·W_O‖ / ‖x‖, and \
@@ -36,7 +37,9 @@ struct HeadCommand: ParsableCommand {
     @Option(
         name: .long,
         help:
-            "Sources for salient operations (default: the scores' --sources). mlp0-all-layers is what the paper's notebook did."
+            ArgumentHelp(
+                "Sources for salient operations (default: the scores' --sources). mlp0-all-layers is what the paper's "
+                    + "notebook did.")
     )
     var salientSources: SourceRule?
 
@@ -84,10 +87,8 @@ struct HeadCommand: ParsableCommand {
             let tokenizer = result.loaded.tokenizer
             print(HeadCardText.render(card, decode: { tokenizer.decode([$0]) }))
             if let json {
-                try AtomicFile.write(
-                    Data(
-                        HeadCardText.json(card, model: result.document.source, decode: { tokenizer.decode([$0]) }).utf8),
-                    to: json)
+                let text = HeadCardText.json(card, model: result.document.source, decode: { tokenizer.decode([$0]) })
+                try AtomicFile.write(Data(text.utf8), to: json)
                 progress.log("wrote \(json)")
             }
         }
@@ -98,7 +99,8 @@ struct HeadCommand: ParsableCommand {
     private func everyHead() throws {
         guard analysis.relation.isEmpty, analysis.relationFile.isEmpty else {
             throw CLIError(
-                "head all lists no pairs (they are per head): leave out --relation and --relation-file; every built-in relation is scored"
+                "head all lists no pairs (they are per head): leave out --relation and --relation-file; every "
+                    + "built-in relation is scored"
             )
         }
         let progress = Progress(quiet: analysis.quiet)
@@ -107,7 +109,8 @@ struct HeadCommand: ParsableCommand {
         let shape = model.shape
         let rule = salientSources ?? result.request.sourceRule
         progress.log(
-            "salient operations of \(shape.layers * shape.heads) heads: every vocabulary token as a source (\(rule.rawValue))"
+            "salient operations of \(shape.layers * shape.heads) heads: every vocabulary token as a source "
+                + "(\(rule.rawValue))"
         )
         let sources = try VocabularySources(model: model, rule: rule) { done, blocks in
             progress.update("every vocabulary token as a source", done: done, of: blocks)

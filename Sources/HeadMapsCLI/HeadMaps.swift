@@ -38,7 +38,8 @@ struct HeadMaps: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "headmaps",
         abstract:
-            "What every attention head of a language model does, read from its weights (GPT-2, Pythia, Phi, Phi-3, Llama, Mistral, Qwen2, Qwen3, Gemma 2, Gemma 3, OLMo 2; safetensors or GGUF).",
+            "What every attention head of a language model does, read from its weights (GPT-2, Pythia, Phi, Phi-3, "
+            + "Llama, Mistral, Qwen2, Qwen3, Gemma 2, Gemma 3, OLMo 2; safetensors or GGUF).",
         discussion: """
             Scores every head for relations such as name copying or country → capital with the \
             MAPS method (Elhelo & Geva, ACL 2025): the fraction of a relation's pairs whose target \

@@ -5,12 +5,19 @@ import Foundation
 import PlantedModels
 
 struct MakeFixtureCommand: ParsableCommand {
+    /// Every preset shape with its size, for the help text.
+    private static let shapes = PlantedCheckpoint.Shape.presets.map {
+        let vocabulary = $0.vocabSize.map(String.init) ?? "compact"
+        return "\($0.name) (\($0.layers)×\($0.heads), d_model \($0.dModel), vocab \(vocabulary))"
+    }.joined(separator: ", ")
+
     static let configuration = CommandConfiguration(
         commandName: "make-fixture",
         abstract:
-            "Write a checkpoint with planted heads whose scores are known, in any supported family's Hugging Face layout.",
+            "Write a checkpoint with planted heads whose scores are known, in any supported family's Hugging Face "
+            + "layout.",
         discussion: """
-            Shapes: \(PlantedCheckpoint.Shape.presets.map { "\($0.name) (\($0.layers)×\($0.heads), d_model \($0.dModel), vocab \($0.vocabSize.map(String.init) ?? "compact"))" }.joined(separator: ", ")). \
+            Shapes: \(shapes). \
             The directory gets config.json, the weights, the tokenizer and planted.json (the planted heads and \
             the scores they must get). Every family gets a tokenizer.json (gpt2 also vocab.json + merges.txt), \
             in their real tensor names: neox (fused per-head QKV, untied embed_out, padded rows), phi (untied \
@@ -43,7 +50,9 @@ struct MakeFixtureCommand: ParsableCommand {
     @Flag(
         name: .long,
         help:
-            "Also right when run (gpt2 only): planted heads copy and map in a forward pass, for the experiments (dynamic, ablate)."
+            ArgumentHelp(
+                "Also right when run (gpt2 only): planted heads copy and map in a forward pass, for the experiments "
+                    + "(dynamic, ablate).")
     )
     var runnable = false
 
@@ -67,7 +76,8 @@ struct MakeFixtureCommand: ParsableCommand {
         try reportingErrors {
             guard let preset = PlantedCheckpoint.Shape.preset(shape) else {
                 throw CLIError(
-                    "unknown shape '\(shape)'; known: \(PlantedCheckpoint.Shape.presets.map(\.name).joined(separator: ", "))"
+                    "unknown shape '\(shape)'; "
+                        + "known: \(PlantedCheckpoint.Shape.presets.map(\.name).joined(separator: ", "))"
                 )
             }
             guard let type = DType(rawValue: dtype.uppercased()), type.isWeightType else {
@@ -75,7 +85,8 @@ struct MakeFixtureCommand: ParsableCommand {
             }
             guard let architecture = FixtureArchitecture(rawValue: arch) else {
                 throw CLIError(
-                    "unknown --arch '\(arch)'; known: \(FixtureArchitecture.allCases.map(\.rawValue).joined(separator: ", "))"
+                    "unknown --arch '\(arch)'; "
+                        + "known: \(FixtureArchitecture.allCases.map(\.rawValue).joined(separator: ", "))"
                 )
             }
             guard !runnable || architecture == .gpt2 else {

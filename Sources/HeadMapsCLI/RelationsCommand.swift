@@ -8,13 +8,16 @@ struct RelationsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "relations",
         abstract:
-            "List the built-in relations; with --model, the k its family uses and how many pairs each keeps under its vocabulary."
+            "List the built-in relations; with --model, the k its family uses and how many pairs each keeps under its "
+            + "vocabulary."
     )
 
     @Option(
         name: .long,
         help:
-            "A model directory or Hugging Face id (id@revision for a branch, tag or commit) whose vocabulary decides which pairs are single tokens."
+            ArgumentHelp(
+                "A model directory or Hugging Face id (id@revision for a branch, tag or commit) whose vocabulary "
+                    + "decides which pairs are single tokens.")
     )
     var model: String?
 
@@ -30,7 +33,8 @@ struct RelationsCommand: ParsableCommand {
             let defaults = loaded?.weights.defaultK ?? .standard
             if let loaded {
                 print(
-                    "\(loaded.weights.architecture): k = \(defaults.copying) for copying relations, \(defaults.other) otherwise (\(defaults.reason))\n"
+                    "\(loaded.weights.architecture): k = \(defaults.copying) for copying relations, \(defaults.other) "
+                        + "otherwise (\(defaults.reason))\n"
                 )
             }
             print(

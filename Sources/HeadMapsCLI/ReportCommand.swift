@@ -130,7 +130,8 @@ struct ReportCommand: ParsableCommand {
                 print("updated \(files.count) golden files in \(golden): \(files.joined(separator: ", "))")
                 if !removed.isEmpty {
                     print(
-                        "removed \(removed.count) golden files the report no longer produces: \(removed.joined(separator: ", "))"
+                        "removed \(removed.count) golden files the report no longer "
+                            + "produces: \(removed.joined(separator: ", "))"
                     )
                 }
                 return

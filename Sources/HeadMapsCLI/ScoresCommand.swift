@@ -17,7 +17,9 @@ struct ScoresCommand: ParsableCommand {
     @Option(
         name: .long,
         help:
-            "Also write the scores in long form as CSV (model, relation, layer, head, score, suppression, pairs_kept, k)."
+            ArgumentHelp(
+                "Also write the scores in long form as CSV (model, relation, layer, head, score, suppression, "
+                    + "pairs_kept, k).")
     )
     var csv: String?
 

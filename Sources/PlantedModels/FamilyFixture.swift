@@ -446,7 +446,8 @@ public struct FamilyFixture {
 
     func configJSON(rows: Int) -> String {
         let fixture =
-            "\"headmaps_fixture\": {\"shape\": \"\(shape.name)\", \"seed\": \(planted.seed), \"dtype\": \"\(dtype.rawValue)\", \"arch\": \"\(architecture.rawValue)\"}"
+            "\"headmaps_fixture\": {\"shape\": \"\(shape.name)\", \"seed\": \(planted.seed), "
+            + "\"dtype\": \"\(dtype.rawValue)\", \"arch\": \"\(architecture.rawValue)\"}"
         var items: [String] = [fixture]
         func add(_ key: String, _ value: String) { items.append("\(JSONString.quoted(key)): \(value)") }
         let common: [(String, String)] = [
@@ -514,7 +515,9 @@ public struct FamilyFixture {
         }
         let preTokenizer =
             architecture.gated
-            ? "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": {\"Regex\": \(JSONString.quoted(FamilyFixture.llama3Pattern))}, \"behavior\": \"Isolated\", \"invert\": false}, \(byteLevel(false))]}"
+            ? "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\", \"pattern\": "
+                + "{\"Regex\": \(JSONString.quoted(FamilyFixture.llama3Pattern))}, \"behavior\": \"Isolated\", "
+                + "\"invert\": false}, \(byteLevel(false))]}"
             : byteLevel(true)
         let all = vocab.vocabulary.sorted { $0.value < $1.value }
         let vocabJSON = all.map { "\(JSONString.quoted($0.key)): \($0.value)" }.joined(separator: ", ")
@@ -523,12 +526,15 @@ public struct FamilyFixture {
         return """
             {
               "version": "1.0",
-              "added_tokens": [{"id": \(endOfText), "content": "<|endoftext|>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}],
+              "added_tokens": [{"id": \(endOfText), "content": "<|endoftext|>", "single_word": false, \
+            "lstrip": false, "rstrip": false, "normalized": false, "special": true}],
               "normalizer": \(architecture == .neox ? "{\"type\": \"NFC\"}" : "null"),
               "pre_tokenizer": \(preTokenizer),
               "post_processor": null,
               "decoder": \(byteLevel(true)),
-              "model": {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null, "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false, "ignore_merges": \(architecture == .llama), "vocab": {\(vocabJSON)}, "merges": [\(merges)]}
+              "model": {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": null, \
+            "end_of_word_suffix": null, "fuse_unk": false, "byte_fallback": false, \
+            "ignore_merges": \(architecture == .llama), "vocab": {\(vocabJSON)}, "merges": [\(merges)]}
             }
 
             """
@@ -536,7 +542,8 @@ public struct FamilyFixture {
 
     /// Llama 3's pre-tokenizer pattern (Qwen2's differs only in single digits).
     static let llama3Pattern =
-        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|"#
+        + #"\s*[\r\n]+|\s+(?!\S)|\s+"#
 }
 
 /// Tensor names of each family.

@@ -398,7 +398,8 @@ public struct PlantedCheckpoint {
         {
           "activation_function": "gelu_new",
           "architectures": ["GPT2LMHeadModel"],
-          "headmaps_fixture": {"shape": "\(shape.name)", "seed": \(seed), "dtype": "\(dtype.rawValue)"\(runnable ? ", \"runnable\": true" : "")},
+          "headmaps_fixture": {"shape": "\(shape.name)", "seed": \(seed), "dtype": "\(dtype.rawValue)"\
+        \(runnable ? ", \"runnable\": true" : "")},
           "layer_norm_epsilon": 1e-05,
           "model_type": "gpt2",
           "n_ctx": \(shape.positions),
@@ -414,7 +415,9 @@ public struct PlantedCheckpoint {
 
     func plantedJSON(_ planted: [PlantedHead], vocabSize: Int) -> String {
         let rows = planted.map {
-            "    {\"layer\": \($0.layer), \"head\": \($0.head), \"role\": \"\($0.role.rawValue)\", \"relation\": \"\($0.relation)\", \"expected_score\": \($0.expectedScore), \"expected_suppression\": \($0.expectedSuppression)}"
+            "    {\"layer\": \($0.layer), \"head\": \($0.head), \"role\": \"\($0.role.rawValue)\", "
+                + "\"relation\": \"\($0.relation)\", \"expected_score\": \($0.expectedScore), "
+                + "\"expected_suppression\": \($0.expectedSuppression)}"
         }
         return "{\n  \"shape\": \"\(shape.name)\",\n  \"seed\": \(seed),\n  \"planted\": [\n"
             + rows.joined(separator: ",\n") + "\n  ]\n}\n"

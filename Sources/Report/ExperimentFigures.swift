@@ -16,7 +16,8 @@ public enum ExperimentFigures {
             func show(_ c: Correlation) -> String { c.r.map { String(format: "%.2f", $0) } ?? "n/a" }
             return XYPanel(
                 title:
-                    "\(modelName.isEmpty ? "" : modelName + ": ")\(s.title) (r = \(show(r.withContext.score)) with context, \(show(r.withoutContext.score)) without)",
+                    "\(modelName.isEmpty ? "" : modelName + ": ")\(s.title) (r = \(show(r.withContext.score)) with "
+                    + "context, \(show(r.withoutContext.score)) without)",
                 xLabel: "static score", yLabel: yLabel,
                 series: [
                     .init(

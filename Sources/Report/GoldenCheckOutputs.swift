@@ -12,7 +12,8 @@ extension GoldenCheck {
                 : "### HeadMaps golden check: \(failed.count) of \(rows.count) files differ", "",
         ]
         out.append(
-            "Checked `\(report)` against the goldens in `\(golden)` (figures by RMS, scores per head, report text exactly)."
+            "Checked `\(report)` against the goldens in `\(golden)` (figures by RMS, scores per head, report text "
+                + "exactly)."
         )
         out.append("")
         out.append("| file | result | detail |")
@@ -55,16 +56,16 @@ extension GoldenCheck {
         var out = [
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
             "<testsuites tests=\"\(rows.count)\" failures=\"\(failures)\">",
-            "  <testsuite name=\"\(xml(name))\" tests=\"\(rows.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\">",
+            "  <testsuite name=\"\(xml(name))\" tests=\"\(rows.count)\" failures=\"\(failures)\" errors=\"0\" "
+                + "skipped=\"0\">",
         ]
         for row in rows {
             if row.matches {
                 out.append("    <testcase classname=\"\(xml(name))\" name=\"\(xml(row.file))\"/>")
             } else {
                 out.append("    <testcase classname=\"\(xml(name))\" name=\"\(xml(row.file))\">")
-                out.append(
-                    "      <failure message=\"\(xml(row.detail.split(separator: "\n").first.map(String.init) ?? "differs"))\">\(xml(row.detail))</failure>"
-                )
+                let firstLine = row.detail.split(separator: "\n").first.map(String.init) ?? "differs"
+                out.append("      <failure message=\"\(xml(firstLine))\">\(xml(row.detail))</failure>")
                 out.append("    </testcase>")
             }
         }

@@ -42,7 +42,8 @@ public struct Manifest: Sendable {
         func s(_ x: String) -> String { JSONString.quoted(x) }
         func entries(_ list: [Entry]) -> String {
             list.map {
-                "    {\"role\": \(s($0.role)), \"path\": \(s($0.path)), \"bytes\": \($0.bytes), \"sha256\": \(s($0.sha256))}"
+                "    {\"role\": \(s($0.role)), \"path\": \(s($0.path)), \"bytes\": \($0.bytes), "
+                    + "\"sha256\": \(s($0.sha256))}"
             }.joined(separator: ",\n")
         }
         func pairs(_ list: [(String, String)]) -> String {

@@ -54,7 +54,8 @@ public struct MarkerSet: Equatable, Sendable {
             guard let style = MarkerStyle(rawValue: markerName) else {
                 throw c.error(
                     "marker",
-                    "must be one of \(MarkerStyle.allCases.map(\.rawValue).joined(separator: ", ")), not '\(Excerpt.short(markerName))'"
+                    "must be one of \(MarkerStyle.allCases.map(\.rawValue).joined(separator: ", ")), not "
+                        + "'\(Excerpt.short(markerName))'"
                 )
             }
             guard let entries = try c.scalars("heads") else {
@@ -83,7 +84,8 @@ public struct MarkerSet: Equatable, Sendable {
                 throw SpecError(
                     file: source, line: nil, key: "heads",
                     message:
-                        "head \(h) of '\(c.label)' is outside the model's \(layers) layers × \(heads) heads (layers 0…\(layers - 1), heads 0…\(heads - 1))"
+                        "head \(h) of '\(c.label)' is outside the model's \(layers) layers × \(heads) heads (layers "
+                        + "0…\(layers - 1), heads 0…\(heads - 1))"
                 )
             }
         }

@@ -33,12 +33,17 @@ public enum Observations {
         let total = ordered.count
         if high.isEmpty {
             out.append(
-                "\(title): no head reaches \(ReportSettings.highScore); the best is head \(ordered[0].head) (\(score(ordered[0].score)))."
+                "\(title): no head reaches \(ReportSettings.highScore); the best is head \(ordered[0].head) "
+                    + "(\(score(ordered[0].score)))."
             )
         } else {
             let layers = Set(high.map(\.head.layer))
             out.append(
-                "\(title): \(high.count) of \(Plural.count(total, "head")) \(high.count == 1 ? "scores" : "score") at least \(ReportSettings.highScore) and \(veryHigh.count) at least \(ReportSettings.veryHighScore); \(high.count == 1 ? "it sits" : "they sit") in layer\(layers.count == 1 ? "" : "s") \(layerRanges(layers)). The best is head \(ordered[0].head) (\(score(ordered[0].score)))."
+                "\(title): \(high.count) of \(Plural.count(total, "head")) \(high.count == 1 ? "scores" : "score") at "
+                    + "least \(ReportSettings.highScore) and \(veryHigh.count) at "
+                    + "least \(ReportSettings.veryHighScore); \(high.count == 1 ? "it sits" : "they sit") in "
+                    + "layer\(layers.count == 1 ? "" : "s") \(layerRanges(layers)). The best is "
+                    + "head \(ordered[0].head) (\(score(ordered[0].score)))."
             )
         }
         guard let markers, !markers.positiveHeads.isEmpty else { return out }
@@ -53,23 +58,27 @@ public enum Observations {
         var sentence =
             marked.count == 1
             ? "The one marked head (\(label)) " : "Of the \(marked.count) marked heads (\(label)), \(markedHigh.count) "
-        sentence +=
-            "\(marked.count == 1 ? (markedHigh.isEmpty ? "scores below" : "scores at least") : markedHigh.count == 1 ? "scores at least" : "score at least") \(ReportSettings.highScore)"
+        let verb =
+            marked.count == 1
+            ? (markedHigh.isEmpty ? "scores below" : "scores at least")
+            : markedHigh.count == 1 ? "scores at least" : "score at least"
+        sentence += "\(verb) \(ReportSettings.highScore)"
         if marked.count == 1 {
             sentence += ": \(heads(markedHigh + markedLow))."
         } else {
             sentence += markedHigh.isEmpty ? "" : ": \(heads(markedHigh))"
-            sentence +=
-                markedLow.isEmpty
-                ? "."
-                : "; \(markedHigh.isEmpty ? "all" : markedLow.count == 1 ? "the other one" : "the other \(markedLow.count)") \(markedLow.count == 1 && !markedHigh.isEmpty ? "scores" : "score") low: \(heads(markedLow))."
+            let others =
+                markedHigh.isEmpty ? "all" : markedLow.count == 1 ? "the other one" : "the other \(markedLow.count)"
+            let lowVerb = markedLow.count == 1 && !markedHigh.isEmpty ? "scores" : "score"
+            sentence += markedLow.isEmpty ? "." : "; \(others) \(lowVerb) low: \(heads(markedLow))."
         }
         out.append(sentence)
         let controls = markers.classes.filter(\.isControl).flatMap(\.heads).sorted()
         if !controls.isEmpty {
             let scored = controls.map { ($0, values[$0.layer][$0.head]) }
             out.append(
-                "Control heads (\(markers.classes.filter(\.isControl).map(\.label).joined(separator: " / "))), not counted as marked: \(heads(scored))."
+                "Control heads (\(markers.classes.filter(\.isControl).map(\.label).joined(separator: " / "))), not "
+                    + "counted as marked: \(heads(scored))."
             )
         }
         let unmarked = high.filter { !markers.positiveHeads.contains($0.head) }.map { ($0.head, $0.score) }
@@ -77,7 +86,8 @@ public enum Observations {
             if !high.isEmpty { out.append("Every head scoring at least \(ReportSettings.highScore) is marked.") }
         } else {
             out.append(
-                "High-scoring heads that are not marked — candidates \(markers.attribution) did not name: \(heads(unmarked))."
+                "High-scoring heads that are not marked — candidates \(markers.attribution) did not "
+                    + "name: \(heads(unmarked))."
             )
         }
         return out
@@ -91,7 +101,9 @@ public enum Observations {
             let above = ScoreOrder.countAboveZero(map.values)
             if above < n {
                 return
-                    "The \(a.title) and \(b.title) maps are not compared: \(map.title) has \(above == 0 ? "no head" : "only \(Plural.count(above, "head"))") above zero, fewer than the top \(n) that would be compared."
+                    "The \(a.title) and \(b.title) maps are not compared: \(map.title) "
+                    + "has \(above == 0 ? "no head" : "only \(Plural.count(above, "head"))") above zero, fewer "
+                    + "than the top \(n) that would be compared."
             }
         }
         return nil
@@ -111,7 +123,8 @@ public enum Observations {
             ? "largely the same heads" : j > ReportSettings.partlyTheSame ? "partly the same heads" : "different heads"
         let rhoText = rho.map { String(format: "%.2f", $0) } ?? "undefined (a map is constant)"
         let sentence =
-            "The \(a.title) and \(b.title) maps pick \(verdict): their top \(Plural.count(n, "head")) share \(shared) (Jaccard \(String(format: "%.2f", j))), and Spearman's ρ over all heads is \(rhoText)."
+            "The \(a.title) and \(b.title) maps pick \(verdict): their top \(Plural.count(n, "head")) share \(shared) "
+            + "(Jaccard \(String(format: "%.2f", j))), and Spearman's ρ over all heads is \(rhoText)."
         return (sentence, rho, j, shared)
     }
 }

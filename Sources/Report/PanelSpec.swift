@@ -20,7 +20,8 @@ public struct PanelSpec: Sendable {
     /// "GPT-2 medium: Name Copying heads", as the paper titles its panels.
     public func resolvedTitle(modelName: String, relationTitle: String) -> String {
         title
-            ?? "\(modelName.isEmpty ? "" : modelName + ": ")\(suppression ? "(Suppression) " : "")\(relationTitle) heads"
+            ?? "\(modelName.isEmpty ? "" : modelName + ": ")\(suppression ? "(Suppression) " : "")\(relationTitle) "
+            + "heads"
     }
 
     public func panel(from scores: ScoresDocument, modelName: String) throws -> HeatmapPanel {

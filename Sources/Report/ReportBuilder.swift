@@ -71,7 +71,8 @@ public struct ReportBuilder {
         try ReportDirectory.write(files, to: outputDirectory, protecting: guarded(context), log: log)
         let shape = context.document.shape
         log(
-            "wrote \(outputDirectory)/report.md, report.html, figures/, scores.json (\(shape.layers)×\(shape.heads) heads)"
+            "wrote \(outputDirectory)/report.md, report.html, figures/, scores.json (\(shape.layers)×\(shape.heads) "
+                + "heads)"
         )
         return Output(directory: outputDirectory, files: files.keys.sorted())
     }

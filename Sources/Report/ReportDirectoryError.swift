@@ -17,7 +17,8 @@ public enum ReportDirectoryError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .notAReport(let p, let found):
             return
-                "\(p): is \(found); a report replaces only a folder that HeadMaps wrote (with its manifest.json) or an empty one. Choose another --out, or move it away first"
+                "\(p): is \(found); a report replaces only a folder that HeadMaps wrote (with its manifest.json) or "
+                + "an empty one. Choose another --out, or move it away first"
         case .wouldReplace(let p, let what, let at):
             return "\(p): the report would replace \(what) (\(at)); choose another --out"
         case .cannotCreate(let p, let reason): return "\(p): cannot create the output folder (\(reason))"

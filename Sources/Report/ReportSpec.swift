@@ -166,7 +166,8 @@ public struct ReportSpec {
             else {
                 throw yaml.error(
                     "revisions",
-                    "need model: to be a Hugging Face id without @revision (the revisions are its branches), not '\(Excerpt.short(model))'"
+                    "need model: to be a Hugging Face id without @revision (the revisions are its branches), not "
+                        + "'\(Excerpt.short(model))'"
                 )
             }
             return (revisions.map { Member(label: $0, reference: "\(model)@\($0)") }, revisions.count - 1, true)

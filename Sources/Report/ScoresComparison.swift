@@ -28,7 +28,9 @@ public struct ScoresComparison: Sendable {
         shapeMismatch =
             actual.shape == expected.shape
             ? nil
-            : "model shape \(actual.shape.layers)×\(actual.shape.heads) (d \(actual.shape.dModel), vocab \(actual.shape.vocab)) vs expected \(expected.shape.layers)×\(expected.shape.heads) (d \(expected.shape.dModel), vocab \(expected.shape.vocab))"
+            : "model shape \(actual.shape.layers)×\(actual.shape.heads) (d \(actual.shape.dModel), "
+                + "vocab \(actual.shape.vocab)) vs expected \(expected.shape.layers)×\(expected.shape.heads) "
+                + "(d \(expected.shape.dModel), vocab \(expected.shape.vocab))"
         let actualNames = actual.relations.map(\.name)
         let expectedNames = expected.relations.map(\.name)
         onlyInActual = actualNames.filter { !expectedNames.contains($0) }
@@ -37,7 +39,8 @@ public struct ScoresComparison: Sendable {
             guard let e = expected.relation(named: a.name) else { return nil }
             let note =
                 a.skipped != e.skipped || a.pairsKept != e.pairsKept || a.k != e.k
-                ? "k \(a.k) vs \(e.k), pairs kept \(a.pairsKept) vs \(e.pairsKept), skipped \(a.skipped) vs \(e.skipped)"
+                ? "k \(a.k) vs \(e.k), pairs kept \(a.pairsKept) vs \(e.pairsKept), skipped \(a.skipped) "
+                    + "vs \(e.skipped)"
                 : nil
             // Heads are compared whenever both have a grid of the same shape,
             // also when k or the kept pairs changed: which heads moved is the question.
@@ -79,11 +82,13 @@ public struct ScoresComparison: Sendable {
                     }
                     if h.pairs != 0 { parts.append(pairs(h.pairs, "pair")) }
                     if h.suppressionPairs != 0 { parts.append(pairs(h.suppressionPairs, "suppression pair")) }
-                    return
-                        "\(h.head) (\(parts.isEmpty ? "score changed with the kept pairs" : parts.joined(separator: ", ")))"
+                    let what = parts.isEmpty ? "score changed with the kept pairs" : parts.joined(separator: ", ")
+                    return "\(h.head) (\(what))"
                 }
                 line +=
-                    "\(d.heads.count) head\(d.heads.count == 1 ? " differs" : "s differ"), max |Δscore| \(String(format: "%.3g", d.maxAbsoluteDifference)): \(shown.joined(separator: ", "))\(d.heads.count > 8 ? ", …" : "")"
+                    "\(d.heads.count) head\(d.heads.count == 1 ? " differs" : "s differ"), max "
+                    + "|Δscore| \(String(format: "%.3g", d.maxAbsoluteDifference)): "
+                    + "\(shown.joined(separator: ", "))\(d.heads.count > 8 ? ", …" : "")"
             }
             return line
         }

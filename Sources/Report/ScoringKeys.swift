@@ -40,7 +40,8 @@ public struct ScoringKeys: Sendable, Equatable {
             guard let rule = SourceRule(rawValue: name) else {
                 throw yaml.error(
                     "sources",
-                    "must be \(SourceRule.allCases.map(\.rawValue).joined(separator: ", ")), not '\(Excerpt.short(name))'"
+                    "must be \(SourceRule.allCases.map(\.rawValue).joined(separator: ", ")), not "
+                        + "'\(Excerpt.short(name))'"
                 )
             }
             sourceRule = rule

@@ -54,7 +54,8 @@ public struct YAMLMapping {
                 throw SpecError(
                     file: file, line: key.mark?.line, key: nil,
                     message:
-                        "has a key that is not a plain name (not shown); expected keys: \(known.joined(separator: ", "))"
+                        "has a key that is not a plain name (not shown); expected "
+                        + "keys: \(known.joined(separator: ", "))"
                 )
             }
         }

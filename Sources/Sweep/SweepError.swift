@@ -83,7 +83,8 @@ public enum SweepError: Error, CustomStringConvertible, Equatable {
             return "sbatch refused the job (exit \(status)): \(message.trimmingCharacters(in: .whitespacesAndNewlines))"
         case .arrayTooLarge(let index, let maximum):
             return
-                "shard \(index): above this cluster's MaxArraySize (\(maximum)) even in chunks; ask for a larger MaxArraySize"
+                "shard \(index): above this cluster's MaxArraySize (\(maximum)) even in chunks; ask for a larger "
+                + "MaxArraySize"
         }
     }
 }

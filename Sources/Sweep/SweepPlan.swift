@@ -81,7 +81,8 @@ public struct SweepPlan: Sendable, Equatable {
             }
         }
         log(
-            "planned \(shards.count) shard\(shards.count == 1 ? "" : "s") (\(spec.models.count) model\(spec.models.count == 1 ? "" : "s"))"
+            "planned \(shards.count) shard\(shards.count == 1 ? "" : "s") (\(spec.models.count) "
+                + "model\(spec.models.count == 1 ? "" : "s"))"
         )
         return SweepPlan(shards: shards, settings: settings)
     }

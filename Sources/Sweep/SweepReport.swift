@@ -26,10 +26,12 @@ public struct SweepReport {
         let models = merge.models
         let threshold = String(format: "%g", spec.threshold)
         var md = "# Sweep: \(MarkdownText.escape(spec.name))\n\n"
-        let revisionCounts = models.map(\.entries.count)
+        let modelList = models.map {
+            "\(MarkdownText.codeSpan($0.name)), \($0.entries.count) revision\($0.entries.count == 1 ? "" : "s")"
+        }.joined(separator: "; ")
         md +=
             "\(merge.entries.count) shards merged: \(models.count) model\(models.count == 1 ? "" : "s") "
-            + "(\(zip(models, revisionCounts).map { "\(MarkdownText.codeSpan($0.name)), \($1) revision\($1 == 1 ? "" : "s")" }.joined(separator: "; "))), "
+            + "(\(modelList)), "
             + "every one scored with the same relations and settings "
             + "(k: \(spec.scoring.k.map(String.init) ?? "the family's"), sources: \(spec.scoring.sourceRule.rawValue), "
             + "at least \(spec.scoring.minimumPairs) single-token pairs). "
@@ -82,7 +84,8 @@ public struct SweepReport {
                 for (head, at) in HeadValues.crossings(first, members: maps.count) {
                     guard let then = maps[at] else { continue }
                     crossings.append(
-                        "| \(MarkdownText.escape(model.name)) | \(head) | \(MarkdownText.escape(model.revisions[at])) | "
+                        "| \(MarkdownText.escape(model.name)) | \(head) | \(MarkdownText.escape(model.revisions[at])) "
+                            + "| "
                             + String(format: "%.2f | %.2f |", then[head.layer][head.head], last[head.layer][head.head]))
                 }
                 let heads = (0..<shape.0).flatMap { l in (0..<shape.1).map { HeadIndex(layer: l, head: $0) } }

@@ -44,7 +44,8 @@ public struct PatternRegex: Sendable {
                 throw PatternRegexError(
                     pattern: pattern, position: 0,
                     problem:
-                        "the pattern backtracks too much to be used (over \(subject.limit) steps on a \(probe.unicodeScalars.count)-character text)"
+                        "the pattern backtracks too much to be used (over \(subject.limit) steps on "
+                        + "a \(probe.unicodeScalars.count)-character text)"
                 )
             }
         }
@@ -303,7 +304,8 @@ private struct Parser {
                 caseInsensitive = true
             default:
                 throw fail(
-                    "group '(?\(peek.map { String($0) } ?? "")' is not supported (supported: (?:…), (?i:…), (?=…), (?!…))"
+                    "group '(?\(peek.map { String($0) } ?? "")' is not supported (supported: (?:…), (?i:…), (?=…), "
+                        + "(?!…))"
                 )
             }
         }
@@ -345,7 +347,8 @@ private struct Parser {
             i += 1
             guard let categories = Parser.categories[name] else {
                 throw fail(
-                    "Unicode class \\p{\(name)} is not supported (supported: \(Parser.categories.keys.sorted().joined(separator: ", ")))"
+                    "Unicode class \\p{\(name)} is not supported "
+                        + "(supported: \(Parser.categories.keys.sorted().joined(separator: ", ")))"
                 )
             }
             let negated = c == "P"

@@ -25,7 +25,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
             return "\(file): line \(line) is not two tokens separated by one space: '\(text)'"
         case .mergeOutsideVocabulary(let file, let merge, let left, let right):
             return
-                "\(file): merge \(merge) '\(Excerpt.short(left)) \(Excerpt.short(right))' produces '\(Excerpt.short(left + right))', which the vocabulary file does not hold"
+                "\(file): merge \(merge) '\(Excerpt.short(left)) \(Excerpt.short(right))' produces "
+                + "'\(Excerpt.short(left + right))', which the vocabulary file does not hold"
         }
     }
 }

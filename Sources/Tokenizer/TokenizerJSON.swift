@@ -123,7 +123,8 @@ public enum TokenizerJSON {
                 let converted = list?.compactMap { Int(exactly: $0.doubleValue) }.filter { $0 >= 0 }
                 guard let list, let converted, converted.count == list.count else {
                     throw fail(
-                        "post_processor's special token '\(Excerpt.short(name))' has no entry with non-negative integer 'ids' in 'special_tokens'"
+                        "post_processor's special token '\(Excerpt.short(name))' has no entry with non-negative "
+                            + "integer 'ids' in 'special_tokens'"
                     )
                 }
                 ids += converted
@@ -170,7 +171,8 @@ public enum TokenizerJSON {
             return [.replace(pattern: pattern, content: content)]
         default:
             throw fail(
-                "normalizer '\(Excerpt.short(type))' is not supported (supported: NFC, NFKC, Lowercase, Replace, Prepend, Sequence)"
+                "normalizer '\(Excerpt.short(type))' is not supported (supported: NFC, NFKC, Lowercase, Replace, "
+                    + "Prepend, Sequence)"
             )
         }
     }
@@ -227,7 +229,8 @@ public enum TokenizerJSON {
             return [.split(try! PatternRegex(individual ? "\\p{Nd}" : "\\p{Nd}+"), behavior: .isolated, invert: false)]
         default:
             throw fail(
-                "pre-tokenizer '\(Excerpt.short(type))' is not supported (supported: ByteLevel, Split, Metaspace, Digits, Sequence)"
+                "pre-tokenizer '\(Excerpt.short(type))' is not supported (supported: ByteLevel, Split, Metaspace, "
+                    + "Digits, Sequence)"
             )
         }
     }

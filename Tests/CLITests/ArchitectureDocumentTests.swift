@@ -55,4 +55,20 @@ final class ArchitectureDocumentTests: XCTestCase {
             XCTAssertEqual(document[name], dependencies, "\(name)'s dependencies in ARCHITECTURE.md")
         }
     }
+
+    /// Every line of Sources fits in 120 characters (characters, not bytes: `×` and `‖` are one each).
+    func testNoSourceLineIsLongerThan120Characters() throws {
+        let sources = TestSupport.repositoryRoot + "/Sources"
+        let files = try XCTUnwrap(FileManager.default.enumerator(atPath: sources)).compactMap { $0 as? String }
+            .filter { $0.hasSuffix(".swift") }
+        XCTAssertGreaterThan(files.count, 100)
+        var long: [String] = []
+        for file in files {
+            let text = try String(contentsOfFile: sources + "/" + file, encoding: .utf8)
+            for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where line.count > 120 {
+                long.append("Sources/\(file):\(i + 1) (\(line.count))")
+            }
+        }
+        XCTAssertEqual(long, [], "lines over 120 characters")
+    }
 }

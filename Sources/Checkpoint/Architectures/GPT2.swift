@@ -32,7 +32,8 @@ public enum GPT2Adapter {
             throw CheckpointError.invalidConfig(
                 file: config.path, key: "activation_function",
                 problem:
-                    "activation_function '\(Excerpt.short(activationName))' is not supported (known: \(Activation.knownNames.joined(separator: ", ")))"
+                    "activation_function '\(Excerpt.short(activationName))' is not supported "
+                    + "(known: \(Activation.knownNames.joined(separator: ", ")))"
             )
         }
         let dMLP = config.has("n_inner") ? try config.int("n_inner") : 4 * d

@@ -22,6 +22,7 @@ public enum Gemma2Adapter {
         options.defaultActivation = "gelu_pytorch_tanh"
         options.tiedByDefault = true
         options.alternatesSlidingLayers = true
+        options.gemmaAttention = true
         return options
     }()
 }

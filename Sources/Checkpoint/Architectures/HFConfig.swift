@@ -61,7 +61,8 @@ struct HFConfig {
             throw CheckpointError.invalidConfig(
                 file: file.path, key: key,
                 problem:
-                    "\(key) '\(Excerpt.short(name))' is not supported (known: \(Activation.knownNames.joined(separator: ", ")))"
+                    "\(key) '\(Excerpt.short(name))' is not supported "
+                    + "(known: \(Activation.knownNames.joined(separator: ", ")))"
             )
         }
         return activation
@@ -121,7 +122,8 @@ struct HFConfig {
             throw CheckpointError.invalidConfig(
                 file: scaling?.path ?? file.path, key: "rope_type",
                 problem:
-                    "rotary scaling '\(Excerpt.short(kind))' is not supported by the forward pass (supported: default, linear, llama3)"
+                    "rotary scaling '\(Excerpt.short(kind))' is not supported by the forward pass (supported: "
+                    + "default, linear, llama3)"
             )
         }
     }
@@ -135,7 +137,8 @@ struct HFConfig {
                 throw CheckpointError.invalidConfig(
                     file: local.path, key: "rope_type",
                     problem:
-                        "rotary scaling '\(Excerpt.short(kind))' of the sliding layers is not supported (supported: default)"
+                        "rotary scaling '\(Excerpt.short(kind))' of the sliding layers is not supported (supported: "
+                        + "default)"
                 )
             }
             return .standard(dimensions: headWidth, base: Float(try local.double("rope_theta")))

@@ -58,6 +58,10 @@ public enum LlamaAdapter {
         public var alternatesSlidingLayers = false
         /// Mistral's pattern without `layer_types`: every layer slides (when `sliding_window` is set).
         public var slidesEveryLayer = false
+        /// Gemma's attention: scores scaled by `query_pre_attn_scalar^-½` and, where the config
+        /// sets them, soft caps on the scores and the final logits (`attn_logit_softcapping`,
+        /// `final_logit_softcapping`).
+        public var gemmaAttention = false
         /// The MLP is a mixture of experts (`MixtureNames`); nil: one gated MLP.
         public var mixture: MixtureNames?
 
@@ -196,9 +200,11 @@ public enum LlamaAdapter {
             }
             return Float(value)
         }
-        weights.attentionScale = try positive("query_pre_attn_scalar").map { 1 / $0.squareRoot() }
-        weights.attentionSoftcap = try positive("attn_logit_softcapping")
-        weights.finalSoftcap = try positive("final_logit_softcapping")
+        if options.gemmaAttention {
+            weights.attentionScale = try positive("query_pre_attn_scalar").map { 1 / $0.squareRoot() }
+            weights.attentionSoftcap = try positive("attn_logit_softcapping")
+            weights.finalSoftcap = try positive("final_logit_softcapping")
+        }
         weights.runError = runOnly.error
         return weights
     }

@@ -113,7 +113,8 @@ public struct GGUFCheckpoint: Sendable {
         if names["rope_freqs.weight"] != nil {
             throw fail(
                 "rope_freqs.weight",
-                "the file scales its rotary frequencies by a stored tensor (rope_freqs.weight, Llama 3.1's llama3 scaling); read the Hugging Face checkpoint instead"
+                "the file scales its rotary frequencies by a stored tensor (rope_freqs.weight, Llama 3.1's llama3 "
+                    + "scaling); read the Hugging Face checkpoint instead"
             )
         }
         if architecture == "gemma3" {

@@ -113,7 +113,8 @@ public final class GGUFFile: @unchecked Sendable {
                 throw CheckpointError.badEntry(
                     file: path, tensor: info.name,
                     problem:
-                        "its data (\(info.byteCount) bytes at offset \(info.offset)) runs past the end of the file (data section of \(dataSize) bytes)"
+                        "its data (\(info.byteCount) bytes at offset \(info.offset)) runs past the end of the file "
+                        + "(data section of \(dataSize) bytes)"
                 )
             }
         }
@@ -143,7 +144,8 @@ public final class GGUFFile: @unchecked Sendable {
         .badEntry(
             file: path, tensor: info.name,
             problem:
-                "has type \(info.type); readable types are \(GGMLType.readable.map(\.description).joined(separator: ", "))"
+                "has type \(info.type); readable types "
+                + "are \(GGMLType.readable.map(\.description).joined(separator: ", "))"
         )
     }
 

@@ -25,9 +25,11 @@ public enum GGUFTokenizer {
     public static var preTokenizers: [String] { ["default"] + llama3 + digitsThenGPT2 + gpt2 + qwen2 }
 
     static let llama3Pattern =
-        "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+        "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
+        + "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
     static let qwen2Pattern =
-        "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+        "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| "
+        + "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
     static let defaultPatterns = [
         "[\\p{P}\\$\\+<=>\\^~\\|]+", "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)",
         "\\p{N}+", "[0-9][0-9][0-9]",
@@ -48,7 +50,8 @@ public enum GGUFTokenizer {
         guard model == "gpt2" || model == "llama" else {
             throw fail(
                 "tokenizer.ggml.model",
-                "tokenizer.ggml.model '\(Excerpt.short(model))' is not read (supported: gpt2, byte-level BPE; llama, SentencePiece)"
+                "tokenizer.ggml.model '\(Excerpt.short(model))' is not read (supported: gpt2, byte-level BPE; llama, "
+                    + "SentencePiece)"
             )
         }
         guard let tokenValues = meta["tokenizer.ggml.tokens"]?.array else {
@@ -71,7 +74,9 @@ public enum GGUFTokenizer {
             guard let bos = meta["tokenizer.ggml.bos_token_id"]?.integer, bos >= 0, bos < tokens.count else {
                 throw fail(
                     "tokenizer.ggml.bos_token_id",
-                    "add_bos_token is true but bos_token_id is \(meta["tokenizer.ggml.bos_token_id"].map { "\($0)" } ?? "missing"), not an id below \(tokens.count)"
+                    "add_bos_token is true but bos_token_id "
+                        + "is \(meta["tokenizer.ggml.bos_token_id"].map { "\($0)" } ?? "missing"), not an id "
+                        + "below \(tokens.count)"
                 )
             }
             start = [bos]
@@ -112,7 +117,8 @@ public enum GGUFTokenizer {
         guard let steps = try preTokenizer(pre) else {
             throw fail(
                 "tokenizer.ggml.pre",
-                "llama.cpp pre-tokenizer '\(Excerpt.short(pre))' is not read (supported: \(preTokenizers.joined(separator: ", ")))"
+                "llama.cpp pre-tokenizer '\(Excerpt.short(pre))' is not read "
+                    + "(supported: \(preTokenizers.joined(separator: ", ")))"
             )
         }
         do {

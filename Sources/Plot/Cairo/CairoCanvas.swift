@@ -2,8 +2,8 @@ import CCairo
 import Foundation
 
 /// The thin wrapper around Cairo and Pango: every C call of the plotting code
-/// lives in this folder (this canvas, `TextMeasure`, `RasterImage`, `PNGEncoding`). Coordinates are points; a PNG canvas scales them to
-/// pixels, a PDF canvas uses them as they are.
+/// lives in this folder (this canvas, `TextMeasure`, `RasterImage`, `PNGEncoding`). Coordinates are
+/// points; a PNG canvas scales them to pixels, a PDF canvas uses them as they are.
 final class CairoCanvas: Canvas {
     private let surface: OpaquePointer
     let context: OpaquePointer

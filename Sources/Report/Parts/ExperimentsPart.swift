@@ -166,7 +166,8 @@ public struct ExperimentsPart: ReportPart {
         for name in list where !scored.contains(name) {
             throw m.error(
                 "relations",
-                "'\(Excerpt.short(name))' is not among the relations this report scores (\(scored.joined(separator: ", ")))"
+                "'\(Excerpt.short(name))' is not among the relations this report scores "
+                    + "(\(scored.joined(separator: ", ")))"
             )
         }
         guard !list.isEmpty else {

@@ -127,7 +127,8 @@ public struct FiguresPart: ReportPart {
             guard FigureLimits.dpi.contains(dpi) else {
                 throw f.error(
                     "dpi",
-                    "must be a number from \(Int(FigureLimits.dpi.lowerBound)) to \(Int(FigureLimits.dpi.upperBound)), not \(dpi)"
+                    "must be a number from \(Int(FigureLimits.dpi.lowerBound)) "
+                        + "to \(Int(FigureLimits.dpi.upperBound)), not \(dpi)"
                 )
             }
             if let columns = try f.int("columns"), columns < 1 || columns > FigureLimits.columns {

@@ -51,7 +51,8 @@ public struct HeadCardsPart: ReportPart {
             guard ["cards", "all"].contains(salient) else {
                 throw yaml.error(
                     "salient_operations",
-                    "must be cards (the head cards' heads) or all (every head, in salient.txt), not '\(Excerpt.short(salient))'"
+                    "must be cards (the head cards' heads) or all (every head, in salient.txt), not "
+                        + "'\(Excerpt.short(salient))'"
                 )
             }
             everyHead = salient == "all"

@@ -45,7 +45,8 @@ public struct ProvenancePart: ReportPart {
             ProvenanceRow(
                 key: "Relations",
                 value:
-                    "\(document.relations.count) (\(scoredCount) scored, \(document.relations.count - scoredCount) skipped)"
+                    "\(document.relations.count) (\(scoredCount) scored, \(document.relations.count - scoredCount) "
+                    + "skipped)"
             ),
             ProvenanceRow(
                 key: "Settings",
@@ -55,8 +56,11 @@ public struct ProvenancePart: ReportPart {
             ProvenanceRow(
                 key: "Software",
                 value: manifest.software
-                    .map {
-                        "\($0.0) \($0.0 == "openblas" ? String($0.1.split(separator: " ").dropFirst().first ?? "") : $0.1)"
+                    .map { name, version in
+                        // OpenBLAS's version string leads with the library's name.
+                        let shown =
+                            name == "openblas" ? String(version.split(separator: " ").dropFirst().first ?? "") : version
+                        return "\(name) \(shown)"
                     }.joined(separator: "; ")),
             ProvenanceRow(key: "Manifest", value: "manifest.json lists every input and output with its SHA-256"),
         ]

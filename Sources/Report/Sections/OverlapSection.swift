@@ -72,7 +72,8 @@ public struct OverlapSection {
         }
         note =
             s.topN.count < s.marked.count
-            ? "Only \(Plural.count(s.aboveZero, "head")) of this map \(s.aboveZero == 1 ? "scores" : "score") above zero, so its top-N holds \(s.topN.count), not \(s.marked.count): heads at zero do not fill it."
+            ? "Only \(Plural.count(s.aboveZero, "head")) of this map \(s.aboveZero == 1 ? "scores" : "score") above "
+                + "zero, so its top-N holds \(s.topN.count), not \(s.marked.count): heads at zero do not fill it."
             : ""
         hasNote = !note.isEmpty
         metrics = [

@@ -41,14 +41,16 @@ struct ReportPage {
         let skippedText =
             skipped.isEmpty
             ? ""
-            : " \(skipped.count) relation\(skipped.count == 1 ? " was" : "s were") skipped for too few single-token pairs."
+            : " \(skipped.count) relation\(skipped.count == 1 ? " was" : "s were") skipped for too few single-token "
+                + "pairs."
         title = spec.title
         summary = """
             HeadMaps scored each of the \(shape.layers * shape.heads) attention heads of \(context.modelName) \
-            (\(Plural.count(shape.layers, "layer")) × \(Plural.count(shape.heads, "head"))) for \(Plural.count(scored.count, "relation")) \
+            (\(Plural.count(shape.layers, "layer")) × \(Plural.count(shape.heads, "head"))) \
+            for \(Plural.count(scored.count, "relation")) \
             from its parameters alone, with the MAPS method (Elhelo & Geva, ACL 2025): a head's score is the fraction \
-            of a relation's pairs whose target token is among the top-k logits when the head's OV circuit is applied to \
-            the source token (\(kText)); the suppression score uses the bottom-k.\(sourcesText)\(skippedText)
+            of a relation's pairs whose target token is among the top-k logits when the head's OV circuit is applied \
+            to the source token (\(kText)); the suppression score uses the bottom-k.\(sourcesText)\(skippedText)
             """
         specSummary = spec.summary ?? ""
         hasSpecSummary = spec.summary != nil

@@ -99,22 +99,10 @@ public struct FirstMLP: Sendable {
         /// Each row through its routed experts, summed in expert order
         /// (`ExpertRouting`), in float32 or double.
         func apply(to normed: Matrix) -> Matrix {
-            let logits = Products.multiply(normed, router)
-            let routes = (0..<normed.rows).map { r in
-                ExpertRouting.route(
-                    logits: (0..<logits.cols).map { Double(logits[r, $0]) }, topK: topK, normalizes: normalizesTopK)
-            }
-            var out = Matrix(rows: normed.rows, cols: normed.cols)
-            for (e, expert) in experts.enumerated() {
-                let chosen = ExpertRouting.rows(routedTo: e, routes)
-                guard !chosen.isEmpty else { continue }
-                let y = expert.apply(to: normed.gatherRows(chosen.map(\.row)))
-                for (i, (row, weight)) in chosen.enumerated() {
-                    let w = Float(weight)
-                    for j in 0..<out.cols { out[row, j] += y[i, j] * w }
-                }
-            }
-            return out
+            ExpertRouting.mix(
+                normed, logits: Products.multiply(normed, router), topK: topK, normalizes: normalizesTopK,
+                experts: experts.count, outputs: normed.cols
+            ) { e, rows in experts[e].apply(to: rows) }
         }
 
         func applyInDouble(to normed: [Double], rows: Int) -> [Double] {
@@ -213,6 +201,29 @@ public enum ExpertRouting {
         guard normalizes else { return chosen }
         let sum = chosen.reduce(0) { $0 + $1.weight }
         return chosen.map { (expert: $0.expert, weight: $0.weight / sum) }
+    }
+
+    /// Each row of `x` through the experts its router logits pick: `apply(e, rows)` runs expert
+    /// `e` on the rows routed to it, and each row's outputs are added weighted, in expert order
+    /// (as transformers does), in float32.
+    public static func mix(
+        _ x: Matrix, logits: Matrix, topK: Int, normalizes: Bool, experts: Int, outputs: Int,
+        apply: (Int, Matrix) -> Matrix
+    ) -> Matrix {
+        let routes = (0..<x.rows).map { r in
+            route(logits: (0..<logits.cols).map { Double(logits[r, $0]) }, topK: topK, normalizes: normalizes)
+        }
+        var out = Matrix(rows: x.rows, cols: outputs)
+        for e in 0..<experts {
+            let chosen = rows(routedTo: e, routes)
+            guard !chosen.isEmpty else { continue }
+            let y = apply(e, x.gatherRows(chosen.map(\.row)))
+            for (i, (row, weight)) in chosen.enumerated() {
+                let w = Float(weight)
+                for j in 0..<outputs { out[row, j] += y[i, j] * w }
+            }
+        }
+        return out
     }
 
     /// The rows routed to `expert`, in row order, with their weights.

@@ -310,23 +310,10 @@ public struct ForwardPass: Sendable {
             for i in hidden.storage.indices { hidden.storage[i] *= gated.storage[i] }
             return apply(down, to: hidden)
         case .mixture(let mixture):
-            let logits = apply(mixture.router, to: h)
-            let routes = (0..<h.rows).map { r in
-                ExpertRouting.route(
-                    logits: (0..<logits.cols).map { Double(logits[r, $0]) }, topK: mixture.topK,
-                    normalizes: mixture.normalizesTopK)
-            }
-            var out = Matrix(rows: h.rows, cols: weights.shape.dModel)
-            for (e, expert) in mixture.experts.enumerated() {
-                let chosen = ExpertRouting.rows(routedTo: e, routes)
-                guard !chosen.isEmpty else { continue }
-                let y = apply(expert, to: h.gatherRows(chosen.map(\.row)))
-                for (i, (row, weight)) in chosen.enumerated() {
-                    let w = Float(weight)
-                    for j in 0..<out.cols { out[row, j] += y[i, j] * w }
-                }
-            }
-            return out
+            return ExpertRouting.mix(
+                h, logits: apply(mixture.router, to: h), topK: mixture.topK, normalizes: mixture.normalizesTopK,
+                experts: mixture.experts.count, outputs: weights.shape.dModel
+            ) { e, rows in apply(mixture.experts[e], to: rows) }
         }
     }
 

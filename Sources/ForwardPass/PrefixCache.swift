@@ -66,26 +66,83 @@ extension ForwardPass {
     /// Each row's most likely next token (the first of equal logits) for
     /// `lastLogits`'s rows, the logits made and read in chunks of
     /// `rowsPerChunk` rows: a sweep of many steps never holds all of them.
+    /// - Parameter vocabularyBlock: how many tokens' logits one product makes
+    ///   (the unembedding's row blocks, as `logits` makes them): each block is
+    ///   read for its largest while it is still in cache, and never written out whole.
     public func lastArgmax(
-        _ cache: PrefixCache, zeroedSets: [Set<HeadIndex>], rowsPerChunk: Int = 1024
+        _ cache: PrefixCache, zeroedSets: [Set<HeadIndex>], rowsPerChunk: Int = 1024,
+        vocabularyBlock: Int = Products.rowBlock
     ) throws -> [Int] {
         let final = try lastResiduals(cache, zeroedSets: zeroedSets)
         var best = [Int](repeating: 0, count: final.rows)
         for first in stride(from: 0, to: final.rows, by: rowsPerChunk) {
-            let chunk = logits(final.gatherRows(Array(first..<min(final.rows, first + rowsPerChunk))))
-            let cols = chunk.cols
-            best.withUnsafeMutableBufferPointer { out in
-                let out = SharedInts(out.baseAddress! + first)
-                chunk.storage.withUnsafeBufferPointer { l in
-                    let l = SharedFloats(UnsafeMutablePointer(mutating: l.baseAddress!))
-                    DispatchQueue.concurrentPerform(iterations: chunk.rows) { r in
-                        out.pointer[r] = ForwardPass.firstLargest(
-                            UnsafeBufferPointer(start: l.pointer + r * cols, count: cols))
+            let rows = final.gatherRows(Array(first..<min(final.rows, first + rowsPerChunk)))
+            let chunk = argmaxOfLogits(rows, vocabularyBlock: vocabularyBlock)
+            best.replaceSubrange(first..<(first + chunk.count), with: chunk)
+        }
+        return best
+    }
+
+    /// The first largest logit of each row of residuals, from the logits of
+    /// one vocabulary block at a time: each block's products are those
+    /// `logits` makes, so the result is its argmax, bit for bit.
+    func argmaxOfLogits(_ rows: Matrix, vocabularyBlock: Int) -> [Int] {
+        guard BLAS.threadCount == 1 else {
+            // One multithreaded product, as `logits` makes it then.
+            let all = logits(rows)
+            return all.storage.withUnsafeBufferPointer { l in
+                (0..<all.rows).map { r in
+                    ForwardPass.firstLargest(UnsafeBufferPointer(rebasing: l[(r * all.cols)..<((r + 1) * all.cols)]))
+                }
+            }
+        }
+        let normed = weights.finalNorm.apply(to: rows)
+        let vocab = weights.shape.vocab
+        let d = normed.cols
+        let m = normed.rows
+        let blocks = (vocab + vocabularyBlock - 1) / vocabularyBlock
+        // Each block's largest value and its first index, per row.
+        var largest = [Float](repeating: -.infinity, count: blocks * m)
+        var position = [Int](repeating: 0, count: blocks * m)
+        let weights = self.weights
+        largest.withUnsafeMutableBufferPointer { lp in
+            position.withUnsafeMutableBufferPointer { pp in
+                let values = SharedFloats(lp.baseAddress!)
+                let positions = SharedInts(pp.baseAddress!)
+                normed.view { a in
+                    weights.unembedding.withMatrix { u in
+                        DispatchQueue.concurrentPerform(iterations: blocks) { i in
+                            let lo = i * vocabularyBlock
+                            let n = min(vocabularyBlock, vocab - lo)
+                            var c = [Float](repeating: 0, count: m * n)
+                            c.withUnsafeMutableBufferPointer { cp in
+                                BLAS.gemm(
+                                    transposeB: true, m: m, n: n, k: d, a: a.base, lda: d, b: u.base + lo * d,
+                                    ldb: d, c: cp.baseAddress!, ldc: n)
+                                for r in 0..<m {
+                                    let row = cp.baseAddress! + r * n
+                                    if !weights.unembeddingBias.isEmpty {
+                                        for j in 0..<n { row[j] += weights.unembeddingBias[lo + j] }
+                                    }
+                                    if let cap = weights.finalSoftcap {
+                                        for j in 0..<n { row[j] = cap * tanh(row[j] / cap) }
+                                    }
+                                    let first = ForwardPass.firstLargest(UnsafeBufferPointer(start: row, count: n))
+                                    values.pointer[i * m + r] = row[first]
+                                    positions.pointer[i * m + r] = lo + first
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
-        return best
+        // The earliest block holding the largest value: the first largest of the whole row.
+        return (0..<m).map { r in
+            var best = 0
+            for i in 1..<blocks where largest[i * m + r] > largest[best * m + r] { best = i }
+            return position[best * m + r]
+        }
     }
 
     /// The index of the first largest value: the largest found with wide

@@ -56,8 +56,11 @@ public enum Products {
     }
 
     /// `A · Bᵀ` with `B`'s rows (the unembedding's vocabulary) in fixed blocks on every core.
+    /// The rows of B one product of `multiplyTransposedInRowBlocksOfB` takes by default.
+    public static let rowBlock = 4096
+
     public static func multiplyTransposedInRowBlocksOfB(
-        _ a: Matrix, _ b: MatrixView, rowsPerBlock: Int = 4096
+        _ a: Matrix, _ b: MatrixView, rowsPerBlock: Int = rowBlock
     ) -> Matrix {
         precondition(a.cols == b.cols)
         return product(rows: a.rows, cols: b.rows, a: a, blocks: b.rows, size: rowsPerBlock) { left, out, lo, n in

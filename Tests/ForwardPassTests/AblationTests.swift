@@ -59,7 +59,10 @@ final class AblationTests: XCTestCase {
             TestSupport.assertRowsAgree(together.gatherRows(rows), alone, tolerance: tolerance, "step \(s)")
         }
         let best = try forward.lastArgmax(cache, zeroedSets: sets, rowsPerChunk: 4)
-        XCTAssertEqual(best, (0..<together.rows).map { r in (0..<together.cols).max { together[r, $0] < together[r, $1] || (together[r, $0] == together[r, $1] && $0 > $1) }! })
+        let expected = (0..<together.rows).map { r in (0..<together.cols).max { together[r, $0] < together[r, $1] || (together[r, $0] == together[r, $1] && $0 > $1) }! }
+        XCTAssertEqual(best, expected)
+        // The logits read a block of the vocabulary at a time: blocks of 7 tokens find the same first largest.
+        XCTAssertEqual(try forward.lastArgmax(cache, zeroedSets: sets, rowsPerChunk: 4, vocabularyBlock: 7), expected)
     }
 
     func testCurvesStartAtTheModelsAccuracyAndAblateInScoreOrder() throws {

@@ -53,7 +53,7 @@ public struct SalientOperations: Sendable {
         self.init(
             layer: layer, head: head, ov: ov, screened: screened, logits: model.logits(of: screened.picked)[...],
             model: model, tokens: tokens, count: count, mappings: mappings,
-            exact: ExactSources(model: model, rule: sources.rule))
+            exactSources: ExactSources(model: model, rule: sources.rule).rows(screened.candidates, layer: layer))
     }
 
     private static func tokens(_ tokens: Int?, vocab: Int) -> Int { min(max(tokens ?? vocab, 0), vocab) }
@@ -106,17 +106,23 @@ public struct SalientOperations: Sendable {
             rows: screened.reduce(0) { $0 + $1.picked.rows }, cols: d, storage: screened.flatMap(\.picked.storage))
         let vocab = model.shape.vocab
         let logits = parallel ? model.logitsInVocabularyBlocks(of: picked) : model.logits(of: picked)
-        // Every head's candidates in one double-precision batch.
-        _ = exact.rows(screened.flatMap(\.candidates), layer: layer)
-        var row = 0
-        return heads.indices.map { h in
-            let s = screened[h]
-            defer { row += s.picked.rows }
-            return SalientOperations(
-                layer: layer, head: h, ov: heads[h], screened: s,
-                logits: logits[(row * vocab)..<((row + s.picked.rows) * vocab)],
-                model: model, tokens: tokens, count: count, mappings: mappings, exact: exact)
+        // Every head's candidates in one double-precision batch, then each head's exact values on every core.
+        let exactRows = exact.rows(screened.flatMap(\.candidates), layer: layer)
+        // Where each head's picked rows and candidates start in the batches.
+        let firstRow = screened.reduce(into: [0]) { $0.append($0.last! + $1.picked.rows) }
+        let firstCandidate = screened.reduce(into: [0]) { $0.append($0.last! + $1.candidates.count) }
+        let operations = Mutex([Int: SalientOperations]())
+        DispatchQueue.concurrentPerform(iterations: parallel ? heads.count : 1) { worker in
+            for h in stride(from: worker, to: heads.count, by: parallel ? heads.count : 1) {
+                let made = SalientOperations(
+                    layer: layer, head: h, ov: heads[h], screened: screened[h],
+                    logits: logits[(firstRow[h] * vocab)..<(firstRow[h + 1] * vocab)],
+                    model: model, tokens: tokens, count: count, mappings: mappings,
+                    exactSources: Array(exactRows[(firstCandidate[h] * d)..<(firstCandidate[h + 1] * d)]))
+                operations.withLock { $0[h] = made }
+            }
         }
+        return heads.indices.map { h in operations.withLock { $0[h]! } }
     }
 
     /// Every head of the model, a layer at a time (`layer(...)` each), from
@@ -216,16 +222,16 @@ public struct SalientOperations: Sendable {
 
     /// The operations: the candidates' amplifications and their mappings'
     /// logits recomputed in double, ordered with ties by token id.
+    /// - Parameter exactSources: the candidates' sources in double precision, row-major.
     private init(
         layer: Int, head: Int, ov: HeadOV, screened: Screened, logits: ArraySlice<Float>,
-        model: TransformerWeights, tokens: Int, count: Int, mappings: Int, exact: ExactSources
+        model: TransformerWeights, tokens: Int, count: Int, mappings: Int, exactSources x: [Double]
     ) {
         self.layer = layer
         self.head = head
         let d = model.shape.dModel
         let vocab = model.shape.vocab
         let n = screened.candidates.count
-        let x = exact.rows(screened.candidates, layer: layer)
         let out = ExactValues.headOutputs(x, rows: n, ov: ov)
         func norm(_ v: [Double], _ i: Int) -> Double {
             v[(i * d)..<((i + 1) * d)].reduce(0) { $0 + $1 * $1 }.squareRoot()

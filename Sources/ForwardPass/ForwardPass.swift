@@ -285,12 +285,12 @@ public struct ForwardPass: Sendable {
         var attention = apply(block.attention.output, to: z)
         if let norm = block.attention.outputNorm { attention = norm.apply(to: attention) }
         // Parallel blocks: the MLP reads the block's input, not the stream after attention.
-        if !block.parallel { add(&x, attention) }
+        if !block.parallel { x.add(attention) }
         let branch = block.feedForward
         var mlp = apply(branch.mlp, to: branch.norm.apply(to: x))
         if let norm = branch.outputNorm { mlp = norm.apply(to: mlp) }
-        if block.parallel { add(&x, attention) }
-        add(&x, mlp)
+        if block.parallel { x.add(attention) }
+        x.add(mlp)
     }
 
     /// An MLP on rows already normed. A mixture of experts sends each row
@@ -397,14 +397,22 @@ public struct ForwardPass: Sendable {
             }
             return Products.multiplyTransposedInRowBlocksOfB(normed, u)
         }
-        if !weights.unembeddingBias.isEmpty { logits.addRowVector(weights.unembeddingBias) }
-        if let cap = weights.finalSoftcap {
-            for i in logits.storage.indices { logits.storage[i] = cap * tanh(logits.storage[i] / cap) }
+        if !weights.unembeddingBias.isEmpty || weights.finalSoftcap != nil {
+            let vocab = logits.cols
+            logits.storage.withUnsafeMutableBufferPointer { p in
+                for r in 0..<logits.rows { finishLogits(p.baseAddress! + r * vocab, tokens: 0..<vocab) }
+            }
         }
         return logits
     }
 
-    private func add(_ x: inout Matrix, _ y: Matrix) { x.add(y) }
+    /// What follows the unembedding's product for tokens `tokens` of one row
+    /// of logits (`row` holds their values): `lm_head`'s bias, then the final soft cap.
+    func finishLogits(_ row: UnsafeMutablePointer<Float>, tokens: Range<Int>) {
+        let bias = weights.unembeddingBias
+        if !bias.isEmpty { for j in tokens { row[j - tokens.lowerBound] += bias[j] } }
+        if let cap = weights.finalSoftcap { for j in 0..<tokens.count { row[j] = cap * tanh(row[j] / cap) } }
+    }
 }
 
 /// The blocks a forward pass has read, shared by its copies, up to a budget

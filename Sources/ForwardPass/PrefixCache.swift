@@ -104,7 +104,6 @@ extension ForwardPass {
         // Each block's largest value and its first index, per row.
         var largest = [Float](repeating: -.infinity, count: blocks * m)
         var position = [Int](repeating: 0, count: blocks * m)
-        let weights = self.weights
         largest.withUnsafeMutableBufferPointer { lp in
             position.withUnsafeMutableBufferPointer { pp in
                 let values = SharedFloats(lp.baseAddress!)
@@ -121,12 +120,7 @@ extension ForwardPass {
                                     ldb: d, c: cp.baseAddress!, ldc: n)
                                 for r in 0..<m {
                                     let row = cp.baseAddress! + r * n
-                                    if !weights.unembeddingBias.isEmpty {
-                                        for j in 0..<n { row[j] += weights.unembeddingBias[lo + j] }
-                                    }
-                                    if let cap = weights.finalSoftcap {
-                                        for j in 0..<n { row[j] = cap * tanh(row[j] / cap) }
-                                    }
+                                    finishLogits(row, tokens: lo..<(lo + n))
                                     let first = ForwardPass.firstLargest(UnsafeBufferPointer(start: row, count: n))
                                     values.pointer[i * m + r] = row[first]
                                     positions.pointer[i * m + r] = lo + first

@@ -169,7 +169,8 @@ public enum LlamaAdapter {
             },
             feedForward: { l in
                 let mlp: ModelWeights.MLP
-                if let experts, let names = options.mixture, experts.isSparse(layer: l) {
+                if let experts, experts.isSparse(layer: l) {
+                    let names = experts.names
                     let prefix = "\(names.block).experts"
                     mlp = .mixture(
                         ModelWeights.MixtureOfExperts(

@@ -155,15 +155,13 @@ public struct GGUFCheckpoint: Sendable {
             config["num_local_experts"] = experts
             config["num_experts_per_tok"] = try integer("expert_used_count")
             config["norm_topk_prob"] = architecture != "olmoe"
-            if let width = names["blk.0.ffn_gate_exps.weight"]?.shape[1] {
-                config["moe_intermediate_size"] = width
-                if names["blk.0.ffn_up.weight"] == nil { config["intermediate_size"] = width }
-            }
-            // Layers the file keeps dense (Qwen3-MoE's `mlp_only_layers`): those without a router.
+            let expertWidth = names["blk.0.ffn_gate_exps.weight"]?.shape[1]
+            if let expertWidth { config["moe_intermediate_size"] = expertWidth }
+            // Layers the file keeps dense (Qwen3-MoE's `mlp_only_layers`): those without a router;
+            // `intermediate_size` is theirs where there are any, else an expert's.
             config["mlp_only_layers"] = (0..<layers).filter { names["blk.\($0).ffn_gate_inp.weight"] == nil }
-            if let dense = (0..<layers).first(where: { names["blk.\($0).ffn_up.weight"] != nil }) {
-                config["intermediate_size"] = names["blk.\(dense).ffn_up.weight"]!.shape[0]
-            }
+            let denseWidth = (0..<layers).lazy.compactMap { names["blk.\($0).ffn_up.weight"]?.shape[0] }.first
+            config["intermediate_size"] = denseWidth ?? expertWidth ?? mlpWidth
         }
         config["model_type"] = modelType
         let data = try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])

@@ -1,5 +1,7 @@
 import Checkpoint
+import Dispatch
 import LinearAlgebra
+import Synchronization
 
 /// The values a person reads — a head's amplifications and mapping logits,
 /// a pair's top predictions — recomputed in double precision
@@ -41,14 +43,47 @@ public enum ExactValues {
         let nth = value(top.last!)
         let scale = max(abs(value(top[0])), abs(nth))
         let threshold = nth - screeningMargin * scale
+        // The best are above the threshold too: the few values past it are
+        // gathered in one pass, and the best taken out of them.
         var near: [(Int, Float)] = []
-        let chosen = Set(top)
-        for i in 0..<count where !chosen.contains(i) {
+        for i in 0..<count {
             let v = value(i)
             if v >= threshold { near.append((i, v)) }
         }
+        let chosen = Set(top)
+        near.removeAll { chosen.contains($0.0) }
         near.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
         return top + near.prefix(extra).map(\.0)
+    }
+
+    /// One operation of a head, exactly: a source token, its amplification
+    /// `‖x·W_V·W_O‖ / ‖x‖` and its output `x·W_V·W_O` in double.
+    struct ExactOperation: Sendable {
+        let id: Int
+        let amplification: Double
+        let output: [Double]
+    }
+
+    /// The `count` best of `candidates` by their amplification in double,
+    /// best first, ties by token id.
+    /// - Parameter exactSources: the candidates' sources in double precision, row-major.
+    static func chooseOperations(
+        candidates: [Int], exactSources x: [Double], ov: HeadOV, count: Int
+    ) -> [ExactOperation] {
+        let d = ov.valueWeights.rows
+        let out = headOutputs(x, rows: candidates.count, ov: ov)
+        func norm(_ v: [Double], _ i: Int) -> Double {
+            v[(i * d)..<((i + 1) * d)].reduce(0) { $0 + $1 * $1 }.squareRoot()
+        }
+        let amplification = candidates.indices.map { i in
+            (id: candidates[i], value: norm(x, i) > 0 ? norm(out, i) / norm(x, i) : 0)
+        }
+        let slot = Dictionary(uniqueKeysWithValues: candidates.enumerated().map { ($1, $0) })
+        return ordered(amplification, n: count).map { chosen in
+            let i = slot[chosen.id]!
+            return ExactOperation(
+                id: chosen.id, amplification: chosen.value, output: Array(out[(i * d)..<((i + 1) * d)]))
+        }
     }
 
     /// The `n` best of `values` (id, exact value), best first; values within
@@ -134,12 +169,32 @@ public final class ExactSources {
             let raw = model.embedding.gatherRows(missing)
             let scale = Double(model.embeddingScale)
             let x = raw.storage.map { Double($0) * scale }
-            let computed = mlp ? model.firstMLP.applyInDouble(to: x, rows: missing.count) : x
+            let computed = mlp ? ExactSources.firstMLP(model.firstMLP, x, rows: missing.count) : x
             for (i, t) in missing.enumerated() {
                 let row = Array(computed[(i * d)..<((i + 1) * d)])
                 if mlp { afterFirstMLP[t] = row } else { embedding[t] = row }
             }
         }
         return tokens.flatMap { mlp ? afterFirstMLP[$0]! : embedding[$0]! }
+    }
+
+    /// The rows each worker puts through block 0's MLP at a time: fixed, so
+    /// that a row's products are the same whatever the number of cores.
+    static let rowsPerWorker = 128
+
+    /// `mlp.applyInDouble` on blocks of rows on every core (with one-thread
+    /// BLAS; rows are independent).
+    private static func firstMLP(_ mlp: FirstMLP, _ x: [Double], rows: Int) -> [Double] {
+        let d = x.count / max(rows, 1)
+        let blocks = (rows + rowsPerWorker - 1) / rowsPerWorker
+        guard BLAS.threadCount == 1, blocks > 1 else { return mlp.applyInDouble(to: x, rows: rows) }
+        let done = Mutex([Int: [Double]]())
+        DispatchQueue.concurrentPerform(iterations: blocks) { b in
+            let lo = b * rowsPerWorker
+            let m = min(rowsPerWorker, rows - lo)
+            let out = mlp.applyInDouble(to: Array(x[(lo * d)..<((lo + m) * d)]), rows: m)
+            done.withLock { $0[b] = out }
+        }
+        return (0..<blocks).flatMap { b in done.withLock { $0[b]! } }
     }
 }

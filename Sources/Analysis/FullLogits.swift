@@ -17,7 +17,9 @@ extension TransformerWeights {
 
     /// The same, with the vocabulary in fixed blocks shared out to every core
     /// (one-thread BLAS each; the same roundings whatever the core count).
-    public func logitsInVocabularyBlocks(of rows: Matrix) -> [Float] {
-        unembedding.withMatrix { Products.multiplyTransposedInRowBlocksOfB(rows, $0).storage }
+    public func logitsInVocabularyBlocks(of rows: Matrix, rowsPerBlock: Int = Products.rowBlock) -> [Float] {
+        unembedding.withMatrix {
+            Products.multiplyTransposedInRowBlocksOfB(rows, $0, rowsPerBlock: rowsPerBlock).storage
+        }
     }
 }

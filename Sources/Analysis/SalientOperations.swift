@@ -42,87 +42,115 @@ public struct SalientOperations: Sendable {
     ) throws {
         let x = sources.forLayer(layer)
         precondition(x.rows == model.shape.vocab)
-        let ov = try model.heads(ofLayer: layer)[head]
         let tokens = SalientOperations.tokens(tokens, vocab: model.shape.vocab)
-        let y = Products.multiply(x, ov.valueWeights)
-        let screened = y.view {
-            SalientOperations.screen(
-                ov: ov, y: $0.base, stride: y.cols, squaredNorms: SalientOperations.squaredNorms(x, tokens: tokens),
-                count: count)
-        }
-        self.init(
-            layer: layer, head: head, ov: ov, screened: screened, logits: model.logits(of: screened.picked)[...],
-            model: model, tokens: tokens, count: count, mappings: mappings,
-            exactSources: ExactSources(model: model, rule: sources.rule).rows(screened.candidates, layer: layer))
+        self = try SalientOperations.heads(
+            [head], model: model, layer: layer, sources: x,
+            squaredNorms: SalientOperations.squaredNorms(x, tokens: tokens), count: count, mappings: mappings,
+            exact: ExactSources(model: model, rule: sources.rule))[0]
     }
 
     private static func tokens(_ tokens: Int?, vocab: Int) -> Int { min(max(tokens ?? vocab, 0), vocab) }
 
     /// Every head of one layer: one product of the sources with every KV
     /// head's `W_V` side by side, the heads' amplifications on every core, and
-    /// one product of all their candidate tokens with the unembedding (wide
+    /// one product of all their operations' outputs with the unembedding (wide
     /// products run near BLAS's peak; a product per head of 15 rows would not).
     public static func layer(
         model: TransformerWeights, layer: Int, sources: VocabularySources,
         count: Int = defaultCount, mappings: Int = defaultMappings, tokens: Int? = nil
     ) throws -> [SalientOperations] {
         let tokens = SalientOperations.tokens(tokens, vocab: model.shape.vocab)
-        return try self.layer(
-            model: model, layer: layer, sources: sources.forLayer(layer),
-            squaredNorms: squaredNorms(sources.forLayer(layer), tokens: tokens),
-            count: count, mappings: mappings, tokens: tokens, exact: ExactSources(model: model, rule: sources.rule))
+        let x = sources.forLayer(layer)
+        return try heads(
+            Array(0..<model.shape.heads), model: model, layer: layer, sources: x,
+            squaredNorms: squaredNorms(x, tokens: tokens), count: count, mappings: mappings,
+            exact: ExactSources(model: model, rule: sources.rule))
     }
 
-    /// The same with the sources' `‖x‖²` known (every layer past the first
-    /// reads the same sources: `everyHead` computes them once).
-    private static func layer(
-        model: TransformerWeights, layer: Int, sources: Matrix, squaredNorms norms: [Double],
-        count: Int, mappings: Int, tokens: Int, exact: ExactSources
+    /// The heads `which` of one layer, with the sources' `‖x‖²` known (every
+    /// layer past the first reads the same sources: `everyHead` computes them
+    /// once); the rows of `squaredNorms` are the tokens that can be sources.
+    ///
+    /// 1. Every source's float32 amplification (`screenAmplifications`), the
+    ///    candidates by it (`ExactValues.candidates`);
+    /// 2. the candidates' amplifications in double, the best `count` chosen;
+    /// 3. those operations' logits over the vocabulary in float32, from their
+    ///    double outputs, in one product for all the heads; their top mappings
+    ///    refined in double.
+    private static func heads(
+        _ which: [Int], model: TransformerWeights, layer: Int, sources: Matrix, squaredNorms norms: [Double],
+        count: Int, mappings: Int, exact: ExactSources
     ) throws -> [SalientOperations] {
-        precondition(sources.rows == model.shape.vocab && norms.count == tokens)
-        let heads = try model.heads(ofLayer: layer)
-        let groups = Array(Set(heads.map(\.valueGroup))).sorted()
-        let d = sources.cols
-        let dh = heads[0].valueWeights.cols
-        var stacked = Matrix(rows: d, cols: groups.count * dh)
-        for (g, group) in groups.enumerated() {
-            let w = heads.first { $0.valueGroup == group }!.valueWeights
-            for i in 0..<d { for j in 0..<dh { stacked[i, g * dh + j] = w[i, j] } }
+        precondition(sources.rows == model.shape.vocab && norms.count <= sources.rows)
+        let all = try model.heads(ofLayer: layer)
+        let heads = which.map { all[$0] }
+        let tokens = norms.count
+        let d = model.shape.dModel
+        let amplification = screenAmplifications(heads, sources: sources, squaredNorms: norms)
+        let workers = BLAS.threadCount == 1 ? heads.count : 1
+        let candidates = onEveryCore(heads.count, workers: workers) { h in
+            ExactValues.candidates(tokens, max(0, min(count, tokens)), extra: 64) { amplification[h * tokens + $0] }
         }
-        let parallel = BLAS.threadCount == 1
-        let all = parallel ? Products.multiplyInRowBlocks(sources, stacked) : Products.multiply(sources, stacked)
-        let results = Mutex([Int: Screened]())
-        DispatchQueue.concurrentPerform(iterations: parallel ? heads.count : 1) { worker in
-            for h in stride(from: worker, to: heads.count, by: parallel ? heads.count : 1) {
-                let g = groups.firstIndex(of: heads[h].valueGroup)!
-                let screened = all.view {
-                    screen(ov: heads[h], y: $0.base + g * dh, stride: all.cols, squaredNorms: norms, count: count)
-                }
-                results.withLock { $0[h] = screened }
-            }
+        // Every head's candidates in one double-precision batch; then each
+        // head's exact outputs and the operations they order.
+        let exactRows = exact.rows(candidates.flatMap { $0 }, layer: layer)
+        let firstCandidate = candidates.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+        let chosen = onEveryCore(heads.count, workers: workers) { h in
+            let x = Array(exactRows[(firstCandidate[h] * d)..<(firstCandidate[h + 1] * d)])
+            return ExactValues.chooseOperations(
+                candidates: candidates[h], exactSources: x, ov: heads[h], count: max(0, count))
         }
-        let screened = heads.indices.map { h in results.withLock { $0[h]! } }
-        let picked = Matrix(
-            rows: screened.reduce(0) { $0 + $1.picked.rows }, cols: d, storage: screened.flatMap(\.picked.storage))
+        // Their outputs, rounded to float32, screen the mappings over the vocabulary.
+        let outputs = Matrix(
+            rows: chosen.reduce(0) { $0 + $1.count }, cols: d,
+            storage: chosen.flatMap { $0.flatMap { $0.output.map(Float.init) } })
         let vocab = model.shape.vocab
-        let logits = parallel ? model.logitsInVocabularyBlocks(of: picked) : model.logits(of: picked)
-        // Every head's candidates in one double-precision batch, then each head's exact values on every core.
-        let exactRows = exact.rows(screened.flatMap(\.candidates), layer: layer)
-        // Where each head's picked rows and candidates start in the batches.
-        let firstRow = screened.reduce(into: [0]) { $0.append($0.last! + $1.picked.rows) }
-        let firstCandidate = screened.reduce(into: [0]) { $0.append($0.last! + $1.candidates.count) }
-        let operations = Mutex([Int: SalientOperations]())
-        DispatchQueue.concurrentPerform(iterations: parallel ? heads.count : 1) { worker in
-            for h in stride(from: worker, to: heads.count, by: parallel ? heads.count : 1) {
-                let made = SalientOperations(
-                    layer: layer, head: h, ov: heads[h], screened: screened[h],
-                    logits: logits[(firstRow[h] * vocab)..<(firstRow[h + 1] * vocab)],
-                    model: model, tokens: tokens, count: count, mappings: mappings,
-                    exactSources: Array(exactRows[(firstCandidate[h] * d)..<(firstCandidate[h + 1] * d)]))
-                operations.withLock { $0[h] = made }
+        let logits =
+            mappings <= 0 || outputs.rows == 0
+            ? []
+            : workers > 1
+                ? model.logitsInVocabularyBlocks(of: outputs, rowsPerBlock: logitRows) : model.logits(of: outputs)
+        let firstRow = chosen.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+        return onEveryCore(heads.count, workers: workers) { h in
+            let operations = chosen[h].enumerated().map { i, operation in
+                let row = (firstRow[h] + i) * vocab
+                let top =
+                    mappings <= 0
+                    ? []
+                    : ExactValues.topLogits(
+                        row: { logits[row + $0] }, tokens: tokens, n: min(mappings, tokens),
+                        out: operation.output[...], model: model)
+                return Operation(
+                    tokenID: operation.id, amplification: Float(operation.amplification),
+                    mappings: top.map { Mapping(tokenID: $0.id, logit: Float($0.value)) })
+            }
+            return SalientOperations(layer: layer, head: which[h], operations: operations)
+        }
+    }
+
+    /// The unembedding rows one product of the operations' logits takes:
+    /// small enough that the blocks share out evenly over the cores (the
+    /// logits only screen; their values are recomputed in double).
+    static let logitRows = 1024
+
+    private init(layer: Int, head: Int, operations: [Operation]) {
+        self.layer = layer
+        self.head = head
+        self.operations = operations
+    }
+
+    /// `body(i)` for `i` in `0..<count`, on `workers` threads, in order.
+    private static func onEveryCore<T: Sendable>(
+        _ count: Int, workers: Int, _ body: @Sendable (Int) -> T
+    ) -> [T] {
+        let results = Mutex([Int: T]())
+        DispatchQueue.concurrentPerform(iterations: max(1, min(workers, count))) { worker in
+            for i in stride(from: worker, to: count, by: max(1, min(workers, count))) {
+                let value = body(i)
+                results.withLock { $0[i] = value }
             }
         }
-        return heads.indices.map { h in operations.withLock { $0[h]! } }
+        return (0..<count).map { i in results.withLock { $0[i]! } }
     }
 
     /// Every head of the model, a layer at a time (`layer(...)` each), from
@@ -155,9 +183,9 @@ public struct SalientOperations: Sendable {
             let kind = sources.rule.name(layer: l)
             if norms[kind] == nil { norms[kind] = squaredNorms(x, tokens: tokens) }
             try eachLayer(
-                try layer(
-                    model: model, layer: l, sources: x, squaredNorms: norms[kind]!, count: count, mappings: mappings,
-                    tokens: tokens, exact: exact))
+                try heads(
+                    Array(0..<model.shape.heads), model: model, layer: l, sources: x, squaredNorms: norms[kind]!,
+                    count: count, mappings: mappings, exact: exact))
             progress(l + 1, model.shape.layers)
         }
     }
@@ -174,82 +202,135 @@ public struct SalientOperations: Sendable {
         }
     }
 
-    /// One head's candidate tokens by float32 amplification (`ExactValues`),
-    /// and their `x·W_V·W_O` rows.
-    struct Screened: Sendable {
-        let candidates: [Int]
-        let picked: Matrix
-    }
+    /// The rows of sources one step of `screenAmplifications` takes: their
+    /// `x·W_V` for every head (4 MB on a 1024-wide model) stays in cache
+    /// while each head reads its columns.
+    static let screenRows = 1024
 
-    /// From `y = x·W_V` for every source token (the rows of `squaredNorms`):
-    /// ‖x·W_V·W_O‖² = (x·W_V)·G·(x·W_V)ᵀ with G = W_O·W_Oᵀ (d_head × d_head),
-    /// so the [vocab, d_model] product is never formed.
-    /// `y` is read where it lies: row `s` of this head's `d_head` columns starts
-    /// at `y + s·stride` (a layer's product holds every KV head side by side),
-    /// and `y·G` is made a few thousand rows at a time, so no per-head copy of
-    /// `[vocab, d_head]` is made.
-    static func screen(ov: HeadOV, y: UnsafePointer<Float>, stride: Int, squaredNorms: [Double], count: Int) -> Screened
-    {
-        let dh = ov.outputWeights.rows
+    /// Each head's float32 amplification of every source row (the rows of
+    /// `squaredNorms`), head-major `[heads, rows]`.
+    ///
+    /// ‖x·W_V·W_O‖ = ‖x·W_V·L‖ where L·Lᵀ = W_O·W_Oᵀ (`d_head × d_head`,
+    /// Cholesky, in double), so the `[vocab, d_model]` product is never
+    /// formed. Where every head has its own `W_V` (multi-head attention),
+    /// `W_V·L` is one map and the screen is one product per block of rows:
+    /// the sources times every head's map side by side. Where heads share a
+    /// KV head, the block is the sources times each KV head's `W_V`, then
+    /// each head's columns times its `L`. Blocks of rows are shared out to every core.
+    static func screenAmplifications(_ heads: [HeadOV], sources: Matrix, squaredNorms: [Double]) -> [Float] {
+        let groups = Array(Set(heads.map(\.valueGroup))).sorted()
+        let folded = groups.count == heads.count
+        let d = sources.cols
+        let dh = heads[0].valueWeights.cols
+        let factors = heads.map { choleskyFactor(gramOf: $0.outputWeights) }
+        // The maps side by side: each head's `W_V·L`, or each KV head's `W_V`.
+        let maps: [[Float]] =
+            folded
+            ? heads.indices.map { h in
+                let wv = heads[h].valueWeights.storage.map(Double.init)
+                var product = [Double](repeating: 0, count: d * dh)
+                BLAS.gemm(m: d, n: dh, k: dh, a: wv, lda: dh, b: factors[h], ldb: dh, c: &product, ldc: dh)
+                return product.map(Float.init)
+            }
+            : groups.map { group in heads.first { $0.valueGroup == group }!.valueWeights.storage }
+        let width = maps.count * dh
+        var stacking = [Float](repeating: 0, count: d * width)
+        for (m, map) in maps.enumerated() {
+            for i in 0..<d { for j in 0..<dh { stacking[i * width + m * dh + j] = map[i * dh + j] } }
+        }
+        let stacked = stacking
+        let ownFactors = factors.map { $0.map(Float.init) }
+        let column = heads.indices.map { folded ? $0 * dh : groups.firstIndex(of: heads[$0].valueGroup)! * dh }
         let rows = squaredNorms.count
-        let gram = ov.outputWeights.view { o in
-            var g = [Float](repeating: 0, count: o.rows * o.rows)
-            g.withUnsafeMutableBufferPointer { Products.multiplyTransposed(o, o, into: $0.baseAddress!) }
-            return g
-        }
-        var amplification = [Float](repeating: 0, count: rows)
-        let chunk = 4096
-        var yg = [Float](repeating: 0, count: min(chunk, rows) * dh)
-        for lo in Swift.stride(from: 0, to: rows, by: chunk) {
-            let m = min(chunk, rows - lo)
-            yg.withUnsafeMutableBufferPointer { out in
-                BLAS.gemm(
-                    m: m, n: dh, k: dh, a: y + lo * stride, lda: stride, b: gram, ldb: dh, c: out.baseAddress!, ldc: dh)
+        let blocks = (rows + screenRows - 1) / screenRows
+        let workers = max(1, min(BLAS.threadCount == 1 ? blocks : 1, blocks))
+        var amplification = [Float](repeating: 0, count: heads.count * rows)
+        amplification.withUnsafeMutableBufferPointer { out in
+            let shared = SharedFloats(out.baseAddress!)
+            sources.view { x in
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    var y = [Float](repeating: 0, count: screenRows * width)
+                    var yl = [Float](repeating: 0, count: folded ? 0 : screenRows * dh)
+                    for block in stride(from: worker, to: blocks, by: workers) {
+                        let lo = block * screenRows
+                        let m = min(screenRows, rows - lo)
+                        BLAS.gemm(
+                            m: m, n: width, k: d, a: x.base + lo * d, lda: d, b: stacked, ldb: width, c: &y,
+                            ldc: width)
+                        y.withUnsafeBufferPointer { yp in
+                            yl.withUnsafeMutableBufferPointer { lp in
+                                for h in heads.indices {
+                                    // Row s of this head's `x·W_V·L` starts at `z + s·stride`.
+                                    var z = yp.baseAddress! + column[h]
+                                    var stride = width
+                                    if !folded {
+                                        BLAS.gemm(
+                                            m: m, n: dh, k: dh, a: z, lda: width, b: ownFactors[h], ldb: dh,
+                                            c: lp.baseAddress!, ldc: dh)
+                                        z = UnsafePointer(lp.baseAddress!)
+                                        stride = dh
+                                    }
+                                    for s in 0..<m {
+                                        let norm = squaredNorms[lo + s]
+                                        let outNorm = Double(squaredSum(z + s * stride, count: dh))
+                                        shared.pointer[h * rows + lo + s] =
+                                            norm > 0 ? Float((outNorm / norm).squareRoot()) : 0
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
-            for s in lo..<(lo + m) {
-                var outNorm = 0.0
-                let row = y + s * stride
-                let rowG = (s - lo) * dh
-                for j in 0..<dh { outNorm += Double(row[j]) * Double(yg[rowG + j]) }
-                amplification[s] = squaredNorms[s] > 0 ? Float((max(0, outNorm) / squaredNorms[s]).squareRoot()) : 0
-            }
         }
-        let candidates = ExactValues.candidates(rows, max(0, min(count, rows)), extra: 64) { amplification[$0] }
-        var picked = Matrix(rows: candidates.count, cols: dh)
-        for (i, s) in candidates.enumerated() { for j in 0..<dh { picked[i, j] = y[s * stride + j] } }
-        return Screened(candidates: candidates, picked: Products.multiply(picked, ov.outputWeights))
+        return amplification
     }
 
-    /// The operations: the candidates' amplifications and their mappings'
-    /// logits recomputed in double, ordered with ties by token id.
-    /// - Parameter exactSources: the candidates' sources in double precision, row-major.
-    private init(
-        layer: Int, head: Int, ov: HeadOV, screened: Screened, logits: ArraySlice<Float>,
-        model: TransformerWeights, tokens: Int, count: Int, mappings: Int, exactSources x: [Double]
-    ) {
-        self.layer = layer
-        self.head = head
-        let d = model.shape.dModel
-        let vocab = model.shape.vocab
-        let n = screened.candidates.count
-        let out = ExactValues.headOutputs(x, rows: n, ov: ov)
-        func norm(_ v: [Double], _ i: Int) -> Double {
-            v[(i * d)..<((i + 1) * d)].reduce(0) { $0 + $1 * $1 }.squareRoot()
+    /// `L` (row-major, lower triangular) with `L·Lᵀ = W_O·W_Oᵀ`, in double.
+    /// The Gram matrix is positive semidefinite; a pivot at or below the
+    /// rounding of its diagonal (a rank-deficient `W_O`, such as a planted
+    /// head's) leaves its column of `L` zero.
+    static func choleskyFactor(gramOf outputWeights: Matrix) -> [Double] {
+        let n = outputWeights.rows
+        let o = outputWeights.storage.map(Double.init)
+        var g = [Double](repeating: 0, count: n * n)
+        BLAS.gemm(
+            transposeB: true, m: n, n: n, k: outputWeights.cols, a: o, lda: outputWeights.cols, b: o,
+            ldb: outputWeights.cols, c: &g, ldc: n)
+        let scale = (0..<n).map { g[$0 * n + $0] }.max() ?? 0
+        var l = [Double](repeating: 0, count: n * n)
+        for j in 0..<n {
+            var pivot = g[j * n + j]
+            for k in 0..<j { pivot -= l[j * n + k] * l[j * n + k] }
+            guard pivot > 1e-13 * scale else { continue }
+            let root = pivot.squareRoot()
+            l[j * n + j] = root
+            for i in (j + 1)..<n {
+                var v = g[i * n + j]
+                for k in 0..<j { v -= l[i * n + k] * l[j * n + k] }
+                l[i * n + j] = v / root
+            }
         }
-        let amplification = (0..<n).map { i in
-            (id: screened.candidates[i], value: norm(x, i) > 0 ? norm(out, i) / norm(x, i) : 0)
+        return l
+    }
+
+    /// `Σ a[j]²` over `count` values, eight lanes at a time in float32 (a
+    /// screen's value: its error is that of the product before it).
+    @inline(__always)
+    private static func squaredSum(_ a: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = SIMD8<Float>()
+        var j = 0
+        while j + 8 <= count {
+            let v = UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Float>.self)
+            lanes += v * v
+            j += 8
         }
-        let slot = Dictionary(uniqueKeysWithValues: screened.candidates.enumerated().map { ($1, $0) })
-        let base = logits.startIndex
-        operations = ExactValues.ordered(amplification, n: max(0, count)).map { chosen in
-            let i = slot[chosen.id]!
-            let top = ExactValues.topLogits(
-                row: { logits[base + i * vocab + $0] }, tokens: tokens, n: max(0, min(mappings, tokens)),
-                out: out[(i * d)..<((i + 1) * d)], model: model)
-            return Operation(
-                tokenID: chosen.id, amplification: Float(chosen.value),
-                mappings: top.map { Mapping(tokenID: $0.id, logit: Float($0.value)) })
+        var sum = lanes.sum()
+        while j < count {
+            sum += a[j] * a[j]
+            j += 1
         }
+        return sum
     }
 
     /// The `n` indices of `0..<count` with the largest values, best first, ties by index.

@@ -57,7 +57,6 @@ public struct DynamicScores: Sendable {
         tokenizer: any Tokenizer, templates: [String] = paperTemplates, batchSize: Int = 256,
         log: (String) -> Void = { _ in }
     ) throws -> RelationResult {
-        let shape = model.shape
         let forward = ForwardPass(weights: decoder)
         // Each template's run: every head's z at the last position (with
         // context) and value vector at the source (without).

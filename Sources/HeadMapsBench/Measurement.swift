@@ -53,22 +53,36 @@ func log(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf
 
 /// OpenBLAS's own sgemm throughput on square matrices of side `size`.
 func sgemmGFLOPs(size n: Int, threads: Int) -> Double {
+    gemmGFLOPs(size: n, threads: threads, 0.5 as Float) { a, b, c in
+        BLAS.gemm(m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: c, ldc: n)
+    }
+}
+
+/// OpenBLAS's own dgemm throughput on square matrices of side `size` (the
+/// double-precision recomputations of `ExactValues`).
+func dgemmGFLOPs(size n: Int, threads: Int) -> Double {
+    gemmGFLOPs(size: n, threads: threads, 0.5 as Double) { a, b, c in
+        BLAS.gemm(m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: c, ldc: n)
+    }
+}
+
+/// The best of three runs of `product` on `[size, size]` matrices, in GFLOP/s.
+private func gemmGFLOPs<T: BinaryFloatingPoint>(
+    size n: Int, threads: Int, _ value: T,
+    _ product: (UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void
+) -> Double {
     BLAS.setThreads(threads)
     defer { BLAS.useSingleThread() }
-    let a = [Float](repeating: 0.5, count: n * n)
-    let b = [Float](repeating: 0.25, count: n * n)
-    var c = [Float](repeating: 0, count: n * n)
+    let a = [T](repeating: value, count: n * n)
+    let b = [T](repeating: value / 2, count: n * n)
+    var c = [T](repeating: 0, count: n * n)
     var best = Double.infinity
     for _ in 0..<3 {
         let clock = ContinuousClock()
         let start = clock.now
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
-                c.withUnsafeMutableBufferPointer { cp in
-                    BLAS.gemm(
-                        m: n, n: n, k: n, a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!,
-                        ldc: n)
-                }
+                c.withUnsafeMutableBufferPointer { cp in product(ap.baseAddress!, bp.baseAddress!, cp.baseAddress!) }
             }
         }
         best = min(best, (clock.now - start).seconds)

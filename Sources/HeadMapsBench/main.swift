@@ -13,7 +13,7 @@ import Tokenizer
 //
 //   swift run -c release headmaps-bench [--fixtures easy,hard,xl,llama,smollm2 | all] [--quick]
 //                                      [--repeats N] [--naive-layers N] [--naive-layers-all N] [--skip-naive]
-//                                      [--forward-only | --ablation-only]
+//                                      [--forward-only | --ablation-only | --salient-only]
 //
 // Fixtures (built once under .build/headmaps-bench/, never committed):
 //   easy   GPT-2-medium-shaped, a dozen planted heads (1.4 GB): every phase of a report;
@@ -31,7 +31,8 @@ import Tokenizer
 // layers and extrapolated, with the speed-up and whether every score on those layers agrees.
 // --quick: easy and hard, one run each, no naive baseline on easy, no all-heads salient
 // operations and no whole ablation sweep (under two minutes once the fixtures exist).
-// --forward-only, --ablation-only: that phase of the easy fixture alone (for a profiler).
+// --forward-only, --ablation-only, --salient-only: that phase of the easy fixture alone
+// (for a profiler; --salient-only also times `headmaps head all` against its floor).
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 @MainActor func option(_ name: String) -> String? {
@@ -41,11 +42,12 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.contains("--help") {
     print(
         "usage: headmaps-bench [--fixtures easy,hard,xl,llama,smollm2 | all] [--quick] [--repeats N] [--naive-layers "
-            + "N] [--naive-layers-all N] [--skip-naive] [--forward-only | --ablation-only]"
+            + "N] [--naive-layers-all N] [--skip-naive] [--forward-only | --ablation-only | --salient-only]"
     )
     exit(0)
 }
 let quick = arguments.contains("--quick")
+var salientSummary: [String] = []
 let fixtureKeys = Set(
     (option("--fixtures") ?? "easy,hard").split(separator: ",").map(String.init).flatMap {
         $0 == "all" ? ["easy", "hard", "xl", "llama"] : [$0]
@@ -59,6 +61,7 @@ log("measuring…")
 let sgemm1 = sgemmGFLOPs(size: 2048, threads: 1)
 let cores = ProcessInfo.processInfo.activeProcessorCount
 let sgemmAll = sgemmGFLOPs(size: 4096, threads: cores)
+let dgemmAll = dgemmGFLOPs(size: 2048, threads: cores)
 BLAS.useSingleThread()
 
 // MARK: Scoring on the hard and large fixtures (first, each in a scope of its
@@ -130,6 +133,21 @@ if arguments.contains("--forward-only") {
     _ = try measure("forward: 100 prompts × 10 tokens", repeats: repeats) { try forward.run(batch) }
     exit(0)
 }
+// --salient-only: `head all`'s computation alone (scoring, the vocabulary's
+// sources, every head's salient operations), against its floor, then stop.
+if arguments.contains("--salient-only") {
+    let relations = try BuiltinRelations.loadAll().map { TokenizedRelation($0, tokenizer: tokenizer) }
+    let (_, stats) = try measure("score: all 20 relations", gflop: { $0.1.flops / 1e9 }) {
+        try RelationScorer(model: model).score(relations)
+    }
+    let lines = try measureSalientOperations(
+        model: model, scoring: stats, scoringSeconds: phases.last!.seconds, sgemm: sgemmAll, dgemm: dgemmAll,
+        cores: cores)
+    let command = timeHeadAll(fixture)
+    lines.forEach { print($0) }
+    if let command { print(String(format: "headmaps head all, end to end: %.2f s", command)) }
+    exit(0)
+}
 let figureRelations = try ["name_copying", "country_to_capital"].map {
     TokenizedRelation(try BuiltinRelations.load($0), tokenizer: tokenizer)
 }
@@ -149,22 +167,12 @@ _ = try measure("source representations (\(sourceRows) rows)") {
     try SourceRepresentations(model: model, tokens: allRelations.flatMap(\.sourceIds))
 }
 
-// Salient operations of every head (the head cards' computation for all of
-// them): the vocabulary's sources once, then one wide product per layer.
+// Salient operations of every head (`head all`'s computation, the head
+// cards' for all of them): the vocabulary's sources once, then one wide product per layer.
 if !quick {
-    let salientSources = try measure("salient: vocabulary sources (MLP0)") { try VocabularySources(model: model) }
-    let salient = try measure(
-        "salient: all \(model.shape.layers * model.shape.heads) heads",
-        gflop: { _ in
-            Double(model.shape.layers) * 2 * Double(model.shape.vocab) * Double(model.shape.dModel)
-                * Double(model.shape.heads * model.shape.dHead) / 1e9
-        }
-    ) {
-        try (0..<model.shape.layers).flatMap {
-            try SalientOperations.layer(model: model, layer: $0, sources: salientSources)
-        }
-    }
-    precondition(salient.count == model.shape.layers * model.shape.heads)
+    salientSummary = try measureSalientOperations(
+        model: model, scoring: allStats, scoringSeconds: phases.first { $0.name.hasPrefix("score: all") }!.seconds,
+        sgemm: sgemmAll, dgemm: dgemmAll, cores: cores)
 }
 
 // The forward pass (issue 16): 100 prompts of 10 tokens, against numpy doing
@@ -343,8 +351,8 @@ for p in phases {
 print("")
 print(
     String(
-        format: "OpenBLAS sgemm: %.1f GFLOP/s on 1 thread (2048²), %.1f GFLOP/s on %d threads (4096²)", sgemm1,
-        sgemmAll, cores))
+        format: "OpenBLAS sgemm: %.1f GFLOP/s on 1 thread (2048²), %.1f GFLOP/s on %d threads (4096²); dgemm: %.1f "
+            + "GFLOP/s on %d threads (2048²)", sgemm1, sgemmAll, cores, dgemmAll, cores))
 for (label, stats) in [("2 figure relations", figureStats), ("all 20 relations", allStats)] {
     let perThread = stats.flops / stats.denseSeconds / 1e9
     print(
@@ -373,6 +381,7 @@ for (what, naive, ours, scores) in [
             n.seconds, n.layers < model.shape.layers ? " (extrapolated from \(n.layers) layers)" as NSString : "",
             n.seconds / ours, scores as NSString, n.agrees ? "identical" : "DIFFER"))
 }
+salientSummary.forEach { print($0) }
 if let ours = phases.first(where: { $0.name.hasPrefix("forward:") })?.seconds {
     let floor = forwardFLOP / sgemmAll / 1e9
     var line = String(

@@ -77,16 +77,17 @@ public enum Products {
         rows: Int, cols: Int, a: Matrix, blocks extent: Int, size: Int,
         block: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void
     ) -> Matrix {
-        var c = Matrix(rows: rows, cols: cols)
-        c.storage.withUnsafeMutableBufferPointer { cp in
+        // Every value is written by one block's product (β = 0): the storage starts unwritten.
+        let storage = [Float](unsafeUninitializedCapacity: rows * cols) { cp, initialized in
             let out = SharedFloats(cp.baseAddress!)
             a.view { left in
                 DispatchQueue.concurrentPerform(iterations: (extent + size - 1) / size) { i in
                     block(left.base, out.pointer, i * size, min(size, extent - i * size))
                 }
             }
+            initialized = rows * cols
         }
-        return c
+        return Matrix(rows: rows, cols: cols, storage: storage)
     }
 }
 

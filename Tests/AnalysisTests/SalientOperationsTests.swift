@@ -125,4 +125,57 @@ final class SalientOperationsTests: XCTestCase {
             }
         }
     }
+
+    /// Every head's operations, a layer at a time, are the sources with the
+    /// largest amplification computed plainly in double (`‖x·W_V·W_O‖ / ‖x‖`,
+    /// every token): on the tiny fixture, where each head has its own `W_V`
+    /// (the screen's map is `W_V·L`) and planted heads have rank-deficient
+    /// `W_O`, and on the Llama fixture, where query heads share a KV head
+    /// (the screen multiplies each KV head's `x·W_V` by each head's `L`).
+    func testEveryHeadsOperationsAreItsLargestAmplificationsComputedPlainly() throws {
+        _ = TestSupport.singleThreadedBLAS
+        for dir in [TestSupport.tinyModel, TestSupport.familyModel(.llama)] {
+            let model = try Architectures.load(modelDirectory: dir).1
+            let sources = try VocabularySources(model: model, layers: [1])
+            let x = sources.forLayer(1)
+            let d = x.cols
+            let heads = try model.heads(ofLayer: 1)
+            XCTAssertEqual(Set(heads.map(\.valueGroup)).count == heads.count, dir == TestSupport.tinyModel, dir)
+            var rankDeficient = 0
+            for (h, computed) in try SalientOperations.layer(model: model, layer: 1, sources: sources, count: 8, mappings: 1)
+                .enumerated()
+            {
+                let ov = heads[h]
+                let dh = ov.valueWeights.cols
+                var wvo = [Double](repeating: 0, count: d * d)
+                for i in 0..<d {
+                    for j in 0..<dh {
+                        for k in 0..<d { wvo[i * d + k] += Double(ov.valueWeights[i, j]) * Double(ov.outputWeights[j, k]) }
+                    }
+                }
+                let rowsOfWO = (0..<dh).filter { j in (0..<d).contains { ov.outputWeights[j, $0] != 0 } }.count
+                if rowsOfWO < dh { rankDeficient += 1 }
+                var plain: [(Int, Double)] = []
+                for s in 0..<x.rows {
+                    var norm = 0.0
+                    var out = [Double](repeating: 0, count: d)
+                    for i in 0..<d {
+                        let v = Double(x[s, i])
+                        norm += v * v
+                        for k in 0..<d { out[k] += v * wvo[i * d + k] }
+                    }
+                    let outNorm = out.reduce(0) { $0 + $1 * $1 }
+                    plain.append((s, norm > 0 ? (outNorm / norm).squareRoot() : 0))
+                }
+                plain.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+                XCTAssertEqual(computed.operations.count, 8)
+                for (i, op) in computed.operations.enumerated() {
+                    XCTAssertEqual(Double(op.amplification), plain[i].1, accuracy: 1e-4 * max(1, plain[i].1), "\(dir) head \(h) rank \(i)")
+                    let value: Double = try XCTUnwrap(plain.first { $0.0 == op.tokenID }).1
+                    XCTAssertEqual(value, plain[i].1, accuracy: 1e-4 * max(1, plain[i].1), "head \(h): token \(op.tokenID) is among the largest")
+                }
+            }
+            if dir == TestSupport.tinyModel { XCTAssertGreaterThan(rankDeficient, 0, "planted heads have W_O of lower rank") }
+        }
+    }
 }

@@ -31,9 +31,9 @@ struct SalientFloor {
 }
 
 /// Times every head's salient operations (and the vocabulary's sources
-/// before them) and returns the lines that set them, and the whole of
-/// `head all`'s computation with the scoring, against the time their
-/// products take at the sgemm peak measured in this run.
+/// before them) and returns two lines to print: their time, and that of
+/// `head all`'s whole computation with the scoring, each against the time
+/// its products take at the sgemm and dgemm peaks measured in this run.
 @MainActor func measureSalientOperations(
     model: TransformerWeights, scoring: ScoringStatistics, scoringSeconds: Double, sgemm: Double, dgemm: Double,
     cores: Int
@@ -68,8 +68,8 @@ struct SalientFloor {
             cores, floorSeconds, salientSeconds / floorSeconds),
         String(
             format: "head all's computation (scoring 20 relations %.2f s + the vocabulary's sources %.2f s + salient "
-                + "operations): %.2f s; its products (%.2f TFLOP, and the same in double) at %d-thread sgemm and "
-                + "dgemm: %.2f s → %.2f× the floor",
+                + "operations): %.2f s; its products (%.2f TFLOP, and the operations' sources in double) at %d-thread "
+                + "sgemm and dgemm: %.2f s → %.2f× the floor",
             scoringSeconds, sourcesSeconds, total, totalFLOP / 1e12, cores, totalFloorSeconds,
             total / totalFloorSeconds),
     ]

@@ -272,7 +272,7 @@ public struct SalientOperations: Sendable {
                                     }
                                     for s in 0..<m {
                                         let norm = squaredNorms[lo + s]
-                                        let outNorm = Double(squaredSum(z + s * stride, count: dh))
+                                        let outNorm = Double(LaneDot.dot(z + s * stride, z + s * stride, count: dh))
                                         shared.pointer[h * rows + lo + s] =
                                             norm > 0 ? Float((outNorm / norm).squareRoot()) : 0
                                     }
@@ -312,25 +312,6 @@ public struct SalientOperations: Sendable {
             }
         }
         return l
-    }
-
-    /// `Σ a[j]²` over `count` values, eight lanes at a time in float32 (a
-    /// screen's value: its error is that of the product before it).
-    @inline(__always)
-    private static func squaredSum(_ a: UnsafePointer<Float>, count: Int) -> Float {
-        var lanes = SIMD8<Float>()
-        var j = 0
-        while j + 8 <= count {
-            let v = UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Float>.self)
-            lanes += v * v
-            j += 8
-        }
-        var sum = lanes.sum()
-        while j < count {
-            sum += a[j] * a[j]
-            j += 1
-        }
-        return sum
     }
 
     /// The `n` indices of `0..<count` with the largest values, best first, ties by index.

@@ -384,8 +384,14 @@ public struct ForwardPass: Sendable {
 
     /// Final norm and unembedding of residual rows.
     func logits(_ rows: Matrix) -> Matrix {
-        let normed = weights.finalNorm.apply(to: rows)
-        var logits = weights.unembedding.withMatrix { u in
+        var logits = unembed(weights.finalNorm.apply(to: rows))
+        finishLogits(&logits)
+        return logits
+    }
+
+    /// `normed · W_Uᵀ`: the unembedding's product alone, before any bias or cap.
+    func unembed(_ normed: Matrix) -> Matrix {
+        weights.unembedding.withMatrix { u in
             guard BLAS.threadCount == 1 else {
                 var logits = Matrix(rows: normed.rows, cols: weights.shape.vocab)
                 normed.view { r in
@@ -397,13 +403,16 @@ public struct ForwardPass: Sendable {
             }
             return Products.multiplyTransposedInRowBlocksOfB(normed, u)
         }
-        if !weights.unembeddingBias.isEmpty || weights.finalSoftcap != nil {
-            let vocab = logits.cols
-            logits.storage.withUnsafeMutableBufferPointer { p in
-                for r in 0..<logits.rows { finishLogits(p.baseAddress! + r * vocab, tokens: 0..<vocab) }
-            }
+    }
+
+    /// `finishLogits` on every row.
+    func finishLogits(_ logits: inout Matrix) {
+        guard !weights.unembeddingBias.isEmpty || weights.finalSoftcap != nil else { return }
+        let vocab = logits.cols
+        let rows = logits.rows
+        logits.storage.withUnsafeMutableBufferPointer { p in
+            for r in 0..<rows { finishLogits(p.baseAddress! + r * vocab, tokens: 0..<vocab) }
         }
-        return logits
     }
 
     /// What follows the unembedding's product for tokens `tokens` of one row

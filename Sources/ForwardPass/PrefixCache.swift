@@ -69,34 +69,82 @@ extension ForwardPass {
     /// - Parameter vocabularyBlock: how many tokens' logits one product makes
     ///   (the unembedding's row blocks, as `logits` makes them): each block is
     ///   read for its largest while it is still in cache, and never written out whole.
+    ///
+    /// Where the logits are the unembedding's product alone (no `lm_head`
+    /// bias, no final soft cap), the first set's rows are the anchors: their
+    /// logits are made whole, and another set's row is decided from its
+    /// prompt's anchor when a bound proves its argmax (`ArgmaxScreen`); the
+    /// rows it cannot decide are made whole. Either way the answer is the
+    /// argmax of `logits`, bit for bit.
     public func lastArgmax(
         _ cache: PrefixCache, zeroedSets: [Set<HeadIndex>], rowsPerChunk: Int = 1024,
         vocabularyBlock: Int = Products.rowBlock
     ) throws -> [Int] {
-        let final = try lastResiduals(cache, zeroedSets: zeroedSets)
-        var best = [Int](repeating: 0, count: final.rows)
-        for first in stride(from: 0, to: final.rows, by: rowsPerChunk) {
-            let rows = final.gatherRows(Array(first..<min(final.rows, first + rowsPerChunk)))
-            let chunk = argmaxOfLogits(rows, vocabularyBlock: vocabularyBlock)
-            best.replaceSubrange(first..<(first + chunk.count), with: chunk)
+        try lastArgmaxCountingScreen(
+            cache, zeroedSets: zeroedSets, rowsPerChunk: rowsPerChunk, vocabularyBlock: vocabularyBlock
+        ).tokens
+    }
+
+    /// The same, with how many rows the bound decided without their logits.
+    public func lastArgmaxCountingScreen(
+        _ cache: PrefixCache, zeroedSets: [Set<HeadIndex>], rowsPerChunk: Int = 1024,
+        vocabularyBlock: Int = Products.rowBlock
+    ) throws -> (tokens: [Int], screened: Int) {
+        let normed = weights.finalNorm.apply(to: try lastResiduals(cache, zeroedSets: zeroedSets))
+        let n = cache.prompts
+        guard zeroedSets.count > 1, weights.unembeddingBias.isEmpty, weights.finalSoftcap == nil else {
+            return (argmaxInChunks(normed, rows: Array(0..<normed.rows), rowsPerChunk, vocabularyBlock), 0)
         }
-        return best
+        let anchors = unembed(normed.gatherRows(Array(0..<n)))
+        var best = [Int](repeating: 0, count: normed.rows)
+        anchors.storage.withUnsafeBufferPointer { l in
+            for p in 0..<n {
+                best[p] = ForwardPass.firstLargest(
+                    UnsafeBufferPointer(rebasing: l[(p * anchors.cols)..<((p + 1) * anchors.cols)]))
+            }
+        }
+        let anchorArgmax = Array(best[0..<n])
+        let decided = weights.unembedding.withMatrix {
+            ArgmaxScreen(unembedding: $0).decide(
+                normed: normed, anchors: anchors, anchorArgmax: anchorArgmax, prompts: n)
+        }
+        var undecided: [Int] = []
+        for r in n..<normed.rows {
+            if let token = decided[r - n] { best[r] = token } else { undecided.append(r) }
+        }
+        let rest = argmaxInChunks(normed, rows: undecided, rowsPerChunk, vocabularyBlock)
+        for (r, token) in zip(undecided, rest) { best[r] = token }
+        return (best, normed.rows - n - undecided.count)
+    }
+
+    /// The argmax of `rows` of `normed`, their logits made `rowsPerChunk` rows at a time.
+    private func argmaxInChunks(_ normed: Matrix, rows: [Int], _ rowsPerChunk: Int, _ vocabularyBlock: Int) -> [Int] {
+        stride(from: 0, to: rows.count, by: rowsPerChunk).flatMap { first in
+            argmaxOfNormed(
+                normed.gatherRows(Array(rows[first..<min(rows.count, first + rowsPerChunk)])),
+                vocabularyBlock: vocabularyBlock)
+        }
     }
 
     /// The first largest logit of each row of residuals, from the logits of
     /// one vocabulary block at a time: each block's products are those
     /// `logits` makes, so the result is its argmax, bit for bit.
     func argmaxOfLogits(_ rows: Matrix, vocabularyBlock: Int) -> [Int] {
+        argmaxOfNormed(weights.finalNorm.apply(to: rows), vocabularyBlock: vocabularyBlock)
+    }
+
+    /// The same for rows after the final norm.
+    private func argmaxOfNormed(_ normed: Matrix, vocabularyBlock: Int) -> [Int] {
         guard BLAS.threadCount == 1 else {
             // One multithreaded product, as `logits` makes it then.
-            let all = logits(rows)
+            var all = unembed(normed)
+            finishLogits(&all)
             return all.storage.withUnsafeBufferPointer { l in
                 (0..<all.rows).map { r in
                     ForwardPass.firstLargest(UnsafeBufferPointer(rebasing: l[(r * all.cols)..<((r + 1) * all.cols)]))
                 }
             }
         }
-        let normed = weights.finalNorm.apply(to: rows)
         let vocab = weights.shape.vocab
         let d = normed.cols
         let m = normed.rows

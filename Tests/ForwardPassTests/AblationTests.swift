@@ -65,6 +65,36 @@ final class AblationTests: XCTestCase {
         XCTAssertEqual(try forward.lastArgmax(cache, zeroedSets: sets, rowsPerChunk: 4, vocabularyBlock: 7), expected)
     }
 
+    /// A sweep's argmax decided by the bound from its pass's first step
+    /// (`ArgmaxScreen`) is the argmax of the whole logits, row by row, on
+    /// checkpoints transformers wrote; where the logits have an `lm_head`
+    /// bias (Phi) or a final soft cap (Gemma 2) every row's logits are made whole.
+    func testTheScreenedArgmaxOfASweepIsTheLogitsArgmax() throws {
+        _ = TestSupport.singleThreadedBLAS
+        for family in ["gpt2", "llama", "qwen2", "phi", "gemma2"] {
+            let dir = TestSupport.repositoryRoot + "/fixtures/models/hf/" + family
+            let forward = ForwardPass(weights: try Architectures.openDecoder(modelDirectory: dir).0)
+            let shape = forward.weights.shape
+            let prompts = (0..<12).map { p in (0..<6).map { (p * 131 + $0 * 37 + 11) % 300 } }
+            let cache = try forward.prefix(prompts)
+            var rng = SplitMix64(seed: 3)
+            let heads = (0..<shape.layers).flatMap { l in (0..<shape.heads).map { HeadIndex(layer: l, head: $0) } }
+                .map { ($0, rng.next()) }.sorted { $0.1 < $1.1 }.map(\.0)
+            let sets = (0...heads.count).map { Set(heads.prefix($0)) }
+            let logits = try forward.lastLogits(cache, zeroedSets: sets)
+            let expected = (0..<logits.rows).map { r in
+                (0..<logits.cols).max { logits[r, $0] < logits[r, $1] || (logits[r, $0] == logits[r, $1] && $0 > $1) }!
+            }
+            let (tokens, screened) = try forward.lastArgmaxCountingScreen(cache, zeroedSets: sets)
+            XCTAssertEqual(tokens, expected, family)
+            if ["phi", "gemma2"].contains(family) {
+                XCTAssertEqual(screened, 0, "\(family): logits with a bias or a cap are made whole")
+            } else {
+                XCTAssertGreaterThan(screened, 0, "\(family): the bound decides rows")
+            }
+        }
+    }
+
     func testCurvesStartAtTheModelsAccuracyAndAblateInScoreOrder() throws {
         _ = TestSupport.singleThreadedBLAS
         let loaded = try Architectures.open(modelDirectory: model)

@@ -126,14 +126,9 @@ extension ForwardPass {
         }
     }
 
-    /// The first largest logit of each row of residuals, from the logits of
-    /// one vocabulary block at a time: each block's products are those
-    /// `logits` makes, so the result is its argmax, bit for bit.
-    func argmaxOfLogits(_ rows: Matrix, vocabularyBlock: Int) -> [Int] {
-        argmaxOfNormed(weights.finalNorm.apply(to: rows), vocabularyBlock: vocabularyBlock)
-    }
-
-    /// The same for rows after the final norm.
+    /// The first largest logit of each row after the final norm, from the
+    /// logits of one vocabulary block at a time: each block's products are
+    /// those `logits` makes, so the result is its argmax, bit for bit.
     private func argmaxOfNormed(_ normed: Matrix, vocabularyBlock: Int) -> [Int] {
         guard BLAS.threadCount == 1 else {
             // One multithreaded product, as `logits` makes it then.

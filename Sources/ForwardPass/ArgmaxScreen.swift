@@ -1,6 +1,5 @@
 import Dispatch
 import LinearAlgebra
-import Synchronization
 
 /// Proves a row's argmax over the vocabulary from a nearby row whose logits
 /// are known whole — an ablation sweep's step beside the step its pass

@@ -1,7 +1,5 @@
 import Checkpoint
-import Dispatch
 import LinearAlgebra
-import Synchronization
 
 /// The values a person reads — a head's amplifications and mapping logits,
 /// a pair's top predictions — recomputed in double precision
@@ -188,13 +186,10 @@ public final class ExactSources {
         let d = x.count / max(rows, 1)
         let blocks = (rows + rowsPerWorker - 1) / rowsPerWorker
         guard BLAS.threadCount == 1, blocks > 1 else { return mlp.applyInDouble(to: x, rows: rows) }
-        let done = Mutex([Int: [Double]]())
-        DispatchQueue.concurrentPerform(iterations: blocks) { b in
+        return onEveryCore(blocks, workers: blocks) { b in
             let lo = b * rowsPerWorker
             let m = min(rowsPerWorker, rows - lo)
-            let out = mlp.applyInDouble(to: Array(x[(lo * d)..<((lo + m) * d)]), rows: m)
-            done.withLock { $0[b] = out }
-        }
-        return (0..<blocks).flatMap { b in done.withLock { $0[b]! } }
+            return mlp.applyInDouble(to: Array(x[(lo * d)..<((lo + m) * d)]), rows: m)
+        }.flatMap { $0 }
     }
 }

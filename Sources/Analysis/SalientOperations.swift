@@ -114,12 +114,9 @@ public struct SalientOperations: Sendable {
         return onEveryCore(heads.count, workers: workers) { h in
             let operations = chosen[h].enumerated().map { i, operation in
                 let row = (firstRow[h] + i) * vocab
-                let top =
-                    mappings <= 0
-                    ? []
-                    : ExactValues.topLogits(
-                        row: { logits[row + $0] }, tokens: tokens, n: min(mappings, tokens),
-                        out: operation.output[...], model: model)
+                let top = ExactValues.topLogits(
+                    row: { logits[row + $0] }, tokens: tokens, n: max(0, min(mappings, tokens)),
+                    out: operation.output[...], model: model)
                 return Operation(
                     tokenID: operation.id, amplification: Float(operation.amplification),
                     mappings: top.map { Mapping(tokenID: $0.id, logit: Float($0.value)) })
@@ -137,20 +134,6 @@ public struct SalientOperations: Sendable {
         self.layer = layer
         self.head = head
         self.operations = operations
-    }
-
-    /// `body(i)` for `i` in `0..<count`, on `workers` threads, in order.
-    private static func onEveryCore<T: Sendable>(
-        _ count: Int, workers: Int, _ body: @Sendable (Int) -> T
-    ) -> [T] {
-        let results = Mutex([Int: T]())
-        DispatchQueue.concurrentPerform(iterations: max(1, min(workers, count))) { worker in
-            for i in stride(from: worker, to: count, by: max(1, min(workers, count))) {
-                let value = body(i)
-                results.withLock { $0[i] = value }
-            }
-        }
-        return (0..<count).map { i in results.withLock { $0[i]! } }
     }
 
     /// Every head of the model, a layer at a time (`layer(...)` each), from

@@ -20,7 +20,7 @@ import LinearAlgebra
 ///
 /// It holds the unembedding's storage: make and use one within `withMatrix`.
 struct ArgmaxScreen: Sendable {
-    let unembedding: UnsafeMatrix
+    let unembedding: MatrixView
     /// `‖W_U[t]‖` of every token, in float32, raised by a part in a thousand
     /// (it and `δ` bound, so a bound of them must not round low).
     let rowNorms: [Float]
@@ -30,7 +30,7 @@ struct ArgmaxScreen: Sendable {
     static let candidateLimit = 2048
 
     init(unembedding u: MatrixView) {
-        unembedding = UnsafeMatrix(u)
+        unembedding = u
         let d = u.cols
         rowNorms = (0..<u.rows).map { t in ArgmaxScreen.norm(u.base + t * d, count: d) * 1.001 }
         gamma = Float(d) * 0x1p-24 * 1.01
@@ -115,17 +115,4 @@ struct ArgmaxScreen: Sendable {
     }
 
     static func norm(_ x: UnsafePointer<Float>, count: Int) -> Float { LaneDot.dot(x, x, count: count).squareRoot() }
-}
-
-/// A view's storage for reading from worker threads, while its owner keeps it alive.
-struct UnsafeMatrix: @unchecked Sendable {
-    let base: UnsafePointer<Float>
-    let rows: Int
-    let cols: Int
-
-    init(_ view: MatrixView) {
-        base = view.base
-        rows = view.rows
-        cols = view.cols
-    }
 }

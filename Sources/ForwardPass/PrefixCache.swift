@@ -66,9 +66,6 @@ extension ForwardPass {
     /// Each row's most likely next token (the first of equal logits) for
     /// `lastLogits`'s rows, the logits made and read in chunks of
     /// `rowsPerChunk` rows: a sweep of many steps never holds all of them.
-    /// - Parameter vocabularyBlock: how many tokens' logits one product makes
-    ///   (the unembedding's row blocks, as `logits` makes them): each block is
-    ///   read for its largest while it is still in cache, and never written out whole.
     ///
     /// Where the logits are the unembedding's product alone (no `lm_head`
     /// bias, no final soft cap), the first set's rows are the anchors: their
@@ -76,6 +73,9 @@ extension ForwardPass {
     /// prompt's anchor when a bound proves its argmax (`ArgmaxScreen`); the
     /// rows it cannot decide are made whole. Either way the answer is the
     /// argmax of `logits`, bit for bit.
+    /// - Parameter vocabularyBlock: how many tokens' logits one product makes
+    ///   (the unembedding's row blocks, as `logits` makes them): each block is
+    ///   read for its largest while it is still in cache, and never written out whole.
     public func lastArgmax(
         _ cache: PrefixCache, zeroedSets: [Set<HeadIndex>], rowsPerChunk: Int = 1024,
         vocabularyBlock: Int = Products.rowBlock
@@ -96,14 +96,8 @@ extension ForwardPass {
             return (argmaxInChunks(normed, rows: Array(0..<normed.rows), rowsPerChunk, vocabularyBlock), 0)
         }
         let anchors = unembed(normed.gatherRows(Array(0..<n)))
-        var best = [Int](repeating: 0, count: normed.rows)
-        anchors.storage.withUnsafeBufferPointer { l in
-            for p in 0..<n {
-                best[p] = ForwardPass.firstLargest(
-                    UnsafeBufferPointer(rebasing: l[(p * anchors.cols)..<((p + 1) * anchors.cols)]))
-            }
-        }
-        let anchorArgmax = Array(best[0..<n])
+        let anchorArgmax = ForwardPass.firstLargestOfEachRow(anchors)
+        var best = anchorArgmax + [Int](repeating: 0, count: normed.rows - n)
         let decided = weights.unembedding.withMatrix {
             ArgmaxScreen(unembedding: $0).decide(
                 normed: normed, anchors: anchors, anchorArgmax: anchorArgmax, prompts: n)
@@ -134,11 +128,7 @@ extension ForwardPass {
             // One multithreaded product, as `logits` makes it then.
             var all = unembed(normed)
             finishLogits(&all)
-            return all.storage.withUnsafeBufferPointer { l in
-                (0..<all.rows).map { r in
-                    ForwardPass.firstLargest(UnsafeBufferPointer(rebasing: l[(r * all.cols)..<((r + 1) * all.cols)]))
-                }
-            }
+            return ForwardPass.firstLargestOfEachRow(all)
         }
         let vocab = weights.shape.vocab
         let d = normed.cols
@@ -156,8 +146,8 @@ extension ForwardPass {
                         DispatchQueue.concurrentPerform(iterations: blocks) { i in
                             let lo = i * vocabularyBlock
                             let n = min(vocabularyBlock, vocab - lo)
-                            var c = [Float](repeating: 0, count: m * n)
-                            c.withUnsafeMutableBufferPointer { cp in
+                            // Every value is written by the product (β = 0): the block starts unwritten.
+                            _ = [Float](unsafeUninitializedCapacity: m * n) { cp, written in
                                 BLAS.gemm(
                                     transposeB: true, m: m, n: n, k: d, a: a.base, lda: d, b: u.base + lo * d,
                                     ldb: d, c: cp.baseAddress!, ldc: n)
@@ -168,6 +158,7 @@ extension ForwardPass {
                                     values.pointer[i * m + r] = row[first]
                                     positions.pointer[i * m + r] = lo + first
                                 }
+                                written = m * n
                             }
                         }
                     }
@@ -179,6 +170,15 @@ extension ForwardPass {
             var best = 0
             for i in 1..<blocks where largest[i * m + r] > largest[best * m + r] { best = i }
             return position[best * m + r]
+        }
+    }
+
+    /// `firstLargest` of each row of a matrix of logits.
+    static func firstLargestOfEachRow(_ logits: Matrix) -> [Int] {
+        logits.storage.withUnsafeBufferPointer { l in
+            (0..<logits.rows).map { r in
+                firstLargest(UnsafeBufferPointer(rebasing: l[(r * logits.cols)..<((r + 1) * logits.cols)]))
+            }
         }
     }
 

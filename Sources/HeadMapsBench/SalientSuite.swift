@@ -78,9 +78,7 @@ struct SalientFloor {
 /// The wall time of `headmaps head all` on `fixture`, run beside this
 /// executable in a process of its own (nil where it is not built).
 func timeHeadAll(_ fixture: String) -> Double? {
-    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        .appendingPathComponent("headmaps").path
-    guard FileManager.default.isExecutableFile(atPath: executable) else { return nil }
+    guard let executable = headmapsExecutable() else { return nil }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = ["head", "all", "--model", fixture, "--quiet"]
@@ -90,4 +88,11 @@ func timeHeadAll(_ fixture: String) -> Double? {
     guard (try? process.run()) != nil else { return nil }
     process.waitUntilExit()
     return process.terminationStatus == 0 ? (clock.now - start).seconds : nil
+}
+
+/// The `headmaps` executable built beside this one, if it is there.
+func headmapsExecutable() -> String? {
+    let path = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        .appendingPathComponent("headmaps").path
+    return FileManager.default.isExecutableFile(atPath: path) ? path : nil
 }

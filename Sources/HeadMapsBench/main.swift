@@ -298,10 +298,7 @@ figures:
 """.write(toFile: specPath, atomically: true, encoding: .utf8)
 // The whole command, in a process of its own: its wall time and peak memory
 // are what a user sees (this process already holds one mapping of the model).
-let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
-    "headmaps"
-).path
-if fileManager.isExecutableFile(atPath: executable) {
+if let executable = headmapsExecutable() {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = ["report", specPath, "--out", workspace + "/report", "--quiet"]

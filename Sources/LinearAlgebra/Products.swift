@@ -55,10 +55,10 @@ public enum Products {
         }
     }
 
-    /// `A · Bᵀ` with `B`'s rows (the unembedding's vocabulary) in fixed blocks on every core.
     /// The rows of B one product of `multiplyTransposedInRowBlocksOfB` takes by default.
     public static let rowBlock = 4096
 
+    /// `A · Bᵀ` with `B`'s rows (the unembedding's vocabulary) in fixed blocks on every core.
     public static func multiplyTransposedInRowBlocksOfB(
         _ a: Matrix, _ b: MatrixView, rowsPerBlock: Int = rowBlock
     ) -> Matrix {
